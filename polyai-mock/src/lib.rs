@@ -1,0 +1,1 @@
+//! An offline, stateful fake PolyAI API (work in progress).

@@ -1,0 +1,218 @@
+//! The agent-scoped data endpoints (Agents host): one conversation's detail, the agent's
+//! conversation list (limit/offset paging, as a stream), annotations and notes.
+//!
+//! ```no_run
+//! use polyai_sdk::agent_conversations::{Annotation, AnnotationKind, AnnotationRole};
+//! # async fn demo(client: polyai_sdk::Client) -> Result<(), polyai_sdk::Error> {
+//! client
+//!     .add_annotations("my-agent", "CA0123", [
+//!         Annotation::new(2, AnnotationRole::User, AnnotationKind::WrongTranscript),
+//!         Annotation::new(3, AnnotationRole::Agent, AnnotationKind::WrongInfo),
+//!     ])
+//!     .await?;
+//! client.set_note("my-agent", "CA0123", "Caller asked for a refund twice.").await?;
+//! let detail = client.get_conversation("my-agent", "CA0123").await?;
+//! println!("note: {:?}", detail.note);
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+
+use futures::stream::{self, Stream};
+
+use crate::conversations::{Page, flatten_pages};
+use crate::generated::data::types as data;
+use crate::{Client, Error, validate};
+
+/// One conversation with its turns, metrics and function events (camelCase on the wire).
+pub type ConversationDetail = data::AgentConversationDetail;
+/// An entry of an agent's conversation list.
+pub type ConversationSummary = data::AgentConversationSummary;
+
+/// Who said the annotated turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AnnotationRole {
+    /// The caller.
+    User,
+    /// The agent.
+    Agent,
+}
+
+/// What is wrong with an annotated turn.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AnnotationKind {
+    /// The agent did not know the topic the caller raised.
+    MissingTopic,
+    /// The speech recognition transcript is wrong.
+    WrongTranscript,
+    /// The agent gave wrong information.
+    WrongInfo,
+    /// A value this version of the SDK does not know yet, sent as given.
+    Other(String),
+}
+
+impl AnnotationKind {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AnnotationKind::MissingTopic => "missing_topic",
+            AnnotationKind::WrongTranscript => "wrong_transcript",
+            AnnotationKind::WrongInfo => "wrong_info",
+            AnnotationKind::Other(value) => value,
+        }
+    }
+}
+
+impl fmt::Display for AnnotationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One annotation: a turn of a conversation, who spoke it, and what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Annotation {
+    /// The turn's index in the conversation (its `turnId`).
+    pub turn_id: i64,
+    /// Who spoke the turn.
+    pub role: AnnotationRole,
+    /// What was wrong.
+    pub kind: AnnotationKind,
+}
+
+impl Annotation {
+    /// An annotation of turn `turn_id`.
+    pub fn new(turn_id: i64, role: AnnotationRole, kind: AnnotationKind) -> Annotation {
+        Annotation { turn_id, role, kind }
+    }
+
+    fn to_wire(&self) -> Result<data::AnnotationItem, Error> {
+        if self.turn_id < 0 {
+            return Err(Error::InvalidInput(format!("annotation turn id {} is negative", self.turn_id)));
+        }
+        if self.kind.as_str().trim().is_empty() {
+            return Err(Error::InvalidInput("an annotation kind is empty".to_string()));
+        }
+        Ok(data::AnnotationItem {
+            turn_id: self.turn_id,
+            role: match self.role {
+                AnnotationRole::User => data::AnnotationRole::User,
+                AnnotationRole::Agent => data::AnnotationRole::Agent,
+            },
+            annotation_type: self.kind.as_str().to_string(),
+        })
+    }
+}
+
+/// The largest page the agent conversation list serves.
+const MAX_AGENT_PAGE: u32 = 100;
+
+impl Client {
+    /// Reads one conversation with its turns (Agents host).
+    pub async fn get_conversation(&self, agent_id: &str, conversation_id: &str) -> Result<ConversationDetail, Error> {
+        validate::path_segment("agent_id", agent_id)?;
+        validate::path_segment("conversation_id", conversation_id)?;
+        let request = self.data().get_agent_conversation().agent_id(agent_id).conversation_id(conversation_id);
+        crate::error::generated(request.send().await).await
+    }
+
+    /// Adds annotations to turns of a conversation. At least one is required; an empty list
+    /// is refused before anything is sent. Not retried once the request may have reached the
+    /// server (annotations are not idempotent).
+    pub async fn add_annotations(
+        &self,
+        agent_id: &str,
+        conversation_id: &str,
+        annotations: impl IntoIterator<Item = Annotation>,
+    ) -> Result<(), Error> {
+        validate::path_segment("agent_id", agent_id)?;
+        validate::path_segment("conversation_id", conversation_id)?;
+        let annotations = annotations.into_iter().map(|a| a.to_wire()).collect::<Result<Vec<_>, _>>()?;
+        if annotations.is_empty() {
+            return Err(Error::InvalidInput("add_annotations needs at least one annotation".to_string()));
+        }
+        let request = self
+            .data()
+            .create_annotations()
+            .agent_id(agent_id)
+            .conversation_id(conversation_id)
+            .body(data::AnnotationRequest { annotations });
+        crate::error::generated(request.send().await).await.map(drop)
+    }
+
+    /// Sets the note of a conversation, replacing any earlier note (safe to retry).
+    pub async fn set_note(&self, agent_id: &str, conversation_id: &str, note: impl Into<String>) -> Result<(), Error> {
+        validate::path_segment("agent_id", agent_id)?;
+        validate::path_segment("conversation_id", conversation_id)?;
+        let request = self
+            .data()
+            .upsert_conversation_note()
+            .agent_id(agent_id)
+            .conversation_id(conversation_id)
+            .body(data::NoteRequest { note: note.into() });
+        crate::error::generated(request.send().await).await.map(drop)
+    }
+
+    /// Lists an agent's conversations (Agents host), newest first, with limit/offset paging.
+    pub fn list_agent_conversations(&self, agent_id: impl Into<String>) -> ListAgentConversations {
+        ListAgentConversations { client: self.clone(), agent_id: agent_id.into(), page_size: 50, offset: 0 }
+    }
+}
+
+/// An agent's conversation list; see [`Client::list_agent_conversations`].
+#[derive(Clone, Debug)]
+#[must_use = "a listing does nothing until it is streamed"]
+pub struct ListAgentConversations {
+    client: Client,
+    agent_id: String,
+    page_size: u32,
+    offset: u64,
+}
+
+impl ListAgentConversations {
+    /// Conversations per page (default 50, at most 100).
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = size;
+        self
+    }
+
+    /// Skips the first `offset` conversations.
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    async fn fetch(&self, offset: u64) -> Result<Vec<ConversationSummary>, Error> {
+        validate::path_segment("agent_id", &self.agent_id)?;
+        validate::page_size(self.page_size, MAX_AGENT_PAGE)?;
+        let mut request = self.client.data().list_agent_conversations().agent_id(self.agent_id.as_str());
+        if let Some(limit) = std::num::NonZeroU64::new(u64::from(self.page_size)) {
+            request = request.limit(limit);
+        }
+        let offset = i64::try_from(offset).map_err(|_| Error::InvalidInput(format!("offset {offset} is too large")))?;
+        let response = crate::error::generated(request.offset(offset).send().await).await?;
+        Ok(response.conversations)
+    }
+
+    /// Every page, lazily. The stream ends after a page shorter than the page size. The
+    /// `next_cursor` of each page is the next offset, as text.
+    pub fn pages(self) -> impl Stream<Item = Result<Page<ConversationSummary>, Error>> + Send + 'static {
+        stream::try_unfold(Some(self.offset), move |offset| {
+            let listing = self.clone();
+            async move {
+                let Some(offset) = offset else { return Ok(None) };
+                let items = listing.fetch(offset).await?;
+                let full = items.len() as u64 >= u64::from(listing.page_size);
+                let next = full.then(|| offset + items.len() as u64);
+                let page = Page { items, next_cursor: next.map(|n| n.to_string()) };
+                Ok(Some((page, next)))
+            }
+        })
+    }
+
+    /// Every conversation, one at a time.
+    pub fn stream(self) -> impl Stream<Item = Result<ConversationSummary, Error>> + Send + 'static {
+        flatten_pages(self.pages())
+    }
+}

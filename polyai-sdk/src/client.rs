@@ -1,0 +1,328 @@
+//! [`Client`] and [`ClientBuilder`]: one connection pool, one credential, the right host for
+//! every API family.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderName;
+
+use crate::Error;
+use crate::generated;
+use crate::region::{HostFamily, Region};
+use crate::retry::RetryPolicy;
+use crate::transport::{Credential, Settings, Transport};
+
+/// The header that carries the API key for every family the SDK covers today.
+const API_KEY_HEADER: &str = "x-api-key";
+/// Sent as `User-Agent` on every request.
+const USER_AGENT: &str = concat!("polyai-rs/", env!("CARGO_PKG_VERSION"), " (polyai-sdk; rust)");
+
+/// Environment variables read by [`Client::from_env`].
+pub mod env {
+    /// The API key (required).
+    pub const API_KEY: &str = "POLYAI_API_KEY";
+    /// The region: `us`, `uk`, `eu` or `studio` (required unless both base URLs are given).
+    pub const REGION: &str = "POLYAI_REGION";
+    /// One base URL for every family (a proxy, or the mock).
+    pub const BASE_URL: &str = "POLYAI_BASE_URL";
+    /// Base URL of the Agents family (`api.{region}.poly.ai`), overriding the region's.
+    pub const AGENTS_BASE_URL: &str = "POLYAI_AGENTS_BASE_URL";
+    /// Base URL of the Platform family (`api.{region}-1.platform.polyai.app`).
+    pub const PLATFORM_BASE_URL: &str = "POLYAI_PLATFORM_BASE_URL";
+}
+
+/// A PolyAI API client. Cheap to clone: clones share one connection pool and configuration.
+///
+/// ```no_run
+/// use polyai_sdk::{Client, Region};
+/// # async fn demo() -> Result<(), polyai_sdk::Error> {
+/// let client = Client::builder().api_key("my-key").region(Region::Uk).build()?;
+/// let page = client
+///     .conversations()
+///     .list_conversations()
+///     .account_id("my-account")
+///     .project_id("my-project")
+///     .limit(100)
+///     .send()
+///     .await
+///     .map(|response| response.into_inner());
+/// # let _ = page; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    region: Option<Region>,
+    agents_base_url: String,
+    platform_base_url: String,
+    conversations: generated::conversations::Client,
+    data: generated::data::Client,
+    debug_chat: generated::debug_chat::Client,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("region", &self.inner.region)
+            .field("agents_base_url", &self.inner.agents_base_url)
+            .field("platform_base_url", &self.inner.platform_base_url)
+            .field("api_key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Builds a client from the environment: `POLYAI_API_KEY` (required), `POLYAI_REGION`, and
+    /// the optional base-URL overrides `POLYAI_BASE_URL`, `POLYAI_AGENTS_BASE_URL` and
+    /// `POLYAI_PLATFORM_BASE_URL` (see [`env`]).
+    pub fn from_env() -> Result<Client, Error> {
+        Self::builder_from_env()?.build()
+    }
+
+    /// Like [`Client::from_env`], but returns the builder so more settings can be added.
+    pub fn builder_from_env() -> Result<ClientBuilder, Error> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let mut builder = Client::builder();
+        match var(env::API_KEY) {
+            Some(key) => builder = builder.api_key(key),
+            None => {
+                return Err(Error::InvalidInput(format!(
+                    "{} is not set: export the API key from Agent Studio (Settings > API keys)",
+                    env::API_KEY
+                )));
+            }
+        }
+        if let Some(region) = var(env::REGION) {
+            builder = builder.region(region.parse::<Region>().map_err(|e| Error::InvalidInput(e.to_string()))?);
+        }
+        if let Some(url) = var(env::BASE_URL) {
+            builder = builder.base_url(url);
+        }
+        if let Some(url) = var(env::AGENTS_BASE_URL) {
+            builder = builder.agents_base_url(url);
+        }
+        if let Some(url) = var(env::PLATFORM_BASE_URL) {
+            builder = builder.platform_base_url(url);
+        }
+        Ok(builder)
+    }
+
+    /// The region this client was built for, if one was given.
+    pub fn region(&self) -> Option<Region> {
+        self.inner.region
+    }
+
+    /// The base URL requests of `family` go to.
+    pub fn base_url(&self, family: HostFamily) -> &str {
+        match family {
+            HostFamily::Agents => &self.inner.agents_base_url,
+            HostFamily::Platform => &self.inner.platform_base_url,
+        }
+    }
+
+    /// The underlying HTTP client (its pool is shared by every family).
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// Conversations v3 (platform host): list a project's conversations with their turns.
+    pub fn conversations(&self) -> &generated::conversations::Client {
+        &self.inner.conversations
+    }
+
+    /// The agent-scoped data endpoints (Agents host): list and read conversations, download
+    /// audio, add annotations and notes.
+    pub fn data(&self) -> &generated::data::Client {
+        &self.inner.data
+    }
+
+    /// Debug chat (Agents host): hold a text conversation with an agent.
+    pub fn debug_chat(&self) -> &generated::debug_chat::Client {
+        &self.inner.debug_chat
+    }
+}
+
+/// Configures a [`Client`]. Obtain one from [`Client::builder`].
+#[derive(Default)]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    region: Option<Region>,
+    agents_base_url: Option<String>,
+    platform_base_url: Option<String>,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    user_agent_suffix: Option<String>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("region", &self.region)
+            .field("agents_base_url", &self.agents_base_url)
+            .field("platform_base_url", &self.platform_base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The default time allowed to establish a connection (TCP and TLS).
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The default time a response may go without sending a byte before it is abandoned.
+    pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// The API key from Agent Studio, sent as `x-api-key`. It is never printed.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The region your Agent Studio account lives in; it picks the host of every family.
+    pub fn region(mut self, region: Region) -> Self {
+        self.region = Some(region);
+        self
+    }
+
+    /// Sends every family to one base URL (a proxy, a test server or `polyai-mock`).
+    pub fn base_url(self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.agents_base_url(url.clone()).platform_base_url(url)
+    }
+
+    /// Overrides the Agents-family base URL (`https://api.{region}.poly.ai`).
+    pub fn agents_base_url(mut self, url: impl Into<String>) -> Self {
+        self.agents_base_url = Some(url.into());
+        self
+    }
+
+    /// Overrides the Platform-family base URL (`https://api.{region}-1.platform.polyai.app`).
+    pub fn platform_base_url(mut self, url: impl Into<String>) -> Self {
+        self.platform_base_url = Some(url.into());
+        self
+    }
+
+    /// Time allowed to connect (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Longest silence allowed while reading a response (default 60 s). This bounds stalled
+    /// downloads without cutting long ones that keep flowing.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// A deadline for the whole of each JSON call, retries excluded (off by default). Never
+    /// applied to audio downloads.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The retry policy for every call (default [`RetryPolicy::standard`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Appended to the `User-Agent` header, to identify your application in PolyAI's logs.
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Builds the client, checking the configuration.
+    pub fn build(self) -> Result<Client, Error> {
+        let credential = match &self.api_key {
+            Some(key) => Some(Credential::new(key, "API key")?),
+            None => {
+                return Err(Error::InvalidInput(
+                    "no API key: call .api_key(..) or set POLYAI_API_KEY".to_string(),
+                ));
+            }
+        };
+        let base_url = |family: HostFamily, given: &Option<String>| -> Result<String, Error> {
+            match (given, self.region) {
+                (Some(url), _) => normalize_base_url(url),
+                (None, Some(region)) => Ok(region.base_url(family).to_string()),
+                (None, None) => Err(Error::InvalidInput(
+                    "no region: call .region(..) or set POLYAI_REGION to one of us, uk, eu, studio \
+                     (or give base URLs for both host families)"
+                        .to_string(),
+                )),
+            }
+        };
+        let agents_base_url = base_url(HostFamily::Agents, &self.agents_base_url)?;
+        let platform_base_url = base_url(HostFamily::Platform, &self.platform_base_url)?;
+
+        let user_agent = match &self.user_agent_suffix {
+            Some(suffix) => format!("{USER_AGENT} {suffix}"),
+            None => USER_AGENT.to_string(),
+        };
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .connect_timeout(self.connect_timeout.unwrap_or(ClientBuilder::DEFAULT_CONNECT_TIMEOUT))
+            .read_timeout(self.read_timeout.unwrap_or(ClientBuilder::DEFAULT_READ_TIMEOUT))
+            .build()
+            .map_err(|e| Error::InvalidInput(format!("cannot build the HTTP client: {e}")))?;
+
+        let settings = Arc::new(Settings {
+            credential,
+            retry: self.retry.unwrap_or_default(),
+            request_timeout: self.request_timeout,
+        });
+        let transport = Transport::new(settings, HeaderName::from_static(API_KEY_HEADER));
+        let inner = Inner {
+            conversations: generated::conversations::Client::new_with_client(
+                &platform_base_url,
+                http.clone(),
+                transport.clone(),
+            ),
+            data: generated::data::Client::new_with_client(&agents_base_url, http.clone(), transport.clone()),
+            debug_chat: generated::debug_chat::Client::new_with_client(&agents_base_url, http.clone(), transport),
+            http,
+            region: self.region,
+            agents_base_url,
+            platform_base_url,
+        };
+        Ok(Client { inner: Arc::new(inner) })
+    }
+}
+
+/// Checks a base URL and removes a trailing slash.
+fn normalize_base_url(url: &str) -> Result<String, Error> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let parsed = reqwest::Url::parse(trimmed)
+        .map_err(|e| Error::InvalidInput(format!("base URL {trimmed:?} is not a valid URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::InvalidInput(format!("base URL {trimmed:?} must start with http:// or https://")));
+    }
+    if parsed.host_str() == Some("api.poly.ai") {
+        return Err(Error::InvalidInput(
+            "https://api.poly.ai has no region and PolyAI answers it with an error; \
+             use .region(..) or a regional host such as https://api.us.poly.ai"
+                .to_string(),
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::InvalidInput(format!("base URL {trimmed:?} must not have a query or fragment")));
+    }
+    Ok(trimmed.to_string())
+}

@@ -1,0 +1,55 @@
+//! # polyai-sdk
+//!
+//! A typed, async Rust SDK for [PolyAI](https://poly.ai)'s public HTTP APIs.
+//!
+//! One [`Client`] holds one connection pool and your API key, and knows which host each API
+//! family lives on in your [`Region`]. Family accessors hand out typed clients generated from
+//! our OpenAPI documents ([`Client::conversations`], [`Client::data`],
+//! [`Client::debug_chat`]); every call goes through the same retry, timeout and error handling,
+//! and every failure is one [`Error`].
+//!
+//! ```no_run
+//! use polyai_sdk::{Client, Region};
+//!
+//! # async fn demo() -> Result<(), polyai_sdk::Error> {
+//! let client = Client::builder().api_key("my-key").region(Region::Us).build()?;
+//! let detail = client
+//!     .data()
+//!     .get_agent_conversation()
+//!     .agent_id("my-agent")
+//!     .conversation_id("CA0123")
+//!     .send()
+//!     .await
+//!     .map(|response| response.into_inner());
+//! # let _ = detail; Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod agent_conversations;
+pub mod audio;
+mod client;
+pub mod conversations;
+pub mod debug_chat;
+pub mod error;
+pub mod generated;
+pub mod region;
+pub mod retry;
+mod timestamp;
+mod transport;
+mod validate;
+pub mod webhooks;
+
+pub use client::{Client, ClientBuilder, env};
+pub use error::{ApiError, Error};
+pub use region::{HostFamily, Region, UnknownRegion};
+pub use retry::RetryPolicy;
+pub use timestamp::{InvalidTimestamp, Timestamp};
+pub use transport::Transport;
+
+/// The generated request and response types of every family, by family.
+pub mod types {
+    pub use crate::generated::conversations::types as conversations;
+    pub use crate::generated::data::types as data;
+    pub use crate::generated::debug_chat::types as debug_chat;
+}

@@ -1,0 +1,250 @@
+//! The one place every request passes through.
+//!
+//! Each generated client carries a [`Transport`] as its `inner` value, and its
+//! `progenitor_client::ClientHooks` implementation (emitted by `impl_client_hooks!` from the
+//! generated `mod.rs`) hands every request here: the credential header is added (marked
+//! sensitive, so it never shows in `Debug` output or logs), a tracing span named after the
+//! operation is opened, and the retry loop runs. For JSON operations the loop covers reading
+//! the whole body too, so a connection cut mid-body is retried like a failed connection.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
+use tracing::Instrument;
+
+use crate::generated::{IDEMPOTENT_OPERATIONS, OPERATION_PATHS, STREAMING_OPERATIONS};
+use crate::retry::{self, RetryPolicy};
+
+/// A credential sent in a header; its value never appears in `Debug` or `Display`.
+#[derive(Clone)]
+pub(crate) struct Credential {
+    value: HeaderValue,
+}
+
+impl Credential {
+    /// Validates a secret as a header value without ever echoing it in the error.
+    pub(crate) fn new(secret: &str, what: &str) -> Result<Self, crate::Error> {
+        let trimmed = secret.trim();
+        if trimmed.is_empty() {
+            return Err(crate::Error::InvalidInput(format!("the {what} is empty")));
+        }
+        let mut value = HeaderValue::from_str(trimmed).map_err(|_| {
+            crate::Error::InvalidInput(format!(
+                "the {what} contains characters that cannot be sent in an HTTP header \
+                 (control characters or non-ASCII); check for stray quotes or newlines"
+            ))
+        })?;
+        value.set_sensitive(true);
+        Ok(Credential { value })
+    }
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+tokio::task_local! {
+    static EXTRA_HEADERS: HeaderMap;
+}
+
+/// Runs `future` with `headers` added to every request it makes through a generated client.
+/// The hand-written layers use it for headers the documents do not model, such as `Range`.
+pub(crate) async fn with_headers<F: Future>(headers: HeaderMap, future: F) -> F::Output {
+    EXTRA_HEADERS.scope(headers, future).await
+}
+
+/// Settings shared by every family of one [`Client`](crate::Client).
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) credential: Option<Credential>,
+    pub(crate) retry: RetryPolicy,
+    /// A deadline for the whole of a JSON call (never applied to streaming downloads).
+    pub(crate) request_timeout: Option<Duration>,
+}
+
+/// The per-family context of a generated client: the shared settings and the header that
+/// carries the credential for this family.
+#[derive(Clone, Debug)]
+pub struct Transport {
+    settings: Arc<Settings>,
+    auth_header: HeaderName,
+}
+
+impl Transport {
+    pub(crate) fn new(settings: Arc<Settings>, auth_header: HeaderName) -> Self {
+        Transport { settings, auth_header }
+    }
+
+    /// The `pre` hook: adds the credential header, asks for the right media type on binary
+    /// downloads, adds the headers of an enclosing [`with_headers`] scope, and removes
+    /// progenitor's `api-version` header, which no PolyAI API documents.
+    pub(crate) fn prepare(&self, request: &mut reqwest::Request, operation: &str) -> Result<(), String> {
+        check_path(request.url(), operation)?;
+        let headers = request.headers_mut();
+        headers.remove("api-version");
+        if let Some(credential) = &self.settings.credential {
+            headers.insert(self.auth_header.clone(), credential.value.clone());
+        }
+        if let Some((_, media)) = STREAMING_OPERATIONS.iter().find(|(id, _)| *id == operation) {
+            headers.insert(ACCEPT, HeaderValue::from_static(media));
+        }
+        let _ = EXTRA_HEADERS.try_with(|extra| {
+            for (name, value) in extra {
+                headers.insert(name.clone(), value.clone());
+            }
+        });
+        Ok(())
+    }
+
+    /// Sends a request with retries (the `exec` hook).
+    pub(crate) async fn execute(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let streaming = STREAMING_OPERATIONS.iter().any(|(id, _)| *id == operation);
+        if !streaming && let Some(deadline) = self.settings.request_timeout {
+            request.timeout_mut().get_or_insert(deadline);
+        }
+        let span = tracing::debug_span!(
+            "polyai.request",
+            operation,
+            method = %request.method(),
+            path = %request.url().path(),
+        );
+        let policy = retry::effective(&self.settings.retry);
+        let idempotent = IDEMPOTENT_OPERATIONS.contains(&operation) || policy.allows_non_idempotent();
+        async move {
+            let started = Instant::now();
+            let mut waited = Duration::ZERO;
+            let mut attempt = 1u32;
+            loop {
+                // Keep a copy for the next attempt; a request whose body cannot be copied
+                // (a stream) gets one attempt only.
+                let spare = (attempt < policy.attempts()).then(|| request.try_clone()).flatten();
+                let outcome = attempt_once(client, request, streaming).await;
+                let Some(next_request) = spare else { return outcome };
+
+                let (reason, retry_after) = match &outcome {
+                    Ok(response) if crate::error::is_retryable_status(response.status()) => {
+                        let retry_after = retry::parse_retry_after(response.headers(), SystemTime::now());
+                        (format!("status {}", response.status().as_u16()), retry_after)
+                    }
+                    Ok(_) => return outcome,
+                    // A failed connection never reached the server: safe to repeat anything.
+                    Err(error) if error.is_connect() => (format!("connect error: {error}"), None),
+                    Err(error) if idempotent && (error.is_timeout() || error.is_request() || error.is_body() || error.is_decode()) => {
+                        (format!("{error}"), None)
+                    }
+                    Err(_) => return outcome,
+                };
+                if !idempotent && outcome.is_ok() {
+                    // The server answered: a non-idempotent request may have taken effect.
+                    return outcome;
+                }
+                let wait = policy.delay(attempt, retry_after);
+                if waited + wait > policy.total_delay_budget() {
+                    tracing::debug!(attempt, ?waited, "retry budget exhausted; giving up");
+                    return outcome;
+                }
+                tracing::warn!(
+                    attempt,
+                    next_attempt = attempt + 1,
+                    wait_ms = wait.as_millis() as u64,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    %reason,
+                    "request failed; retrying"
+                );
+                drop(outcome);
+                tokio::time::sleep(wait).await;
+                waited += wait;
+                attempt += 1;
+                request = next_request;
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// Checks that the request's path still has the shape of the operation's template: that no
+/// path parameter was empty, `.` or `..` (URL parsing folds those away, even percent-encoded,
+/// which would send the request to another resource).
+fn check_path(url: &reqwest::Url, operation: &str) -> Result<(), String> {
+    let Some((_, template)) = OPERATION_PATHS.iter().find(|(id, _)| *id == operation) else {
+        return Ok(());
+    };
+    let actual: Vec<&str> = url.path().split('/').collect();
+    let expected: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+    let matches = actual.len() >= expected.len()
+        && actual[actual.len() - expected.len()..]
+            .iter()
+            .zip(&expected)
+            .all(|(got, want)| if want.starts_with('{') { !got.is_empty() } else { got == want });
+    if matches {
+        Ok(())
+    } else {
+        Err(format!(
+            "a path parameter of {operation} is empty, `.` or `..`, which would change the request path \
+             ({template}); check the ids passed in"
+        ))
+    }
+}
+
+/// One attempt. For JSON operations with a success status the body is read here, so that a
+/// body cut short fails this attempt (and can be retried) instead of failing the decode later.
+async fn attempt_once(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    streaming: bool,
+) -> reqwest::Result<reqwest::Response> {
+    let response = client.execute(request).await?;
+    if streaming || !response.status().is_success() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(reqwest::Response::from(rebuilt))
+}
+
+/// Implements `progenitor_client::ClientHooks` for a generated module's `Client`, routing
+/// every request through [`Transport`]. Invoked from the generated `mod.rs`.
+macro_rules! impl_client_hooks {
+    ($module:ident) => {
+        impl progenitor_client::ClientHooks<crate::transport::Transport> for $module::Client {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                info: &progenitor_client::OperationInfo,
+            ) -> ::std::result::Result<(), progenitor_client::Error<E>> {
+                use progenitor_client::ClientInfo as _;
+                self.inner()
+                    .prepare(request, info.operation_id)
+                    .map_err(progenitor_client::Error::InvalidRequest)
+            }
+
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                info: &progenitor_client::OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                use progenitor_client::ClientInfo as _;
+                self.inner()
+                    .execute(self.client(), request, info.operation_id)
+                    .await
+            }
+        }
+    };
+}
+pub(crate) use impl_client_hooks;

@@ -1,0 +1,1 @@
+//! Webhook verification tests (work in progress).

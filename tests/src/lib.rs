@@ -1,0 +1,188 @@
+//! Shared support for the integration tests: a loopback HTTP server that records every request
+//! exactly as it arrived (raw path, raw query, headers, body) and answers with whatever the
+//! test's responder returns.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, Response, StatusCode};
+use bytes::Bytes;
+use tokio::net::TcpListener;
+
+/// A request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path exactly as sent (still percent-encoded).
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
+    /// Every header.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+}
+
+impl RecordedRequest {
+    /// A header's value as text (first occurrence).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The decoded query pairs, in order (repeated names appear repeatedly).
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        let Some(query) = &self.query else { return Vec::new() };
+        query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode_component(name), decode_component(value))
+            })
+            .collect()
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("request body is JSON")
+    }
+}
+
+fn decode_component(text: &str) -> String {
+    let spaced = text.replace('+', " ");
+    percent_decode(&spaced)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The response a responder wants sent.
+pub struct Reply {
+    /// Status code.
+    pub status: StatusCode,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// A JSON reply.
+    pub fn json(status: u16, value: serde_json::Value) -> Reply {
+        Reply {
+            status: StatusCode::from_u16(status).expect("valid status"),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Bytes::from(serde_json::to_vec(&value).expect("serializable")),
+        }
+    }
+
+    /// A reply with raw bytes and a content type.
+    pub fn bytes(status: u16, content_type: &str, body: impl Into<Bytes>) -> Reply {
+        Reply {
+            status: StatusCode::from_u16(status).expect("valid status"),
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+type Responder = dyn Fn(&RecordedRequest) -> Reply + Send + Sync;
+
+#[derive(Clone)]
+struct Shared {
+    log: Arc<Mutex<Vec<RecordedRequest>>>,
+    responder: Arc<Responder>,
+}
+
+/// A loopback server that records requests and answers through a closure.
+pub struct RecordingServer {
+    base_url: String,
+    log: Arc<Mutex<Vec<RecordedRequest>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RecordingServer {
+    /// Starts a server on 127.0.0.1 with an ephemeral port.
+    pub async fn start(responder: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static) -> RecordingServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let address = listener.local_addr().expect("local address");
+        let shared = Shared { log: Arc::default(), responder: Arc::new(responder) };
+        let log = Arc::clone(&shared.log);
+        let app = axum::Router::new().fallback(handle).with_state(shared);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        RecordingServer { base_url: format!("http://{address}"), log, task }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.log.lock().expect("log lock").clone()
+    }
+
+    /// The only request received; panics if there were more or none.
+    pub fn single_request(&self) -> RecordedRequest {
+        let requests = self.requests();
+        assert_eq!(requests.len(), 1, "expected exactly one request, got {requests:#?}");
+        requests.into_iter().next().expect("one request")
+    }
+}
+
+impl Drop for RecordingServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn handle(State(shared): State<Shared>, request: Request) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let recorded = RecordedRequest {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body,
+    };
+    let reply = (shared.responder)(&recorded);
+    shared.log.lock().expect("log lock").push(recorded);
+    let mut response = Response::builder().status(reply.status);
+    for (name, value) in &reply.headers {
+        response = response.header(name, value);
+    }
+    response.body(Body::from(reply.body)).expect("valid response")
+}
+
+/// The SHA-256 of some bytes, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

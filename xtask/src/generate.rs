@@ -1,0 +1,404 @@
+//! `cargo xtask generate [--check]`: OpenAPI documents in `openapi/` to Rust in
+//! `polyai-sdk/src/generated/`, one module per document.
+//!
+//! Before progenitor sees a document, every error response (anything but 2xx) is removed: the
+//! documents keep them as a record of PolyAI's contract, but the SDK reads every non-success
+//! response through one hand-written path (`polyai_sdk::Error`), which keeps the status, the
+//! correlation header and a bounded body excerpt even when a proxy answers with HTML. It also
+//! sidesteps progenitor's refusal of operations with several error schemas.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+
+/// Whether to write the generated files or only compare them with what is committed.
+pub enum Mode {
+    Write,
+    Check,
+}
+
+/// The type every generated client carries as its `inner` value; see `polyai-sdk/src/transport.rs`.
+const INNER_TYPE: &str = "crate::transport::Transport";
+const OUTPUT_DIR: &str = "polyai-sdk/src/generated";
+const SPEC_DIR: &str = "openapi";
+
+struct Document {
+    /// File name inside `openapi/`, e.g. `debug-chat.yaml`.
+    file_name: String,
+    /// Rust module name, e.g. `debug_chat`.
+    module: String,
+    title: String,
+    spec: OpenAPI,
+}
+
+pub fn run(mode: Mode) -> Result<(), String> {
+    let root = crate::workspace_root();
+    let documents = load_documents(&root.join(SPEC_DIR))?;
+    if documents.is_empty() {
+        return Err(format!("no *.yaml documents in {SPEC_DIR}/"));
+    }
+
+    let mut outputs = BTreeMap::new();
+    for document in &documents {
+        outputs.insert(format!("{}.rs", document.module), generate_document(document)?);
+    }
+    outputs.insert("mod.rs".to_string(), render_mod(&documents)?);
+
+    let out_dir = root.join(OUTPUT_DIR);
+    match mode {
+        Mode::Write => write_outputs(&out_dir, &outputs),
+        Mode::Check => check_outputs(&out_dir, &outputs),
+    }
+}
+
+fn load_documents(dir: &Path) -> Result<Vec<Document>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    paths.sort();
+
+    paths
+        .into_iter()
+        .map(|path| {
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("{SPEC_DIR}/{file_name}: cannot read: {e}"))?;
+            let spec: OpenAPI = serde_yaml::from_str(&text)
+                .map_err(|e| format!("{SPEC_DIR}/{file_name}: not a valid OpenAPI 3.0 document: {e}"))?;
+            if !spec.openapi.starts_with("3.0.") {
+                return Err(format!(
+                    "{SPEC_DIR}/{file_name}: declares openapi {}; progenitor reads 3.0.x only",
+                    spec.openapi
+                ));
+            }
+            let stem = file_name.trim_end_matches(".yaml");
+            let module = stem.replace(['-', '.'], "_");
+            if module.is_empty() || !module.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!("{SPEC_DIR}/{file_name}: file name must be a valid Rust module name"));
+            }
+            Ok(Document { title: spec.info.title.clone(), file_name, module, spec })
+        })
+        .collect()
+}
+
+/// Removes every non-2xx response (see the module docs) and checks that each operation has an
+/// operationId, naming the document and route when one is missing.
+fn prepare(document: &Document) -> Result<OpenAPI, String> {
+    let mut spec = document.spec.clone();
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else {
+            return Err(format!("{SPEC_DIR}/{}: path {path} is a $ref; inline it", document.file_name));
+        };
+        for (method, slot) in operation_slots(item) {
+            let Some(operation) = slot else { continue };
+            if operation.operation_id.as_deref().is_none_or(str::is_empty) {
+                return Err(format!(
+                    "{SPEC_DIR}/{}: {} {path} has no operationId (it becomes the method name)",
+                    document.file_name,
+                    method.to_uppercase()
+                ));
+            }
+            operation.responses.default = None;
+            operation.responses.responses.retain(|status, _| match status {
+                StatusCode::Code(code) => (200..300).contains(code),
+                StatusCode::Range(class) => class == &2,
+            });
+        }
+    }
+    Ok(spec)
+}
+
+fn settings() -> Result<GenerationSettings, String> {
+    let inner: proc_macro2::TokenStream =
+        INNER_TYPE.parse().map_err(|e| format!("bad inner type {INNER_TYPE}: {e}"))?;
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_hooks(HooksMode::Expected)
+        .with_inner_type(inner)
+        .with_map_type("::std::collections::BTreeMap")
+        .with_derive("PartialEq");
+    Ok(settings)
+}
+
+/// Runs progenitor over one prepared document, turning both its errors and its panics into a
+/// message. The panic message is captured instead of printed.
+fn progenitor_tokens(spec: &OpenAPI) -> Result<proc_macro2::TokenStream, String> {
+    let settings = settings()?;
+    let captured: Arc<Mutex<Option<String>>> = Arc::default();
+    let previous_hook = std::panic::take_hook();
+    {
+        let captured = Arc::clone(&captured);
+        std::panic::set_hook(Box::new(move |info| {
+            if let Ok(mut slot) = captured.lock() {
+                *slot = Some(info.to_string());
+            }
+        }));
+    }
+    let outcome = std::panic::catch_unwind(|| Generator::new(&settings).generate_tokens(spec));
+    std::panic::set_hook(previous_hook);
+    match outcome {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => {
+            let message = captured.lock().ok().and_then(|mut slot| slot.take());
+            Err(format!("progenitor panicked: {}", message.unwrap_or_else(|| "(no message)".into())))
+        }
+    }
+}
+
+/// When a whole document fails, generates each operation alone to name the ones at fault.
+fn failing_operations(spec: &OpenAPI) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (path, item) in &spec.paths.paths {
+        let ReferenceOr::Item(item) = item else { continue };
+        for (method, operation) in item.iter() {
+            let mut single = spec.clone();
+            let mut only = item.clone();
+            for (name, slot) in operation_slots(&mut only) {
+                if name != method {
+                    *slot = None;
+                }
+            }
+            single.paths.paths.clear();
+            single.paths.paths.insert(path.clone(), ReferenceOr::Item(only));
+            if let Err(message) = progenitor_tokens(&single) {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                failures.push(format!("  operation `{id}` ({} {path}): {message}", method.to_uppercase()));
+            }
+        }
+    }
+    failures
+}
+
+/// The operation slots of a path item, by lower-case method name.
+fn operation_slots(item: &mut openapiv3::PathItem) -> [(&'static str, &mut Option<openapiv3::Operation>); 8] {
+    [
+        ("get", &mut item.get),
+        ("put", &mut item.put),
+        ("post", &mut item.post),
+        ("delete", &mut item.delete),
+        ("options", &mut item.options),
+        ("head", &mut item.head),
+        ("patch", &mut item.patch),
+        ("trace", &mut item.trace),
+    ]
+}
+
+fn generate_document(document: &Document) -> Result<String, String> {
+    let spec = prepare(document)?;
+    let tokens = progenitor_tokens(&spec).map_err(|message| {
+        let culprits = failing_operations(&spec);
+        let mut text = format!("{SPEC_DIR}/{}: code generation failed: {message}", document.file_name);
+        if culprits.is_empty() {
+            text.push_str("\n  (no single operation fails alone; look at shared components)");
+        } else {
+            text.push('\n');
+            text.push_str(&culprits.join("\n"));
+        }
+        text
+    })?;
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| format!("{SPEC_DIR}/{}: progenitor produced unparsable code: {e}", document.file_name))?;
+    let body = prettyplease::unparse(&file);
+    let banner = format!(
+        "// @generated by `cargo xtask generate` from {SPEC_DIR}/{} ({}). DO NOT EDIT.\n\
+         // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.\n\n",
+        document.file_name, document.title
+    );
+    rustfmt(&format!("{banner}{body}"))
+}
+
+/// What the transport needs to know about one operation, read from the documents.
+struct OperationTraits {
+    id: String,
+    /// The path template, e.g. `/v1/agents/{agentId}/conversations`.
+    path: String,
+    /// The media type of a success body that is not JSON (progenitor hands such bodies over
+    /// as a byte stream).
+    streaming: Option<String>,
+    /// Safe to repeat: GET, HEAD, OPTIONS, PUT, DELETE, or marked `x-polyai-idempotent: true`.
+    idempotent: bool,
+}
+
+fn operation_traits(documents: &[Document]) -> Vec<OperationTraits> {
+    let mut traits = Vec::new();
+    for document in documents {
+        for (path, item) in &document.spec.paths.paths {
+            let ReferenceOr::Item(item) = item else { continue };
+            for (method, operation) in item.iter() {
+                let streaming = operation
+                    .responses
+                    .responses
+                    .iter()
+                    .filter(|(status, _)| match status {
+                        StatusCode::Code(code) => (200..300).contains(code),
+                        StatusCode::Range(class) => *class == 2,
+                    })
+                    .filter_map(|(_, response)| response.as_item())
+                    .flat_map(|response| response.content.keys())
+                    .find(|media| !media.contains("json"))
+                    .cloned();
+                let marked = operation
+                    .extensions
+                    .get("x-polyai-idempotent")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false);
+                let idempotent = matches!(method, "get" | "head" | "options" | "put" | "delete") || marked;
+                traits.push(OperationTraits {
+                    id: operation.operation_id.clone().unwrap_or_default(),
+                    path: path.clone(),
+                    streaming,
+                    idempotent,
+                });
+            }
+        }
+    }
+    traits.sort_by(|a, b| a.id.cmp(&b.id));
+    traits
+}
+
+fn string_list(ids: impl Iterator<Item = String>) -> String {
+    ids.map(|id| format!("    {id:?},\n")).collect()
+}
+
+fn render_mod(documents: &[Document]) -> Result<String, String> {
+    let mut text = String::from(
+        "// @generated by `cargo xtask generate`. DO NOT EDIT.\n\
+         //! Clients and types generated from the OpenAPI documents in `openapi/`, one module per\n\
+         //! document. Most users reach them through `polyai_sdk::Client`'s family accessors.\n\n",
+    );
+    for document in documents {
+        let _ = write!(
+            text,
+            "/// Generated from `{SPEC_DIR}/{}`: {}.\n\
+             #[allow(clippy::all, clippy::pedantic, missing_docs, rustdoc::all, unused, unreachable_pub)]\n\
+             pub mod {};\n",
+            document.file_name, document.title, document.module
+        );
+    }
+    text.push('\n');
+    for document in documents {
+        let _ = writeln!(text, "crate::transport::impl_client_hooks!({});", document.module);
+    }
+    let traits = operation_traits(documents);
+    let _ = write!(
+        text,
+        "\n/// Operations whose success body is streamed to the caller (no total deadline, not buffered),\n\
+         /// with the media type they ask for in `Accept`.\n\
+         pub(crate) const STREAMING_OPERATIONS: &[(&str, &str)] = &[\n{}];\n\
+         \n/// Operations that are safe to repeat, and so are retried after a server may have seen them.\n\
+         pub(crate) const IDEMPOTENT_OPERATIONS: &[&str] = &[\n{}];\n\
+         \n/// Every operation's path template, to check that no parameter changed the path.\n\
+         pub(crate) const OPERATION_PATHS: &[(&str, &str)] = &[\n{}];\n",
+        traits
+            .iter()
+            .filter_map(|t| t.streaming.as_ref().map(|media| format!("    ({:?}, {media:?}),\n", t.id)))
+            .collect::<String>(),
+        string_list(traits.iter().filter(|t| t.idempotent).map(|t| t.id.clone())),
+        traits.iter().map(|t| format!("    ({:?}, {:?}),\n", t.id, t.path)).collect::<String>(),
+    );
+    rustfmt(&text)
+}
+
+fn rustfmt(source: &str) -> Result<String, String> {
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run rustfmt (install it with `rustup component add rustfmt`): {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("rustfmt: no stdin")?;
+    let input = source.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().map_err(|e| format!("rustfmt failed: {e}"))?;
+    writer
+        .join()
+        .map_err(|_| "rustfmt writer thread panicked".to_string())?
+        .map_err(|e| format!("cannot feed rustfmt: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("rustfmt rejected generated code: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt output is not UTF-8: {e}"))
+}
+
+fn existing_rs_files(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".rs"))
+        .collect();
+    names.sort();
+    names
+}
+
+fn write_outputs(dir: &Path, outputs: &BTreeMap<String, String>) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for stale in existing_rs_files(dir).into_iter().filter(|name| !outputs.contains_key(name)) {
+        std::fs::remove_file(dir.join(&stale)).map_err(|e| format!("cannot remove {stale}: {e}"))?;
+        println!("removed   {OUTPUT_DIR}/{stale}");
+    }
+    for (name, content) in outputs {
+        let path = dir.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(content.as_str()) {
+            println!("unchanged {OUTPUT_DIR}/{name}");
+            continue;
+        }
+        std::fs::write(&path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("wrote     {OUTPUT_DIR}/{name} ({} lines)", content.lines().count());
+    }
+    Ok(())
+}
+
+fn check_outputs(dir: &Path, outputs: &BTreeMap<String, String>) -> Result<(), String> {
+    let mut drift = Vec::new();
+    for stale in existing_rs_files(dir).into_iter().filter(|name| !outputs.contains_key(name)) {
+        drift.push(format!("{OUTPUT_DIR}/{stale}: not produced by any document (stale)"));
+    }
+    for (name, expected) in outputs {
+        match std::fs::read_to_string(dir.join(name)) {
+            Err(_) => drift.push(format!("{OUTPUT_DIR}/{name}: missing")),
+            Ok(actual) if actual != *expected => {
+                let line = first_difference(&actual, expected);
+                drift.push(format!("{OUTPUT_DIR}/{name}: differs from a fresh generation (first at line {line})"));
+            }
+            Ok(_) => {}
+        }
+    }
+    if drift.is_empty() {
+        println!("generated code is up to date ({} files)", outputs.len());
+        Ok(())
+    } else {
+        Err(format!(
+            "generated code has drifted from openapi/:\n  {}\nrun `cargo xtask generate` and commit the result",
+            drift.join("\n  ")
+        ))
+    }
+}
+
+fn first_difference(actual: &str, expected: &str) -> usize {
+    let mut a = actual.lines();
+    let mut e = expected.lines();
+    let mut line = 1;
+    loop {
+        match (a.next(), e.next()) {
+            (Some(x), Some(y)) if x == y => line += 1,
+            (None, None) => return line,
+            _ => return line,
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! Project automation for polyai-rs.
+//!
+//! ```text
+//! cargo xtask generate           regenerate polyai-sdk/src/generated/ from openapi/*.yaml
+//! cargo xtask generate --check   fail (exit 1) if the committed code differs from a fresh run
+//! ```
+
+mod generate;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  generate [--check]   generate polyai-sdk/src/generated/ from openapi/*.yaml;
+                       with --check, compare instead of writing and fail on drift
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("generate") => match &args[1..] {
+            [] => generate::run(generate::Mode::Write),
+            [flag] if flag == "--check" => generate::run(generate::Mode::Check),
+            _ => Err(format!("unexpected arguments to generate: {:?}\n\n{USAGE}", &args[1..])),
+        },
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's manifest directory).
+pub(crate) fn workspace_root() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
