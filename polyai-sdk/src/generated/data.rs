@@ -65,13 +65,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub from_number: ::std::option::Option<::std::string::String>,
-        ///Function calls made during the conversation. Real responses key them by turn index (as a string), each holding a list of event objects (name, arguments, duration, start_time, state changes, handoff, ...); kept as free-form JSON.
+        ///Function calls made during the conversation. Real responses key them by turn index (as a string), each holding a list of event objects (name, arguments, duration, start_time, state changes, handoff, ...), while one of PolyAI's documents types the field as a list; kept as free-form JSON so both decode.
         #[serde(
             rename = "functionEvents",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub function_events:
-            ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
+        pub function_events: ::std::option::Option<::serde_json::Value>,
         ///Whether the conversation was handed off.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub handoff: ::std::option::Option<bool>,
@@ -628,9 +627,7 @@ pub mod types {
                 ::std::string::String,
             >,
             function_events: ::std::result::Result<
-                ::std::option::Option<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                ::std::option::Option<::serde_json::Value>,
                 ::std::string::String,
             >,
             handoff: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
@@ -839,11 +836,7 @@ pub mod types {
             }
             pub fn function_events<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                        ::std::option::Option<
-                            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                        >,
-                    >,
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.function_events = value.try_into().map_err(|e| {
