@@ -18,9 +18,9 @@
 
 use std::fmt;
 
-use futures::stream::{self, Stream};
+use futures::stream::{self, StreamExt};
 
-use crate::conversations::{Page, flatten_pages};
+use crate::conversations::{ItemStream, Page, PageStream, flatten_pages};
 use crate::generated::data::types as data;
 use crate::{Client, Error, validate};
 
@@ -197,7 +197,7 @@ impl ListAgentConversations {
 
     /// Every page, lazily. The stream ends after a page shorter than the page size. The
     /// `next_cursor` of each page is the next offset, as text.
-    pub fn pages(self) -> impl Stream<Item = Result<Page<ConversationSummary>, Error>> + Send + 'static {
+    pub fn pages(self) -> PageStream<ConversationSummary> {
         stream::try_unfold(Some(self.offset), move |offset| {
             let listing = self.clone();
             async move {
@@ -209,10 +209,11 @@ impl ListAgentConversations {
                 Ok(Some((page, next)))
             }
         })
+        .boxed()
     }
 
     /// Every conversation, one at a time.
-    pub fn stream(self) -> impl Stream<Item = Result<ConversationSummary, Error>> + Send + 'static {
+    pub fn stream(self) -> ItemStream<ConversationSummary> {
         flatten_pages(self.pages())
     }
 }

@@ -22,7 +22,7 @@
 
 use std::collections::HashSet;
 
-use futures::stream::{self, Stream, TryStreamExt};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use crate::generated::conversations::types as v3;
 use crate::{Client, Error, Timestamp, validate};
@@ -56,6 +56,11 @@ impl Environment {
 
 /// Which part of a transcript a search looks at.
 pub type TurnType = v3::ListConversationsTurnType;
+
+/// A stream of pages; `Unpin`, so `next().await` works on it directly.
+pub type PageStream<T> = BoxStream<'static, Result<Page<T>, Error>>;
+/// A stream of items, fetched page by page; `Unpin`.
+pub type ItemStream<T> = BoxStream<'static, Result<T, Error>>;
 
 /// How many consecutive empty pages that still carry a cursor are followed before the listing
 /// is declared stuck.
@@ -328,7 +333,7 @@ impl ListConversations {
     /// Every page, lazily: the next page is requested only when the previous one has been
     /// taken. The stream ends after the page without a cursor, and ends with an error if the
     /// server repeats a cursor or keeps answering empty pages with new cursors.
-    pub fn pages(self) -> impl Stream<Item = Result<Page<Conversation>, Error>> + Send + 'static {
+    pub fn pages(self) -> PageStream<Conversation> {
         let start_cursor = self.cursor.clone();
         paginate(start_cursor, move |cursor| {
             let listing = self.clone();
@@ -341,35 +346,36 @@ impl ListConversations {
 
     /// Every conversation, one at a time, fetching pages lazily (at most about one page is
     /// held in memory).
-    pub fn stream(self) -> impl Stream<Item = Result<Conversation, Error>> + Send + 'static {
+    pub fn stream(self) -> ItemStream<Conversation> {
         flatten_pages(self.pages())
     }
 }
 
 /// Flattens a stream of pages into a stream of items.
-pub(crate) fn flatten_pages<T, S>(pages: S) -> impl Stream<Item = Result<T, Error>> + Send + 'static
-where
-    T: Send + 'static,
-    S: Stream<Item = Result<Page<T>, Error>> + Send + 'static,
-{
+pub(crate) fn flatten_pages<T: Send + 'static>(pages: PageStream<T>) -> ItemStream<T> {
     pages
         .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
         .try_flatten()
+        .boxed()
+}
+
+enum Next {
+    Fetch(Option<String>),
+    Fail(Error),
+    Done,
 }
 
 struct CursorWalk<F> {
     fetch: F,
-    next: Option<Option<String>>,
+    next: Next,
     seen: HashSet<String>,
     empty_run: u32,
 }
 
 /// Follows cursors: `fetch(None)` first (or the resume cursor), then each page's
-/// `next_cursor`, guarding against servers that loop.
-pub(crate) fn paginate<T, F, Fut>(
-    start: Option<String>,
-    fetch: F,
-) -> impl Stream<Item = Result<Page<T>, Error>> + Send + 'static
+/// `next_cursor`, guarding against servers that loop. A page whose cursor was already seen is
+/// still yielded; the stream then ends with an error instead of fetching it again.
+pub(crate) fn paginate<T, F, Fut>(start: Option<String>, fetch: F) -> PageStream<T>
 where
     T: Send + 'static,
     F: FnMut(Option<String>) -> Fut + Send + 'static,
@@ -379,26 +385,28 @@ where
     if let Some(cursor) = &start {
         seen.insert(cursor.clone());
     }
-    let walk = CursorWalk { fetch, next: Some(start), seen, empty_run: 0 };
+    let walk = CursorWalk { fetch, next: Next::Fetch(start), seen, empty_run: 0 };
     stream::try_unfold(walk, |mut walk| async move {
-        let Some(cursor) = walk.next.take() else { return Ok(None) };
+        let cursor = match std::mem::replace(&mut walk.next, Next::Done) {
+            Next::Fetch(cursor) => cursor,
+            Next::Fail(error) => return Err(error),
+            Next::Done => return Ok(None),
+        };
         let page = (walk.fetch)(cursor).await?;
-        if let Some(next) = &page.next_cursor {
-            if !walk.seen.insert(next.clone()) {
-                return Err(Error::Transfer(format!(
-                    "the server returned cursor {next:?} a second time; stopping instead of looping \
-                     (the listing may have changed while it was read: start again)"
-                )));
-            }
-            walk.empty_run = if page.items.is_empty() { walk.empty_run + 1 } else { 0 };
-            if walk.empty_run >= MAX_EMPTY_PAGES {
-                return Err(Error::Transfer(format!(
-                    "the server returned {MAX_EMPTY_PAGES} empty pages in a row, each with a new cursor; \
-                     stopping instead of looping"
-                )));
-            }
-            walk.next = Some(Some(next.clone()));
-        }
+        walk.empty_run = if page.items.is_empty() { walk.empty_run + 1 } else { 0 };
+        walk.next = match &page.next_cursor {
+            None => Next::Done,
+            Some(next) if !walk.seen.insert(next.clone()) => Next::Fail(Error::Transfer(format!(
+                "the server returned cursor {next:?} a second time; stopping instead of looping \
+                 (the listing may have changed while it was read: start again)"
+            ))),
+            Some(_) if walk.empty_run >= MAX_EMPTY_PAGES => Next::Fail(Error::Transfer(format!(
+                "the server returned {MAX_EMPTY_PAGES} empty pages in a row, each with a new cursor; \
+                 stopping instead of looping"
+            ))),
+            Some(next) => Next::Fetch(Some(next.clone())),
+        };
         Ok(Some((page, walk)))
     })
+    .boxed()
 }

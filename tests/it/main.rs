@@ -1,5 +1,7 @@
 //! Integration tests for polyai-sdk. One binary, one module per area, to keep link time low.
 
+mod audio;
 mod errors;
+mod layers;
 mod spine;
 mod webhooks;

@@ -186,3 +186,145 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A request as read by [`RawServer`]: request line and lower-cased headers.
+#[derive(Clone, Debug)]
+pub struct RawRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The request target (path and query) as sent.
+    pub target: String,
+    /// Headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+}
+
+impl RawRequest {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// What [`RawServer`] writes back.
+pub struct RawReply {
+    /// Status code and reason, e.g. `200 OK`.
+    pub status: String,
+    /// Headers (Content-Length is not added automatically).
+    pub headers: Vec<(String, String)>,
+    /// The body to send.
+    pub body: Vec<u8>,
+    /// Close the connection after this many body bytes (a dropped connection mid-body).
+    pub cut_after: Option<usize>,
+}
+
+type RawHandler = dyn Fn(usize, &RawRequest) -> RawReply + Send + Sync;
+
+/// A minimal HTTP/1.1 server over raw TCP that can misbehave on purpose: cut a body short,
+/// declare a length it does not send. Requests are numbered from 0.
+pub struct RawServer {
+    base_url: String,
+    log: Arc<Mutex<Vec<RawRequest>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RawServer {
+    /// Starts on 127.0.0.1 with an ephemeral port.
+    pub async fn start(handler: impl Fn(usize, &RawRequest) -> RawReply + Send + Sync + 'static) -> RawServer {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let address = listener.local_addr().expect("address");
+        let handler: Arc<RawHandler> = Arc::new(handler);
+        let log: Arc<Mutex<Vec<RawRequest>>> = Arc::default();
+        let counter = Arc::new(AtomicUsize::new(0));
+        let task_log = Arc::clone(&log);
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (handler, log, counter) = (Arc::clone(&handler), Arc::clone(&task_log), Arc::clone(&counter));
+                tokio::spawn(async move {
+                    let _ = serve_raw(socket, handler, log, counter.as_ref(), |c| c.fetch_add(1, Ordering::SeqCst)).await;
+                });
+            }
+        });
+        RawServer { base_url: format!("http://{address}"), log, task }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<RawRequest> {
+        self.log.lock().expect("log").clone()
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve_raw<C>(
+    mut socket: tokio::net::TcpStream,
+    handler: Arc<RawHandler>,
+    log: Arc<Mutex<Vec<RawRequest>>>,
+    counter: &C,
+    next: impl Fn(&C) -> usize,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = Vec::new();
+    loop {
+        // Read one request head (bodies are not expected on these routes, but skip them if sent).
+        let head_end = loop {
+            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end;
+            }
+            let mut chunk = [0u8; 4096];
+            let n = socket.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buffer.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let mut request_line = lines.next().unwrap_or("").split(' ');
+        let request = RawRequest {
+            method: request_line.next().unwrap_or("").to_string(),
+            target: request_line.next().unwrap_or("").to_string(),
+            headers: lines
+                .filter_map(|line| line.split_once(':'))
+                .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+                .collect(),
+        };
+        let body_length: usize = request.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        buffer.drain(..head_end + 4);
+        while buffer.len() < body_length {
+            let mut chunk = [0u8; 4096];
+            let n = socket.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buffer.extend_from_slice(&chunk[..n]);
+        }
+        buffer.drain(..body_length);
+        let number = next(counter);
+        let reply = handler(number, &request);
+        log.lock().expect("log").push(request);
+        let mut out = format!("HTTP/1.1 {}\r\n", reply.status);
+        for (name, value) in &reply.headers {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
+        out.push_str("\r\n");
+        socket.write_all(out.as_bytes()).await?;
+        match reply.cut_after {
+            Some(cut) => {
+                socket.write_all(&reply.body[..cut.min(reply.body.len())]).await?;
+                socket.flush().await?;
+                return Ok(()); // dropping the socket closes it mid-body
+            }
+            None => socket.write_all(&reply.body).await?,
+        }
+    }
+}
