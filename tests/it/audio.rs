@@ -30,6 +30,7 @@ fn full(body: &[u8], etag: &str, cut_after: Option<usize>) -> RawReply {
         ],
         body: body.to_vec(),
         cut_after,
+        stall: None,
     }
 }
 
@@ -44,6 +45,7 @@ fn partial(body: &[u8], start: usize, etag: &str) -> RawReply {
         ],
         body: body[start..].to_vec(),
         cut_after: None,
+        stall: None,
     }
 }
 
@@ -157,6 +159,7 @@ async fn a_missing_recording_is_not_found_and_leaves_no_file() {
         ],
         body: br#"{"success":false,"error_code":"NOT_FOUND","error_message":"no recording!!"}"#.to_vec(),
         cut_after: None,
+        stall: None,
     })
     .await;
     let dir = tempfile::tempdir().unwrap();

@@ -3,5 +3,6 @@
 mod audio;
 mod errors;
 mod layers;
+mod reliability;
 mod spine;
 mod webhooks;

@@ -196,6 +196,8 @@ pub struct RawRequest {
     pub target: String,
     /// Headers, names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
 }
 
 impl RawRequest {
@@ -215,6 +217,31 @@ pub struct RawReply {
     pub body: Vec<u8>,
     /// Close the connection after this many body bytes (a dropped connection mid-body).
     pub cut_after: Option<usize>,
+    /// Wait this long before answering (a stalled server).
+    pub stall: Option<std::time::Duration>,
+}
+
+impl RawReply {
+    /// A complete JSON answer.
+    pub fn json(status: &str, value: &serde_json::Value) -> RawReply {
+        let body = serde_json::to_vec(value).expect("serializable");
+        RawReply {
+            status: status.into(),
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Content-Length".into(), body.len().to_string()),
+            ],
+            body,
+            cut_after: None,
+            stall: None,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> RawReply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
 }
 
 type RawHandler = dyn Fn(usize, &RawRequest) -> RawReply + Send + Sync;
@@ -290,13 +317,14 @@ async fn serve_raw<C>(
         let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
         let mut lines = head.split("\r\n");
         let mut request_line = lines.next().unwrap_or("").split(' ');
-        let request = RawRequest {
+        let mut request = RawRequest {
             method: request_line.next().unwrap_or("").to_string(),
             target: request_line.next().unwrap_or("").to_string(),
             headers: lines
                 .filter_map(|line| line.split_once(':'))
                 .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
                 .collect(),
+            body: Vec::new(),
         };
         let body_length: usize = request.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
         buffer.drain(..head_end + 4);
@@ -308,10 +336,13 @@ async fn serve_raw<C>(
             }
             buffer.extend_from_slice(&chunk[..n]);
         }
-        buffer.drain(..body_length);
+        request.body = buffer.drain(..body_length).collect();
         let number = next(counter);
         let reply = handler(number, &request);
         log.lock().expect("log").push(request);
+        if let Some(stall) = reply.stall {
+            tokio::time::sleep(stall).await;
+        }
         let mut out = format!("HTTP/1.1 {}\r\n", reply.status);
         for (name, value) in &reply.headers {
             out.push_str(&format!("{name}: {value}\r\n"));
