@@ -84,15 +84,24 @@ pub struct Annotation {
 impl Annotation {
     /// An annotation of turn `turn_id`.
     pub fn new(turn_id: i64, role: AnnotationRole, kind: AnnotationKind) -> Annotation {
-        Annotation { turn_id, role, kind }
+        Annotation {
+            turn_id,
+            role,
+            kind,
+        }
     }
 
     fn to_wire(&self) -> Result<data::AnnotationItem, Error> {
         if self.turn_id < 0 {
-            return Err(Error::InvalidInput(format!("annotation turn id {} is negative", self.turn_id)));
+            return Err(Error::InvalidInput(format!(
+                "annotation turn id {} is negative",
+                self.turn_id
+            )));
         }
         if self.kind.as_str().trim().is_empty() {
-            return Err(Error::InvalidInput("an annotation kind is empty".to_string()));
+            return Err(Error::InvalidInput(
+                "an annotation kind is empty".to_string(),
+            ));
         }
         Ok(data::AnnotationItem {
             turn_id: self.turn_id,
@@ -110,10 +119,18 @@ const MAX_AGENT_PAGE: u32 = 100;
 
 impl Client {
     /// Reads one conversation with its turns (Agents host).
-    pub async fn get_conversation(&self, agent_id: &str, conversation_id: &str) -> Result<ConversationDetail, Error> {
+    pub async fn get_conversation(
+        &self,
+        agent_id: &str,
+        conversation_id: &str,
+    ) -> Result<ConversationDetail, Error> {
         validate::path_segment("agent_id", agent_id)?;
         validate::path_segment("conversation_id", conversation_id)?;
-        let request = self.data().get_agent_conversation().agent_id(agent_id).conversation_id(conversation_id);
+        let request = self
+            .data()
+            .get_agent_conversation()
+            .agent_id(agent_id)
+            .conversation_id(conversation_id);
         crate::error::generated(request.send().await).await
     }
 
@@ -128,9 +145,14 @@ impl Client {
     ) -> Result<(), Error> {
         validate::path_segment("agent_id", agent_id)?;
         validate::path_segment("conversation_id", conversation_id)?;
-        let annotations = annotations.into_iter().map(|a| a.to_wire()).collect::<Result<Vec<_>, _>>()?;
+        let annotations = annotations
+            .into_iter()
+            .map(|a| a.to_wire())
+            .collect::<Result<Vec<_>, _>>()?;
         if annotations.is_empty() {
-            return Err(Error::InvalidInput("add_annotations needs at least one annotation".to_string()));
+            return Err(Error::InvalidInput(
+                "add_annotations needs at least one annotation".to_string(),
+            ));
         }
         let request = self
             .data()
@@ -138,11 +160,18 @@ impl Client {
             .agent_id(agent_id)
             .conversation_id(conversation_id)
             .body(data::AnnotationRequest { annotations });
-        crate::error::generated(request.send().await).await.map(drop)
+        crate::error::generated(request.send().await)
+            .await
+            .map(drop)
     }
 
     /// Sets the note of a conversation, replacing any earlier note (safe to retry).
-    pub async fn set_note(&self, agent_id: &str, conversation_id: &str, note: impl Into<String>) -> Result<(), Error> {
+    pub async fn set_note(
+        &self,
+        agent_id: &str,
+        conversation_id: &str,
+        note: impl Into<String>,
+    ) -> Result<(), Error> {
         validate::path_segment("agent_id", agent_id)?;
         validate::path_segment("conversation_id", conversation_id)?;
         let request = self
@@ -151,12 +180,19 @@ impl Client {
             .agent_id(agent_id)
             .conversation_id(conversation_id)
             .body(data::NoteRequest { note: note.into() });
-        crate::error::generated(request.send().await).await.map(drop)
+        crate::error::generated(request.send().await)
+            .await
+            .map(drop)
     }
 
     /// Lists an agent's conversations (Agents host), newest first, with limit/offset paging.
     pub fn list_agent_conversations(&self, agent_id: impl Into<String>) -> ListAgentConversations {
-        ListAgentConversations { client: self.clone(), agent_id: agent_id.into(), page_size: 50, offset: 0 }
+        ListAgentConversations {
+            client: self.clone(),
+            agent_id: agent_id.into(),
+            page_size: 50,
+            offset: 0,
+        }
     }
 }
 
@@ -186,11 +222,16 @@ impl ListAgentConversations {
     async fn fetch(&self, offset: u64) -> Result<Vec<ConversationSummary>, Error> {
         validate::path_segment("agent_id", &self.agent_id)?;
         validate::page_size(self.page_size, MAX_AGENT_PAGE)?;
-        let mut request = self.client.data().list_agent_conversations().agent_id(self.agent_id.as_str());
+        let mut request = self
+            .client
+            .data()
+            .list_agent_conversations()
+            .agent_id(self.agent_id.as_str());
         if let Some(limit) = std::num::NonZeroU64::new(u64::from(self.page_size)) {
             request = request.limit(limit);
         }
-        let offset = i64::try_from(offset).map_err(|_| Error::InvalidInput(format!("offset {offset} is too large")))?;
+        let offset = i64::try_from(offset)
+            .map_err(|_| Error::InvalidInput(format!("offset {offset} is too large")))?;
         let response = crate::error::generated(request.offset(offset).send().await).await?;
         Ok(response.conversations)
     }
@@ -201,11 +242,16 @@ impl ListAgentConversations {
         stream::try_unfold(Some(self.offset), move |offset| {
             let listing = self.clone();
             async move {
-                let Some(offset) = offset else { return Ok(None) };
+                let Some(offset) = offset else {
+                    return Ok(None);
+                };
                 let items = listing.fetch(offset).await?;
                 let full = items.len() as u64 >= u64::from(listing.page_size);
                 let next = full.then(|| offset + items.len() as u64);
-                let page = Page { items, next_cursor: next.map(|n| n.to_string()) };
+                let page = Page {
+                    items,
+                    next_cursor: next.map(|n| n.to_string()),
+                };
                 Ok(Some((page, next)))
             }
         })

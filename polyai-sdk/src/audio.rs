@@ -28,7 +28,10 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, IF_RANGE, LAST_MODIFIED, RANGE};
+use reqwest::header::{
+    CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, IF_RANGE,
+    LAST_MODIFIED, RANGE,
+};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use crate::generated::data::types as data;
@@ -91,7 +94,11 @@ pub struct SavedAudio {
 impl Client {
     /// Downloads the recording of a conversation (Agents host, `audio/wav`). Users without PII
     /// access always receive the redacted recording, whatever [`AudioRequest::redacted`] says.
-    pub fn audio(&self, agent_id: impl Into<String>, conversation_id: impl Into<String>) -> AudioRequest {
+    pub fn audio(
+        &self,
+        agent_id: impl Into<String>,
+        conversation_id: impl Into<String>,
+    ) -> AudioRequest {
         AudioRequest {
             client: self.clone(),
             agent_id: agent_id.into(),
@@ -119,7 +126,10 @@ impl AudioRequest {
     }
 
     /// Called as bytes arrive with the bytes written so far and the total, when known.
-    pub fn on_progress(mut self, progress: impl Fn(u64, Option<u64>) + Send + Sync + 'static) -> Self {
+    pub fn on_progress(
+        mut self,
+        progress: impl Fn(u64, Option<u64>) + Send + Sync + 'static,
+    ) -> Self {
         self.progress = Some(Arc::new(progress));
         self
     }
@@ -163,13 +173,23 @@ impl AudioRequest {
             Ok(value) => {
                 let status = value.status();
                 let headers = value.headers().clone();
-                Ok(Response { status, headers, body: value.into_inner().into_inner() })
+                Ok(Response {
+                    status,
+                    headers,
+                    body: value.into_inner().into_inner(),
+                })
             }
             // The document declares only 200; a 206 answer to `Range` arrives here, unread.
-            Err(progenitor_client::Error::UnexpectedResponse(response)) if response.status() == StatusCode::PARTIAL_CONTENT => {
+            Err(progenitor_client::Error::UnexpectedResponse(response))
+                if response.status() == StatusCode::PARTIAL_CONTENT =>
+            {
                 let status = response.status();
                 let headers = response.headers().clone();
-                Ok(Response { status, headers, body: Box::pin(response.bytes_stream()) })
+                Ok(Response {
+                    status,
+                    headers,
+                    body: Box::pin(response.bytes_stream()),
+                })
             }
             Err(error) => Err(Error::from_generated(error).await),
         }
@@ -182,7 +202,11 @@ impl AudioRequest {
         let response = self.request(HeaderMap::new()).await?;
         Ok(AudioStream {
             content_length: header_u64(&response.headers, CONTENT_LENGTH),
-            content_type: response.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned),
+            content_type: response
+                .headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
             body: response.body,
         })
     }
@@ -196,7 +220,12 @@ impl AudioRequest {
         match outcome {
             Ok((bytes, resumes, restarts)) => {
                 partial.commit(&destination, self.sync).await?;
-                Ok(SavedAudio { path: destination, bytes, resumes, restarts })
+                Ok(SavedAudio {
+                    path: destination,
+                    bytes,
+                    resumes,
+                    restarts,
+                })
             }
             Err(error) => {
                 partial.discard().await;
@@ -219,16 +248,27 @@ impl AudioRequest {
                 match response.body.next().await {
                     Some(Ok(chunk)) => {
                         if total.is_some_and(|t| written + chunk.len() as u64 > t) {
-                            break Some(format!("the server sent more than the {} bytes it announced", total.unwrap_or(0)));
+                            break Some(format!(
+                                "the server sent more than the {} bytes it announced",
+                                total.unwrap_or(0)
+                            ));
                         }
-                        file.write_all(&chunk).await.map_err(|e| Error::io(format!("writing {}", partial.path.display()), e))?;
+                        file.write_all(&chunk).await.map_err(|e| {
+                            Error::io(format!("writing {}", partial.path.display()), e)
+                        })?;
                         written += chunk.len() as u64;
                         self.report(written, total);
                     }
-                    Some(Err(error)) => break Some(format!("the connection failed after {written} bytes: {error}")),
+                    Some(Err(error)) => {
+                        break Some(format!(
+                            "the connection failed after {written} bytes: {error}"
+                        ));
+                    }
                     None => match total {
                         Some(expected) if written < expected => {
-                            break Some(format!("the body ended after {written} of {expected} bytes"));
+                            break Some(format!(
+                                "the body ended after {written} of {expected} bytes"
+                            ));
                         }
                         _ => break None,
                     },
@@ -253,9 +293,15 @@ impl AudioRequest {
             response = self.request(headers).await?;
             match response.status {
                 StatusCode::PARTIAL_CONTENT => {
-                    let range = response.headers.get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).and_then(parse_content_range);
+                    let range = response
+                        .headers
+                        .get(CONTENT_RANGE)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(parse_content_range);
                     match range {
-                        Some((start, _, size)) if start == written && (total.is_none() || size == total) => {
+                        Some((start, _, size))
+                            if start == written && (total.is_none() || size == total) =>
+                        {
                             resumes += 1;
                             total = total.or(size);
                         }
@@ -271,9 +317,14 @@ impl AudioRequest {
                 _ => {
                     // A full answer: the recording changed or the server ignores ranges. Start over.
                     restarts += 1;
-                    file.flush().await.map_err(|e| Error::io("flushing the partial recording", e))?;
+                    file.flush()
+                        .await
+                        .map_err(|e| Error::io("flushing the partial recording", e))?;
                     let mut inner = file.into_inner();
-                    inner.set_len(0).await.map_err(|e| Error::io("truncating the partial recording", e))?;
+                    inner
+                        .set_len(0)
+                        .await
+                        .map_err(|e| Error::io("truncating the partial recording", e))?;
                     inner
                         .seek(std::io::SeekFrom::Start(0))
                         .await
@@ -286,7 +337,9 @@ impl AudioRequest {
                 }
             }
         }
-        file.flush().await.map_err(|e| Error::io(format!("writing {}", partial.path.display()), e))?;
+        file.flush()
+            .await
+            .map_err(|e| Error::io(format!("writing {}", partial.path.display()), e))?;
         Ok((written, resumes, restarts))
     }
 
@@ -337,7 +390,10 @@ impl Stream for AudioStream {
     type Item = Result<Bytes, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.body.as_mut().poll_next(cx).map(|item| item.map(|chunk| chunk.map_err(Error::from_reqwest)))
+        self.body
+            .as_mut()
+            .poll_next(cx)
+            .map(|item| item.map(|chunk| chunk.map_err(Error::from_reqwest)))
     }
 }
 
@@ -348,9 +404,9 @@ struct PartialFile {
 
 impl PartialFile {
     async fn create(destination: &Path) -> Result<PartialFile, Error> {
-        let name = destination
-            .file_name()
-            .ok_or_else(|| Error::InvalidInput(format!("{} does not name a file", destination.display())))?;
+        let name = destination.file_name().ok_or_else(|| {
+            Error::InvalidInput(format!("{} does not name a file", destination.display()))
+        })?;
         let directory = match destination.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
@@ -384,7 +440,10 @@ impl PartialFile {
         }
         if let Err(e) = tokio::fs::rename(&self.path, destination).await {
             self.discard().await;
-            return Err(Error::io(format!("moving the recording to {}", destination.display()), e));
+            return Err(Error::io(
+                format!("moving the recording to {}", destination.display()),
+                e,
+            ));
         }
         Ok(())
     }
@@ -412,7 +471,11 @@ fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
     let rest = value.trim().strip_prefix("bytes ")?;
     let (range, size) = rest.split_once('/')?;
     let (start, end) = range.split_once('-')?;
-    let size = if size.trim() == "*" { None } else { Some(size.trim().parse().ok()?) };
+    let size = if size.trim() == "*" {
+        None
+    } else {
+        Some(size.trim().parse().ok()?)
+    };
     Some((start.trim().parse().ok()?, end.trim().parse().ok()?, size))
 }
 
@@ -422,7 +485,10 @@ mod tests {
 
     #[test]
     fn content_range() {
-        assert_eq!(parse_content_range("bytes 100-199/200"), Some((100, 199, Some(200))));
+        assert_eq!(
+            parse_content_range("bytes 100-199/200"),
+            Some((100, 199, Some(200)))
+        );
         assert_eq!(parse_content_range("bytes 0-9/*"), Some((0, 9, None)));
         assert_eq!(parse_content_range("items 0-9/10"), None);
         assert_eq!(parse_content_range("bytes x-9/10"), None);

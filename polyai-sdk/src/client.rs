@@ -16,7 +16,11 @@ use crate::transport::{Credential, Settings, Transport};
 /// The header that carries the API key for every family the SDK covers today.
 const API_KEY_HEADER: &str = "x-api-key";
 /// Sent as `User-Agent` on every request.
-const USER_AGENT: &str = concat!("polyai-rs/", env!("CARGO_PKG_VERSION"), " (polyai-sdk; rust)");
+const USER_AGENT: &str = concat!(
+    "polyai-rs/",
+    env!("CARGO_PKG_VERSION"),
+    " (polyai-sdk; rust)"
+);
 
 /// Environment variables read by [`Client::from_env`].
 pub mod env {
@@ -102,7 +106,11 @@ impl Client {
             }
         }
         if let Some(region) = var(env::REGION) {
-            builder = builder.region(region.parse::<Region>().map_err(|e| Error::InvalidInput(e.to_string()))?);
+            builder = builder.region(
+                region
+                    .parse::<Region>()
+                    .map_err(|e| Error::InvalidInput(e.to_string()))?,
+            );
         }
         if let Some(url) = var(env::BASE_URL) {
             builder = builder.base_url(url);
@@ -278,8 +286,14 @@ impl ClientBuilder {
         };
         let http = reqwest::Client::builder()
             .user_agent(user_agent)
-            .connect_timeout(self.connect_timeout.unwrap_or(ClientBuilder::DEFAULT_CONNECT_TIMEOUT))
-            .read_timeout(self.read_timeout.unwrap_or(ClientBuilder::DEFAULT_READ_TIMEOUT))
+            .connect_timeout(
+                self.connect_timeout
+                    .unwrap_or(ClientBuilder::DEFAULT_CONNECT_TIMEOUT),
+            )
+            .read_timeout(
+                self.read_timeout
+                    .unwrap_or(ClientBuilder::DEFAULT_READ_TIMEOUT),
+            )
             .build()
             .map_err(|e| Error::InvalidInput(format!("cannot build the HTTP client: {e}")))?;
 
@@ -295,24 +309,37 @@ impl ClientBuilder {
                 http.clone(),
                 transport.clone(),
             ),
-            data: generated::data::Client::new_with_client(&agents_base_url, http.clone(), transport.clone()),
-            debug_chat: generated::debug_chat::Client::new_with_client(&agents_base_url, http.clone(), transport),
+            data: generated::data::Client::new_with_client(
+                &agents_base_url,
+                http.clone(),
+                transport.clone(),
+            ),
+            debug_chat: generated::debug_chat::Client::new_with_client(
+                &agents_base_url,
+                http.clone(),
+                transport,
+            ),
             http,
             region: self.region,
             agents_base_url,
             platform_base_url,
         };
-        Ok(Client { inner: Arc::new(inner) })
+        Ok(Client {
+            inner: Arc::new(inner),
+        })
     }
 }
 
 /// Checks a base URL and removes a trailing slash.
 fn normalize_base_url(url: &str) -> Result<String, Error> {
     let trimmed = url.trim().trim_end_matches('/');
-    let parsed = reqwest::Url::parse(trimmed)
-        .map_err(|e| Error::InvalidInput(format!("base URL {trimmed:?} is not a valid URL: {e}")))?;
+    let parsed = reqwest::Url::parse(trimmed).map_err(|e| {
+        Error::InvalidInput(format!("base URL {trimmed:?} is not a valid URL: {e}"))
+    })?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(Error::InvalidInput(format!("base URL {trimmed:?} must start with http:// or https://")));
+        return Err(Error::InvalidInput(format!(
+            "base URL {trimmed:?} must start with http:// or https://"
+        )));
     }
     if parsed.host_str() == Some("api.poly.ai") {
         return Err(Error::InvalidInput(
@@ -322,7 +349,9 @@ fn normalize_base_url(url: &str) -> Result<String, Error> {
         ));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(Error::InvalidInput(format!("base URL {trimmed:?} must not have a query or fragment")));
+        return Err(Error::InvalidInput(format!(
+            "base URL {trimmed:?} must not have a query or fragment"
+        )));
     }
     Ok(trimmed.to_string())
 }

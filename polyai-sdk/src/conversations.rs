@@ -111,7 +111,11 @@ impl Client {
     /// Lists the conversations of a project with Conversations v3 (platform host).
     /// `account_id` is the workspace slug or `ws-...` id; `project_id` the project slug or
     /// `PROJECT-...` id.
-    pub fn list_conversations(&self, account_id: impl Into<String>, project_id: impl Into<String>) -> ListConversations {
+    pub fn list_conversations(
+        &self,
+        account_id: impl Into<String>,
+        project_id: impl Into<String>,
+    ) -> ListConversations {
         ListConversations {
             client: self.clone(),
             account_id: account_id.into(),
@@ -247,7 +251,9 @@ impl ListConversations {
         }
         match &self.retrieval {
             Some(Retrieval::Transcript(q) | Retrieval::Semantic(q)) if q.trim().is_empty() => {
-                return Err(Error::InvalidInput("a search needs a non-empty query".to_string()));
+                return Err(Error::InvalidInput(
+                    "a search needs a non-empty query".to_string(),
+                ));
             }
             None if self.turn_type.is_some() => {
                 return Err(Error::InvalidInput(
@@ -299,18 +305,27 @@ impl ListConversations {
         }
         match &self.retrieval {
             Some(Retrieval::Transcript(query)) => {
-                request = request.query_type(v3::ListConversationsQueryType::Transcript).query(query.as_str());
+                request = request
+                    .query_type(v3::ListConversationsQueryType::Transcript)
+                    .query(query.as_str());
             }
             Some(Retrieval::Semantic(query)) => {
-                request = request.query_type(v3::ListConversationsQueryType::Semantic).query(query.as_str());
+                request = request
+                    .query_type(v3::ListConversationsQueryType::Semantic)
+                    .query(query.as_str());
             }
-            Some(Retrieval::RandomSample) => request = request.sample(v3::ListConversationsSample::Random),
+            Some(Retrieval::RandomSample) => {
+                request = request.sample(v3::ListConversationsSample::Random)
+            }
             None => {}
         }
         if let Some(turn_type) = self.turn_type {
             request = request.turn_type(turn_type);
         }
-        if let Some(size) = self.page_size.and_then(|s| std::num::NonZeroU64::new(u64::from(s))) {
+        if let Some(size) = self
+            .page_size
+            .and_then(|s| std::num::NonZeroU64::new(u64::from(s)))
+        {
             request = request.limit(size);
         }
         if let Some(cursor) = cursor {
@@ -385,7 +400,12 @@ where
     if let Some(cursor) = &start {
         seen.insert(cursor.clone());
     }
-    let walk = CursorWalk { fetch, next: Next::Fetch(start), seen, empty_run: 0 };
+    let walk = CursorWalk {
+        fetch,
+        next: Next::Fetch(start),
+        seen,
+        empty_run: 0,
+    };
     stream::try_unfold(walk, |mut walk| async move {
         let cursor = match std::mem::replace(&mut walk.next, Next::Done) {
             Next::Fetch(cursor) => cursor,

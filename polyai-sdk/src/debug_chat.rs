@@ -39,7 +39,11 @@ fn wire_environment(environment: Environment) -> wire::ClientEnvironment {
 impl Client {
     /// Prepares a debug-chat session with an agent in `environment`. Configure it, then call
     /// [`DebugChatOptions::start`].
-    pub fn debug_chat_session(&self, agent_id: impl Into<String>, environment: Environment) -> DebugChatOptions {
+    pub fn debug_chat_session(
+        &self,
+        agent_id: impl Into<String>,
+        environment: Environment,
+    ) -> DebugChatOptions {
         DebugChatOptions {
             client: self.clone(),
             agent_id: agent_id.into(),
@@ -97,8 +101,14 @@ impl DebugChatOptions {
     }
 
     /// Adds an integration attribute available to the agent's functions.
-    pub fn integration_attribute(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
-        self.request.integration_attributes.insert(name.into(), value.into());
+    pub fn integration_attribute(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        self.request
+            .integration_attributes
+            .insert(name.into(), value.into());
         self
     }
 
@@ -109,7 +119,10 @@ impl DebugChatOptions {
             validate::path_segment("conversation_id", id)?;
         }
         let environment = self.request.client_env;
-        let (asr, tts) = (self.request.asr_lang_code.clone(), self.request.tts_lang_code.clone());
+        let (asr, tts) = (
+            self.request.asr_lang_code.clone(),
+            self.request.tts_lang_code.clone(),
+        );
         let call = self
             .client
             .debug_chat()
@@ -117,7 +130,10 @@ impl DebugChatOptions {
             .agent_id(self.agent_id.as_str())
             .body(self.request);
         let greeting = crate::error::generated(call.send().await).await?;
-        validate::path_segment("conversation id returned by PolyAI", &greeting.conversation_id)?;
+        validate::path_segment(
+            "conversation id returned by PolyAI",
+            &greeting.conversation_id,
+        )?;
         Ok(DebugChatSession {
             client: self.client,
             agent_id: self.agent_id,
@@ -167,7 +183,8 @@ impl DebugChatSession {
 
     /// Sends a message and returns the agent's reply.
     pub async fn send(&mut self, message: impl Into<String>) -> Result<DebugChatReply, Error> {
-        self.send_with_metadata(message, serde_json::Map::new()).await
+        self.send_with_metadata(message, serde_json::Map::new())
+            .await
     }
 
     /// Sends a message with metadata for the agent's functions.

@@ -133,10 +133,14 @@ impl ApiError {
             body_excerpt: excerpt(body),
             details: None,
         };
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Ok(serde_json::Value::Object(map)) =
+            serde_json::from_slice::<serde_json::Value>(body)
+        {
             let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_owned);
             error.error_code = text("error_code");
-            error.error_message = text("error_message").or_else(|| text("error")).or_else(|| text("message"));
+            error.error_message = text("error_message")
+                .or_else(|| text("error"))
+                .or_else(|| text("message"));
             error.error_id = text("error_id");
             // Alerts and other FastAPI-style services answer 422 with {"detail": [...]}.
             error.details = map
@@ -145,7 +149,10 @@ impl ApiError {
                 .filter(|v| !v.is_null())
                 .cloned();
             if error.error_message.is_none() {
-                error.error_message = map.get("detail").and_then(|v| v.as_str()).map(str::to_owned);
+                error.error_message = map
+                    .get("detail")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned);
             }
         }
         error
@@ -190,7 +197,9 @@ impl Error {
     /// The HTTP status of the response that caused this error, if there was one.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Error::Api(e) | Error::NotFound(e) | Error::RateLimited { error: e, .. } => Some(e.status),
+            Error::Api(e) | Error::NotFound(e) | Error::RateLimited { error: e, .. } => {
+                Some(e.status)
+            }
             Error::Decode { status, .. } => *status,
             Error::Transport(e) => e.status(),
             _ => None,
@@ -254,7 +263,9 @@ impl Error {
         match error {
             G::InvalidRequest(message) => Error::InvalidInput(message),
             G::Custom(message) => Error::InvalidInput(message),
-            G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => Error::from_reqwest(e),
+            G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => {
+                Error::from_reqwest(e)
+            }
             G::ErrorResponse(value) => Error::from_status(value.status(), value.headers(), b""),
             G::InvalidResponsePayload(body, e) => Error::decode(None, e.to_string(), &body),
             G::UnexpectedResponse(response) => Error::from_response(response).await,
@@ -264,21 +275,39 @@ impl Error {
     /// Classifies a `reqwest` error as a timeout or a transport error.
     pub(crate) fn from_reqwest(error: reqwest::Error) -> Error {
         if error.is_timeout() {
-            let what = if error.is_connect() { "connecting to PolyAI" } else { "waiting for PolyAI" };
-            Error::Timeout { what: what.to_string(), source: Some(error) }
+            let what = if error.is_connect() {
+                "connecting to PolyAI"
+            } else {
+                "waiting for PolyAI"
+            };
+            Error::Timeout {
+                what: what.to_string(),
+                source: Some(error),
+            }
         } else if error.is_decode() {
-            Error::Decode { status: error.status(), message: error.to_string(), body_excerpt: String::new() }
+            Error::Decode {
+                status: error.status(),
+                message: error.to_string(),
+                body_excerpt: String::new(),
+            }
         } else {
             Error::Transport(error.without_url())
         }
     }
 
     pub(crate) fn decode(status: Option<StatusCode>, message: String, body: &[u8]) -> Error {
-        Error::Decode { status, message, body_excerpt: excerpt(body) }
+        Error::Decode {
+            status,
+            message,
+            body_excerpt: excerpt(body),
+        }
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Error {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 }
 

@@ -104,7 +104,9 @@ impl FromStr for Region {
             "uk" | "uk-1" => Ok(Region::Uk),
             "eu" | "euw-1" => Ok(Region::Eu),
             "studio" => Ok(Region::Studio),
-            _ => Err(UnknownRegion { given: s.to_string() }),
+            _ => Err(UnknownRegion {
+                given: s.to_string(),
+            }),
         }
     }
 }

@@ -65,7 +65,10 @@ impl RetryPolicy {
 
     /// A policy that never retries.
     pub fn disabled() -> Self {
-        RetryPolicy { max_attempts: 1, ..Self::default() }
+        RetryPolicy {
+            max_attempts: 1,
+            ..Self::default()
+        }
     }
 
     /// Total attempts, the first included (`1` disables retries). At least 1.
@@ -160,7 +163,8 @@ pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duratio
         return Some(Duration::from_secs(seconds));
     }
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)));
+        return (seconds.is_finite() && seconds >= 0.0)
+            .then(|| Duration::from_secs_f64(seconds.min(86_400.0)));
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
@@ -177,7 +181,9 @@ pub async fn with_retry_policy<F: Future>(policy: RetryPolicy, future: F) -> F::
 
 /// The policy in force for the current task: an override, or the client's.
 pub(crate) fn effective(client_policy: &RetryPolicy) -> RetryPolicy {
-    OVERRIDE.try_with(Clone::clone).unwrap_or_else(|_| client_policy.clone())
+    OVERRIDE
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| client_policy.clone())
 }
 
 #[cfg(test)]
@@ -190,10 +196,16 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(parse_retry_after(&headers, now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after(&headers, now),
+            Some(Duration::from_secs(7))
+        );
         let later = httpdate::fmt_http_date(now + Duration::from_secs(42));
         headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
-        assert_eq!(parse_retry_after(&headers, now), Some(Duration::from_secs(42)));
+        assert_eq!(
+            parse_retry_after(&headers, now),
+            Some(Duration::from_secs(42))
+        );
         let past = httpdate::fmt_http_date(now - Duration::from_secs(42));
         headers.insert(RETRY_AFTER, HeaderValue::from_str(&past).unwrap());
         assert_eq!(parse_retry_after(&headers, now), Some(Duration::ZERO));
@@ -213,7 +225,10 @@ mod tests {
             let bound = Duration::from_millis(100 * (1u64 << (retry - 1).min(2)));
             assert!(wait <= bound, "retry {retry}: {wait:?} > {bound:?}");
         }
-        assert_eq!(policy.delay(1, Some(Duration::from_secs(3600))), Duration::from_secs(60));
+        assert_eq!(
+            policy.delay(1, Some(Duration::from_secs(3600))),
+            Duration::from_secs(60)
+        );
         assert_eq!(RetryPolicy::disabled().attempts(), 1);
         assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
     }

@@ -16,12 +16,16 @@ pub struct Timestamp {
 impl Timestamp {
     /// The instant `seconds` after the Unix epoch.
     pub fn from_unix_seconds(seconds: i64) -> Timestamp {
-        Timestamp { unix_millis: seconds.saturating_mul(1000) }
+        Timestamp {
+            unix_millis: seconds.saturating_mul(1000),
+        }
     }
 
     /// The instant `millis` milliseconds after the Unix epoch.
     pub fn from_unix_millis(millis: i64) -> Timestamp {
-        Timestamp { unix_millis: millis }
+        Timestamp {
+            unix_millis: millis,
+        }
     }
 
     /// Now, from the system clock.
@@ -37,7 +41,9 @@ impl Timestamp {
     /// This instant moved back by `duration`.
     pub fn minus(self, duration: Duration) -> Timestamp {
         let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
-        Timestamp { unix_millis: self.unix_millis.saturating_sub(millis) }
+        Timestamp {
+            unix_millis: self.unix_millis.saturating_sub(millis),
+        }
     }
 }
 
@@ -47,7 +53,9 @@ impl From<SystemTime> for Timestamp {
             Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
             Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
         };
-        Timestamp { unix_millis: millis }
+        Timestamp {
+            unix_millis: millis,
+        }
     }
 }
 
@@ -59,7 +67,10 @@ impl fmt::Display for Timestamp {
         let (year, month, day) = civil_from_days(days);
         let (hour, minute) = (in_day / 3_600_000, in_day / 60_000 % 60);
         let (second, milli) = (in_day / 1000 % 60, in_day % 1000);
-        write!(f, "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z")
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z"
+        )
     }
 }
 
@@ -75,7 +86,9 @@ impl FromStr for Timestamp {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; a space may stand for the `T`.
     fn from_str(text: &str) -> Result<Timestamp, InvalidTimestamp> {
-        parse_rfc3339(text.trim()).ok_or_else(|| InvalidTimestamp { text: text.to_string() })
+        parse_rfc3339(text.trim()).ok_or_else(|| InvalidTimestamp {
+            text: text.to_string(),
+        })
     }
 }
 
@@ -84,15 +97,28 @@ fn parse_rfc3339(s: &str) -> Option<Timestamp> {
     let digits = |range: std::ops::Range<usize>| -> Option<i64> {
         let part = b.get(range)?;
         part.iter().all(u8::is_ascii_digit).then(|| {
-            part.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
+            part.iter()
+                .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
         })
     };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
     let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut i = 19;
@@ -123,7 +149,9 @@ fn parse_rfc3339(s: &str) -> Option<Timestamp> {
     };
     let days = days_from_civil(year, month, day);
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset_minutes * 60;
-    Some(Timestamp { unix_millis: seconds * 1000 + millis })
+    Some(Timestamp {
+        unix_millis: seconds * 1000 + millis,
+    })
 }
 
 fn is_leap(year: i64) -> bool {
@@ -174,10 +202,30 @@ mod tests {
         assert_eq!(t.to_string(), "2026-07-01T16:35:00.123Z");
         let shifted: Timestamp = "2026-07-01T18:35:00.123+02:00".parse().unwrap();
         assert_eq!(shifted, t);
-        assert_eq!(Timestamp::from_unix_seconds(0).to_string(), "1970-01-01T00:00:00.000Z");
-        assert_eq!(Timestamp::from_unix_seconds(951_782_400).to_string(), "2000-02-29T00:00:00.000Z");
-        assert_eq!("2024-02-29 00:00:00Z".parse::<Timestamp>().unwrap().to_string(), "2024-02-29T00:00:00.000Z");
-        for bad in ["", "2026-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2026-07-01", "2026-07-01T16:35:00", "2026-07-01T16:35:00.Z", "２０２６-07-01T16:35:00Z"] {
+        assert_eq!(
+            Timestamp::from_unix_seconds(0).to_string(),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_seconds(951_782_400).to_string(),
+            "2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(
+            "2024-02-29 00:00:00Z"
+                .parse::<Timestamp>()
+                .unwrap()
+                .to_string(),
+            "2024-02-29T00:00:00.000Z"
+        );
+        for bad in [
+            "",
+            "2026-13-01T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2026-07-01",
+            "2026-07-01T16:35:00",
+            "2026-07-01T16:35:00.Z",
+            "２０２６-07-01T16:35:00Z",
+        ] {
             assert!(bad.parse::<Timestamp>().is_err(), "{bad}");
         }
     }

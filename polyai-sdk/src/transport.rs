@@ -76,13 +76,20 @@ pub struct Transport {
 
 impl Transport {
     pub(crate) fn new(settings: Arc<Settings>, auth_header: HeaderName) -> Self {
-        Transport { settings, auth_header }
+        Transport {
+            settings,
+            auth_header,
+        }
     }
 
     /// The `pre` hook: adds the credential header, asks for the right media type on binary
     /// downloads, adds the headers of an enclosing [`with_headers`] scope, and removes
     /// progenitor's `api-version` header, which no PolyAI API documents.
-    pub(crate) fn prepare(&self, request: &mut reqwest::Request, operation: &str) -> Result<(), String> {
+    pub(crate) fn prepare(
+        &self,
+        request: &mut reqwest::Request,
+        operation: &str,
+    ) -> Result<(), String> {
         check_path(request.url(), operation)?;
         let headers = request.headers_mut();
         headers.remove("api-version");
@@ -118,7 +125,8 @@ impl Transport {
             path = %request.url().path(),
         );
         let policy = retry::effective(&self.settings.retry);
-        let idempotent = IDEMPOTENT_OPERATIONS.contains(&operation) || policy.allows_non_idempotent();
+        let idempotent =
+            IDEMPOTENT_OPERATIONS.contains(&operation) || policy.allows_non_idempotent();
         async move {
             let started = Instant::now();
             let mut waited = Duration::ZERO;
@@ -126,19 +134,33 @@ impl Transport {
             loop {
                 // Keep a copy for the next attempt; a request whose body cannot be copied
                 // (a stream) gets one attempt only.
-                let spare = (attempt < policy.attempts()).then(|| request.try_clone()).flatten();
+                let spare = (attempt < policy.attempts())
+                    .then(|| request.try_clone())
+                    .flatten();
                 let outcome = attempt_once(client, request, streaming).await;
-                let Some(next_request) = spare else { return outcome };
+                let Some(next_request) = spare else {
+                    return outcome;
+                };
 
                 let (reason, retry_after) = match &outcome {
                     Ok(response) if crate::error::is_retryable_status(response.status()) => {
-                        let retry_after = retry::parse_retry_after(response.headers(), SystemTime::now());
-                        (format!("status {}", response.status().as_u16()), retry_after)
+                        let retry_after =
+                            retry::parse_retry_after(response.headers(), SystemTime::now());
+                        (
+                            format!("status {}", response.status().as_u16()),
+                            retry_after,
+                        )
                     }
                     Ok(_) => return outcome,
                     // A failed connection never reached the server: safe to repeat anything.
                     Err(error) if error.is_connect() => (format!("connect error: {error}"), None),
-                    Err(error) if idempotent && (error.is_timeout() || error.is_request() || error.is_body() || error.is_decode()) => {
+                    Err(error)
+                        if idempotent
+                            && (error.is_timeout()
+                                || error.is_request()
+                                || error.is_body()
+                                || error.is_decode()) =>
+                    {
                         (format!("{error}"), None)
                     }
                     Err(_) => return outcome,
@@ -185,7 +207,13 @@ fn check_path(url: &reqwest::Url, operation: &str) -> Result<(), String> {
         && actual[actual.len() - expected.len()..]
             .iter()
             .zip(&expected)
-            .all(|(got, want)| if want.starts_with('{') { !got.is_empty() } else { got == want });
+            .all(|(got, want)| {
+                if want.starts_with('{') {
+                    !got.is_empty()
+                } else {
+                    got == want
+                }
+            });
     if matches {
         Ok(())
     } else {

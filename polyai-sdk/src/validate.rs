@@ -11,10 +11,14 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<(), Error> {
         return Err(Error::InvalidInput(format!("{name} is empty")));
     }
     if value == "." || value == ".." {
-        return Err(Error::InvalidInput(format!("{name} {value:?} is not a valid id")));
+        return Err(Error::InvalidInput(format!(
+            "{name} {value:?} is not a valid id"
+        )));
     }
     if value.chars().any(char::is_control) {
-        return Err(Error::InvalidInput(format!("{name} {value:?} contains control characters")));
+        return Err(Error::InvalidInput(format!(
+            "{name} {value:?} contains control characters"
+        )));
     }
     Ok(())
 }
@@ -22,7 +26,9 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<(), Error> {
 /// Checks a page size against an endpoint's documented maximum.
 pub(crate) fn page_size(size: u32, max: u32) -> Result<(), Error> {
     if size == 0 || size > max {
-        return Err(Error::InvalidInput(format!("page size {size} is out of range: use 1 to {max}")));
+        return Err(Error::InvalidInput(format!(
+            "page size {size} is out of range: use 1 to {max}"
+        )));
     }
     Ok(())
 }

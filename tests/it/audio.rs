@@ -40,7 +40,10 @@ fn partial(body: &[u8], start: usize, etag: &str) -> RawReply {
         headers: vec![
             ("Content-Type".into(), "audio/wav".into()),
             ("Content-Length".into(), (body.len() - start).to_string()),
-            ("Content-Range".into(), format!("bytes {start}-{}/{}", body.len() - 1, body.len())),
+            (
+                "Content-Range".into(),
+                format!("bytes {start}-{}/{}", body.len() - 1, body.len()),
+            ),
             ("ETag".into(), etag.into()),
         ],
         body: body[start..].to_vec(),
@@ -50,7 +53,12 @@ fn partial(body: &[u8], start: usize, etag: &str) -> RawReply {
 }
 
 fn range_start(request: &RawRequest) -> Option<usize> {
-    request.header("range")?.strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok()
+    request
+        .header("range")?
+        .strip_prefix("bytes=")?
+        .strip_suffix('-')?
+        .parse()
+        .ok()
 }
 
 fn client(server: &RawServer) -> Client {
@@ -63,7 +71,10 @@ fn client(server: &RawServer) -> Client {
 }
 
 fn leftovers(dir: &std::path::Path) -> Vec<String> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -72,7 +83,11 @@ async fn a_cut_transfer_resumes_with_range_and_ends_byte_identical() {
     let body = Arc::clone(&source);
     let server = RawServer::start(move |n, request| match n {
         0 => full(&body, "\"v1\"", Some(300_000)),
-        _ => partial(&body, range_start(request).expect("a Range header"), "\"v1\""),
+        _ => partial(
+            &body,
+            range_start(request).expect("a Range header"),
+            "\"v1\"",
+        ),
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -96,9 +111,19 @@ async fn a_cut_transfer_resumes_with_range_and_ends_byte_identical() {
     assert_eq!(requests[1].header("if-range"), Some("\"v1\""));
     assert_eq!(requests[1].header("accept"), Some("audio/wav"));
     let progress = progress.lock().unwrap();
-    assert_eq!(progress.last(), Some(&(source.len() as u64, Some(source.len() as u64))));
-    assert!(progress.windows(2).all(|w| w[0].0 <= w[1].0), "progress only grows");
-    assert_eq!(leftovers(dir.path()), vec!["call.wav".to_string()], "no temporary file left");
+    assert_eq!(
+        progress.last(),
+        Some(&(source.len() as u64, Some(source.len() as u64)))
+    );
+    assert!(
+        progress.windows(2).all(|w| w[0].0 <= w[1].0),
+        "progress only grows"
+    );
+    assert_eq!(
+        leftovers(dir.path()),
+        vec!["call.wav".to_string()],
+        "no temporary file left"
+    );
 }
 
 #[tokio::test]
@@ -112,8 +137,15 @@ async fn a_resume_answered_with_200_starts_over_cleanly() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("call.wav");
-    let saved = client(&server).audio("agent", "CA1").save_to(&target).await.expect("saved");
-    assert_eq!(sha256_hex(&std::fs::read(&target).unwrap()), sha256_hex(&source));
+    let saved = client(&server)
+        .audio("agent", "CA1")
+        .save_to(&target)
+        .await
+        .expect("saved");
+    assert_eq!(
+        sha256_hex(&std::fs::read(&target).unwrap()),
+        sha256_hex(&source)
+    );
     assert_eq!((saved.resumes, saved.restarts), (0, 1));
     assert_eq!(leftovers(dir.path()), vec!["call.wav".to_string()]);
 }
@@ -125,10 +157,19 @@ async fn a_transfer_that_keeps_failing_leaves_no_file() {
     let server = RawServer::start(move |_, _| full(&body, "\"v1\"", Some(1000))).await;
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("call.wav");
-    let error = client(&server).audio("agent", "CA1").max_resumes(2).save_to(&target).await.expect_err("fails");
+    let error = client(&server)
+        .audio("agent", "CA1")
+        .max_resumes(2)
+        .save_to(&target)
+        .await
+        .expect_err("fails");
     assert!(matches!(error, Error::Transfer(_)), "{error:?}");
     assert!(!target.exists());
-    assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
     assert_eq!(server.requests().len(), 3, "first attempt and two resumes");
 }
 
@@ -143,7 +184,11 @@ async fn a_resume_at_the_wrong_offset_is_refused() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("call.wav");
-    let error = client(&server).audio("agent", "CA1").save_to(&target).await.expect_err("bad range");
+    let error = client(&server)
+        .audio("agent", "CA1")
+        .save_to(&target)
+        .await
+        .expect_err("bad range");
     assert!(error.to_string().contains("wrong place"), "{error}");
     assert!(leftovers(dir.path()).is_empty());
 }
@@ -157,15 +202,23 @@ async fn a_missing_recording_is_not_found_and_leaves_no_file() {
             ("Content-Length".into(), "74".into()),
             ("X-PolyAI-Correlation-Id".into(), "corr-9".into()),
         ],
-        body: br#"{"success":false,"error_code":"NOT_FOUND","error_message":"no recording!!"}"#.to_vec(),
+        body: br#"{"success":false,"error_code":"NOT_FOUND","error_message":"no recording!!"}"#
+            .to_vec(),
         cut_after: None,
         stall: None,
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("call.wav");
-    let error = client(&server).audio("agent", "CA404").save_to(&target).await.expect_err("404");
-    assert!(matches!(&error, Error::NotFound(api) if api.correlation_id.as_deref() == Some("corr-9")), "{error:?}");
+    let error = client(&server)
+        .audio("agent", "CA404")
+        .save_to(&target)
+        .await
+        .expect_err("404");
+    assert!(
+        matches!(&error, Error::NotFound(api) if api.correlation_id.as_deref() == Some("corr-9")),
+        "{error:?}"
+    );
     assert!(leftovers(dir.path()).is_empty());
 }
 
@@ -183,7 +236,11 @@ async fn a_body_longer_than_announced_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("call.wav");
     // hyper stops at the declared length, so the file is exactly the announced 100 bytes.
-    let saved = client(&server).audio("agent", "CA1").save_to(&target).await.expect("saved");
+    let saved = client(&server)
+        .audio("agent", "CA1")
+        .save_to(&target)
+        .await
+        .expect("saved");
     assert_eq!(saved.bytes, 100);
     assert_eq!(std::fs::read(&target).unwrap(), source[..100].to_vec());
 }

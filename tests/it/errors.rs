@@ -5,7 +5,9 @@ use polyai_sdk::{Client, Error, RetryPolicy};
 use polyai_tests::{RecordingServer, Reply};
 use serde_json::json;
 
-async fn client_for(reply: impl Fn(&polyai_tests::RecordedRequest) -> Reply + Send + Sync + 'static) -> (RecordingServer, Client) {
+async fn client_for(
+    reply: impl Fn(&polyai_tests::RecordedRequest) -> Reply + Send + Sync + 'static,
+) -> (RecordingServer, Client) {
     let server = RecordingServer::start(reply).await;
     let client = Client::builder()
         .api_key("test-key")
@@ -25,14 +27,22 @@ async fn polyai_error_envelope_is_parsed() {
     })
     .await;
     let error = client.get_conversation("a", "c").await.expect_err("400");
-    let Error::Api(api) = &error else { panic!("{error:?}") };
+    let Error::Api(api) = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(api.status.as_u16(), 400);
     assert_eq!(api.error_code.as_deref(), Some("INVALID_PARAMETER"));
-    assert_eq!(api.error_message.as_deref(), Some("limit must be between 1 and 1000"));
+    assert_eq!(
+        api.error_message.as_deref(),
+        Some("limit must be between 1 and 1000")
+    );
     assert_eq!(api.error_id.as_deref(), Some("f00d"));
     assert_eq!(api.correlation_id.as_deref(), Some("f00d"));
     let text = error.to_string();
-    assert!(text.contains("400") && text.contains("INVALID_PARAMETER") && text.contains("f00d"), "{text}");
+    assert!(
+        text.contains("400") && text.contains("INVALID_PARAMETER") && text.contains("f00d"),
+        "{text}"
+    );
     assert!(!error.is_retryable());
 }
 
@@ -46,10 +56,19 @@ async fn not_found_and_rate_limited_are_their_own_variants() {
         }
     })
     .await;
-    let error = client.get_conversation("a", "missing").await.expect_err("404");
-    assert!(matches!(&error, Error::NotFound(api) if api.error_code.as_deref() == Some("NOT_FOUND")), "{error:?}");
+    let error = client
+        .get_conversation("a", "missing")
+        .await
+        .expect_err("404");
+    assert!(
+        matches!(&error, Error::NotFound(api) if api.error_code.as_deref() == Some("NOT_FOUND")),
+        "{error:?}"
+    );
     let error = client.get_conversation("a", "busy").await.expect_err("429");
-    assert!(matches!(&error, Error::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 7), "{error:?}");
+    assert!(
+        matches!(&error, Error::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 7),
+        "{error:?}"
+    );
     assert!(error.is_retryable());
 }
 
@@ -62,59 +81,111 @@ async fn alerts_style_validation_errors_keep_their_details() {
     let error = client.set_note("a", "c", "x").await.expect_err("422");
     let api = error.api_error().expect("api error");
     assert_eq!(api.status.as_u16(), 422);
-    assert!(api.details.as_ref().is_some_and(|d| d.is_array()), "{api:?}");
+    assert!(
+        api.details.as_ref().is_some_and(|d| d.is_array()),
+        "{api:?}"
+    );
 }
 
 #[tokio::test]
 async fn bad_bodies_become_typed_errors_with_bounded_excerpts() {
     let huge = "x".repeat(10 * 1024 * 1024);
-    let (_server, client) = client_for(move |request| match request.path.rsplit('/').next().unwrap_or("") {
-        "html" => Reply::bytes(502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"),
-        "huge" => Reply::bytes(500, "text/plain", huge.clone()),
-        "invalid" => Reply::bytes(200, "application/json", "{\"id\": \"CA1\", "),
-        "shape" => Reply::json(200, json!(["not", "an", "object"])),
-        "empty" => Reply::bytes(200, "application/json", ""),
-        "utf8" => Reply::bytes(200, "application/json", vec![b'{', 0xff, 0xfe, b'}']),
-        "teapot" => Reply::bytes(418, "text/plain", "I'm a teapot"),
-        "empty-error" => Reply::bytes(503, "text/plain", ""),
-        _ => Reply::json(200, json!({})),
-    })
-    .await;
+    let (_server, client) =
+        client_for(
+            move |request| match request.path.rsplit('/').next().unwrap_or("") {
+                "html" => Reply::bytes(
+                    502,
+                    "text/html",
+                    "<html><body><h1>502 Bad Gateway</h1></body></html>",
+                ),
+                "huge" => Reply::bytes(500, "text/plain", huge.clone()),
+                "invalid" => Reply::bytes(200, "application/json", "{\"id\": \"CA1\", "),
+                "shape" => Reply::json(200, json!(["not", "an", "object"])),
+                "empty" => Reply::bytes(200, "application/json", ""),
+                "utf8" => Reply::bytes(200, "application/json", vec![b'{', 0xff, 0xfe, b'}']),
+                "teapot" => Reply::bytes(418, "text/plain", "I'm a teapot"),
+                "empty-error" => Reply::bytes(503, "text/plain", ""),
+                _ => Reply::json(200, json!({})),
+            },
+        )
+        .await;
 
-    let error = client.get_conversation("a", "html").await.expect_err("html");
-    assert!(matches!(&error, Error::Api(api) if api.status.as_u16() == 502 && api.body_excerpt.contains("502 Bad Gateway")), "{error:?}");
+    let error = client
+        .get_conversation("a", "html")
+        .await
+        .expect_err("html");
+    assert!(
+        matches!(&error, Error::Api(api) if api.status.as_u16() == 502 && api.body_excerpt.contains("502 Bad Gateway")),
+        "{error:?}"
+    );
     assert!(error.is_retryable());
 
-    let error = client.get_conversation("a", "huge").await.expect_err("huge");
+    let error = client
+        .get_conversation("a", "huge")
+        .await
+        .expect_err("huge");
     let api = error.api_error().expect("api");
-    assert!(api.body_excerpt.len() <= 520, "excerpt is bounded: {}", api.body_excerpt.len());
+    assert!(
+        api.body_excerpt.len() <= 520,
+        "excerpt is bounded: {}",
+        api.body_excerpt.len()
+    );
     assert!(error.to_string().len() < 2048, "display is bounded");
 
-    for (id, what) in [("invalid", "invalid JSON"), ("shape", "wrong shape"), ("empty", "empty body"), ("utf8", "invalid UTF-8")] {
+    for (id, what) in [
+        ("invalid", "invalid JSON"),
+        ("shape", "wrong shape"),
+        ("empty", "empty body"),
+        ("utf8", "invalid UTF-8"),
+    ] {
         let error = client.get_conversation("a", id).await.expect_err(what);
         assert!(matches!(error, Error::Decode { .. }), "{what}: {error:?}");
     }
-    let error = client.get_conversation("a", "invalid").await.expect_err("invalid");
-    let Error::Decode { body_excerpt, .. } = &error else { unreachable!() };
+    let error = client
+        .get_conversation("a", "invalid")
+        .await
+        .expect_err("invalid");
+    let Error::Decode { body_excerpt, .. } = &error else {
+        unreachable!()
+    };
     assert!(body_excerpt.contains("\"id\": \"CA1\""), "{body_excerpt}");
 
-    let error = client.get_conversation("a", "teapot").await.expect_err("418");
-    assert!(matches!(&error, Error::Api(api) if api.status.as_u16() == 418 && api.body_excerpt == "I'm a teapot"), "{error:?}");
-    let error = client.get_conversation("a", "empty-error").await.expect_err("503");
+    let error = client
+        .get_conversation("a", "teapot")
+        .await
+        .expect_err("418");
+    assert!(
+        matches!(&error, Error::Api(api) if api.status.as_u16() == 418 && api.body_excerpt == "I'm a teapot"),
+        "{error:?}"
+    );
+    let error = client
+        .get_conversation("a", "empty-error")
+        .await
+        .expect_err("503");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
 }
 
 #[tokio::test]
 async fn refused_connection_is_a_transport_error() {
     // Bind then drop a listener so the port is (very likely) closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = Client::builder()
         .api_key("k")
         .base_url(format!("http://127.0.0.1:{port}"))
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap();
-    let error = client.get_conversation("a", "c").await.expect_err("closed port");
-    assert!(matches!(error, Error::Transport(_) | Error::Timeout { .. }), "{error:?}");
+    let error = client
+        .get_conversation("a", "c")
+        .await
+        .expect_err("closed port");
+    assert!(
+        matches!(error, Error::Transport(_) | Error::Timeout { .. }),
+        "{error:?}"
+    );
     assert!(error.is_retryable());
 }

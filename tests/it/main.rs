@@ -2,6 +2,7 @@
 
 mod audio;
 mod errors;
+mod hygiene;
 mod layers;
 mod reliability;
 mod spine;

@@ -69,18 +69,35 @@ fn apply(fault: Option<Fault>, good: RawReply, tally: &Tally) -> RawReply {
     let Some(fault) = fault else { return good };
     tally.record(fault);
     match fault {
-        Fault::Unavailable => RawReply::json("503 Service Unavailable", &json!({"success": false, "error_code": "SERVICE_UNAVAILABLE"})),
-        Fault::RateLimited => RawReply::json("429 Too Many Requests", &json!({"success": false, "error_code": "RATE_LIMITED"})).header("Retry-After", "0"),
-        Fault::ResetMidBody => RawReply { cut_after: Some(good.body.len() / 2), ..good },
+        Fault::Unavailable => RawReply::json(
+            "503 Service Unavailable",
+            &json!({"success": false, "error_code": "SERVICE_UNAVAILABLE"}),
+        ),
+        Fault::RateLimited => RawReply::json(
+            "429 Too Many Requests",
+            &json!({"success": false, "error_code": "RATE_LIMITED"}),
+        )
+        .header("Retry-After", "0"),
+        Fault::ResetMidBody => RawReply {
+            cut_after: Some(good.body.len() / 2),
+            ..good
+        },
         Fault::Truncated => {
             let mut reply = good;
             let declared = reply.body.len() + 1000;
-            reply.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-length"));
-            reply.headers.push(("Content-Length".into(), declared.to_string()));
+            reply
+                .headers
+                .retain(|(n, _)| !n.eq_ignore_ascii_case("content-length"));
+            reply
+                .headers
+                .push(("Content-Length".into(), declared.to_string()));
             reply.cut_after = Some(reply.body.len());
             reply
         }
-        Fault::Stall => RawReply { stall: Some(Duration::from_millis(1500)), ..good },
+        Fault::Stall => RawReply {
+            stall: Some(Duration::from_millis(1500)),
+            ..good
+        },
     }
 }
 
@@ -101,7 +118,11 @@ fn suite_client(server: &RawServer) -> Client {
 
 fn query_value(request: &RawRequest, name: &str) -> Option<String> {
     let query = request.target.split_once('?')?.1;
-    query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
 }
 
 /// Lists 10,000 conversations under faults; returns the tally for the hygiene test.
@@ -129,8 +150,17 @@ pub(crate) async fn listing_scenario() -> Arc<Tally> {
         .await
         .expect("the listing survives every fault");
     assert_eq!(ids.len(), TOTAL);
-    assert!(ids.iter().enumerate().all(|(i, id)| *id == format!("CA{i:05}")), "each exactly once, in order");
-    assert!(tally.total() >= 10, "faults were injected: {}", tally.total());
+    assert!(
+        ids.iter()
+            .enumerate()
+            .all(|(i, id)| *id == format!("CA{i:05}")),
+        "each exactly once, in order"
+    );
+    assert!(
+        tally.total() >= 10,
+        "faults were injected: {}",
+        tally.total()
+    );
     tally.report("listing 10,000 conversations", true);
     tally
 }
@@ -144,25 +174,47 @@ async fn listing_survives_faults_exactly_once_in_order() {
 async fn audio_downloads_survive_faults_or_fail_cleanly() {
     let tally = Arc::new(Tally::default());
     let server_tally = Arc::clone(&tally);
-    let recording = |id: usize| -> Vec<u8> { (0..200_000usize).map(|i| ((i * 31 + id * 7) % 251) as u8).collect() };
+    let recording = |id: usize| -> Vec<u8> {
+        (0..200_000usize)
+            .map(|i| ((i * 31 + id * 7) % 251) as u8)
+            .collect()
+    };
     let server = RawServer::start(move |n, request| {
-        let id: usize = request.target.split('/').nth(5).and_then(|c| c.strip_prefix("CA")).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let id: usize = request
+            .target
+            .split('/')
+            .nth(5)
+            .and_then(|c| c.strip_prefix("CA"))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         let body = recording(id);
         let etag = format!("\"rec-{id}\"");
-        let start = request.header("range").and_then(|r| r.strip_prefix("bytes=")?.strip_suffix('-')?.parse::<usize>().ok());
+        let start = request.header("range").and_then(|r| {
+            r.strip_prefix("bytes=")?
+                .strip_suffix('-')?
+                .parse::<usize>()
+                .ok()
+        });
         let good = match start {
-            Some(start) if request.header("if-range") == Some(etag.as_str()) && start < body.len() => RawReply {
-                status: "206 Partial Content".into(),
-                headers: vec![
-                    ("Content-Type".into(), "audio/wav".into()),
-                    ("Content-Length".into(), (body.len() - start).to_string()),
-                    ("Content-Range".into(), format!("bytes {start}-{}/{}", body.len() - 1, body.len())),
-                    ("ETag".into(), etag.clone()),
-                ],
-                body: body[start..].to_vec(),
-                cut_after: None,
-                stall: None,
-            },
+            Some(start)
+                if request.header("if-range") == Some(etag.as_str()) && start < body.len() =>
+            {
+                RawReply {
+                    status: "206 Partial Content".into(),
+                    headers: vec![
+                        ("Content-Type".into(), "audio/wav".into()),
+                        ("Content-Length".into(), (body.len() - start).to_string()),
+                        (
+                            "Content-Range".into(),
+                            format!("bytes {start}-{}/{}", body.len() - 1, body.len()),
+                        ),
+                        ("ETag".into(), etag.clone()),
+                    ],
+                    body: body[start..].to_vec(),
+                    cut_after: None,
+                    stall: None,
+                }
+            }
             _ => RawReply {
                 status: "200 OK".into(),
                 headers: vec![
@@ -183,20 +235,36 @@ async fn audio_downloads_survive_faults_or_fail_cleanly() {
     let (mut saved, mut failed) = (0, 0);
     for id in 0..20 {
         let target = dir.path().join(format!("CA{id}.wav"));
-        match client.audio("agent", format!("CA{id}")).max_resumes(8).save_to(&target).await {
+        match client
+            .audio("agent", format!("CA{id}"))
+            .max_resumes(8)
+            .save_to(&target)
+            .await
+        {
             Ok(report) => {
                 saved += 1;
-                assert_eq!(sha256_hex(&std::fs::read(&target).unwrap()), sha256_hex(&recording(id)), "CA{id} byte-identical");
+                assert_eq!(
+                    sha256_hex(&std::fs::read(&target).unwrap()),
+                    sha256_hex(&recording(id)),
+                    "CA{id} byte-identical"
+                );
                 assert_eq!(report.bytes, 200_000);
             }
             Err(error) => {
                 failed += 1;
-                assert!(!target.exists(), "CA{id}: nothing at the destination after {error}");
+                assert!(
+                    !target.exists(),
+                    "CA{id}: nothing at the destination after {error}"
+                );
                 assert!(!error.to_string().is_empty());
             }
         }
     }
-    let stray: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(".part")).collect();
+    let stray: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
     assert!(stray.is_empty(), "no temporary files remain");
     assert!(tally.total() >= 5);
     println!("[fault suite] audio: {saved} of 20 saved byte-identical, {failed} failed cleanly");
@@ -215,34 +283,64 @@ async fn a_debug_chat_message_is_never_delivered_twice() {
         let conversation = request.target.rsplit('/').next().unwrap_or("").to_string();
         if request.target.ends_with("/debug-chat") {
             let id = body["conversationId"].as_str().unwrap_or("x").to_string();
-            return RawReply::json("201 Created", &json!({"conversationId": id, "response": "Hello"}));
+            return RawReply::json(
+                "201 Created",
+                &json!({"conversationId": id, "response": "Hello"}),
+            );
         }
         let fault = scheduled(n);
         // Faults that answer before processing (503, 429) do not deliver; the others do.
         if !matches!(fault, Some(Fault::Unavailable | Fault::RateLimited)) {
             let message = body["message"].as_str().unwrap_or("").to_string();
-            *server_deliveries.lock().unwrap().entry(message).or_default() += 1;
+            *server_deliveries
+                .lock()
+                .unwrap()
+                .entry(message)
+                .or_default() += 1;
         }
-        let good = RawReply::json("200 OK", &json!({"conversationId": conversation, "response": "ok", "conversationEnded": false}));
+        let good = RawReply::json(
+            "200 OK",
+            &json!({"conversationId": conversation, "response": "ok", "conversationEnded": false}),
+        );
         apply(fault, good, &server_tally)
     })
     .await;
     let client = suite_client(&server);
     let (mut ok, mut failed) = (0, 0);
     for n in 0..40 {
-        let mut session = client.debug_chat_session("agent", Environment::Sandbox).conversation_id(format!("dbg-{n}")).start().await.expect("start");
+        let mut session = client
+            .debug_chat_session("agent", Environment::Sandbox)
+            .conversation_id(format!("dbg-{n}"))
+            .start()
+            .await
+            .expect("start");
         match session.send(format!("message {n}")).await {
             Ok(_) => ok += 1,
             Err(error) => {
                 failed += 1;
-                assert!(error.status().is_some() || matches!(error, Error::Timeout { .. } | Error::Transport(_) | Error::Decode { .. }), "{error:?}");
+                assert!(
+                    error.status().is_some()
+                        || matches!(
+                            error,
+                            Error::Timeout { .. } | Error::Transport(_) | Error::Decode { .. }
+                        ),
+                    "{error:?}"
+                );
             }
         }
     }
     let deliveries = deliveries.lock().unwrap();
-    assert!(deliveries.values().all(|&count| count == 1), "a message was delivered twice: {deliveries:?}");
-    println!("[fault suite] debug chat: {ok} replies, {failed} errors surfaced to the caller, 0 duplicate deliveries");
-    tally.report("40 debug-chat sends (not retried after the server may have seen them)", true);
+    assert!(
+        deliveries.values().all(|&count| count == 1),
+        "a message was delivered twice: {deliveries:?}"
+    );
+    println!(
+        "[fault suite] debug chat: {ok} replies, {failed} errors surfaced to the caller, 0 duplicate deliveries"
+    );
+    tally.report(
+        "40 debug-chat sends (not retried after the server may have seen them)",
+        true,
+    );
     assert!(failed > 0, "the schedule hit some sends");
 }
 
@@ -253,28 +351,54 @@ async fn retry_after_is_honoured_and_retries_can_be_switched_off() {
     let server = RawServer::start(move |n, _| {
         seen.fetch_add(1, Ordering::SeqCst);
         if n % 2 == 0 {
-            RawReply::json("429 Too Many Requests", &json!({"error_code": "RATE_LIMITED"})).header("Retry-After", "1")
+            RawReply::json(
+                "429 Too Many Requests",
+                &json!({"error_code": "RATE_LIMITED"}),
+            )
+            .header("Retry-After", "1")
         } else {
             RawReply::json("200 OK", &json!({"conversationId": "CA1"}))
         }
     })
     .await;
-    let client = Client::builder().api_key("k").base_url(server.base_url()).build().unwrap();
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
     let started = Instant::now();
-    client.get_conversation("a", "CA1").await.expect("retried after Retry-After");
-    assert!(started.elapsed() >= Duration::from_millis(950), "waited {:?}", started.elapsed());
+    client
+        .get_conversation("a", "CA1")
+        .await
+        .expect("retried after Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "waited {:?}",
+        started.elapsed()
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 
     // Per call: no retries at all.
-    let error = with_retry_policy(RetryPolicy::disabled(), client.get_conversation("a", "CA1")).await.expect_err("not retried");
-    assert!(matches!(error, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(1)), "{error:?}");
+    let error = with_retry_policy(RetryPolicy::disabled(), client.get_conversation("a", "CA1"))
+        .await
+        .expect_err("not retried");
+    assert!(
+        matches!(error, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(1)),
+        "{error:?}"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 
     // A Retry-After longer than the cap is clamped.
     let capped = RetryPolicy::standard().max_retry_after(Duration::from_millis(10));
     let started = Instant::now();
-    with_retry_policy(capped, client.get_conversation("a", "CA1")).await.expect("clamped wait");
-    assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
+    with_retry_policy(capped, client.get_conversation("a", "CA1"))
+        .await
+        .expect("clamped wait");
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -298,31 +422,59 @@ async fn side_effects_are_retried_only_when_opted_in() {
         .build()
         .unwrap();
     use polyai_sdk::agent_conversations::{Annotation, AnnotationKind, AnnotationRole};
-    let one = || [Annotation::new(0, AnnotationRole::User, AnnotationKind::WrongInfo)];
-    let error = client.add_annotations("a", "c", one()).await.expect_err("503 is not retried for annotations");
+    let one = || {
+        [Annotation::new(
+            0,
+            AnnotationRole::User,
+            AnnotationKind::WrongInfo,
+        )]
+    };
+    let error = client
+        .add_annotations("a", "c", one())
+        .await
+        .expect_err("503 is not retried for annotations");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     // The note upsert is idempotent: retried.
     client.set_note("a", "c", "n").await.expect("note retried");
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     // Opting in retries annotations too.
-    let opt_in = RetryPolicy::standard().initial_backoff(Duration::from_millis(1)).retry_non_idempotent(true);
-    with_retry_policy(opt_in, client.add_annotations("a", "c", one())).await.expect("retried when opted in");
+    let opt_in = RetryPolicy::standard()
+        .initial_backoff(Duration::from_millis(1))
+        .retry_non_idempotent(true);
+    with_retry_policy(opt_in, client.add_annotations("a", "c", one()))
+        .await
+        .expect("retried when opted in");
     assert_eq!(calls.load(Ordering::SeqCst), 5);
 }
 
 #[tokio::test]
 async fn connection_failures_are_retried_even_for_side_effects() {
     // Nothing listens: the request provably never reached a server, so a send may be retried.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = Client::builder()
         .api_key("k")
         .base_url(format!("http://127.0.0.1:{port}"))
-        .retry_policy(RetryPolicy::standard().max_attempts(3).initial_backoff(Duration::from_millis(1)))
+        .retry_policy(
+            RetryPolicy::standard()
+                .max_attempts(3)
+                .initial_backoff(Duration::from_millis(1)),
+        )
         .build()
         .unwrap();
-    let error = client.debug_chat_session("agent", Environment::Sandbox).start().await.expect_err("no server");
-    assert!(matches!(error, Error::Transport(_) | Error::Timeout { .. }), "{error:?}");
+    let error = client
+        .debug_chat_session("agent", Environment::Sandbox)
+        .start()
+        .await
+        .expect_err("no server");
+    assert!(
+        matches!(error, Error::Transport(_) | Error::Timeout { .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -334,13 +486,19 @@ async fn timeouts_bound_stalls_but_not_long_downloads() {
             let body = vec![7u8; 64];
             RawReply {
                 status: "200 OK".into(),
-                headers: vec![("Content-Type".into(), "audio/wav".into()), ("Content-Length".into(), "64".into())],
+                headers: vec![
+                    ("Content-Type".into(), "audio/wav".into()),
+                    ("Content-Length".into(), "64".into()),
+                ],
                 body,
                 cut_after: None,
                 stall: Some(Duration::from_millis(300)),
             }
         } else {
-            RawReply { stall: Some(Duration::from_secs(3)), ..RawReply::json("200 OK", &json!({"conversationId": "CA1"})) }
+            RawReply {
+                stall: Some(Duration::from_secs(3)),
+                ..RawReply::json("200 OK", &json!({"conversationId": "CA1"}))
+            }
         }
     })
     .await;
@@ -353,11 +511,18 @@ async fn timeouts_bound_stalls_but_not_long_downloads() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let error = client.get_conversation("a", "CA1").await.expect_err("stalled");
+    let error = client
+        .get_conversation("a", "CA1")
+        .await
+        .expect_err("stalled");
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
     // The 200 ms request deadline applies to JSON calls only: a 300 ms download still succeeds.
     let dir = tempfile::tempdir().unwrap();
-    let saved = client.audio("a", "CA1").save_to(dir.path().join("a.wav")).await.expect("download not cut by the total deadline");
+    let saved = client
+        .audio("a", "CA1")
+        .save_to(dir.path().join("a.wav"))
+        .await
+        .expect("download not cut by the total deadline");
     assert_eq!(saved.bytes, 64);
 }

@@ -16,7 +16,9 @@ struct Hosts {
     client: Client,
 }
 
-async fn hosts(reply: impl Fn(&polyai_tests::RecordedRequest) -> Reply + Send + Sync + Clone + 'static) -> Hosts {
+async fn hosts(
+    reply: impl Fn(&polyai_tests::RecordedRequest) -> Reply + Send + Sync + Clone + 'static,
+) -> Hosts {
     let agents = RecordingServer::start(reply.clone()).await;
     let platform = RecordingServer::start(reply).await;
     let client = Client::builder()
@@ -25,15 +27,25 @@ async fn hosts(reply: impl Fn(&polyai_tests::RecordedRequest) -> Reply + Send + 
         .platform_base_url(platform.base_url())
         .build()
         .expect("client");
-    Hosts { agents, platform, client }
+    Hosts {
+        agents,
+        platform,
+        client,
+    }
 }
 
 fn assert_common_headers(request: &polyai_tests::RecordedRequest) {
     assert_eq!(request.header("x-api-key"), Some(KEY));
     let agent = request.header("user-agent").expect("user agent");
     assert!(agent.starts_with("polyai-rs/"), "{agent}");
-    assert!(agent.contains(env!("CARGO_PKG_VERSION")) || agent.contains("polyai-sdk"), "{agent}");
-    assert!(request.header("api-version").is_none(), "progenitor's api-version header must be stripped");
+    assert!(
+        agent.contains(env!("CARGO_PKG_VERSION")) || agent.contains("polyai-sdk"),
+        "{agent}"
+    );
+    assert!(
+        request.header("api-version").is_none(),
+        "progenitor's api-version header must be stripped"
+    );
 }
 
 fn v3_page() -> serde_json::Value {
@@ -91,10 +103,16 @@ async fn list_conversations_goes_to_the_platform_host_with_every_filter() {
         .await
         .expect("page");
 
-    assert!(hosts.agents.requests().is_empty(), "v3 listing must not go to the agents host");
+    assert!(
+        hosts.agents.requests().is_empty(),
+        "v3 listing must not go to the agents host"
+    );
     let request = hosts.platform.single_request();
     assert_eq!(request.method, "GET");
-    assert_eq!(request.path, "/v3/ws-1a2b3c4d/PROJECT-9f8e7d6c/conversations");
+    assert_eq!(
+        request.path,
+        "/v3/ws-1a2b3c4d/PROJECT-9f8e7d6c/conversations"
+    );
     assert_common_headers(&request);
     let query = request.query_pairs();
     let expect = [
@@ -114,7 +132,10 @@ async fn list_conversations_goes_to_the_platform_host_with_every_filter() {
     ];
     let mut sorted = query.clone();
     sorted.sort();
-    let mut expected: Vec<(String, String)> = expect.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let mut expected: Vec<(String, String)> = expect
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     expected.sort();
     assert_eq!(sorted, expected);
 
@@ -123,19 +144,50 @@ async fn list_conversations_goes_to_the_platform_host_with_every_filter() {
     assert_eq!(conversation.id, "CA5d3c0f0b2a6e4f1b9d8c7a6b5e4d3c2b");
     assert_eq!(conversation.variant_id, None);
     let turns = conversation.turns.as_ref().expect("turns");
-    assert_eq!(turns[1].user_input.as_deref(), Some("I want to book a table"));
-    assert_eq!(turns[1].agent_response_datetime.as_deref(), Some("2026-07-01 16:35:06"));
+    assert_eq!(
+        turns[1].user_input.as_deref(),
+        Some("I want to book a table")
+    );
+    assert_eq!(
+        turns[1].agent_response_datetime.as_deref(),
+        Some("2026-07-01 16:35:06")
+    );
 }
 
 #[tokio::test]
 async fn sampling_and_semantic_search_and_variant_id() {
     let hosts = hosts(|_| Reply::json(200, json!({"conversations": [], "cursor": null}))).await;
-    let page = hosts.client.list_conversations("acme", "support").random_sample().variant_id("var-1").first_page().await.unwrap();
+    let page = hosts
+        .client
+        .list_conversations("acme", "support")
+        .random_sample()
+        .variant_id("var-1")
+        .first_page()
+        .await
+        .unwrap();
     assert!(page.items.is_empty() && page.next_cursor.is_none());
-    hosts.client.list_conversations("acme", "support").search_semantic("angry caller").first_page().await.unwrap();
+    hosts
+        .client
+        .list_conversations("acme", "support")
+        .search_semantic("angry caller")
+        .first_page()
+        .await
+        .unwrap();
     let requests = hosts.platform.requests();
-    assert_eq!(requests[0].query_pairs(), vec![("sample".into(), "random".into()), ("variant_id".into(), "var-1".into())]);
-    assert_eq!(requests[1].query_pairs(), vec![("query".into(), "angry caller".into()), ("query_type".into(), "semantic".into())]);
+    assert_eq!(
+        requests[0].query_pairs(),
+        vec![
+            ("sample".into(), "random".into()),
+            ("variant_id".into(), "var-1".into())
+        ]
+    );
+    assert_eq!(
+        requests[1].query_pairs(),
+        vec![
+            ("query".into(), "angry caller".into()),
+            ("query_type".into(), "semantic".into())
+        ]
+    );
 }
 
 fn detail() -> serde_json::Value {
@@ -171,31 +223,71 @@ async fn data_endpoints_go_to_the_agents_host() {
     .await;
     let client = &hosts.client;
 
-    let detail = client.get_conversation("agent-42", "CA5d3c").await.expect("detail");
+    let detail = client
+        .get_conversation("agent-42", "CA5d3c")
+        .await
+        .expect("detail");
     assert_eq!(detail.note, None);
-    let list = client.data().list_agent_conversations().agent_id("agent-42").limit(20).offset(40).send().await.expect("list");
+    let list = client
+        .data()
+        .list_agent_conversations()
+        .agent_id("agent-42")
+        .limit(20)
+        .offset(40)
+        .send()
+        .await
+        .expect("list");
     assert_eq!(list.conversations[0].conversation_id, "CA1");
 
     use polyai_sdk::agent_conversations::{Annotation, AnnotationKind, AnnotationRole};
     client
-        .add_annotations("agent-42", "CA5d3c", [
-            Annotation::new(1, AnnotationRole::User, AnnotationKind::WrongTranscript),
-            Annotation::new(2, AnnotationRole::Agent, AnnotationKind::Other("rude_tone".into())),
-        ])
+        .add_annotations(
+            "agent-42",
+            "CA5d3c",
+            [
+                Annotation::new(1, AnnotationRole::User, AnnotationKind::WrongTranscript),
+                Annotation::new(
+                    2,
+                    AnnotationRole::Agent,
+                    AnnotationKind::Other("rude_tone".into()),
+                ),
+            ],
+        )
         .await
         .expect("annotations");
-    client.set_note("agent-42", "CA5d3c", "Follow up tomorrow").await.expect("note");
+    client
+        .set_note("agent-42", "CA5d3c", "Follow up tomorrow")
+        .await
+        .expect("note");
 
-    assert!(hosts.platform.requests().is_empty(), "agent-scoped paths must not go to the platform host");
+    assert!(
+        hosts.platform.requests().is_empty(),
+        "agent-scoped paths must not go to the platform host"
+    );
     let requests = hosts.agents.requests();
     assert_eq!(requests.len(), 4);
     for request in &requests {
         assert_common_headers(request);
     }
-    assert_eq!((requests[0].method.as_str(), requests[0].path.as_str()), ("GET", "/v1/agents/agent-42/conversations/CA5d3c"));
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].path.as_str()),
+        ("GET", "/v1/agents/agent-42/conversations/CA5d3c")
+    );
     assert_eq!(requests[1].path, "/v1/agents/agent-42/conversations");
-    assert_eq!(requests[1].query_pairs(), vec![("limit".into(), "20".into()), ("offset".into(), "40".into())]);
-    assert_eq!((requests[2].method.as_str(), requests[2].path.as_str()), ("POST", "/v1/agents/agent-42/conversations/CA5d3c/annotation"));
+    assert_eq!(
+        requests[1].query_pairs(),
+        vec![
+            ("limit".into(), "20".into()),
+            ("offset".into(), "40".into())
+        ]
+    );
+    assert_eq!(
+        (requests[2].method.as_str(), requests[2].path.as_str()),
+        (
+            "POST",
+            "/v1/agents/agent-42/conversations/CA5d3c/annotation"
+        )
+    );
     assert_eq!(requests[2].header("content-type"), Some("application/json"));
     assert_eq!(
         requests[2].json(),
@@ -204,7 +296,10 @@ async fn data_endpoints_go_to_the_agents_host() {
             {"turnId": 2, "role": "agent", "annotationType": "rude_tone"}
         ]})
     );
-    assert_eq!((requests[3].method.as_str(), requests[3].path.as_str()), ("POST", "/v1/agents/agent-42/conversations/CA5d3c/note"));
+    assert_eq!(
+        (requests[3].method.as_str(), requests[3].path.as_str()),
+        ("POST", "/v1/agents/agent-42/conversations/CA5d3c/note")
+    );
     assert_eq!(requests[3].json(), json!({"note": "Follow up tomorrow"}));
 }
 
@@ -230,10 +325,22 @@ async fn audio_asks_for_wav_on_the_agents_host() {
     assert_eq!(received, wav);
     let request = hosts.agents.single_request();
     assert_eq!(request.method, "GET");
-    assert_eq!(request.path, "/v1/agents/agent-42/conversations/CA5d3c/audio");
-    assert_eq!(request.query_pairs(), vec![("direction".into(), "user".into()), ("redacted".into(), "false".into())]);
+    assert_eq!(
+        request.path,
+        "/v1/agents/agent-42/conversations/CA5d3c/audio"
+    );
+    assert_eq!(
+        request.query_pairs(),
+        vec![
+            ("direction".into(), "user".into()),
+            ("redacted".into(), "false".into())
+        ]
+    );
     assert_eq!(request.header("accept"), Some("audio/wav"));
-    assert!(request.header("content-type").is_none(), "no Content-Type on a GET without body");
+    assert!(
+        request.header("content-type").is_none(),
+        "no Content-Type on a GET without body"
+    );
     assert_common_headers(&request);
 }
 
@@ -266,7 +373,10 @@ async fn debug_chat_start_and_send() {
         .await
         .expect("start");
     assert_eq!(session.conversation_id(), "dbg-123");
-    assert_eq!(session.greeting().response.as_deref(), Some("Hi! How can I help?"));
+    assert_eq!(
+        session.greeting().response.as_deref(),
+        Some("Hi! How can I help?")
+    );
     let reply = session.send("bye").await.expect("send");
     assert_eq!(reply.conversation_ended, Some(true));
     assert!(session.is_ended());
@@ -275,14 +385,20 @@ async fn debug_chat_start_and_send() {
 
     let requests = hosts.agents.requests();
     assert_eq!(requests.len(), 2, "no request after the conversation ended");
-    assert_eq!((requests[0].method.as_str(), requests[0].path.as_str()), ("POST", "/v1/agents/agent-42/debug-chat"));
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].path.as_str()),
+        ("POST", "/v1/agents/agent-42/debug-chat")
+    );
     assert_eq!(
         requests[0].json(),
         json!({"clientEnv": "sandbox", "variantId": "var-7", "asrLangCode": "en-GB", "ttsLangCode": "en-GB",
                "channel": "WEBCHAT", "integrationAttributes": {"customer_tier": "gold"}})
     );
     assert_eq!(requests[1].path, "/v1/agents/agent-42/debug-chat/dbg-123");
-    assert_eq!(requests[1].json(), json!({"clientEnv": "sandbox", "message": "bye", "asrLangCode": "en-GB", "ttsLangCode": "en-GB"}));
+    assert_eq!(
+        requests[1].json(),
+        json!({"clientEnv": "sandbox", "message": "bye", "asrLangCode": "en-GB", "ttsLangCode": "en-GB"})
+    );
     for request in &requests {
         assert_common_headers(request);
     }
@@ -291,27 +407,68 @@ async fn debug_chat_start_and_send() {
 #[test]
 fn every_region_and_family_resolves_to_the_documented_host() {
     let table = [
-        (Region::Us, "https://api.us.poly.ai", "https://api.us-1.platform.polyai.app"),
-        (Region::Uk, "https://api.uk.poly.ai", "https://api.uk-1.platform.polyai.app"),
-        (Region::Eu, "https://api.eu.poly.ai", "https://api.euw-1.platform.polyai.app"),
-        (Region::Studio, "https://api.studio.poly.ai", "https://api.studio.poly.ai"),
+        (
+            Region::Us,
+            "https://api.us.poly.ai",
+            "https://api.us-1.platform.polyai.app",
+        ),
+        (
+            Region::Uk,
+            "https://api.uk.poly.ai",
+            "https://api.uk-1.platform.polyai.app",
+        ),
+        (
+            Region::Eu,
+            "https://api.eu.poly.ai",
+            "https://api.euw-1.platform.polyai.app",
+        ),
+        (
+            Region::Studio,
+            "https://api.studio.poly.ai",
+            "https://api.studio.poly.ai",
+        ),
     ];
     for (region, agents, platform) in table {
-        let client = Client::builder().api_key(KEY).region(region).build().unwrap();
+        let client = Client::builder()
+            .api_key(KEY)
+            .region(region)
+            .build()
+            .unwrap();
         assert_eq!(client.base_url(HostFamily::Agents), agents, "{region}");
         assert_eq!(client.base_url(HostFamily::Platform), platform, "{region}");
         assert_eq!(region.as_str().parse::<Region>().unwrap(), region);
     }
     assert_eq!("EUW-1".parse::<Region>().unwrap(), Region::Eu);
     let error = "mars".parse::<Region>().unwrap_err().to_string();
-    assert!(error.contains("us, uk, eu, studio") && error.contains("mars"), "{error}");
+    assert!(
+        error.contains("us, uk, eu, studio") && error.contains("mars"),
+        "{error}"
+    );
     // A regionless host is refused, and an override wins over the region.
-    assert!(Client::builder().api_key(KEY).base_url("https://api.poly.ai").build().is_err());
-    let client = Client::builder().api_key(KEY).region(Region::Us).platform_base_url("http://127.0.0.1:9/").build().unwrap();
+    assert!(
+        Client::builder()
+            .api_key(KEY)
+            .base_url("https://api.poly.ai")
+            .build()
+            .is_err()
+    );
+    let client = Client::builder()
+        .api_key(KEY)
+        .region(Region::Us)
+        .platform_base_url("http://127.0.0.1:9/")
+        .build()
+        .unwrap();
     assert_eq!(client.base_url(HostFamily::Platform), "http://127.0.0.1:9");
-    assert_eq!(client.base_url(HostFamily::Agents), "https://api.us.poly.ai");
-    assert!(matches!(Client::builder().api_key(KEY).build(), Err(Error::InvalidInput(m)) if m.contains("region")));
-    assert!(matches!(Client::builder().region(Region::Us).build(), Err(Error::InvalidInput(m)) if m.contains("API key")));
+    assert_eq!(
+        client.base_url(HostFamily::Agents),
+        "https://api.us.poly.ai"
+    );
+    assert!(
+        matches!(Client::builder().api_key(KEY).build(), Err(Error::InvalidInput(m)) if m.contains("region"))
+    );
+    assert!(
+        matches!(Client::builder().region(Region::Us).build(), Err(Error::InvalidInput(m)) if m.contains("API key"))
+    );
 }
 
 #[tokio::test]
@@ -328,24 +485,47 @@ async fn path_parameters_are_encoded_and_cannot_change_the_path() {
         ("a b", "a%20b"),
     ];
     for (raw, encoded) in cases {
-        hosts.client.get_conversation("agent-42", raw).await.expect(raw);
+        hosts
+            .client
+            .get_conversation("agent-42", raw)
+            .await
+            .expect(raw);
         let request = hosts.agents.requests().pop().expect("request");
-        assert_eq!(request.path, format!("/v1/agents/agent-42/conversations/{encoded}"), "{raw}");
+        assert_eq!(
+            request.path,
+            format!("/v1/agents/agent-42/conversations/{encoded}"),
+            "{raw}"
+        );
         assert!(request.query.is_none(), "{raw} leaked into the query");
     }
     let sent = hosts.agents.requests().len();
     // `.` and `..` cannot be encoded in a way URL parsers keep: refused before sending, on the
     // hand-written layer and on the generated one alike.
     for raw in [".", "..", "", "a\nb"] {
-        let error = hosts.client.get_conversation("agent-42", raw).await.expect_err(raw);
+        let error = hosts
+            .client
+            .get_conversation("agent-42", raw)
+            .await
+            .expect_err(raw);
         assert!(matches!(error, Error::InvalidInput(_)), "{raw}: {error:?}");
     }
     for raw in [".", ".."] {
-        let call = hosts.client.data().get_agent_conversation().agent_id(raw).conversation_id("CA1").send().await;
+        let call = hosts
+            .client
+            .data()
+            .get_agent_conversation()
+            .agent_id(raw)
+            .conversation_id("CA1")
+            .send()
+            .await;
         let error = Error::from_generated(call.expect_err(raw)).await;
         assert!(matches!(error, Error::InvalidInput(_)), "{raw}: {error:?}");
     }
-    assert_eq!(hosts.agents.requests().len(), sent, "nothing was sent for refused ids");
+    assert_eq!(
+        hosts.agents.requests().len(),
+        sent,
+        "nothing was sent for refused ids"
+    );
 }
 
 #[tokio::test]
@@ -359,8 +539,16 @@ async fn the_api_key_never_shows() {
     assert!(!format!("{:?}", hosts.client).contains(KEY));
     let builder = Client::builder().api_key(KEY).region(Region::Us);
     assert!(!format!("{builder:?}").contains(KEY));
-    let error = hosts.client.get_conversation("agent-42", "CA1").await.expect_err("401");
-    for text in [format!("{error}"), format!("{error:?}"), format!("{error:#?}")] {
+    let error = hosts
+        .client
+        .get_conversation("agent-42", "CA1")
+        .await
+        .expect_err("401");
+    for text in [
+        format!("{error}"),
+        format!("{error:?}"),
+        format!("{error:#?}"),
+    ] {
         assert!(!text.contains(KEY), "{text}");
     }
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
@@ -369,7 +557,11 @@ async fn the_api_key_never_shows() {
     assert!(error.to_string().contains("Invalid API key"), "{error}");
     // A key that cannot be a header value is refused without being echoed.
     let bad = "sk-bad\nkey";
-    let error = Client::builder().api_key(bad).region(Region::Us).build().expect_err("bad key");
+    let error = Client::builder()
+        .api_key(bad)
+        .region(Region::Us)
+        .build()
+        .expect_err("bad key");
     assert!(!error.to_string().contains("sk-bad"), "{error}");
 }
 
@@ -384,15 +576,26 @@ fn from_env_reads_key_region_and_overrides() {
     }
     let client = Client::from_env().expect("from env");
     assert_eq!(client.region(), Some(Region::Uk));
-    assert_eq!(client.base_url(HostFamily::Agents), "https://api.uk.poly.ai");
+    assert_eq!(
+        client.base_url(HostFamily::Agents),
+        "https://api.uk.poly.ai"
+    );
     assert_eq!(client.base_url(HostFamily::Platform), "http://127.0.0.1:1");
     unsafe { std::env::set_var("POLYAI_REGION", "atlantis") };
     let error = Client::from_env().expect_err("bad region").to_string();
-    assert!(error.contains("atlantis") && error.contains("us, uk, eu, studio"), "{error}");
+    assert!(
+        error.contains("atlantis") && error.contains("us, uk, eu, studio"),
+        "{error}"
+    );
     unsafe {
         std::env::remove_var("POLYAI_API_KEY");
         std::env::remove_var("POLYAI_REGION");
         std::env::remove_var("POLYAI_PLATFORM_BASE_URL");
     }
-    assert!(Client::from_env().expect_err("no key").to_string().contains("POLYAI_API_KEY"));
+    assert!(
+        Client::from_env()
+            .expect_err("no key")
+            .to_string()
+            .contains("POLYAI_API_KEY")
+    );
 }

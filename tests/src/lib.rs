@@ -33,7 +33,9 @@ impl RecordedRequest {
 
     /// The decoded query pairs, in order (repeated names appear repeatedly).
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        let Some(query) = &self.query else { return Vec::new() };
+        let Some(query) = &self.query else {
+            return Vec::new();
+        };
         query
             .split('&')
             .filter(|pair| !pair.is_empty())
@@ -61,7 +63,10 @@ fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(byte);
                 i += 3;
                 continue;
@@ -126,16 +131,27 @@ pub struct RecordingServer {
 
 impl RecordingServer {
     /// Starts a server on 127.0.0.1 with an ephemeral port.
-    pub async fn start(responder: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static) -> RecordingServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    pub async fn start(
+        responder: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+    ) -> RecordingServer {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let address = listener.local_addr().expect("local address");
-        let shared = Shared { log: Arc::default(), responder: Arc::new(responder) };
+        let shared = Shared {
+            log: Arc::default(),
+            responder: Arc::new(responder),
+        };
         let log = Arc::clone(&shared.log);
         let app = axum::Router::new().fallback(handle).with_state(shared);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        RecordingServer { base_url: format!("http://{address}"), log, task }
+        RecordingServer {
+            base_url: format!("http://{address}"),
+            log,
+            task,
+        }
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -151,7 +167,11 @@ impl RecordingServer {
     /// The only request received; panics if there were more or none.
     pub fn single_request(&self) -> RecordedRequest {
         let requests = self.requests();
-        assert_eq!(requests.len(), 1, "expected exactly one request, got {requests:#?}");
+        assert_eq!(
+            requests.len(),
+            1,
+            "expected exactly one request, got {requests:#?}"
+        );
         requests.into_iter().next().expect("one request")
     }
 }
@@ -164,7 +184,9 @@ impl Drop for RecordingServer {
 
 async fn handle(State(shared): State<Shared>, request: Request) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let recorded = RecordedRequest {
         method: parts.method,
         path: parts.uri.path().to_string(),
@@ -178,13 +200,18 @@ async fn handle(State(shared): State<Shared>, request: Request) -> Response<Body
     for (name, value) in &reply.headers {
         response = response.header(name, value);
     }
-    response.body(Body::from(reply.body)).expect("valid response")
+    response
+        .body(Body::from(reply.body))
+        .expect("valid response")
 }
 
 /// The SHA-256 of some bytes, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A request as read by [`RawServer`]: request line and lower-cased headers.
@@ -203,7 +230,10 @@ pub struct RawRequest {
 impl RawRequest {
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -256,9 +286,13 @@ pub struct RawServer {
 
 impl RawServer {
     /// Starts on 127.0.0.1 with an ephemeral port.
-    pub async fn start(handler: impl Fn(usize, &RawRequest) -> RawReply + Send + Sync + 'static) -> RawServer {
+    pub async fn start(
+        handler: impl Fn(usize, &RawRequest) -> RawReply + Send + Sync + 'static,
+    ) -> RawServer {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let address = listener.local_addr().expect("address");
         let handler: Arc<RawHandler> = Arc::new(handler);
         let log: Arc<Mutex<Vec<RawRequest>>> = Arc::default();
@@ -266,13 +300,24 @@ impl RawServer {
         let task_log = Arc::clone(&log);
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (handler, log, counter) = (Arc::clone(&handler), Arc::clone(&task_log), Arc::clone(&counter));
+                let (handler, log, counter) = (
+                    Arc::clone(&handler),
+                    Arc::clone(&task_log),
+                    Arc::clone(&counter),
+                );
                 tokio::spawn(async move {
-                    let _ = serve_raw(socket, handler, log, counter.as_ref(), |c| c.fetch_add(1, Ordering::SeqCst)).await;
+                    let _ = serve_raw(socket, handler, log, counter.as_ref(), |c| {
+                        c.fetch_add(1, Ordering::SeqCst)
+                    })
+                    .await;
                 });
             }
         });
-        RawServer { base_url: format!("http://{address}"), log, task }
+        RawServer {
+            base_url: format!("http://{address}"),
+            log,
+            task,
+        }
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -326,7 +371,10 @@ async fn serve_raw<C>(
                 .collect(),
             body: Vec::new(),
         };
-        let body_length: usize = request.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let body_length: usize = request
+            .header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         buffer.drain(..head_end + 4);
         while buffer.len() < body_length {
             let mut chunk = [0u8; 4096];
@@ -351,7 +399,9 @@ async fn serve_raw<C>(
         socket.write_all(out.as_bytes()).await?;
         match reply.cut_after {
             Some(cut) => {
-                socket.write_all(&reply.body[..cut.min(reply.body.len())]).await?;
+                socket
+                    .write_all(&reply.body[..cut.min(reply.body.len())])
+                    .await?;
                 socket.flush().await?;
                 return Ok(()); // dropping the socket closes it mid-body
             }

@@ -46,7 +46,10 @@ pub fn run(mode: Mode) -> Result<(), String> {
 
     let mut outputs = BTreeMap::new();
     for document in &documents {
-        outputs.insert(format!("{}.rs", document.module), generate_document(document)?);
+        outputs.insert(
+            format!("{}.rs", document.module),
+            generate_document(document)?,
+        );
     }
     outputs.insert("mod.rs".to_string(), render_mod(&documents)?);
 
@@ -58,7 +61,8 @@ pub fn run(mode: Mode) -> Result<(), String> {
 }
 
 fn load_documents(dir: &Path) -> Result<Vec<Document>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
@@ -74,8 +78,9 @@ fn load_documents(dir: &Path) -> Result<Vec<Document>, String> {
                 .unwrap_or_default();
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("{SPEC_DIR}/{file_name}: cannot read: {e}"))?;
-            let spec: OpenAPI = serde_yaml::from_str(&text)
-                .map_err(|e| format!("{SPEC_DIR}/{file_name}: not a valid OpenAPI 3.0 document: {e}"))?;
+            let spec: OpenAPI = serde_yaml::from_str(&text).map_err(|e| {
+                format!("{SPEC_DIR}/{file_name}: not a valid OpenAPI 3.0 document: {e}")
+            })?;
             if !spec.openapi.starts_with("3.0.") {
                 return Err(format!(
                     "{SPEC_DIR}/{file_name}: declares openapi {}; progenitor reads 3.0.x only",
@@ -84,10 +89,21 @@ fn load_documents(dir: &Path) -> Result<Vec<Document>, String> {
             }
             let stem = file_name.trim_end_matches(".yaml");
             let module = stem.replace(['-', '.'], "_");
-            if module.is_empty() || !module.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!("{SPEC_DIR}/{file_name}: file name must be a valid Rust module name"));
+            if module.is_empty()
+                || !module
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(format!(
+                    "{SPEC_DIR}/{file_name}: file name must be a valid Rust module name"
+                ));
             }
-            Ok(Document { title: spec.info.title.clone(), file_name, module, spec })
+            Ok(Document {
+                title: spec.info.title.clone(),
+                file_name,
+                module,
+                spec,
+            })
         })
         .collect()
 }
@@ -98,7 +114,10 @@ fn prepare(document: &Document) -> Result<OpenAPI, String> {
     let mut spec = document.spec.clone();
     for (path, item) in spec.paths.paths.iter_mut() {
         let ReferenceOr::Item(item) = item else {
-            return Err(format!("{SPEC_DIR}/{}: path {path} is a $ref; inline it", document.file_name));
+            return Err(format!(
+                "{SPEC_DIR}/{}: path {path} is a $ref; inline it",
+                document.file_name
+            ));
         };
         for (method, slot) in operation_slots(item) {
             let Some(operation) = slot else { continue };
@@ -110,18 +129,22 @@ fn prepare(document: &Document) -> Result<OpenAPI, String> {
                 ));
             }
             operation.responses.default = None;
-            operation.responses.responses.retain(|status, _| match status {
-                StatusCode::Code(code) => (200..300).contains(code),
-                StatusCode::Range(class) => class == &2,
-            });
+            operation
+                .responses
+                .responses
+                .retain(|status, _| match status {
+                    StatusCode::Code(code) => (200..300).contains(code),
+                    StatusCode::Range(class) => class == &2,
+                });
         }
     }
     Ok(spec)
 }
 
 fn settings() -> Result<GenerationSettings, String> {
-    let inner: proc_macro2::TokenStream =
-        INNER_TYPE.parse().map_err(|e| format!("bad inner type {INNER_TYPE}: {e}"))?;
+    let inner: proc_macro2::TokenStream = INNER_TYPE
+        .parse()
+        .map_err(|e| format!("bad inner type {INNER_TYPE}: {e}"))?;
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -154,7 +177,10 @@ fn progenitor_tokens(spec: &OpenAPI) -> Result<proc_macro2::TokenStream, String>
         Ok(Err(error)) => Err(error.to_string()),
         Err(_) => {
             let message = captured.lock().ok().and_then(|mut slot| slot.take());
-            Err(format!("progenitor panicked: {}", message.unwrap_or_else(|| "(no message)".into())))
+            Err(format!(
+                "progenitor panicked: {}",
+                message.unwrap_or_else(|| "(no message)".into())
+            ))
         }
     }
 }
@@ -163,7 +189,9 @@ fn progenitor_tokens(spec: &OpenAPI) -> Result<proc_macro2::TokenStream, String>
 fn failing_operations(spec: &OpenAPI) -> Vec<String> {
     let mut failures = Vec::new();
     for (path, item) in &spec.paths.paths {
-        let ReferenceOr::Item(item) = item else { continue };
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
         for (method, operation) in item.iter() {
             let mut single = spec.clone();
             let mut only = item.clone();
@@ -173,10 +201,16 @@ fn failing_operations(spec: &OpenAPI) -> Vec<String> {
                 }
             }
             single.paths.paths.clear();
-            single.paths.paths.insert(path.clone(), ReferenceOr::Item(only));
+            single
+                .paths
+                .paths
+                .insert(path.clone(), ReferenceOr::Item(only));
             if let Err(message) = progenitor_tokens(&single) {
                 let id = operation.operation_id.clone().unwrap_or_default();
-                failures.push(format!("  operation `{id}` ({} {path}): {message}", method.to_uppercase()));
+                failures.push(format!(
+                    "  operation `{id}` ({} {path}): {message}",
+                    method.to_uppercase()
+                ));
             }
         }
     }
@@ -184,7 +218,9 @@ fn failing_operations(spec: &OpenAPI) -> Vec<String> {
 }
 
 /// The operation slots of a path item, by lower-case method name.
-fn operation_slots(item: &mut openapiv3::PathItem) -> [(&'static str, &mut Option<openapiv3::Operation>); 8] {
+fn operation_slots(
+    item: &mut openapiv3::PathItem,
+) -> [(&'static str, &mut Option<openapiv3::Operation>); 8] {
     [
         ("get", &mut item.get),
         ("put", &mut item.put),
@@ -201,7 +237,10 @@ fn generate_document(document: &Document) -> Result<String, String> {
     let spec = prepare(document)?;
     let tokens = progenitor_tokens(&spec).map_err(|message| {
         let culprits = failing_operations(&spec);
-        let mut text = format!("{SPEC_DIR}/{}: code generation failed: {message}", document.file_name);
+        let mut text = format!(
+            "{SPEC_DIR}/{}: code generation failed: {message}",
+            document.file_name
+        );
         if culprits.is_empty() {
             text.push_str("\n  (no single operation fails alone; look at shared components)");
         } else {
@@ -210,8 +249,12 @@ fn generate_document(document: &Document) -> Result<String, String> {
         }
         text
     })?;
-    let file: syn::File = syn::parse2(tokens)
-        .map_err(|e| format!("{SPEC_DIR}/{}: progenitor produced unparsable code: {e}", document.file_name))?;
+    let file: syn::File = syn::parse2(tokens).map_err(|e| {
+        format!(
+            "{SPEC_DIR}/{}: progenitor produced unparsable code: {e}",
+            document.file_name
+        )
+    })?;
     let body = prettyplease::unparse(&file);
     let banner = format!(
         "// @generated by `cargo xtask generate` from {SPEC_DIR}/{} ({}). DO NOT EDIT.\n\
@@ -237,7 +280,9 @@ fn operation_traits(documents: &[Document]) -> Vec<OperationTraits> {
     let mut traits = Vec::new();
     for document in documents {
         for (path, item) in &document.spec.paths.paths {
-            let ReferenceOr::Item(item) = item else { continue };
+            let ReferenceOr::Item(item) = item else {
+                continue;
+            };
             for (method, operation) in item.iter() {
                 let streaming = operation
                     .responses
@@ -256,7 +301,8 @@ fn operation_traits(documents: &[Document]) -> Vec<OperationTraits> {
                     .get("x-polyai-idempotent")
                     .and_then(serde_json::Value::as_bool)
                     .unwrap_or(false);
-                let idempotent = matches!(method, "get" | "head" | "options" | "put" | "delete") || marked;
+                let idempotent =
+                    matches!(method, "get" | "head" | "options" | "put" | "delete") || marked;
                 traits.push(OperationTraits {
                     id: operation.operation_id.clone().unwrap_or_default(),
                     path: path.clone(),
@@ -291,7 +337,11 @@ fn render_mod(documents: &[Document]) -> Result<String, String> {
     }
     text.push('\n');
     for document in documents {
-        let _ = writeln!(text, "crate::transport::impl_client_hooks!({});", document.module);
+        let _ = writeln!(
+            text,
+            "crate::transport::impl_client_hooks!({});",
+            document.module
+        );
     }
     let traits = operation_traits(documents);
     let _ = write!(
@@ -305,10 +355,16 @@ fn render_mod(documents: &[Document]) -> Result<String, String> {
          pub(crate) const OPERATION_PATHS: &[(&str, &str)] = &[\n{}];\n",
         traits
             .iter()
-            .filter_map(|t| t.streaming.as_ref().map(|media| format!("    ({:?}, {media:?}),\n", t.id)))
+            .filter_map(|t| t
+                .streaming
+                .as_ref()
+                .map(|media| format!("    ({:?}, {media:?}),\n", t.id)))
             .collect::<String>(),
         string_list(traits.iter().filter(|t| t.idempotent).map(|t| t.id.clone())),
-        traits.iter().map(|t| format!("    ({:?}, {:?}),\n", t.id, t.path)).collect::<String>(),
+        traits
+            .iter()
+            .map(|t| format!("    ({:?}, {:?}),\n", t.id, t.path))
+            .collect::<String>(),
     );
     rustfmt(&text)
 }
@@ -320,23 +376,32 @@ fn rustfmt(source: &str) -> Result<String, String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run rustfmt (install it with `rustup component add rustfmt`): {e}"))?;
+        .map_err(|e| {
+            format!("cannot run rustfmt (install it with `rustup component add rustfmt`): {e}")
+        })?;
     let mut stdin = child.stdin.take().ok_or("rustfmt: no stdin")?;
     let input = source.to_owned();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().map_err(|e| format!("rustfmt failed: {e}"))?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("rustfmt failed: {e}"))?;
     writer
         .join()
         .map_err(|_| "rustfmt writer thread panicked".to_string())?
         .map_err(|e| format!("cannot feed rustfmt: {e}"))?;
     if !output.status.success() {
-        return Err(format!("rustfmt rejected generated code: {}", String::from_utf8_lossy(&output.stderr)));
+        return Err(format!(
+            "rustfmt rejected generated code: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     String::from_utf8(output.stdout).map_err(|e| format!("rustfmt output is not UTF-8: {e}"))
 }
 
 fn existing_rs_files(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -348,8 +413,12 @@ fn existing_rs_files(dir: &Path) -> Vec<String> {
 
 fn write_outputs(dir: &Path, outputs: &BTreeMap<String, String>) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for stale in existing_rs_files(dir).into_iter().filter(|name| !outputs.contains_key(name)) {
-        std::fs::remove_file(dir.join(&stale)).map_err(|e| format!("cannot remove {stale}: {e}"))?;
+    for stale in existing_rs_files(dir)
+        .into_iter()
+        .filter(|name| !outputs.contains_key(name))
+    {
+        std::fs::remove_file(dir.join(&stale))
+            .map_err(|e| format!("cannot remove {stale}: {e}"))?;
         println!("removed   {OUTPUT_DIR}/{stale}");
     }
     for (name, content) in outputs {
@@ -358,23 +427,34 @@ fn write_outputs(dir: &Path, outputs: &BTreeMap<String, String>) -> Result<(), S
             println!("unchanged {OUTPUT_DIR}/{name}");
             continue;
         }
-        std::fs::write(&path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("wrote     {OUTPUT_DIR}/{name} ({} lines)", content.lines().count());
+        std::fs::write(&path, content)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!(
+            "wrote     {OUTPUT_DIR}/{name} ({} lines)",
+            content.lines().count()
+        );
     }
     Ok(())
 }
 
 fn check_outputs(dir: &Path, outputs: &BTreeMap<String, String>) -> Result<(), String> {
     let mut drift = Vec::new();
-    for stale in existing_rs_files(dir).into_iter().filter(|name| !outputs.contains_key(name)) {
-        drift.push(format!("{OUTPUT_DIR}/{stale}: not produced by any document (stale)"));
+    for stale in existing_rs_files(dir)
+        .into_iter()
+        .filter(|name| !outputs.contains_key(name))
+    {
+        drift.push(format!(
+            "{OUTPUT_DIR}/{stale}: not produced by any document (stale)"
+        ));
     }
     for (name, expected) in outputs {
         match std::fs::read_to_string(dir.join(name)) {
             Err(_) => drift.push(format!("{OUTPUT_DIR}/{name}: missing")),
             Ok(actual) if actual != *expected => {
                 let line = first_difference(&actual, expected);
-                drift.push(format!("{OUTPUT_DIR}/{name}: differs from a fresh generation (first at line {line})"));
+                drift.push(format!(
+                    "{OUTPUT_DIR}/{name}: differs from a fresh generation (first at line {line})"
+                ));
             }
             Ok(_) => {}
         }

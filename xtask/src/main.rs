@@ -23,7 +23,10 @@ fn main() -> ExitCode {
         Some("generate") => match &args[1..] {
             [] => generate::run(generate::Mode::Write),
             [flag] if flag == "--check" => generate::run(generate::Mode::Check),
-            _ => Err(format!("unexpected arguments to generate: {:?}\n\n{USAGE}", &args[1..])),
+            _ => Err(format!(
+                "unexpected arguments to generate: {:?}\n\n{USAGE}",
+                &args[1..]
+            )),
         },
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");

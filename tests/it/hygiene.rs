@@ -1,0 +1,95 @@
+//! Issue 5: no API key and no webhook secret appears in trace-level logs or in any error's
+//! `Display`/`Debug`, across a full run of the fault suite.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use polyai_sdk::{Client, RetryPolicy};
+use polyai_tests::{RawReply, RawServer};
+use serde_json::json;
+
+use crate::reliability::{SECRET_KEY, listing_scenario};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// A current-thread runtime: the thread-local subscriber sees every task, the SDK's and the
+// servers', and hyper's and reqwest's own trace events too.
+#[tokio::test(flavor = "current_thread")]
+async fn no_secret_in_trace_logs_or_errors() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    listing_scenario().await;
+
+    // Errors that carry a response: 401 with the envelope, echoing the key back as a hostile
+    // proxy might not; the SDK itself must not add it anywhere.
+    let server = RawServer::start(|_, _| {
+        RawReply::json(
+            "401 Unauthorized",
+            &json!({"success": false, "error_code": "UNAUTHORIZED", "error_message": "bad key"}),
+        )
+        .header("X-PolyAI-Correlation-Id", "corr-401")
+    })
+    .await;
+    let client = Client::builder()
+        .api_key(SECRET_KEY)
+        .base_url(server.base_url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let mut texts = vec![format!("{client:?}")];
+    for error in [
+        client.get_conversation("agent", "CA1").await.unwrap_err(),
+        client
+            .list_conversations("acme", "support")
+            .page_size(0)
+            .first_page()
+            .await
+            .unwrap_err(),
+        Client::builder()
+            .api_key(format!("{SECRET_KEY}\n"))
+            .base_url("ftp://x")
+            .build()
+            .unwrap_err(),
+    ] {
+        tracing::error!(%error, ?error, "captured error");
+        texts.push(format!("{error}"));
+        texts.push(format!("{error:?}"));
+        texts.push(format!("{error:#}"));
+    }
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("polyai.request"),
+        "the SDK's spans were captured"
+    );
+    assert!(logs.contains("retrying"), "retries were logged");
+    assert!(
+        logs.lines().count() > 100,
+        "trace level was on: {} lines",
+        logs.lines().count()
+    );
+    assert!(
+        !logs.contains(SECRET_KEY),
+        "the API key leaked into the logs"
+    );
+    for text in texts {
+        assert!(!text.contains(SECRET_KEY), "the API key leaked: {text}");
+    }
+}
