@@ -53,3 +53,8 @@ pub mod types {
     pub use crate::generated::data::types as data;
     pub use crate::generated::debug_chat::types as debug_chat;
 }
+
+/// The README's example, compiled as a doctest so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

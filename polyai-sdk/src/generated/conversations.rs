@@ -1255,11 +1255,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for PolyAI Conversations API v3
-
-polyai-rs's own restatement of PolyAI's published Conversations v3 contract (the project-scoped conversation listing). It is written for the polyai-rs code generator, not copied from PolyAI: response schemas are deliberately lenient (optional, nullable fields, no closed enums) because real payloads carry nulls and values the published document does not mention. The operation lives on the platform host family (`api.{us-1|uk-1|euw-1}.platform.polyai.app`); conversation detail and audio live on the Agents host family and are described in `data.yaml`. Authenticate with a project- and region-scoped API key that has the "Conversations data" permission, sent in the `x-api-key` header.
-
-Version: 3.0.0*/
+///Client for PolyAI Conversations API v3
+///
+///polyai-rs's own restatement of PolyAI's published Conversations v3 contract (the project-scoped conversation listing). It is written for the polyai-rs code generator, not copied from PolyAI: response schemas are deliberately lenient (optional, nullable fields, no closed enums) because real payloads carry nulls and values the published document does not mention. The operation lives on the platform host family (`api.{us-1|uk-1|euw-1}.platform.polyai.app`); conversation detail and audio live on the Agents host family and are described in `data.yaml`. Authenticate with a project- and region-scoped API key that has the "Conversations data" permission, sent in the `x-api-key` header.
+///
+///Version: 3.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -1324,52 +1324,52 @@ const _: () = {
     }
 };
 impl Client {
-    /**List a project's conversations
-
-    Returns one page of conversations for the project, optionally narrowed by time range, environment, channel, variant and progress. Three optional retrieval modes exist and at most one may be used per call: transcript search and semantic search (`query_type` plus `query`) and random sampling (`sample=random`); the time range is expected whenever one of them is used. Paginate with `cursor` (preferred: pass the previous page's `cursor` back with identical filters until it comes back null or absent) or, in the legacy scheme, with `offset`/`next_offset`. The response is an object, not a bare array. `turns` may be empty even when `num_turns` is positive, because transcript visibility is a per-project setting. PolyAI's prose also mentions `include_context_state` and `include_turn_metadata`; they have no contract entry and are not modelled here.
-
-    Sends a `GET` request to `/v3/{account_id}/{project_id}/conversations`
-
-    Arguments:
-    - `account_id`: Workspace (account) id, either the slug from the Studio URL or the prefixed `ws-...` form.
-    - `project_id`: Project (agent) id, either the slug or the prefixed `PROJECT-...` form.
-    - `channel`: Only return conversations on these channels. Repeat the parameter for several values (`channel=VOICE-SIP&channel=WEBCHAT`). Values seen in responses include `VOICE-SIP`, `WEBCHAT` and `CHAT`.
-    - `client_env`: Deployment environment to read from. Defaults to `live`.
-    - `cursor`: Opaque, URL-safe keyset cursor taken unchanged from the previous page's `cursor`. Omit it on the first call. A malformed cursor is answered with 400.
-    - `end_time`: End of the time range, as an ISO 8601 / RFC 3339 date-time such as `2026-07-01T16:35:00.000Z`. Expected when `query_type` or `sample` is used.
-    - `in_progress`: `true` returns only conversations still in progress, `false` only finished ones; omit it to get both.
-    - `include_latency`: When true, each turn carries its latency information. It only enriches turns that are returned; it never fills an empty `turns` list. Default false.
-    - `limit`: Page size: at most this many conversations per call, 1 to 1000. The server default is 1000.
-    - `offset`: Legacy offset pagination: number of matching conversations to skip (default 0). Slower at scale and can drift under concurrent writes; prefer `cursor`. When both are sent, `cursor` wins.
-    - `query`: Text to search for. Required when `query_type` is set.
-    - `query_type`: Search mode: `transcript` (full-text over transcripts) or `semantic` (vector similarity). Needs `query`; cannot be combined with `sample`.
-    - `sample`: Sampling mode. `random` returns a random sample of conversations in the time range. Cannot be combined with `query_type`.
-    - `start_time`: Start of the time range, as an ISO 8601 / RFC 3339 date-time such as `2026-07-01T14:15:00.000Z`. Expected when `query_type` or `sample` is used.
-    - `turn_type`: Transcript search only: restrict matches to `user` or `agent` turns. Both sides are searched when omitted.
-    - `variant_id`: Only return conversations handled by this variant. Cannot be combined with `variant_name`.
-    - `variant_name`: Only return conversations handled by the variant with this name. Cannot be combined with `variant_id`. PolyAI asks for spaces to be percent-encoded as `%20`, not `+`.
-    ```ignore
-    let response = client.list_conversations()
-        .account_id(account_id)
-        .project_id(project_id)
-        .channel(channel)
-        .client_env(client_env)
-        .cursor(cursor)
-        .end_time(end_time)
-        .in_progress(in_progress)
-        .include_latency(include_latency)
-        .limit(limit)
-        .offset(offset)
-        .query(query)
-        .query_type(query_type)
-        .sample(sample)
-        .start_time(start_time)
-        .turn_type(turn_type)
-        .variant_id(variant_id)
-        .variant_name(variant_name)
-        .send()
-        .await;
-    ```*/
+    ///List a project's conversations
+    ///
+    ///Returns one page of conversations for the project, optionally narrowed by time range, environment, channel, variant and progress. Three optional retrieval modes exist and at most one may be used per call: transcript search and semantic search (`query_type` plus `query`) and random sampling (`sample=random`); the time range is expected whenever one of them is used. Paginate with `cursor` (preferred: pass the previous page's `cursor` back with identical filters until it comes back null or absent) or, in the legacy scheme, with `offset`/`next_offset`. The response is an object, not a bare array. `turns` may be empty even when `num_turns` is positive, because transcript visibility is a per-project setting. PolyAI's prose also mentions `include_context_state` and `include_turn_metadata`; they have no contract entry and are not modelled here.
+    ///
+    ///Sends a `GET` request to `/v3/{account_id}/{project_id}/conversations`
+    ///
+    ///Arguments:
+    ///- `account_id`: Workspace (account) id, either the slug from the Studio URL or the prefixed `ws-...` form.
+    ///- `project_id`: Project (agent) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `channel`: Only return conversations on these channels. Repeat the parameter for several values (`channel=VOICE-SIP&channel=WEBCHAT`). Values seen in responses include `VOICE-SIP`, `WEBCHAT` and `CHAT`.
+    ///- `client_env`: Deployment environment to read from. Defaults to `live`.
+    ///- `cursor`: Opaque, URL-safe keyset cursor taken unchanged from the previous page's `cursor`. Omit it on the first call. A malformed cursor is answered with 400.
+    ///- `end_time`: End of the time range, as an ISO 8601 / RFC 3339 date-time such as `2026-07-01T16:35:00.000Z`. Expected when `query_type` or `sample` is used.
+    ///- `in_progress`: `true` returns only conversations still in progress, `false` only finished ones; omit it to get both.
+    ///- `include_latency`: When true, each turn carries its latency information. It only enriches turns that are returned; it never fills an empty `turns` list. Default false.
+    ///- `limit`: Page size: at most this many conversations per call, 1 to 1000. The server default is 1000.
+    ///- `offset`: Legacy offset pagination: number of matching conversations to skip (default 0). Slower at scale and can drift under concurrent writes; prefer `cursor`. When both are sent, `cursor` wins.
+    ///- `query`: Text to search for. Required when `query_type` is set.
+    ///- `query_type`: Search mode: `transcript` (full-text over transcripts) or `semantic` (vector similarity). Needs `query`; cannot be combined with `sample`.
+    ///- `sample`: Sampling mode. `random` returns a random sample of conversations in the time range. Cannot be combined with `query_type`.
+    ///- `start_time`: Start of the time range, as an ISO 8601 / RFC 3339 date-time such as `2026-07-01T14:15:00.000Z`. Expected when `query_type` or `sample` is used.
+    ///- `turn_type`: Transcript search only: restrict matches to `user` or `agent` turns. Both sides are searched when omitted.
+    ///- `variant_id`: Only return conversations handled by this variant. Cannot be combined with `variant_name`.
+    ///- `variant_name`: Only return conversations handled by the variant with this name. Cannot be combined with `variant_id`. PolyAI asks for spaces to be percent-encoded as `%20`, not `+`.
+    ///```ignore
+    ///let response = client.list_conversations()
+    ///.account_id(account_id)
+    ///.project_id(project_id)
+    ///.channel(channel)
+    ///.client_env(client_env)
+    ///.cursor(cursor)
+    ///.end_time(end_time)
+    ///.in_progress(in_progress)
+    ///.include_latency(include_latency)
+    ///.limit(limit)
+    ///.offset(offset)
+    ///.query(query)
+    ///.query_type(query_type)
+    ///.sample(sample)
+    ///.start_time(start_time)
+    ///.turn_type(turn_type)
+    ///.variant_id(variant_id)
+    ///.variant_name(variant_name)
+    ///.send()
+    ///.await;
+    ///```
     pub fn list_conversations(&self) -> builder::ListConversations<'_> {
         builder::ListConversations::new(self)
     }
@@ -1383,9 +1383,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::list_conversations`]
-
-    [`Client::list_conversations`]: super::Client::list_conversations*/
+    ///Builder for [`Client::list_conversations`]
+    ///
+    ///[`Client::list_conversations`]: super::Client::list_conversations
     #[derive(Debug, Clone)]
     pub struct ListConversations<'a> {
         client: &'a super::Client,

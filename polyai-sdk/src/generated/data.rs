@@ -2364,11 +2364,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for PolyAI agent conversation data API
-
-polyai-rs's own restatement of PolyAI's published contract for the agent-scoped conversation data endpoints: list, detail, recording audio, annotations and notes. It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are camelCase, except that conversation turns inside the detail use snake_case keys. Response schemas are deliberately lenient (optional, nullable fields, no closed enums, free-form JSON where the shape is loose) because real responses carry nulls, extra fields and shapes that differ from PolyAI's documents. All operations live on the Agents host family (`api.{us|uk|eu|studio}.poly.ai`); the platform host (`*.platform.polyai.app`) does not serve them. Authenticate with an API key in the `x-api-key` header; keys only work in the region that issued them. The list, annotation and note operations are live but no longer appear in PolyAI's current documentation; detail and audio are still documented.
-
-Version: 1.0.0*/
+///Client for PolyAI agent conversation data API
+///
+///polyai-rs's own restatement of PolyAI's published contract for the agent-scoped conversation data endpoints: list, detail, recording audio, annotations and notes. It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are camelCase, except that conversation turns inside the detail use snake_case keys. Response schemas are deliberately lenient (optional, nullable fields, no closed enums, free-form JSON where the shape is loose) because real responses carry nulls, extra fields and shapes that differ from PolyAI's documents. All operations live on the Agents host family (`api.{us|uk|eu|studio}.poly.ai`); the platform host (`*.platform.polyai.app`) does not serve them. Authenticate with an API key in the `x-api-key` header; keys only work in the region that issued them. The list, annotation and note operations are live but no longer appear in PolyAI's current documentation; detail and audio are still documented.
+///
+///Version: 1.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -2433,108 +2433,108 @@ const _: () = {
     }
 };
 impl Client {
-    /**List an agent's conversations
-
-    Returns one page of the agent's conversations (summaries without turns, metrics or function events). Offset pagination only: advance `offset` by `limit` until `offset` reaches `count` or a page comes back short. No filters are available here; use the Conversations v3 listing for time, environment or variant filters.
-
-    Sends a `GET` request to `/v1/agents/{agentId}/conversations`
-
-    Arguments:
-    - `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
-    - `limit`: Page size, at least 1. Default 50; no maximum is documented.
-    - `offset`: Number of conversations to skip. Default 0.
-    ```ignore
-    let response = client.list_agent_conversations()
-        .agent_id(agent_id)
-        .limit(limit)
-        .offset(offset)
-        .send()
-        .await;
-    ```*/
+    ///List an agent's conversations
+    ///
+    ///Returns one page of the agent's conversations (summaries without turns, metrics or function events). Offset pagination only: advance `offset` by `limit` until `offset` reaches `count` or a page comes back short. No filters are available here; use the Conversations v3 listing for time, environment or variant filters.
+    ///
+    ///Sends a `GET` request to `/v1/agents/{agentId}/conversations`
+    ///
+    ///Arguments:
+    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `limit`: Page size, at least 1. Default 50; no maximum is documented.
+    ///- `offset`: Number of conversations to skip. Default 0.
+    ///```ignore
+    ///let response = client.list_agent_conversations()
+    ///.agent_id(agent_id)
+    ///.limit(limit)
+    ///.offset(offset)
+    ///.send()
+    ///.await;
+    ///```
     pub fn list_agent_conversations(&self) -> builder::ListAgentConversations<'_> {
         builder::ListAgentConversations::new(self)
     }
-    /**Get one conversation in detail
-
-    Returns a single conversation with its transcript (`turns`), recorded metrics and function events. Whether turns and metrics are populated depends on the project's API key configuration.
-
-    Sends a `GET` request to `/v1/agents/{agentId}/conversations/{conversationId}`
-
-    Arguments:
-    - `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
-    - `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
-    ```ignore
-    let response = client.get_agent_conversation()
-        .agent_id(agent_id)
-        .conversation_id(conversation_id)
-        .send()
-        .await;
-    ```*/
+    ///Get one conversation in detail
+    ///
+    ///Returns a single conversation with its transcript (`turns`), recorded metrics and function events. Whether turns and metrics are populated depends on the project's API key configuration.
+    ///
+    ///Sends a `GET` request to `/v1/agents/{agentId}/conversations/{conversationId}`
+    ///
+    ///Arguments:
+    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
+    ///```ignore
+    ///let response = client.get_agent_conversation()
+    ///.agent_id(agent_id)
+    ///.conversation_id(conversation_id)
+    ///.send()
+    ///.await;
+    ///```
     pub fn get_agent_conversation(&self) -> builder::GetAgentConversation<'_> {
         builder::GetAgentConversation::new(self)
     }
-    /**Annotate turns of a conversation
-
-    Adds one or more labels to individual turns of a conversation (for example "the transcript is wrong" on the user side of turn 3). The path segment is singular (`annotation`). Answers 201.
-
-    Sends a `POST` request to `/v1/agents/{agentId}/conversations/{conversationId}/annotation`
-
-    Arguments:
-    - `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
-    - `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
-    - `body`
-    ```ignore
-    let response = client.create_annotations()
-        .agent_id(agent_id)
-        .conversation_id(conversation_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Annotate turns of a conversation
+    ///
+    ///Adds one or more labels to individual turns of a conversation (for example "the transcript is wrong" on the user side of turn 3). The path segment is singular (`annotation`). Answers 201.
+    ///
+    ///Sends a `POST` request to `/v1/agents/{agentId}/conversations/{conversationId}/annotation`
+    ///
+    ///Arguments:
+    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
+    ///- `body`
+    ///```ignore
+    ///let response = client.create_annotations()
+    ///.agent_id(agent_id)
+    ///.conversation_id(conversation_id)
+    ///.body(body)
+    ///.send()
+    ///.await;
+    ///```
     pub fn create_annotations(&self) -> builder::CreateAnnotations<'_> {
         builder::CreateAnnotations::new(self)
     }
-    /**Download a conversation's recording
-
-    Returns the call recording as a WAV file. Send `Accept: audio/wav` and no `Content-Type`. Errors are still JSON, so check the response content type before treating the body as audio. Callers without PII access always receive the redacted recording, whatever `redacted` says; callers with PII access get the raw recording unless they ask for `redacted=true`. Nothing is documented about range requests, `Content-Length` or redirects. A conversation without a recording gives 404 (`CONVERSATIONS_RECORDING_NOT_FOUND`).
-
-    Sends a `GET` request to `/v1/agents/{agentId}/conversations/{conversationId}/audio`
-
-    Arguments:
-    - `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
-    - `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
-    - `direction`: Which audio to return: `combined` (both sides mixed, the default), `user` (caller only) or `agent` (agent only).
-    - `redacted`: `true` asks for the recording with personal information muted. Default `false` (ignored for callers without PII access, who always get the redacted file).
-    ```ignore
-    let response = client.get_conversation_audio()
-        .agent_id(agent_id)
-        .conversation_id(conversation_id)
-        .direction(direction)
-        .redacted(redacted)
-        .send()
-        .await;
-    ```*/
+    ///Download a conversation's recording
+    ///
+    ///Returns the call recording as a WAV file. Send `Accept: audio/wav` and no `Content-Type`. Errors are still JSON, so check the response content type before treating the body as audio. Callers without PII access always receive the redacted recording, whatever `redacted` says; callers with PII access get the raw recording unless they ask for `redacted=true`. Nothing is documented about range requests, `Content-Length` or redirects. A conversation without a recording gives 404 (`CONVERSATIONS_RECORDING_NOT_FOUND`).
+    ///
+    ///Sends a `GET` request to `/v1/agents/{agentId}/conversations/{conversationId}/audio`
+    ///
+    ///Arguments:
+    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
+    ///- `direction`: Which audio to return: `combined` (both sides mixed, the default), `user` (caller only) or `agent` (agent only).
+    ///- `redacted`: `true` asks for the recording with personal information muted. Default `false` (ignored for callers without PII access, who always get the redacted file).
+    ///```ignore
+    ///let response = client.get_conversation_audio()
+    ///.agent_id(agent_id)
+    ///.conversation_id(conversation_id)
+    ///.direction(direction)
+    ///.redacted(redacted)
+    ///.send()
+    ///.await;
+    ///```
     pub fn get_conversation_audio(&self) -> builder::GetConversationAudio<'_> {
         builder::GetConversationAudio::new(self)
     }
-    /**Set a conversation's note
-
-    Creates or replaces the conversation's single free-text note (read back as `note` on the conversation detail). Answers 201 whether the note was new or replaced.
-
-    Sends a `POST` request to `/v1/agents/{agentId}/conversations/{conversationId}/note`
-
-    Arguments:
-    - `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
-    - `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
-    - `body`
-    ```ignore
-    let response = client.upsert_conversation_note()
-        .agent_id(agent_id)
-        .conversation_id(conversation_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Set a conversation's note
+    ///
+    ///Creates or replaces the conversation's single free-text note (read back as `note` on the conversation detail). Answers 201 whether the note was new or replaced.
+    ///
+    ///Sends a `POST` request to `/v1/agents/{agentId}/conversations/{conversationId}/note`
+    ///
+    ///Arguments:
+    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
+    ///- `body`
+    ///```ignore
+    ///let response = client.upsert_conversation_note()
+    ///.agent_id(agent_id)
+    ///.conversation_id(conversation_id)
+    ///.body(body)
+    ///.send()
+    ///.await;
+    ///```
     pub fn upsert_conversation_note(&self) -> builder::UpsertConversationNote<'_> {
         builder::UpsertConversationNote::new(self)
     }
@@ -2548,9 +2548,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::list_agent_conversations`]
-
-    [`Client::list_agent_conversations`]: super::Client::list_agent_conversations*/
+    ///Builder for [`Client::list_agent_conversations`]
+    ///
+    ///[`Client::list_agent_conversations`]: super::Client::list_agent_conversations
     #[derive(Debug, Clone)]
     pub struct ListAgentConversations<'a> {
         client: &'a super::Client,
@@ -2643,9 +2643,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_agent_conversation`]
-
-    [`Client::get_agent_conversation`]: super::Client::get_agent_conversation*/
+    ///Builder for [`Client::get_agent_conversation`]
+    ///
+    ///[`Client::get_agent_conversation`]: super::Client::get_agent_conversation
     #[derive(Debug, Clone)]
     pub struct GetAgentConversation<'a> {
         client: &'a super::Client,
@@ -2723,9 +2723,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_annotations`]
-
-    [`Client::create_annotations`]: super::Client::create_annotations*/
+    ///Builder for [`Client::create_annotations`]
+    ///
+    ///[`Client::create_annotations`]: super::Client::create_annotations
     #[derive(Debug, Clone)]
     pub struct CreateAnnotations<'a> {
         client: &'a super::Client,
@@ -2828,9 +2828,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_conversation_audio`]
-
-    [`Client::get_conversation_audio`]: super::Client::get_conversation_audio*/
+    ///Builder for [`Client::get_conversation_audio`]
+    ///
+    ///[`Client::get_conversation_audio`]: super::Client::get_conversation_audio
     #[derive(Debug, Clone)]
     pub struct GetConversationAudio<'a> {
         client: &'a super::Client,
@@ -2931,9 +2931,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::upsert_conversation_note`]
-
-    [`Client::upsert_conversation_note`]: super::Client::upsert_conversation_note*/
+    ///Builder for [`Client::upsert_conversation_note`]
+    ///
+    ///[`Client::upsert_conversation_note`]: super::Client::upsert_conversation_note
     #[derive(Debug, Clone)]
     pub struct UpsertConversationNote<'a> {
         client: &'a super::Client,

@@ -1126,11 +1126,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for PolyAI Debug Chat API
-
-polyai-rs's own restatement of PolyAI's published Debug Chat contract: text conversations with a deployed agent for testing, outside production traffic. It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are camelCase. Reply schemas are deliberately lenient (optional, nullable fields, no closed enums, free-form JSON where the shape is loose) because PolyAI publishes two conflicting shapes for the reply metadata and its own examples omit fields. The operations live on the Agents host family (`api.{us|uk|eu|studio}.poly.ai`) and use the same workspace API key as the Agents API, sent in the `x-api-key` header; keys only work in the region that issued them. Only published deployments can be chatted with: publish to an environment before testing it.
-
-Version: 1.0.0*/
+///Client for PolyAI Debug Chat API
+///
+///polyai-rs's own restatement of PolyAI's published Debug Chat contract: text conversations with a deployed agent for testing, outside production traffic. It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are camelCase. Reply schemas are deliberately lenient (optional, nullable fields, no closed enums, free-form JSON where the shape is loose) because PolyAI publishes two conflicting shapes for the reply metadata and its own examples omit fields. The operations live on the Agents host family (`api.{us|uk|eu|studio}.poly.ai`) and use the same workspace API key as the Agents API, sent in the `x-api-key` header; keys only work in the region that issued them. Only published deployments can be chatted with: publish to an environment before testing it.
+///
+///Version: 1.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -1195,43 +1195,43 @@ const _: () = {
     }
 };
 impl Client {
-    /**Start a debug chat session
-
-    Opens a test conversation against the agent's deployment in the chosen environment and returns the agent's greeting in `response` (with an empty `userInput`). Keep the returned `conversationId` for the following messages. Answers 201. Fails with 400 `CHAT_DRAFT_NOT_EXIST` when nothing is deployed to that environment.
-
-    Sends a `POST` request to `/v1/agents/{agentId}/debug-chat`
-
-    Arguments:
-    - `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
-    - `body`
-    ```ignore
-    let response = client.start_debug_chat()
-        .agent_id(agent_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Start a debug chat session
+    ///
+    ///Opens a test conversation against the agent's deployment in the chosen environment and returns the agent's greeting in `response` (with an empty `userInput`). Keep the returned `conversationId` for the following messages. Answers 201. Fails with 400 `CHAT_DRAFT_NOT_EXIST` when nothing is deployed to that environment.
+    ///
+    ///Sends a `POST` request to `/v1/agents/{agentId}/debug-chat`
+    ///
+    ///Arguments:
+    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `body`
+    ///```ignore
+    ///let response = client.start_debug_chat()
+    ///.agent_id(agent_id)
+    ///.body(body)
+    ///.send()
+    ///.await;
+    ///```
     pub fn start_debug_chat(&self) -> builder::StartDebugChat<'_> {
         builder::StartDebugChat::new(self)
     }
-    /**Send a message in a debug chat session
-
-    Sends one user turn into an existing session and returns the agent's reply. Use the same `clientEnv` the session was started with. Sessions expire: an unknown or expired session gives 404 `CONVERSATIONS_NOT_FOUND` or 400 `CHAT_TIMEOUT`. Not idempotent; do not retry blindly.
-
-    Sends a `POST` request to `/v1/agents/{agentId}/debug-chat/{conversationId}`
-
-    Arguments:
-    - `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
-    - `conversation_id`: Session id returned by `start_debug_chat` (seen as `AS_CHAT_<uuid>`); treat as opaque and percent-encode it in the path.
-    - `body`
-    ```ignore
-    let response = client.send_debug_chat_message()
-        .agent_id(agent_id)
-        .conversation_id(conversation_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Send a message in a debug chat session
+    ///
+    ///Sends one user turn into an existing session and returns the agent's reply. Use the same `clientEnv` the session was started with. Sessions expire: an unknown or expired session gives 404 `CONVERSATIONS_NOT_FOUND` or 400 `CHAT_TIMEOUT`. Not idempotent; do not retry blindly.
+    ///
+    ///Sends a `POST` request to `/v1/agents/{agentId}/debug-chat/{conversationId}`
+    ///
+    ///Arguments:
+    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `conversation_id`: Session id returned by `start_debug_chat` (seen as `AS_CHAT_<uuid>`); treat as opaque and percent-encode it in the path.
+    ///- `body`
+    ///```ignore
+    ///let response = client.send_debug_chat_message()
+    ///.agent_id(agent_id)
+    ///.conversation_id(conversation_id)
+    ///.body(body)
+    ///.send()
+    ///.await;
+    ///```
     pub fn send_debug_chat_message(&self) -> builder::SendDebugChatMessage<'_> {
         builder::SendDebugChatMessage::new(self)
     }
@@ -1245,9 +1245,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::start_debug_chat`]
-
-    [`Client::start_debug_chat`]: super::Client::start_debug_chat*/
+    ///Builder for [`Client::start_debug_chat`]
+    ///
+    ///[`Client::start_debug_chat`]: super::Client::start_debug_chat
     #[derive(Debug, Clone)]
     pub struct StartDebugChat<'a> {
         client: &'a super::Client,
@@ -1338,9 +1338,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::send_debug_chat_message`]
-
-    [`Client::send_debug_chat_message`]: super::Client::send_debug_chat_message*/
+    ///Builder for [`Client::send_debug_chat_message`]
+    ///
+    ///[`Client::send_debug_chat_message`]: super::Client::send_debug_chat_message
     #[derive(Debug, Clone)]
     pub struct SendDebugChatMessage<'a> {
         client: &'a super::Client,
