@@ -240,11 +240,13 @@ impl Error {
         let status = response.status();
         let headers = response.headers().clone();
         let body = read_bounded(response, ERROR_BODY_READ_LIMIT).await;
-        Error::from_status(status, &headers, &body)
+        Error::from_parts(status, &headers, &body)
     }
 
-    /// Classifies a non-success status with its headers and (bounded) body.
-    pub(crate) fn from_status(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+    /// Classifies a non-success response that was already read: 404 becomes
+    /// [`Error::NotFound`], 429 [`Error::RateLimited`], anything else [`Error::Api`]. PolyAI's
+    /// error envelope is read from `body` when it is one; any bytes are accepted.
+    pub fn from_parts(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
         let api = Box::new(ApiError::from_parts(status, headers, body));
         match status {
             StatusCode::NOT_FOUND => Error::NotFound(api),
@@ -266,7 +268,7 @@ impl Error {
             G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => {
                 Error::from_reqwest(e)
             }
-            G::ErrorResponse(value) => Error::from_status(value.status(), value.headers(), b""),
+            G::ErrorResponse(value) => Error::from_parts(value.status(), value.headers(), b""),
             G::InvalidResponsePayload(body, e) => Error::decode(None, e.to_string(), &body),
             G::UnexpectedResponse(response) => Error::from_response(response).await,
         }

@@ -149,7 +149,10 @@ fn parse_rfc3339(s: &str) -> Option<Timestamp> {
     };
     let days = days_from_civil(year, month, day);
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset_minutes * 60;
-    Some(Timestamp {
+    // An offset can carry 0000-01-01 or 9999-12-31 out of the four-digit years RFC 3339 allows.
+    const FIRST: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
+    const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    (FIRST..=LAST).contains(&seconds).then_some(Timestamp {
         unix_millis: seconds * 1000 + millis,
     })
 }
@@ -216,6 +219,12 @@ mod tests {
                 .unwrap()
                 .to_string(),
             "2024-02-29T00:00:00.000Z"
+        );
+        assert!("0000-01-01T00:00:00+01:00".parse::<Timestamp>().is_err());
+        assert!("9999-12-31T23:59:59-01:00".parse::<Timestamp>().is_err());
+        assert_eq!(
+            "0000-01-01T00:00:00Z".parse::<Timestamp>().unwrap().to_string(),
+            "0000-01-01T00:00:00.000Z"
         );
         for bad in [
             "",
