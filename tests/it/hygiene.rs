@@ -74,7 +74,34 @@ async fn no_secret_in_trace_logs_or_errors() {
         texts.push(format!("{error:?}"));
         texts.push(format!("{error:#}"));
     }
+    // Webhook verification, passing and failing, under the same capture.
+    const WEBHOOK_SECRET: &str = "whsec_SECRET_do_not_log_9c1e";
+    let verifier =
+        polyai_sdk::webhooks::Verifier::with_secrets([WEBHOOK_SECRET, "whsec_second_SECRET"])
+            .unwrap();
+    let body = br#"{"event_type":"alerts.triggered","alert":{"id":"ar_1"}}"#;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let good = polyai_sdk::webhooks::signed_headers(WEBHOOK_SECRET, now, "evt_1", body);
+    let event = verifier.verify_event(&good, body).expect("verified");
+    tracing::info!(?event, ?verifier, "verified webhook");
+    for headers in [
+        polyai_sdk::webhooks::signed_headers("wrong", now, "evt_1", body),
+        polyai_sdk::webhooks::signed_headers(WEBHOOK_SECRET, now - 10_000, "evt_1", body),
+    ] {
+        let error = polyai_sdk::Error::from(verifier.verify(&headers, body).unwrap_err());
+        tracing::warn!(%error, ?error, "rejected webhook");
+        texts.push(format!("{error} {error:?}"));
+    }
+    texts.push(format!("{verifier:?}"));
+
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        !logs.contains("SECRET_do_not_log") && !logs.contains("second_SECRET"),
+        "a webhook secret leaked into the logs"
+    );
     assert!(
         logs.contains("polyai.request"),
         "the SDK's spans were captured"
@@ -91,5 +118,9 @@ async fn no_secret_in_trace_logs_or_errors() {
     );
     for text in texts {
         assert!(!text.contains(SECRET_KEY), "the API key leaked: {text}");
+        assert!(
+            !text.contains("SECRET_do_not_log") && !text.contains("second_SECRET"),
+            "a webhook secret leaked: {text}"
+        );
     }
 }

@@ -32,10 +32,21 @@ pub mod data;
     unreachable_pub
 )]
 pub mod debug_chat;
+/// Generated from `openapi/webhooks.yaml`: PolyAI Webhooks management API.
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused,
+    unreachable_pub
+)]
+pub mod webhooks;
 
 crate::transport::impl_client_hooks!(conversations);
 crate::transport::impl_client_hooks!(data);
 crate::transport::impl_client_hooks!(debug_chat);
+crate::transport::impl_client_hooks!(webhooks);
 
 /// Operations whose success body is streamed to the caller (no total deadline, not buffered),
 /// with the media type they ask for in `Accept`.
@@ -43,10 +54,13 @@ pub(crate) const STREAMING_OPERATIONS: &[(&str, &str)] = &[("get_conversation_au
 
 /// Operations that are safe to repeat, and so are retried after a server may have seen them.
 pub(crate) const IDEMPOTENT_OPERATIONS: &[&str] = &[
+    "delete_webhook_endpoint",
     "get_agent_conversation",
     "get_conversation_audio",
+    "get_webhook_endpoint",
     "list_agent_conversations",
     "list_conversations",
+    "list_webhook_endpoints",
     "upsert_conversation_note",
 ];
 
@@ -55,6 +69,11 @@ pub(crate) const OPERATION_PATHS: &[(&str, &str)] = &[
     (
         "create_annotations",
         "/v1/agents/{agentId}/conversations/{conversationId}/annotation",
+    ),
+    ("create_webhook_endpoint", "/v1/webhook-endpoints"),
+    (
+        "delete_webhook_endpoint",
+        "/v1/webhook-endpoints/{endpoint_id}",
     ),
     (
         "get_agent_conversation",
@@ -65,6 +84,10 @@ pub(crate) const OPERATION_PATHS: &[(&str, &str)] = &[
         "/v1/agents/{agentId}/conversations/{conversationId}/audio",
     ),
     (
+        "get_webhook_endpoint",
+        "/v1/webhook-endpoints/{endpoint_id}",
+    ),
+    (
         "list_agent_conversations",
         "/v1/agents/{agentId}/conversations",
     ),
@@ -72,11 +95,20 @@ pub(crate) const OPERATION_PATHS: &[(&str, &str)] = &[
         "list_conversations",
         "/v3/{account_id}/{project_id}/conversations",
     ),
+    ("list_webhook_endpoints", "/v1/webhook-endpoints"),
+    (
+        "rotate_webhook_signing_secret",
+        "/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
+    ),
     (
         "send_debug_chat_message",
         "/v1/agents/{agentId}/debug-chat/{conversationId}",
     ),
     ("start_debug_chat", "/v1/agents/{agentId}/debug-chat"),
+    (
+        "update_webhook_endpoint",
+        "/v1/webhook-endpoints/{endpoint_id}",
+    ),
     (
         "upsert_conversation_note",
         "/v1/agents/{agentId}/conversations/{conversationId}/note",
