@@ -1,1 +1,77 @@
-//! Shared helpers for the runnable examples of `polyai-sdk`.
+//! Shared set-up for the runnable examples of `polyai-sdk`.
+//!
+//! Every example calls [`connect`]: with `POLYAI_API_KEY` set it talks to the real PolyAI API
+//! (region, ids and base-URL overrides from the environment); without it, it starts the
+//! embedded offline mock (`polyai-mock`) and uses the mock's ids.
+
+use std::error::Error;
+
+use polyai_sdk::Client;
+
+/// Result type of the examples.
+pub type AnyResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
+
+/// Where an example runs and with which ids.
+pub struct Target {
+    /// The SDK client.
+    pub client: Client,
+    /// Workspace (account) id for Conversations v3.
+    pub account_id: String,
+    /// Project id for Conversations v3.
+    pub project_id: String,
+    /// Agent id for the agent-scoped endpoints and debug chat.
+    pub agent_id: String,
+    /// The embedded mock, when no API key was given (kept alive while the example runs).
+    pub mock: Option<polyai_mock::MockServer>,
+}
+
+impl Target {
+    /// Whether the example runs against the embedded mock.
+    pub fn is_mock(&self) -> bool {
+        self.mock.is_some()
+    }
+}
+
+fn required(name: &str) -> AnyResult<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| format!("{name} is not set (needed with POLYAI_API_KEY)").into())
+}
+
+/// Connects to PolyAI (with `POLYAI_API_KEY`) or to a freshly started embedded mock.
+pub async fn connect() -> AnyResult<Target> {
+    if std::env::var("POLYAI_API_KEY").is_ok_and(|k| !k.trim().is_empty()) {
+        let client = Client::builder_from_env()?.user_agent_suffix("polyai-examples").build()?;
+        return Ok(Target {
+            client,
+            account_id: required("POLYAI_ACCOUNT_ID")?,
+            project_id: required("POLYAI_PROJECT_ID")?,
+            agent_id: required("POLYAI_AGENT_ID")?,
+            mock: None,
+        });
+    }
+    let mock = polyai_mock::MockServer::builder().conversations(250).start().await?;
+    let client = Client::builder()
+        .api_key(mock.api_key())
+        .base_url(mock.base_url())
+        .user_agent_suffix("polyai-examples")
+        .build()?;
+    Ok(Target {
+        client,
+        account_id: mock.account_id().to_string(),
+        project_id: mock.project_id().to_string(),
+        agent_id: mock.agent_id().to_string(),
+        mock: Some(mock),
+    })
+}
+
+/// A progress bar for byte transfers.
+pub fn byte_bar(total: Option<u64>) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
+    let style = indicatif::ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}) {msg}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar
+}
