@@ -10,7 +10,8 @@ use std::time::Instant;
 use polyai_examples::{AnyResult, connect};
 use polyai_sdk::conversations::Environment;
 
-const DEFAULT_SCRIPT: &str = "Hello\nWhat are your opening hours?\nCan I book a table for four tonight?\nThanks, bye\n";
+const DEFAULT_SCRIPT: &str =
+    "Hello\nWhat are your opening hours?\nCan I book a table for four tonight?\nThanks, bye\n";
 
 #[tokio::main]
 async fn main() -> AnyResult<()> {
@@ -20,16 +21,32 @@ async fn main() -> AnyResult<()> {
     };
     let target = connect().await?;
     let started = Instant::now();
-    let mut session = target.client.debug_chat_session(&target.agent_id, Environment::Sandbox).start().await?;
-    println!("[{:>5} ms] agent: {}", started.elapsed().as_millis(), session.greeting().response.as_deref().unwrap_or_default());
+    let mut session = target
+        .client
+        .debug_chat_session(&target.agent_id, Environment::Sandbox)
+        .start()
+        .await?;
+    println!(
+        "[{:>5} ms] agent: {}",
+        started.elapsed().as_millis(),
+        session.greeting().response.as_deref().unwrap_or_default()
+    );
     let mut latencies = Vec::new();
-    for line in script.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in script
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         println!("           you:   {line}");
         let sent = Instant::now();
         let reply = session.send(line).await?;
         let latency = sent.elapsed();
         latencies.push(latency);
-        println!("[{:>5} ms] agent: {}", latency.as_millis(), reply.response.as_deref().unwrap_or_default());
+        println!(
+            "[{:>5} ms] agent: {}",
+            latency.as_millis(),
+            reply.response.as_deref().unwrap_or_default()
+        );
         if session.is_ended() {
             println!("           (conversation ended by the agent)");
             break;
@@ -38,7 +55,10 @@ async fn main() -> AnyResult<()> {
     latencies.sort();
     if let (Some(min), Some(max)) = (latencies.first(), latencies.last()) {
         let median = latencies[latencies.len() / 2];
-        println!("{} turns; latency min {min:?}, median {median:?}, max {max:?}", latencies.len());
+        println!(
+            "{} turns; latency min {min:?}, median {median:?}, max {max:?}",
+            latencies.len()
+        );
     }
     Ok(())
 }

@@ -18,7 +18,12 @@ async fn main() -> AnyResult<()> {
     let mut args = std::env::args().skip(1);
     let folder = std::path::PathBuf::from(args.next().unwrap_or_else(|| "recordings".into()));
     let days: u64 = args.next().map(|d| d.parse()).transpose()?.unwrap_or(30);
-    let parallel: usize = args.next().map(|d| d.parse()).transpose()?.unwrap_or(4).max(1);
+    let parallel: usize = args
+        .next()
+        .map(|d| d.parse())
+        .transpose()?
+        .unwrap_or(4)
+        .max(1);
     std::fs::create_dir_all(&folder)?;
 
     let target = connect().await?;
@@ -26,7 +31,10 @@ async fn main() -> AnyResult<()> {
     let ids: Vec<String> = target
         .client
         .list_conversations(&target.account_id, &target.project_id)
-        .between(end.minus(std::time::Duration::from_secs(days * 86_400)), end)
+        .between(
+            end.minus(std::time::Duration::from_secs(days * 86_400)),
+            end,
+        )
         .stream()
         .map_ok(|c| c.id)
         .try_collect()
@@ -67,11 +75,17 @@ async fn main() -> AnyResult<()> {
                 bar.println(format!("{id}: {error}"));
             }
         }
-        bar.set_message(format!("{:.1} MiB", bytes.load(Ordering::Relaxed) as f64 / 1_048_576.0));
+        bar.set_message(format!(
+            "{:.1} MiB",
+            bytes.load(Ordering::Relaxed) as f64 / 1_048_576.0
+        ));
         bar.inc(1);
     }
     bar.finish();
-    println!("saved {saved}, skipped {skipped} already complete, failed {failed}, into {}", folder.display());
+    println!(
+        "saved {saved}, skipped {skipped} already complete, failed {failed}, into {}",
+        folder.display()
+    );
     if failed > 0 {
         return Err(format!("{failed} recordings failed").into());
     }

@@ -42,7 +42,9 @@ fn required(name: &str) -> AnyResult<String> {
 /// Connects to PolyAI (with `POLYAI_API_KEY`) or to a freshly started embedded mock.
 pub async fn connect() -> AnyResult<Target> {
     if std::env::var("POLYAI_API_KEY").is_ok_and(|k| !k.trim().is_empty()) {
-        let client = Client::builder_from_env()?.user_agent_suffix("polyai-examples").build()?;
+        let client = Client::builder_from_env()?
+            .user_agent_suffix("polyai-examples")
+            .build()?;
         return Ok(Target {
             client,
             account_id: required("POLYAI_ACCOUNT_ID")?,
@@ -51,7 +53,10 @@ pub async fn connect() -> AnyResult<Target> {
             mock: None,
         });
     }
-    let mock = polyai_mock::MockServer::builder().conversations(250).start().await?;
+    let mock = polyai_mock::MockServer::builder()
+        .conversations(250)
+        .start()
+        .await?;
     let client = Client::builder()
         .api_key(mock.api_key())
         .base_url(mock.base_url())
@@ -69,9 +74,11 @@ pub async fn connect() -> AnyResult<Target> {
 /// A progress bar for byte transfers.
 pub fn byte_bar(total: Option<u64>) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
-    let style = indicatif::ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}) {msg}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}) {msg}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
     bar.set_style(style);
     bar
 }

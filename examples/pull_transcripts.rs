@@ -22,13 +22,24 @@ async fn main() -> AnyResult<()> {
     let target = connect().await?;
     let end = Timestamp::now();
     let start = end.minus(std::time::Duration::from_secs(days * 86_400));
-    let mut listing = target.client.list_conversations(&target.account_id, &target.project_id).between(start, end).page_size(100);
-    let resumed = std::fs::read_to_string(&checkpoint).ok().filter(|c| !c.trim().is_empty());
+    let mut listing = target
+        .client
+        .list_conversations(&target.account_id, &target.project_id)
+        .between(start, end)
+        .page_size(100);
+    let resumed = std::fs::read_to_string(&checkpoint)
+        .ok()
+        .filter(|c| !c.trim().is_empty());
     if let Some(cursor) = &resumed {
         println!("resuming from the cursor in {}", checkpoint.display());
         listing = listing.resume_from(cursor.trim());
     }
-    let file = std::fs::OpenOptions::new().create(true).append(resumed.is_some()).write(true).truncate(resumed.is_none()).open(&out)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(resumed.is_some())
+        .write(true)
+        .truncate(resumed.is_none())
+        .open(&out)?;
     let mut writer = std::io::BufWriter::new(file);
 
     let mut pages = listing.pages();

@@ -20,12 +20,18 @@ async fn main() -> AnyResult<()> {
     let target = connect().await?;
     let client = &target.client;
     match &target.mock {
-        Some(mock) => println!("• Started the embedded PolyAI mock at {} (no POLYAI_API_KEY set)", mock.base_url()),
+        Some(mock) => println!(
+            "• Started the embedded PolyAI mock at {} (no POLYAI_API_KEY set)",
+            mock.base_url()
+        ),
         None => println!("• Using the real PolyAI API (read-only steps only)"),
     }
 
     // 1. Transcripts: the first conversations of the last 30 days, lazily, page by page.
-    println!("\n1. Listing transcripts (Conversations v3, {})", client.base_url(polyai_sdk::HostFamily::Platform));
+    println!(
+        "\n1. Listing transcripts (Conversations v3, {})",
+        client.base_url(polyai_sdk::HostFamily::Platform)
+    );
     let since = Timestamp::now().minus(std::time::Duration::from_secs(30 * 86_400));
     let conversations: Vec<_> = client
         .list_conversations(&target.account_id, &target.project_id)
@@ -38,7 +44,10 @@ async fn main() -> AnyResult<()> {
         .await?;
     for conversation in &conversations {
         let turns = conversation.turns.as_deref().unwrap_or_default();
-        let first_words = turns.iter().find_map(|t| t.user_input.as_deref()).unwrap_or("(no user input)");
+        let first_words = turns
+            .iter()
+            .find_map(|t| t.user_input.as_deref())
+            .unwrap_or("(no user input)");
         println!(
             "   {}  {:<10} {:>2} turns  caller: {first_words:?}",
             conversation.id,
@@ -79,20 +88,50 @@ async fn main() -> AnyResult<()> {
     // 3. An annotation and a note, read back from the conversation.
     println!("\n3. Annotating turn 1 and leaving a note");
     client
-        .add_annotations(&target.agent_id, &first.id, [Annotation::new(1, AnnotationRole::User, AnnotationKind::WrongTranscript)])
+        .add_annotations(
+            &target.agent_id,
+            &first.id,
+            [Annotation::new(
+                1,
+                AnnotationRole::User,
+                AnnotationKind::WrongTranscript,
+            )],
+        )
         .await?;
-    client.set_note(&target.agent_id, &first.id, "Transcript misheard the booking reference").await?;
+    client
+        .set_note(
+            &target.agent_id,
+            &first.id,
+            "Transcript misheard the booking reference",
+        )
+        .await?;
     let detail = client.get_conversation(&target.agent_id, &first.id).await?;
-    println!("   note now reads: {:?}", detail.note.as_deref().unwrap_or_default());
+    println!(
+        "   note now reads: {:?}",
+        detail.note.as_deref().unwrap_or_default()
+    );
 
     // 4. A debug-chat conversation, held to its end.
     println!("\n4. Debug chat with agent {}", target.agent_id);
-    let mut session = client.debug_chat_session(&target.agent_id, Environment::Sandbox).start().await?;
-    println!("   agent: {}", session.greeting().response.as_deref().unwrap_or_default());
-    for line in ["Hi, what are your opening hours?", "Can I book a table for four?", "Thanks, bye"] {
+    let mut session = client
+        .debug_chat_session(&target.agent_id, Environment::Sandbox)
+        .start()
+        .await?;
+    println!(
+        "   agent: {}",
+        session.greeting().response.as_deref().unwrap_or_default()
+    );
+    for line in [
+        "Hi, what are your opening hours?",
+        "Can I book a table for four?",
+        "Thanks, bye",
+    ] {
         println!("   you:   {line}");
         let reply = session.send(line).await?;
-        println!("   agent: {}", reply.response.as_deref().unwrap_or_default());
+        println!(
+            "   agent: {}",
+            reply.response.as_deref().unwrap_or_default()
+        );
         if session.is_ended() {
             println!("   (the agent ended the conversation)");
             break;
@@ -118,7 +157,9 @@ async fn main() -> AnyResult<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/webhooks", listener.local_addr()?);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let status = mock.send_webhook(&url, secret, polyai_mock::WebhookKind::AlertTriggered).await?;
+    let status = mock
+        .send_webhook(&url, secret, polyai_mock::WebhookKind::AlertTriggered)
+        .await?;
     let webhook = rx.recv().await.ok_or("the receiver got nothing")?;
     println!(
         "   receiver answered {status}; verified {} event {}",

@@ -13,8 +13,14 @@ use polyai_sdk::webhooks::{InMemoryReplayGuard, VerifiedWebhook, Verifier, Webho
 
 async fn receive(webhook: VerifiedWebhook) -> &'static str {
     match &webhook.event {
-        WebhookEvent::AlertTriggered(event) => println!("alert triggered: {:?} ({:?})", event.alert.name, event.alert.id),
-        WebhookEvent::AlertResolved(event) => println!("alert resolved: {:?} ({:?})", event.alert.name, event.alert.id),
+        WebhookEvent::AlertTriggered(event) => println!(
+            "alert triggered: {:?} ({:?})",
+            event.alert.name, event.alert.id
+        ),
+        WebhookEvent::AlertResolved(event) => println!(
+            "alert resolved: {:?} ({:?})",
+            event.alert.name, event.alert.id
+        ),
         other => println!("event {} not handled yet", other.event_type()),
     }
     "ok"
@@ -22,11 +28,21 @@ async fn receive(webhook: VerifiedWebhook) -> &'static str {
 
 #[tokio::main]
 async fn main() -> AnyResult<()> {
-    let port: u16 = std::env::args().nth(1).map(|p| p.parse()).transpose()?.unwrap_or(0);
-    let configured = std::env::var("POLYAI_WEBHOOK_SECRET").ok().filter(|s| !s.is_empty());
-    let secret = configured.clone().unwrap_or_else(|| "whsec_demo_secret".to_string());
+    let port: u16 = std::env::args()
+        .nth(1)
+        .map(|p| p.parse())
+        .transpose()?
+        .unwrap_or(0);
+    let configured = std::env::var("POLYAI_WEBHOOK_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let secret = configured
+        .clone()
+        .unwrap_or_else(|| "whsec_demo_secret".to_string());
     let verifier = Verifier::new(&secret).replay_guard(InMemoryReplayGuard::new());
-    let app = axum::Router::new().route("/polyai/webhooks", axum::routing::post(receive)).with_state(verifier);
+    let app = axum::Router::new()
+        .route("/polyai/webhooks", axum::routing::post(receive))
+        .with_state(verifier);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let url = format!("http://{}/polyai/webhooks", listener.local_addr()?);
     println!("listening on {url}");
@@ -36,8 +52,13 @@ async fn main() -> AnyResult<()> {
     }
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let target = connect().await?;
-    let mock = target.mock.as_ref().ok_or("set POLYAI_WEBHOOK_SECRET to receive real deliveries")?;
-    let status = mock.send_webhook(&url, &secret, polyai_mock::WebhookKind::AlertTriggered).await?;
+    let mock = target
+        .mock
+        .as_ref()
+        .ok_or("set POLYAI_WEBHOOK_SECRET to receive real deliveries")?;
+    let status = mock
+        .send_webhook(&url, &secret, polyai_mock::WebhookKind::AlertTriggered)
+        .await?;
     println!("the mock's signed delivery was answered with {status}");
     server.abort();
     Ok(())

@@ -522,3 +522,76 @@ fn first_difference(actual: &str, expected: &str) -> usize {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(yaml: &str) -> Document {
+        let spec: OpenAPI = serde_yaml::from_str(yaml).expect("test document parses");
+        Document {
+            file_name: "broken.yaml".into(),
+            module: "broken".into(),
+            title: "Broken".into(),
+            spec,
+        }
+    }
+
+    const HEAD: &str = "openapi: 3.0.3\ninfo: {title: Broken, version: '1'}\npaths:\n";
+
+    #[test]
+    fn unsupported_operations_are_named_not_panicked() {
+        // Two request media types on one operation: progenitor refuses it.
+        let yaml = format!(
+            "{HEAD}  /ok:\n    get:\n      operationId: fine_operation\n      responses: {{'200': {{description: ok}}}}\n  \
+             /upload:\n    post:\n      operationId: upload_file\n      requestBody:\n        content:\n          \
+             multipart/form-data: {{schema: {{type: object}}}}\n          application/json: {{schema: {{type: object}}}}\n      \
+             responses: {{'200': {{description: ok}}}}\n"
+        );
+        let error = generate_document(&document(&yaml)).expect_err("unsupported");
+        assert!(error.contains("openapi/broken.yaml"), "{error}");
+        assert!(
+            error.contains("upload_file") && error.contains("POST /upload"),
+            "{error}"
+        );
+        assert!(
+            !error.contains("fine_operation"),
+            "only the failing operation is named: {error}"
+        );
+    }
+
+    #[test]
+    fn a_missing_operation_id_is_named() {
+        let yaml = format!(
+            "{HEAD}  /things:\n    get:\n      responses: {{'200': {{description: ok}}}}\n"
+        );
+        let error = generate_document(&document(&yaml)).expect_err("no operationId");
+        assert!(error.contains("GET /things has no operationId"), "{error}");
+    }
+
+    #[test]
+    fn error_responses_are_stripped_before_generation() {
+        let yaml = format!(
+            "{HEAD}  /things:\n    get:\n      operationId: get_things\n      responses:\n        '200': {{description: ok}}\n        \
+             '4XX': {{description: e, content: {{application/json: {{schema: {{type: object, properties: {{a: {{type: string}}}}}}}}}}}}\n        \
+             '500': {{description: e, content: {{text/html: {{schema: {{type: string}}}}}}}}\n        \
+             default: {{description: e}}\n"
+        );
+        let prepared = prepare(&document(&yaml)).expect("prepared");
+        let ReferenceOr::Item(item) = &prepared.paths.paths["/things"] else {
+            panic!()
+        };
+        let responses = &item.get.as_ref().unwrap().responses;
+        assert_eq!(responses.responses.len(), 1);
+        assert!(responses.default.is_none());
+    }
+
+    #[test]
+    fn block_doc_comments_become_line_comments() {
+        let source = "    /**First\n\n    second line*/\n    fn f() {}\n";
+        assert_eq!(
+            line_doc_comments(source),
+            "    ///First\n    ///\n    ///second line\n    fn f() {}\n"
+        );
+    }
+}
