@@ -286,6 +286,9 @@ impl ClientBuilder {
         };
         let http = reqwest::Client::builder()
             .user_agent(user_agent)
+            // Never follow redirects: reqwest would forward `x-api-key` (not a standard
+            // credential header, so not stripped) to whatever host a redirect names.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(
                 self.connect_timeout
                     .unwrap_or(ClientBuilder::DEFAULT_CONNECT_TIMEOUT),
