@@ -13,8 +13,12 @@ use crate::region::{HostFamily, Region};
 use crate::retry::RetryPolicy;
 use crate::transport::{Credential, Settings, Transport};
 
-/// The header that carries the API key for every family the SDK covers today.
+/// The header that carries the API key for most families.
 const API_KEY_HEADER: &str = "x-api-key";
+/// Chat's second credential, the connector token.
+const CHAT_TOKEN_HEADER: &str = "x-token";
+/// Outbound calling's (legacy) per-project token.
+const OUTBOUND_TOKEN_HEADER: &str = "x-polyai-auth-token";
 /// Sent as `User-Agent` on every request.
 const USER_AGENT: &str = concat!(
     "polyai-rs/",
@@ -34,6 +38,12 @@ pub mod env {
     pub const AGENTS_BASE_URL: &str = "POLYAI_AGENTS_BASE_URL";
     /// Base URL of the Platform family (`api.{region}-1.platform.polyai.app`).
     pub const PLATFORM_BASE_URL: &str = "POLYAI_PLATFORM_BASE_URL";
+    /// Chat's connector token, sent as `X-TOKEN` beside the API key (optional).
+    pub const CHAT_TOKEN: &str = "POLYAI_CHAT_TOKEN";
+    /// Outbound calling's token, sent as `X-PolyAi-Auth-Token` (optional).
+    pub const OUTBOUND_TOKEN: &str = "POLYAI_OUTBOUND_TOKEN";
+    /// DNI's own API key, bound to one virtual agent (optional; defaults to the API key).
+    pub const DNI_API_KEY: &str = "POLYAI_DNI_API_KEY";
 }
 
 /// A PolyAI API client. Cheap to clone: clones share one connection pool and configuration.
@@ -66,6 +76,15 @@ struct Inner {
     conversations: generated::conversations::Client,
     data: generated::data::Client,
     debug_chat: generated::debug_chat::Client,
+    agents: generated::agents::Client,
+    webhook_endpoints: generated::webhooks::Client,
+    alerts: generated::alerts::Client,
+    chat: generated::chat::Client,
+    handoff: generated::handoff::Client,
+    outbound: generated::outbound::Client,
+    concurrent_calls: generated::concurrent_calls::Client,
+    dni: generated::dni::Client,
+    external_events: generated::external_events::Client,
 }
 
 impl fmt::Debug for Client {
@@ -121,6 +140,15 @@ impl Client {
         if let Some(url) = var(env::PLATFORM_BASE_URL) {
             builder = builder.platform_base_url(url);
         }
+        if let Some(token) = var(env::CHAT_TOKEN) {
+            builder = builder.chat_token(token);
+        }
+        if let Some(token) = var(env::OUTBOUND_TOKEN) {
+            builder = builder.outbound_token(token);
+        }
+        if let Some(key) = var(env::DNI_API_KEY) {
+            builder = builder.dni_api_key(key);
+        }
         Ok(builder)
     }
 
@@ -157,12 +185,65 @@ impl Client {
     pub fn debug_chat(&self) -> &generated::debug_chat::Client {
         &self.inner.debug_chat
     }
+
+    /// The Agents API (Agents host): agents, branches, knowledge base, variants, deployments,
+    /// telephony and more.
+    pub fn agents(&self) -> &generated::agents::Client {
+        &self.inner.agents
+    }
+
+    /// Webhook endpoint management (Agents host): register endpoints, rotate secrets. To
+    /// verify deliveries, see [`crate::webhooks`].
+    pub fn webhook_endpoints(&self) -> &generated::webhooks::Client {
+        &self.inner.webhook_endpoints
+    }
+
+    /// Alerts (Agents host): alert rules and active alerts.
+    pub fn alerts(&self) -> &generated::alerts::Client {
+        &self.inner.alerts
+    }
+
+    /// Chat (Platform host): create, respond to and close chats. Also sends `X-TOKEN` when a
+    /// [chat token](ClientBuilder::chat_token) is configured.
+    pub fn chat(&self) -> &generated::chat::Client {
+        &self.inner.chat
+    }
+
+    /// Handoff state (Platform host).
+    pub fn handoff(&self) -> &generated::handoff::Client {
+        &self.inner.handoff
+    }
+
+    /// Legacy outbound calling (Platform host), authenticated with
+    /// [`ClientBuilder::outbound_token`] (`X-PolyAi-Auth-Token`).
+    pub fn outbound(&self) -> &generated::outbound::Client {
+        &self.inner.outbound
+    }
+
+    /// Concurrent calls (Platform host).
+    pub fn concurrent_calls(&self) -> &generated::concurrent_calls::Client {
+        &self.inner.concurrent_calls
+    }
+
+    /// Dynamic number insertion reservations (Platform host), authenticated with
+    /// [`ClientBuilder::dni_api_key`] when set.
+    pub fn dni(&self) -> &generated::dni::Client {
+        &self.inner.dni
+    }
+
+    /// External events (Platform host).
+    pub fn external_events(&self) -> &generated::external_events::Client {
+        &self.inner.external_events
+    }
 }
 
 /// Configures a [`Client`]. Obtain one from [`Client::builder`].
 #[derive(Default)]
 pub struct ClientBuilder {
     api_key: Option<String>,
+    chat_token: Option<String>,
+    outbound_token: Option<String>,
+    dni_api_key: Option<String>,
     region: Option<Region>,
     agents_base_url: Option<String>,
     platform_base_url: Option<String>,
@@ -177,6 +258,18 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "chat_token",
+                &self.chat_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "outbound_token",
+                &self.outbound_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "dni_api_key",
+                &self.dni_api_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("region", &self.region)
             .field("agents_base_url", &self.agents_base_url)
             .field("platform_base_url", &self.platform_base_url)
@@ -197,6 +290,27 @@ impl ClientBuilder {
     /// The API key from Agent Studio, sent as `x-api-key`. It is never printed.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
+        self
+    }
+
+    /// Chat's connector token, provisioned by PolyAI; sent as `X-TOKEN` beside the API key on
+    /// Chat calls. Never printed.
+    pub fn chat_token(mut self, token: impl Into<String>) -> Self {
+        self.chat_token = Some(token.into());
+        self
+    }
+
+    /// Legacy outbound calling's per-project token, sent as `X-PolyAi-Auth-Token` instead of
+    /// the API key on Outbound calls. Never printed.
+    pub fn outbound_token(mut self, token: impl Into<String>) -> Self {
+        self.outbound_token = Some(token.into());
+        self
+    }
+
+    /// The API key bound to a DNI virtual agent, used instead of the API key on DNI calls.
+    /// Never printed.
+    pub fn dni_api_key(mut self, key: impl Into<String>) -> Self {
+        self.dni_api_key = Some(key.into());
         self
     }
 
@@ -258,14 +372,21 @@ impl ClientBuilder {
 
     /// Builds the client, checking the configuration.
     pub fn build(self) -> Result<Client, Error> {
-        let credential = match &self.api_key {
-            Some(key) => Some(Credential::new(key, "API key")?),
-            None => {
-                return Err(Error::InvalidInput(
-                    "no API key: call .api_key(..) or set POLYAI_API_KEY".to_string(),
-                ));
-            }
+        let Some(api_key) = &self.api_key else {
+            return Err(Error::InvalidInput(
+                "no API key: call .api_key(..) or set POLYAI_API_KEY".to_string(),
+            ));
         };
+        let api_key = Credential::new(api_key, "API key")?;
+        let optional = |secret: &Option<String>, what: &str| {
+            secret
+                .as_deref()
+                .map(|s| Credential::new(s, what))
+                .transpose()
+        };
+        let chat_token = optional(&self.chat_token, "chat token")?;
+        let outbound_token = optional(&self.outbound_token, "outbound token")?;
+        let dni_api_key = optional(&self.dni_api_key, "DNI API key")?;
         let base_url = |family: HostFamily, given: &Option<String>| -> Result<String, Error> {
             match (given, self.region) {
                 (Some(url), _) => normalize_base_url(url),
@@ -301,31 +422,54 @@ impl ClientBuilder {
             .map_err(|e| Error::InvalidInput(format!("cannot build the HTTP client: {e}")))?;
 
         let settings = Arc::new(Settings {
-            credential,
             retry: self.retry.unwrap_or_default(),
             request_timeout: self.request_timeout,
         });
-        let transport = Transport::new(settings, HeaderName::from_static(API_KEY_HEADER));
+        let header = HeaderName::from_static;
+        let transport = |credentials: Vec<(HeaderName, Credential)>| {
+            Transport::new(Arc::clone(&settings), credentials)
+        };
+        let standard = transport(vec![(header(API_KEY_HEADER), api_key.clone())]);
+        let mut chat_credentials = vec![(header(API_KEY_HEADER), api_key.clone())];
+        chat_credentials.extend(chat_token.map(|token| (header(CHAT_TOKEN_HEADER), token)));
+        let chat = transport(chat_credentials);
+        let outbound = transport(vec![(
+            header(OUTBOUND_TOKEN_HEADER),
+            outbound_token.unwrap_or_else(|| api_key.clone()),
+        )]);
+        let dni = transport(vec![(
+            header(API_KEY_HEADER),
+            dni_api_key.unwrap_or(api_key),
+        )]);
+
+        // Every family shares the one HTTP client (one connection pool).
+        macro_rules! family {
+            ($module:ident, $base_url:expr, $transport:expr) => {
+                generated::$module::Client::new_with_client(
+                    $base_url,
+                    http.clone(),
+                    $transport.clone(),
+                )
+            };
+        }
+        let (agents_url, platform_url) = (agents_base_url.as_str(), platform_base_url.as_str());
         let inner = Inner {
-            conversations: generated::conversations::Client::new_with_client(
-                &platform_base_url,
-                http.clone(),
-                transport.clone(),
-            ),
-            data: generated::data::Client::new_with_client(
-                &agents_base_url,
-                http.clone(),
-                transport.clone(),
-            ),
-            debug_chat: generated::debug_chat::Client::new_with_client(
-                &agents_base_url,
-                http.clone(),
-                transport,
-            ),
-            http,
+            conversations: family!(conversations, platform_url, standard),
+            data: family!(data, agents_url, standard),
+            debug_chat: family!(debug_chat, agents_url, standard),
+            agents: family!(agents, agents_url, standard),
+            webhook_endpoints: family!(webhooks, agents_url, standard),
+            alerts: family!(alerts, agents_url, standard),
+            chat: family!(chat, platform_url, chat),
+            handoff: family!(handoff, platform_url, standard),
+            outbound: family!(outbound, platform_url, outbound),
+            concurrent_calls: family!(concurrent_calls, platform_url, standard),
+            dni: family!(dni, platform_url, dni),
+            external_events: family!(external_events, platform_url, standard),
+            http: http.clone(),
             region: self.region,
-            agents_base_url,
-            platform_base_url,
+            agents_base_url: agents_base_url.clone(),
+            platform_base_url: platform_base_url.clone(),
         };
         Ok(Client {
             inner: Arc::new(inner),

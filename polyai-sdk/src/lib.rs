@@ -49,9 +49,18 @@ pub use transport::Transport;
 
 /// The generated request and response types of every family, by family.
 pub mod types {
+    pub use crate::generated::agents::types as agents;
+    pub use crate::generated::alerts::types as alerts;
+    pub use crate::generated::chat::types as chat;
+    pub use crate::generated::concurrent_calls::types as concurrent_calls;
     pub use crate::generated::conversations::types as conversations;
     pub use crate::generated::data::types as data;
     pub use crate::generated::debug_chat::types as debug_chat;
+    pub use crate::generated::dni::types as dni;
+    pub use crate::generated::external_events::types as external_events;
+    pub use crate::generated::handoff::types as handoff;
+    pub use crate::generated::outbound::types as outbound;
+    pub use crate::generated::webhooks::types as webhook_endpoints;
 }
 
 /// The README's example, compiled as a doctest so it cannot rot.

@@ -60,25 +60,25 @@ pub(crate) async fn with_headers<F: Future>(headers: HeaderMap, future: F) -> F:
 /// Settings shared by every family of one [`Client`](crate::Client).
 #[derive(Debug)]
 pub(crate) struct Settings {
-    pub(crate) credential: Option<Credential>,
     pub(crate) retry: RetryPolicy,
     /// A deadline for the whole of a JSON call (never applied to streaming downloads).
     pub(crate) request_timeout: Option<Duration>,
 }
 
-/// The per-family context of a generated client: the shared settings and the header that
-/// carries the credential for this family.
+/// The per-family context of a generated client: the shared settings and the credential
+/// headers this family sends (most send `x-api-key`; Chat adds `X-TOKEN`, Outbound uses
+/// `X-PolyAi-Auth-Token`).
 #[derive(Clone, Debug)]
 pub struct Transport {
     settings: Arc<Settings>,
-    auth_header: HeaderName,
+    credentials: Arc<[(HeaderName, Credential)]>,
 }
 
 impl Transport {
-    pub(crate) fn new(settings: Arc<Settings>, auth_header: HeaderName) -> Self {
+    pub(crate) fn new(settings: Arc<Settings>, credentials: Vec<(HeaderName, Credential)>) -> Self {
         Transport {
             settings,
-            auth_header,
+            credentials: Arc::from(credentials),
         }
     }
 
@@ -93,8 +93,8 @@ impl Transport {
         check_path(request.url(), operation)?;
         let headers = request.headers_mut();
         headers.remove("api-version");
-        if let Some(credential) = &self.settings.credential {
-            headers.insert(self.auth_header.clone(), credential.value.clone());
+        for (name, credential) in self.credentials.iter() {
+            headers.insert(name.clone(), credential.value.clone());
         }
         if let Some((_, media)) = STREAMING_OPERATIONS.iter().find(|(id, _)| *id == operation) {
             headers.insert(ACCEPT, HeaderValue::from_static(media));

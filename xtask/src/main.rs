@@ -3,8 +3,10 @@
 //! ```text
 //! cargo xtask generate           regenerate polyai-sdk/src/generated/ from openapi/*.yaml
 //! cargo xtask generate --check   fail (exit 1) if the committed code differs from a fresh run
+//! cargo xtask coverage           table of PolyAI's reference operations against openapi/*.yaml
 //! ```
 
+mod coverage;
 mod generate;
 
 use std::process::ExitCode;
@@ -15,6 +17,8 @@ usage: cargo xtask <command>
 commands:
   generate [--check]   generate polyai-sdk/src/generated/ from openapi/*.yaml;
                        with --check, compare instead of writing and fail on drift
+  coverage             list every operation of PolyAI's reference documents and how
+                       openapi/*.yaml covers it; fail if one is unaccounted for
 ";
 
 fn main() -> ExitCode {
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
                 &args[1..]
             )),
         },
+        Some("coverage") => coverage::run(),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -2,6 +2,46 @@
 //! Clients and types generated from the OpenAPI documents in `openapi/`, one module per
 //! document. Most users reach them through `polyai_sdk::Client`'s family accessors.
 
+/// Generated from `openapi/agents.yaml`: PolyAI Agents API.
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused,
+    unreachable_pub
+)]
+pub mod agents;
+/// Generated from `openapi/alerts.yaml`: PolyAI Alerts API.
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused,
+    unreachable_pub
+)]
+pub mod alerts;
+/// Generated from `openapi/chat.yaml`: PolyAI Chat API.
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused,
+    unreachable_pub
+)]
+pub mod chat;
+/// Generated from `openapi/concurrent-calls.yaml`: PolyAI Concurrent Calls API.
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused,
+    unreachable_pub
+)]
+pub mod concurrent_calls;
 /// Generated from `openapi/conversations.yaml`: PolyAI Conversations API v3.
 #[allow(
     clippy::all,
@@ -32,6 +72,46 @@ pub mod data;
     unreachable_pub
 )]
 pub mod debug_chat;
+/// Generated from `openapi/dni.yaml`: PolyAI DNI API.
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused,
+    unreachable_pub
+)]
+pub mod dni;
+/// Generated from `openapi/external-events.yaml`: PolyAI External Events API.
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused,
+    unreachable_pub
+)]
+pub mod external_events;
+/// Generated from `openapi/handoff.yaml`: PolyAI Handoff API.
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused,
+    unreachable_pub
+)]
+pub mod handoff;
+/// Generated from `openapi/outbound.yaml`: PolyAI Outbound Calling API (legacy).
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all,
+    unused,
+    unreachable_pub
+)]
+pub mod outbound;
 /// Generated from `openapi/webhooks.yaml`: PolyAI Webhooks management API.
 #[allow(
     clippy::all,
@@ -43,68 +123,362 @@ pub mod debug_chat;
 )]
 pub mod webhooks;
 
+crate::transport::impl_client_hooks!(agents);
+crate::transport::impl_client_hooks!(alerts);
+crate::transport::impl_client_hooks!(chat);
+crate::transport::impl_client_hooks!(concurrent_calls);
 crate::transport::impl_client_hooks!(conversations);
 crate::transport::impl_client_hooks!(data);
 crate::transport::impl_client_hooks!(debug_chat);
+crate::transport::impl_client_hooks!(dni);
+crate::transport::impl_client_hooks!(external_events);
+crate::transport::impl_client_hooks!(handoff);
+crate::transport::impl_client_hooks!(outbound);
 crate::transport::impl_client_hooks!(webhooks);
 
 /// Operations whose success body is streamed to the caller (no total deadline, not buffered),
 /// with the media type they ask for in `Accept`.
-pub(crate) const STREAMING_OPERATIONS: &[(&str, &str)] = &[("get_conversation_audio", "audio/wav")];
+pub(crate) const STREAMING_OPERATIONS: &[(&str, &str)] = &[
+    ("get_audio_cache_file", "audio/wav"),
+    ("get_conversation_audio", "audio/wav"),
+    ("synthesize_audio_preview", "audio/wav"),
+];
 
 /// Operations that are safe to repeat, and so are retried after a server may have seen them.
 pub(crate) const IDEMPOTENT_OPERATIONS: &[&str] = &[
+    "batch_get_connectors",
+    "batch_get_phone_numbers",
+    "bulk_delete_audio_cache_entries",
+    "close_chat",
+    "delete_agent",
+    "delete_alert_rule",
+    "delete_attribute",
+    "delete_audio_cache_entry",
+    "delete_branch",
+    "delete_connector",
+    "delete_knowledge_base_topic",
+    "delete_phone_number",
+    "delete_phone_numbers",
+    "delete_variant",
     "delete_webhook_endpoint",
+    "get_active_deployments",
+    "get_agent_behavior",
     "get_agent_conversation",
+    "get_alert_rule",
+    "get_audio_cache_file",
+    "get_concurrent_calls",
+    "get_connector",
     "get_conversation_audio",
+    "get_handoff_state",
+    "get_knowledge_base_topic",
+    "get_legacy_outbound_call_status",
+    "get_outbound_call_status",
+    "get_phone_number",
+    "get_real_time_config",
+    "get_voice",
+    "get_voice_sample",
     "get_webhook_endpoint",
+    "list_active_alerts",
     "list_agent_conversations",
+    "list_agents",
+    "list_alert_rules",
+    "list_attributes",
+    "list_audio_cache_entries",
+    "list_branches",
+    "list_connectors",
     "list_conversations",
+    "list_deployments",
+    "list_knowledge_base_topics",
+    "list_phone_numbers",
+    "list_real_time_configs",
+    "list_variants",
+    "list_voices",
     "list_webhook_endpoints",
+    "lookup_connector",
+    "put_real_time_config_schema",
+    "synthesize_audio_preview",
     "upsert_conversation_note",
 ];
 
 /// Every operation's path template, to check that no parameter changed the path.
 pub(crate) const OPERATION_PATHS: &[(&str, &str)] = &[
     (
+        "batch_get_connectors",
+        "/v1/agents/{agentId}/telephony/connectors/batch",
+    ),
+    (
+        "batch_get_phone_numbers",
+        "/v1/agents/{agentId}/telephony/phone-numbers/batch",
+    ),
+    (
+        "batch_update_connectors",
+        "/v1/agents/{agentId}/telephony/connectors/batch",
+    ),
+    (
+        "bulk_delete_audio_cache_entries",
+        "/v1/agents/{agentId}/audio-cache/bulk-delete",
+    ),
+    (
+        "close_chat",
+        "/{version}/{account_id}/{project_id}/chat/close",
+    ),
+    ("create_agent", "/v1/accounts/{accountId}/agents"),
+    ("create_alert_rule", "/v1/alert-rules"),
+    (
         "create_annotations",
         "/v1/agents/{agentId}/conversations/{conversationId}/annotation",
     ),
+    (
+        "create_attribute",
+        "/v1/agents/{agentId}/branches/{branchId}/attributes",
+    ),
+    ("create_branch", "/v1/agents/{agentId}/branches"),
+    (
+        "create_chat",
+        "/{version}/{account_id}/{project_id}/chat/create",
+    ),
+    (
+        "create_knowledge_base_topic",
+        "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics",
+    ),
+    (
+        "create_variant",
+        "/v1/agents/{agentId}/branches/{branchId}/variants",
+    ),
+    ("create_voice", "/v1/accounts/{accountId}/voice-library"),
     ("create_webhook_endpoint", "/v1/webhook-endpoints"),
+    ("delete_agent", "/v1/agents/{agentId}"),
+    ("delete_alert_rule", "/v1/alert-rules/{rule_id}"),
+    (
+        "delete_attribute",
+        "/v1/agents/{agentId}/branches/{branchId}/attributes/{attributeId}",
+    ),
+    (
+        "delete_audio_cache_entry",
+        "/v1/agents/{agentId}/audio-cache/{entryId}",
+    ),
+    ("delete_branch", "/v1/agents/{agentId}/branches/{branchId}"),
+    (
+        "delete_connector",
+        "/v1/agents/{agentId}/telephony/connectors/{connectorId}",
+    ),
+    (
+        "delete_knowledge_base_topic",
+        "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}",
+    ),
+    (
+        "delete_phone_number",
+        "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
+    ),
+    (
+        "delete_phone_numbers",
+        "/v1/agents/{agentId}/telephony/phone-numbers",
+    ),
+    (
+        "delete_variant",
+        "/v1/agents/{agentId}/branches/{branchId}/variants/{variantId}",
+    ),
     (
         "delete_webhook_endpoint",
         "/v1/webhook-endpoints/{endpoint_id}",
     ),
+    ("duplicate_agent", "/v1/agents/{agentId}/duplicate"),
+    (
+        "get_active_deployments",
+        "/v1/agents/{agentId}/deployments/active",
+    ),
+    (
+        "get_agent_behavior",
+        "/v1/agents/{agentId}/branches/{branchId}/behavior",
+    ),
     (
         "get_agent_conversation",
         "/v1/agents/{agentId}/conversations/{conversationId}",
+    ),
+    ("get_alert_rule", "/v1/alert-rules/{rule_id}"),
+    (
+        "get_audio_cache_file",
+        "/v1/agents/{agentId}/audio-cache/{entryId}/file",
+    ),
+    (
+        "get_concurrent_calls",
+        "/v1/{account_id}/{project_id}/conversations/concurrency",
+    ),
+    (
+        "get_connector",
+        "/v1/agents/{agentId}/telephony/connectors/{connectorId}",
     ),
     (
         "get_conversation_audio",
         "/v1/agents/{agentId}/conversations/{conversationId}/audio",
     ),
     (
+        "get_handoff_state",
+        "/v1/{account_id}/{project_id}/handoff_state",
+    ),
+    (
+        "get_knowledge_base_topic",
+        "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}",
+    ),
+    (
+        "get_legacy_outbound_call_status",
+        "/v1/outbound-calling/{call_sid}/status",
+    ),
+    (
+        "get_outbound_call_status",
+        "/v1/agents/{agentId}/telephony/outbound-calls/{callSid}/status",
+    ),
+    (
+        "get_phone_number",
+        "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
+    ),
+    (
+        "get_real_time_config",
+        "/v1/agents/{agentId}/real-time-configs/{clientEnv}",
+    ),
+    (
+        "get_voice",
+        "/v1/accounts/{accountId}/voice-library/{voiceId}",
+    ),
+    (
+        "get_voice_sample",
+        "/v1/accounts/{accountId}/voice-library/{voiceId}/sample",
+    ),
+    (
         "get_webhook_endpoint",
         "/v1/webhook-endpoints/{endpoint_id}",
     ),
     (
+        "import_phone_number",
+        "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
+    ),
+    (
+        "import_phone_numbers",
+        "/v1/agents/{agentId}/telephony/phone-numbers",
+    ),
+    ("list_active_alerts", "/v1/alerts"),
+    (
         "list_agent_conversations",
         "/v1/agents/{agentId}/conversations",
+    ),
+    ("list_agents", "/v1/accounts/{accountId}/agents"),
+    ("list_alert_rules", "/v1/alert-rules"),
+    (
+        "list_attributes",
+        "/v1/agents/{agentId}/branches/{branchId}/attributes",
+    ),
+    (
+        "list_audio_cache_entries",
+        "/v1/agents/{agentId}/audio-cache",
+    ),
+    ("list_branches", "/v1/agents/{agentId}/branches"),
+    (
+        "list_connectors",
+        "/v1/agents/{agentId}/telephony/connectors",
     ),
     (
         "list_conversations",
         "/v3/{account_id}/{project_id}/conversations",
     ),
+    ("list_deployments", "/v1/agents/{agentId}/deployments"),
+    (
+        "list_knowledge_base_topics",
+        "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics",
+    ),
+    (
+        "list_phone_numbers",
+        "/v1/agents/{agentId}/telephony/phone-numbers",
+    ),
+    (
+        "list_real_time_configs",
+        "/v1/agents/{agentId}/real-time-configs",
+    ),
+    (
+        "list_variants",
+        "/v1/agents/{agentId}/branches/{branchId}/variants",
+    ),
+    ("list_voices", "/v1/accounts/{accountId}/voice-library"),
     ("list_webhook_endpoints", "/v1/webhook-endpoints"),
+    (
+        "lookup_connector",
+        "/v1/agents/{agentId}/telephony/connectors/lookup",
+    ),
+    (
+        "merge_branch",
+        "/v1/agents/{agentId}/branches/{branchId}/merge",
+    ),
+    (
+        "place_outbound_call",
+        "/v1/agents/{agentId}/telephony/outbound-calls",
+    ),
+    (
+        "promote_deployment",
+        "/v1/agents/{agentId}/deployments/{deploymentId}/promote",
+    ),
+    (
+        "publish_deployment",
+        "/v1/agents/{agentId}/deployments/publish",
+    ),
+    (
+        "put_real_time_config_schema",
+        "/v1/agents/{agentId}/real-time-configs/{clientEnv}/schema",
+    ),
+    (
+        "reassign_phone_number",
+        "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
+    ),
+    ("reserve_dni", "/v1/conversations/dni-reservation"),
+    (
+        "rollback_deployment",
+        "/v1/agents/{agentId}/deployments/{deploymentId}/rollback",
+    ),
     (
         "rotate_webhook_signing_secret",
         "/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
+    ),
+    (
+        "send_chat_message",
+        "/{version}/{account_id}/{project_id}/chat/respond",
     ),
     (
         "send_debug_chat_message",
         "/v1/agents/{agentId}/debug-chat/{conversationId}",
     ),
     ("start_debug_chat", "/v1/agents/{agentId}/debug-chat"),
+    (
+        "synthesize_audio_preview",
+        "/v1/agents/{agentId}/audio-cache/{entryId}/synthesize",
+    ),
+    ("trigger_legacy_outbound_call", "/v1/outbound-calling"),
+    (
+        "update_agent_behavior",
+        "/v1/agents/{agentId}/branches/{branchId}/behavior",
+    ),
+    ("update_alert_rule", "/v1/alert-rules/{rule_id}"),
+    (
+        "update_attribute",
+        "/v1/agents/{agentId}/branches/{branchId}/attributes/{attributeId}",
+    ),
+    (
+        "update_connector",
+        "/v1/agents/{agentId}/telephony/connectors/{connectorId}",
+    ),
+    (
+        "update_knowledge_base_topic",
+        "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}",
+    ),
+    (
+        "update_real_time_config_variables",
+        "/v1/agents/{agentId}/real-time-configs/{clientEnv}/variables",
+    ),
+    (
+        "update_variant",
+        "/v1/agents/{agentId}/branches/{branchId}/variants/{variantId}",
+    ),
+    (
+        "update_voice",
+        "/v1/accounts/{accountId}/voice-library/{voiceId}",
+    ),
     (
         "update_webhook_endpoint",
         "/v1/webhook-endpoints/{endpoint_id}",
