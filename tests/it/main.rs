@@ -2,7 +2,6 @@
 
 mod audio;
 mod errors;
-mod hygiene;
 mod layers;
 mod reliability;
 mod spine;

@@ -602,10 +602,18 @@ fn from_env_reads_key_region_and_overrides() {
 
 #[tokio::test]
 async fn redirects_are_not_followed_so_the_key_cannot_travel() {
-    let elsewhere = RecordingServer::start(|_| Reply::json(200, json!({"conversationId": "CA1"}))).await;
+    let elsewhere =
+        RecordingServer::start(|_| Reply::json(200, json!({"conversationId": "CA1"}))).await;
     let target = format!("{}/v1/agents/a/conversations/CA1", elsewhere.base_url());
     let hosts = hosts(move |_| Reply::json(302, json!({})).header("location", &target)).await;
-    let error = hosts.client.get_conversation("a", "CA1").await.expect_err("a redirect is an error");
+    let error = hosts
+        .client
+        .get_conversation("a", "CA1")
+        .await
+        .expect_err("a redirect is an error");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(302));
-    assert!(elsewhere.requests().is_empty(), "the redirect target never saw the API key");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the redirect target never saw the API key"
+    );
 }

@@ -408,3 +408,4 @@ async fn serve_raw<C>(
         }
     }
 }
+pub mod faults;

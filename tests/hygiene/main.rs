@@ -1,5 +1,8 @@
 //! Issue 5: no API key and no webhook secret appears in trace-level logs or in any error's
 //! `Display`/`Debug`, across a full run of the fault suite.
+//!
+//! This is its own test binary: its thread-local subscriber must not share tracing's callsite
+//! interest cache with tests running on other threads (they would mark callsites disabled).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -8,7 +11,7 @@ use polyai_sdk::{Client, RetryPolicy};
 use polyai_tests::{RawReply, RawServer};
 use serde_json::json;
 
-use crate::reliability::{SECRET_KEY, listing_scenario};
+use polyai_tests::faults::{SECRET_KEY, listing_scenario};
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
