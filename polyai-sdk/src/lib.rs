@@ -35,6 +35,7 @@ pub mod error;
 pub mod generated;
 pub mod region;
 pub mod retry;
+mod secret;
 mod timestamp;
 mod transport;
 mod validate;
@@ -44,6 +45,7 @@ pub use client::{Client, ClientBuilder, env};
 pub use error::{ApiError, Error};
 pub use region::{HostFamily, Region, UnknownRegion};
 pub use retry::RetryPolicy;
+pub use secret::Secret;
 pub use timestamp::{InvalidTimestamp, Timestamp};
 pub use transport::Transport;
 

@@ -2,6 +2,7 @@
 
 mod audio;
 mod errors;
+mod families;
 mod layers;
 mod reliability;
 mod spine;

@@ -152,6 +152,9 @@ fn settings() -> Result<GenerationSettings, String> {
         .with_hooks(HooksMode::Expected)
         .with_inner_type(inner)
         .with_map_type("::std::collections::BTreeMap")
+        // Secrets PolyAI returns (webhook signing secrets) must never be printed: the schema
+        // named `SigningSecret` becomes the SDK's redacting `Secret` type.
+        .with_replacement("SigningSecret", "crate::secret::Secret", std::iter::empty())
         .with_derive("PartialEq");
     Ok(settings)
 }

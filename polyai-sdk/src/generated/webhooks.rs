@@ -57,8 +57,7 @@ pub mod types {
         ///Display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
-        ///Secret for verifying deliveries (HMAC-SHA256 key, used as its UTF-8 bytes). Shown only now; its format is not documented, so treat it as opaque text.
-        pub signing_secret: ::std::string::String,
+        pub signing_secret: crate::secret::Secret,
         ///Delivery timeout in milliseconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timeout_ms: ::std::option::Option<i64>,
@@ -104,8 +103,7 @@ pub mod types {
     ///The signing secret that replaced the endpoint's previous one.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RotatedSigningSecret {
-        ///The new secret. It cannot be read back later; store it now.
-        pub signing_secret: ::std::string::String,
+        pub signing_secret: crate::secret::Secret,
     }
     impl RotatedSigningSecret {
         pub fn builder() -> builder::RotatedSigningSecret {
@@ -383,7 +381,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            signing_secret: ::std::result::Result<::std::string::String, ::std::string::String>,
+            signing_secret: ::std::result::Result<crate::secret::Secret, ::std::string::String>,
             timeout_ms: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             updated_at: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -482,7 +480,7 @@ pub mod types {
             }
             pub fn signing_secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<crate::secret::Secret>,
                 T::Error: ::std::fmt::Display,
             {
                 self.signing_secret = value.try_into().map_err(|e| {
@@ -683,7 +681,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RotatedSigningSecret {
-            signing_secret: ::std::result::Result<::std::string::String, ::std::string::String>,
+            signing_secret: ::std::result::Result<crate::secret::Secret, ::std::string::String>,
         }
         impl ::std::default::Default for RotatedSigningSecret {
             fn default() -> Self {
@@ -695,7 +693,7 @@ pub mod types {
         impl RotatedSigningSecret {
             pub fn signing_secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<crate::secret::Secret>,
                 T::Error: ::std::fmt::Display,
             {
                 self.signing_secret = value.try_into().map_err(|e| {

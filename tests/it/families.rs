@@ -1,0 +1,215 @@
+//! Issue 6: every family reaches the right host family with the right credential headers,
+//! and secrets PolyAI returns are never printed.
+
+use polyai_sdk::{Client, Error};
+use polyai_tests::{RecordedRequest, RecordingServer, Reply};
+use serde_json::json;
+
+const KEY: &str = "sk-families-key";
+
+fn reply(request: &RecordedRequest) -> Reply {
+    let path = request.path.as_str();
+    if path.ends_with("/rotate-secret") {
+        Reply::json(
+            200,
+            json!({"signing_secret": "whsec_NEVER_PRINT_ME", "id": "whe_1"}),
+        )
+    } else if path == "/v1/webhook-endpoints" {
+        Reply::json(
+            200,
+            json!({"data": [{"id": "whe_1", "url": "https://example.test/hook", "future": 1}]}),
+        )
+    } else if path.ends_with("/agents") {
+        Reply::json(200, json!([]))
+    } else {
+        Reply::json(200, json!({}))
+    }
+}
+
+struct Setup {
+    agents: RecordingServer,
+    platform: RecordingServer,
+    client: Client,
+}
+
+async fn setup() -> Setup {
+    let agents = RecordingServer::start(reply).await;
+    let platform = RecordingServer::start(reply).await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .chat_token("chat-token-1")
+        .outbound_token("outbound-token-1")
+        .dni_api_key("dni-key-1")
+        .agents_base_url(agents.base_url())
+        .platform_base_url(platform.base_url())
+        .build()
+        .unwrap();
+    Setup {
+        agents,
+        platform,
+        client,
+    }
+}
+
+#[tokio::test]
+async fn agents_family_operations_go_to_the_agents_host() {
+    let s = setup().await;
+    let rotated = s
+        .client
+        .webhook_endpoints()
+        .rotate_webhook_signing_secret()
+        .endpoint_id("whe_1")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rotated.signing_secret.expose(), "whsec_NEVER_PRINT_ME");
+    assert!(
+        !format!("{rotated:?}").contains("NEVER_PRINT_ME"),
+        "the signing secret is redacted in Debug"
+    );
+    let list = s
+        .client
+        .webhook_endpoints()
+        .list_webhook_endpoints()
+        .enabled(true)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(list.data[0].id, "whe_1");
+    s.client
+        .agents()
+        .list_agents()
+        .account_id("ws-1")
+        .send()
+        .await
+        .unwrap();
+    let _ = s.client.alerts().list_alert_rules().send().await;
+
+    assert!(s.platform.requests().is_empty());
+    let requests = s.agents.requests();
+    let routes: Vec<(String, String)> = requests
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.clone()))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            (
+                "POST".into(),
+                "/v1/webhook-endpoints/whe_1/rotate-secret".into()
+            ),
+            ("GET".into(), "/v1/webhook-endpoints".into()),
+            ("GET".into(), "/v1/accounts/ws-1/agents".into()),
+            ("GET".into(), "/v1/alert-rules".into()),
+        ]
+    );
+    for request in &requests {
+        assert_eq!(request.header("x-api-key"), Some(KEY));
+        assert!(request.header("x-token").is_none());
+    }
+}
+
+#[tokio::test]
+async fn platform_families_carry_their_own_credentials() {
+    let s = setup().await;
+    let _ = s
+        .client
+        .handoff()
+        .get_handoff_state()
+        .account_id("acme")
+        .project_id("support")
+        .send()
+        .await;
+    let _ = s
+        .client
+        .concurrent_calls()
+        .get_concurrent_calls()
+        .account_id("acme")
+        .project_id("support")
+        .start_time("2026-11-01T00:00:00Z")
+        .end_time("2026-11-02T00:00:00Z")
+        .send()
+        .await;
+    let _ = s
+        .client
+        .outbound()
+        .get_legacy_outbound_call_status()
+        .call_sid("CA1")
+        .send()
+        .await;
+    let _ = s
+        .client
+        .chat()
+        .close_chat()
+        .version("v1")
+        .account_id("acme")
+        .project_id("support")
+        .body_map(|body| body.conversation_id("chat-1"))
+        .send()
+        .await;
+
+    assert!(
+        s.agents.requests().is_empty(),
+        "platform families never reach the agents host"
+    );
+    let requests = s.platform.requests();
+    let by_path = |suffix: &str| {
+        requests
+            .iter()
+            .find(|r| r.path.ends_with(suffix))
+            .unwrap_or_else(|| panic!("{suffix}: {requests:#?}"))
+    };
+    assert_eq!(by_path("/handoff_state").header("x-api-key"), Some(KEY));
+    assert_eq!(
+        by_path("/conversations/concurrency").header("x-api-key"),
+        Some(KEY)
+    );
+    let outbound = by_path("/status");
+    assert_eq!(
+        outbound.header("x-polyai-auth-token"),
+        Some("outbound-token-1")
+    );
+    assert!(
+        outbound.header("x-api-key").is_none(),
+        "outbound uses its own token only"
+    );
+    let chat = by_path("/v1/acme/support/chat/close");
+    assert_eq!(chat.method, "PUT");
+    assert_eq!(chat.json(), json!({"conversation_id": "chat-1"}));
+    assert_eq!(chat.header("x-api-key"), Some(KEY));
+    assert_eq!(
+        chat.header("x-token"),
+        Some("chat-token-1"),
+        "chat sends both headers"
+    );
+}
+
+#[tokio::test]
+async fn extra_credentials_never_show() {
+    let s = setup().await;
+    let shown = format!("{:?}", s.client);
+    for secret in [KEY, "chat-token-1", "outbound-token-1", "dni-key-1"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    let builder = Client::builder()
+        .api_key(KEY)
+        .chat_token("chat-token-1")
+        .outbound_token("outbound-token-1")
+        .dni_api_key("dni-key-1");
+    let shown = format!("{builder:?}");
+    for secret in [KEY, "chat-token-1", "outbound-token-1", "dni-key-1"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    let error = Client::builder()
+        .api_key(KEY)
+        .region(polyai_sdk::Region::Us)
+        .chat_token("bad\ntoken")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput(m) if m.contains("chat token") && !m.contains("bad")),
+        "{error:?}"
+    );
+}
