@@ -1,5 +1,6 @@
 //! Downloads every recording of a time window into a folder, N at a time, with an overall
-//! progress bar. Files already present are complete (the SDK renames a recording into place
+//! progress bar. Conversations without a recording (chats, for example) answer 404 and are
+//! counted as such, not as failures. Files already present are complete (the SDK renames a recording into place
 //! only once it has fully arrived), so a rerun skips them.
 //!
 //! ```sh
@@ -47,7 +48,7 @@ async fn main() -> AnyResult<()> {
             .progress_chars("=> "),
     );
     let bytes = Arc::new(AtomicU64::new(0));
-    let (mut saved, mut skipped, mut failed) = (0usize, 0usize, 0usize);
+    let (mut saved, mut skipped, mut missing, mut failed) = (0usize, 0usize, 0usize, 0usize);
     let mut results = futures::stream::iter(ids)
         .map(|id| {
             let client = target.client.clone();
@@ -70,6 +71,7 @@ async fn main() -> AnyResult<()> {
         match result {
             Ok(Some(_)) => saved += 1,
             Ok(None) => skipped += 1,
+            Err(polyai_sdk::Error::NotFound(_)) => missing += 1,
             Err(error) => {
                 failed += 1;
                 bar.println(format!("{id}: {error}"));
@@ -83,7 +85,7 @@ async fn main() -> AnyResult<()> {
     }
     bar.finish();
     println!(
-        "saved {saved}, skipped {skipped} already complete, failed {failed}, into {}",
+        "saved {saved}, skipped {skipped} already complete, {missing} without a recording, failed {failed}, into {}",
         folder.display()
     );
     if failed > 0 {

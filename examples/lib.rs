@@ -53,9 +53,11 @@ pub async fn connect() -> AnyResult<Target> {
             mock: None,
         });
     }
+    // A small data set whose time window ends now, so "the last N days" finds conversations.
     let mock = polyai_mock::MockServer::builder()
         .conversations(250)
-        .start()
+        .window_ending_now()
+        .try_start()
         .await?;
     let client = Client::builder()
         .api_key(mock.api_key())

@@ -46,7 +46,7 @@ async fn main() -> AnyResult<()> {
         let turns = conversation.turns.as_deref().unwrap_or_default();
         let first_words = turns
             .iter()
-            .find_map(|t| t.user_input.as_deref())
+            .find_map(|t| t.user_input.as_deref().filter(|text| !text.is_empty()))
             .unwrap_or("(no user input)");
         println!(
             "   {}  {:<10} {:>2} turns  caller: {first_words:?}",
@@ -157,9 +157,8 @@ async fn main() -> AnyResult<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/webhooks", listener.local_addr()?);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let status = mock
-        .send_webhook(&url, secret, polyai_mock::WebhookKind::AlertTriggered)
-        .await?;
+    let event = polyai_mock::WebhookEvent::alert_triggered(&target.project_id);
+    let status = mock.send_webhook(&url, secret, &event).await?.status;
     let webhook = rx.recv().await.ok_or("the receiver got nothing")?;
     println!(
         "   receiver answered {status}; verified {} event {}",

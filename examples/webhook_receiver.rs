@@ -56,9 +56,8 @@ async fn main() -> AnyResult<()> {
         .mock
         .as_ref()
         .ok_or("set POLYAI_WEBHOOK_SECRET to receive real deliveries")?;
-    let status = mock
-        .send_webhook(&url, &secret, polyai_mock::WebhookKind::AlertTriggered)
-        .await?;
+    let event = polyai_mock::WebhookEvent::alert_triggered(&target.project_id);
+    let status = mock.send_webhook(&url, &secret, &event).await?.status;
     println!("the mock's signed delivery was answered with {status}");
     server.abort();
     Ok(())

@@ -1,0 +1,114 @@
+//! PolyAI's error envelope and JSON response helpers.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde::Serialize;
+
+/// An error answer: rendered as PolyAI's envelope
+/// `{"success": false, "error", "error_id", "error_code", "error_message", "data": null}`
+/// where `error_id` is the response's correlation id.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// Extra headers (for example `Allow` on 405 or `Content-Range` on 416).
+    pub headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// 400 `CONVERSATIONS_VALIDATION_FAILED`.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "CONVERSATIONS_VALIDATION_FAILED",
+            message,
+        )
+    }
+
+    /// 400 `GET_CONVERSATIONS_FILTER_PARSE_ERROR`.
+    pub fn filter(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "GET_CONVERSATIONS_FILTER_PARSE_ERROR",
+            message,
+        )
+    }
+
+    /// 404 `CONVERSATIONS_NOT_FOUND`.
+    pub fn conversation_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "CONVERSATIONS_NOT_FOUND",
+            "Conversation ID does not exist.",
+        )
+    }
+
+    pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Renders the envelope with `error_id` set to the correlation id.
+    pub fn into_response(self, correlation_id: &str) -> Response {
+        let body = Envelope {
+            success: false,
+            error: &self.message,
+            error_id: correlation_id,
+            error_code: self.code,
+            error_message: &self.message,
+            data: (),
+        };
+        let mut response = json_response(self.status, &body);
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    success: bool,
+    error: &'a str,
+    error_id: &'a str,
+    error_code: &'a str,
+    error_message: &'a str,
+    data: (),
+}
+
+/// Serialises `value` with `serde_json::to_vec` into an `application/json` response.
+pub(crate) fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => {
+            let mut response = Response::new(Body::from(bytes));
+            *response.status_mut() = status;
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Err(_) => {
+            let mut response = Response::new(Body::from(
+                r#"{"success":false,"error":"serialisation failed","error_id":"","error_code":"INTERNAL_ERROR","error_message":"serialisation failed","data":null}"#,
+            ));
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! `polyai-mock`: run the fake PolyAI API as a standalone server.
+//!
+//! ```text
+//! cargo run -p polyai-mock -- --port 8080 --conversations 100000 [--seed N] [--api-key K]
+//!     [--audio-seconds S | --audio-bytes N] [--host 127.0.0.1] [--now] [--no-log]
+//! ```
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use polyai_mock::MockServer;
+
+const USAGE: &str = "\
+polyai-mock: an offline fake of PolyAI's public HTTP APIs
+
+USAGE:
+    polyai-mock [OPTIONS]
+
+OPTIONS:
+    --port <PORT>             port to listen on (default 8080; 0 picks a free one)
+    --host <IP>               address to listen on (default 127.0.0.1)
+    --conversations <N>       seeded conversations (default 250, up to 10000000)
+    --seed <N>                data seed (default 1)
+    --api-key <KEY>           the x-api-key to require (default mock-api-key)
+    --audio-seconds <S>       length of every recording (default 5)
+    --audio-bytes <N>         size of every recording in bytes (overrides --audio-seconds)
+    --sample-rate <HZ>        8000 (default) or 16000
+    --now                     end the data's time window now instead of 2026-11-01
+    --no-log                  do not keep the in-memory request log
+    -h, --help                print this help
+";
+
+struct Args {
+    port: u16,
+    host: IpAddr,
+    conversations: u64,
+    seed: u64,
+    api_key: String,
+    audio_seconds: Option<f64>,
+    audio_bytes: Option<u64>,
+    sample_rate: u32,
+    now: bool,
+    log: bool,
+}
+
+fn parse_args() -> Result<Option<Args>, String> {
+    let mut args = Args {
+        port: 8080,
+        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        conversations: polyai_mock::DEFAULT_CONVERSATIONS,
+        seed: polyai_mock::DEFAULT_SEED,
+        api_key: polyai_mock::DEFAULT_API_KEY.to_owned(),
+        audio_seconds: None,
+        audio_bytes: None,
+        sample_rate: 8000,
+        now: false,
+        log: true,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |what: &str| -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{name} needs {what}"))
+        };
+        fn num<T: std::str::FromStr>(name: &str, text: String) -> Result<T, String> {
+            text.parse()
+                .map_err(|_| format!("{name}: not a valid number: {text:?}"))
+        }
+        match name.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--port" => args.port = num(&name, value("a port")?)?,
+            "--host" => args.host = num(&name, value("an IP address")?)?,
+            "--conversations" => args.conversations = num(&name, value("a count")?)?,
+            "--seed" => args.seed = num(&name, value("a number")?)?,
+            "--api-key" => args.api_key = value("a key")?,
+            "--audio-seconds" => args.audio_seconds = Some(num(&name, value("seconds")?)?),
+            "--audio-bytes" => args.audio_bytes = Some(num(&name, value("a size")?)?),
+            "--sample-rate" => args.sample_rate = num(&name, value("a rate")?)?,
+            "--now" => args.now = true,
+            "--no-log" => args.log = false,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Some(args))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("polyai-mock: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut builder = MockServer::builder()
+        .bind(SocketAddr::new(args.host, args.port))
+        .conversations(args.conversations)
+        .seed(args.seed)
+        .api_key(args.api_key)
+        .audio_sample_rate(args.sample_rate)
+        .record_requests(args.log);
+    if let Some(s) = args.audio_seconds {
+        builder = builder.audio_seconds(s);
+    }
+    if let Some(b) = args.audio_bytes {
+        builder = builder.audio_bytes(b);
+    }
+    if args.now {
+        builder = builder.window_ending_now();
+    }
+    let server = match builder.try_start().await {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!(
+                "polyai-mock: cannot listen on {}:{}: {e}",
+                args.host, args.port
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("polyai-mock listening on {}", server.base_url());
+    println!("  api key:         {}", server.api_key());
+    println!("  account id:      {}", server.account_id());
+    println!("  project/agent:   {}", server.project_id());
+    println!(
+        "  conversations:   {} (seed {})",
+        server.conversation_count(),
+        server.seed()
+    );
+    println!("  a conversation:  {}", server.conversation_id());
+    println!("  recording size:  {} bytes", server.audio_len());
+    println!("Press Ctrl-C to stop.");
+    std::future::pending::<()>().await;
+    ExitCode::SUCCESS
+}
