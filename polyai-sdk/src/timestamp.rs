@@ -223,7 +223,10 @@ mod tests {
         assert!("0000-01-01T00:00:00+01:00".parse::<Timestamp>().is_err());
         assert!("9999-12-31T23:59:59-01:00".parse::<Timestamp>().is_err());
         assert_eq!(
-            "0000-01-01T00:00:00Z".parse::<Timestamp>().unwrap().to_string(),
+            "0000-01-01T00:00:00Z"
+                .parse::<Timestamp>()
+                .unwrap()
+                .to_string(),
             "0000-01-01T00:00:00.000Z"
         );
         for bad in [
