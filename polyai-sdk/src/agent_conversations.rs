@@ -18,9 +18,7 @@
 
 use std::fmt;
 
-use futures::stream::{self, StreamExt};
-
-use crate::conversations::{ItemStream, Page, PageStream, flatten_pages};
+use crate::conversations::{ItemStream, PageStream, flatten_pages, paginate_offset};
 use crate::generated::data::types as data;
 use crate::{Client, Error, validate};
 
@@ -219,7 +217,7 @@ impl ListAgentConversations {
         self
     }
 
-    async fn fetch(&self, offset: u64) -> Result<Vec<ConversationSummary>, Error> {
+    async fn fetch(&self, offset: u64) -> Result<(Vec<ConversationSummary>, Option<u64>), Error> {
         validate::path_segment("agent_id", &self.agent_id)?;
         validate::page_size(self.page_size, MAX_AGENT_PAGE)?;
         let mut request = self
@@ -233,29 +231,19 @@ impl ListAgentConversations {
         let offset = i64::try_from(offset)
             .map_err(|_| Error::InvalidInput(format!("offset {offset} is too large")))?;
         let response = crate::error::generated(request.offset(offset).send().await).await?;
-        Ok(response.conversations)
+        let total = response.count.and_then(|c| u64::try_from(c).ok());
+        Ok((response.conversations, total))
     }
 
-    /// Every page, lazily. The stream ends after a page shorter than the page size. The
-    /// `next_cursor` of each page is the next offset, as text.
+    /// Every page, lazily. The stream ends after a page shorter than the page size, or once
+    /// the reported count is reached. The `next_cursor` of each page is the next offset, as
+    /// text.
     pub fn pages(self) -> PageStream<ConversationSummary> {
-        stream::try_unfold(Some(self.offset), move |offset| {
+        let (start, page_size) = (self.offset, self.page_size);
+        paginate_offset(start, page_size, move |offset| {
             let listing = self.clone();
-            async move {
-                let Some(offset) = offset else {
-                    return Ok(None);
-                };
-                let items = listing.fetch(offset).await?;
-                let full = items.len() as u64 >= u64::from(listing.page_size);
-                let next = full.then(|| offset + items.len() as u64);
-                let page = Page {
-                    items,
-                    next_cursor: next.map(|n| n.to_string()),
-                };
-                Ok(Some((page, next)))
-            }
+            async move { listing.fetch(offset).await }
         })
-        .boxed()
     }
 
     /// Every conversation, one at a time.

@@ -374,6 +374,38 @@ pub(crate) fn flatten_pages<T: Send + 'static>(pages: PageStream<T>) -> ItemStre
         .boxed()
 }
 
+/// Follows limit/offset paging from `start`: each page asks for `page_size` items at the next
+/// offset; the walk ends after a short page, or once `total` (when the server reports one) is
+/// reached. `fetch` returns a page's items and the reported total.
+pub(crate) fn paginate_offset<T, F, Fut>(start: u64, page_size: u32, mut fetch: F) -> PageStream<T>
+where
+    T: Send + 'static,
+    F: FnMut(u64) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(Vec<T>, Option<u64>), Error>> + Send + 'static,
+{
+    stream::try_unfold(Some(start), move |offset| {
+        let next_page = offset.map(&mut fetch);
+        async move {
+            let (Some(offset), Some(next_page)) = (offset, next_page) else {
+                return Ok(None);
+            };
+            let (items, total) = next_page.await?;
+            let reached = offset + items.len() as u64;
+            let more =
+                items.len() as u64 >= u64::from(page_size) && total.is_none_or(|t| reached < t);
+            let next = more.then_some(reached);
+            Ok(Some((
+                Page {
+                    items,
+                    next_cursor: next.map(|n| n.to_string()),
+                },
+                next,
+            )))
+        }
+    })
+    .boxed()
+}
+
 enum Next {
     Fetch(Option<String>),
     Fail(Error),

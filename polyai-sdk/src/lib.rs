@@ -28,6 +28,7 @@
 
 pub mod agent_conversations;
 pub mod audio;
+pub mod audio_cache;
 mod client;
 pub mod conversations;
 pub mod debug_chat;

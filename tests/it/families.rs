@@ -213,3 +213,65 @@ async fn extra_credentials_never_show() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn audio_cache_listing_is_a_stream_over_offsets() {
+    use futures::TryStreamExt;
+    let server = RecordingServer::start(|request| {
+        let query = request.query_pairs();
+        let value = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.parse::<usize>().unwrap())
+        };
+        let (offset, limit) = (value("offset").unwrap_or(0), value("limit").unwrap_or(50));
+        let entries: Vec<_> = (offset..(offset + limit).min(7))
+            .map(|i| json!({"id": format!("ac_{i}"), "hitCount": i}))
+            .collect();
+        Reply::json(200, json!({"entries": entries, "totalCount": 7}))
+    })
+    .await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let ids: Vec<String> = client
+        .list_audio_cache_entries("agent-1")
+        .page_size(3)
+        .sort("hit_count:desc")
+        .stream()
+        .map_ok(|entry| entry.id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        ids,
+        ["ac_0", "ac_1", "ac_2", "ac_3", "ac_4", "ac_5", "ac_6"]
+    );
+    let requests = server.requests();
+    assert_eq!(
+        requests.len(),
+        3,
+        "stops at totalCount without an extra empty page"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.path == "/v1/agents/agent-1/audio-cache")
+    );
+    assert!(
+        requests[0]
+            .query_pairs()
+            .contains(&("sort".into(), "hit_count:desc".into()))
+    );
+    let error = client
+        .list_audio_cache_entries("agent-1")
+        .page_size(201)
+        .stream()
+        .try_next()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidInput(_)));
+}
