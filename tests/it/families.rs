@@ -275,3 +275,108 @@ async fn audio_cache_listing_is_a_stream_over_offsets() {
         .unwrap_err();
     assert!(matches!(error, Error::InvalidInput(_)));
 }
+
+/// One operation of every Agents API resource group reaches its path on the Agents host with
+/// the API key, and whatever the body, answers without a transport error or a panic.
+#[tokio::test]
+async fn every_agents_api_resource_group_is_routed() {
+    use polyai_sdk::types::agents::Environment;
+    let s = setup().await;
+    let agents = s.client.agents();
+    macro_rules! call {
+        ($builder:expr) => {{
+            let result = $builder.send().await.map(drop);
+            let error = match result {
+                Ok(()) => None,
+                Err(error) => Some(Error::from_generated(error).await),
+            };
+            assert!(
+                matches!(error, None | Some(Error::Decode { .. })),
+                "{error:?}"
+            );
+        }};
+    }
+    call!(agents.list_agents().account_id("ws-1"));
+    call!(agents.list_voices().account_id("ws-1").is_poly_voice(true));
+    call!(agents.list_branches().agent_id("ag-1"));
+    call!(agents.list_attributes().agent_id("ag-1").branch_id("br-1"));
+    call!(
+        agents
+            .get_agent_behavior()
+            .agent_id("ag-1")
+            .branch_id("br-1")
+    );
+    call!(
+        agents
+            .list_knowledge_base_topics()
+            .agent_id("ag-1")
+            .branch_id("br-1")
+    );
+    call!(
+        agents
+            .merge_branch()
+            .agent_id("ag-1")
+            .branch_id("br-1")
+            .body_map(|b| b.conflict_resolutions(Vec::new()))
+    );
+    call!(agents.list_variants().agent_id("ag-1").branch_id("br-1"));
+    call!(
+        agents
+            .list_deployments()
+            .agent_id("ag-1")
+            .environment(Environment::Live)
+    );
+    call!(agents.get_active_deployments().agent_id("ag-1"));
+    call!(
+        agents
+            .duplicate_agent()
+            .agent_id("ag-1")
+            .body_map(|b| b.new_agent_name("Copy"))
+    );
+    call!(agents.list_real_time_configs().agent_id("ag-1"));
+    call!(agents.list_connectors().agent_id("ag-1"));
+    call!(agents.list_phone_numbers().agent_id("ag-1"));
+    call!(agents.list_audio_cache_entries().agent_id("ag-1"));
+    call!(
+        agents
+            .get_outbound_call_status()
+            .agent_id("ag-1")
+            .call_sid("CA9")
+            .environment(Environment::Sandbox)
+    );
+
+    assert!(
+        s.platform.requests().is_empty(),
+        "the Agents API lives on the Agents host"
+    );
+    let routes: Vec<String> = s
+        .agents
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            "GET /v1/accounts/ws-1/agents",
+            "GET /v1/accounts/ws-1/voice-library",
+            "GET /v1/agents/ag-1/branches",
+            "GET /v1/agents/ag-1/branches/br-1/attributes",
+            "GET /v1/agents/ag-1/branches/br-1/behavior",
+            "GET /v1/agents/ag-1/branches/br-1/knowledge-base/topics",
+            "POST /v1/agents/ag-1/branches/br-1/merge",
+            "GET /v1/agents/ag-1/branches/br-1/variants",
+            "GET /v1/agents/ag-1/deployments",
+            "GET /v1/agents/ag-1/deployments/active",
+            "POST /v1/agents/ag-1/duplicate",
+            "GET /v1/agents/ag-1/real-time-configs",
+            "GET /v1/agents/ag-1/telephony/connectors",
+            "GET /v1/agents/ag-1/telephony/phone-numbers",
+            "GET /v1/agents/ag-1/audio-cache",
+            "GET /v1/agents/ag-1/telephony/outbound-calls/CA9/status",
+        ]
+    );
+    for request in s.agents.requests() {
+        assert_eq!(request.header("x-api-key"), Some(KEY), "{}", request.path);
+    }
+}
