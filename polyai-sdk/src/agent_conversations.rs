@@ -18,7 +18,9 @@
 
 use std::fmt;
 
-use crate::conversations::{ItemStream, PageStream, flatten_pages, paginate_offset};
+use std::num::NonZeroU64;
+
+use crate::conversations::{ItemStream, PageStream, failed, flatten_pages, paginate_offset};
 use crate::generated::data::types as data;
 use crate::{Client, Error, validate};
 
@@ -217,20 +219,25 @@ impl ListAgentConversations {
         self
     }
 
-    async fn fetch(&self, offset: u64) -> Result<(Vec<ConversationSummary>, Option<u64>), Error> {
+    /// Checks the agent id and page size once, before any request; returns the limit.
+    fn checked_limit(&self) -> Result<NonZeroU64, Error> {
         validate::path_segment("agent_id", &self.agent_id)?;
-        validate::page_size(self.page_size, MAX_AGENT_PAGE)?;
-        let mut request = self
+        validate::page_size(self.page_size, MAX_AGENT_PAGE)
+    }
+
+    async fn fetch(
+        &self,
+        offset: u64,
+        limit: NonZeroU64,
+    ) -> Result<(Vec<ConversationSummary>, Option<u64>), Error> {
+        let request = self
             .client
             .data()
             .list_agent_conversations()
-            .agent_id(self.agent_id.as_str());
-        if let Some(limit) = std::num::NonZeroU64::new(u64::from(self.page_size)) {
-            request = request.limit(limit);
-        }
-        let offset = i64::try_from(offset)
-            .map_err(|_| Error::InvalidInput(format!("offset {offset} is too large")))?;
-        let response = crate::error::generated(request.offset(offset).send().await).await?;
+            .agent_id(self.agent_id.as_str())
+            .limit(limit)
+            .offset(validate::offset(offset)?);
+        let response = crate::error::generated(request.send().await).await?;
         let total = response.count.and_then(|c| u64::try_from(c).ok());
         Ok((response.conversations, total))
     }
@@ -239,10 +246,13 @@ impl ListAgentConversations {
     /// the reported count is reached. The `next_cursor` of each page is the next offset, as
     /// text.
     pub fn pages(self) -> PageStream<ConversationSummary> {
-        let (start, page_size) = (self.offset, self.page_size);
-        paginate_offset(start, page_size, move |offset| {
+        let limit = match self.checked_limit() {
+            Ok(limit) => limit,
+            Err(error) => return failed(error),
+        };
+        paginate_offset(self.offset, limit, move |offset| {
             let listing = self.clone();
-            async move { listing.fetch(offset).await }
+            async move { listing.fetch(offset, limit).await }
         })
     }
 

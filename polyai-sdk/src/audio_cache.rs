@@ -11,7 +11,9 @@
 //! # Ok(()) }
 //! ```
 
-use crate::conversations::{ItemStream, PageStream, flatten_pages, paginate_offset};
+use std::num::NonZeroU64;
+
+use crate::conversations::{ItemStream, PageStream, failed, flatten_pages, paginate_offset};
 use crate::generated::agents::types as agents;
 use crate::{Client, Error, validate};
 
@@ -64,36 +66,41 @@ impl ListAudioCacheEntries {
         self
     }
 
-    async fn fetch(&self, offset: u64) -> Result<(Vec<AudioCacheEntry>, Option<u64>), Error> {
+    /// Checks the agent id and page size once, before any request; returns the limit.
+    fn checked_limit(&self) -> Result<NonZeroU64, Error> {
         validate::path_segment("agent_id", &self.agent_id)?;
-        validate::page_size(self.page_size, MAX_PAGE)?;
-        let offset = i64::try_from(offset)
-            .map_err(|_| Error::InvalidInput(format!("offset {offset} is too large")))?;
+        validate::page_size(self.page_size, MAX_PAGE)
+    }
+
+    async fn fetch(
+        &self,
+        offset: u64,
+        limit: NonZeroU64,
+    ) -> Result<(Vec<AudioCacheEntry>, Option<u64>), Error> {
         let mut request = self
             .client
             .agents()
             .list_audio_cache_entries()
             .agent_id(self.agent_id.as_str())
-            .offset(offset);
-        if let Some(limit) = std::num::NonZeroU64::new(u64::from(self.page_size)) {
-            request = request.limit(limit);
-        }
+            .limit(limit)
+            .offset(validate::offset(offset)?);
         if let Some(sort) = &self.sort {
             request = request.sort(sort.as_str());
         }
         let page = crate::error::generated(request.send().await).await?;
-        Ok((
-            page.entries,
-            page.total_count.and_then(|t| u64::try_from(t).ok()),
-        ))
+        let total = page.total_count.and_then(|t| u64::try_from(t).ok());
+        Ok((page.entries, total))
     }
 
     /// Every page, lazily; ends after a short page or once `totalCount` is reached.
     pub fn pages(self) -> PageStream<AudioCacheEntry> {
-        let (start, page_size) = (self.offset, self.page_size);
-        paginate_offset(start, page_size, move |offset| {
+        let limit = match self.checked_limit() {
+            Ok(limit) => limit,
+            Err(error) => return failed(error),
+        };
+        paginate_offset(self.offset, limit, move |offset| {
             let listing = self.clone();
-            async move { listing.fetch(offset).await }
+            async move { listing.fetch(offset, limit).await }
         })
     }
 

@@ -21,6 +21,7 @@
 //! ```
 
 use std::collections::HashSet;
+use std::num::NonZeroU64;
 
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
@@ -61,6 +62,9 @@ pub type TurnType = v3::ListConversationsTurnType;
 pub type PageStream<T> = BoxStream<'static, Result<Page<T>, Error>>;
 /// A stream of items, fetched page by page; `Unpin`.
 pub type ItemStream<T> = BoxStream<'static, Result<T, Error>>;
+
+/// The largest page Conversations v3 serves.
+const MAX_PAGE: u32 = 1000;
 
 /// How many consecutive empty pages that still carry a cursor are followed before the listing
 /// is declared stuck.
@@ -230,13 +234,14 @@ impl ListConversations {
         self
     }
 
-    /// Checks the filters without sending anything.
-    fn validate(&self) -> Result<(), Error> {
+    /// Checks the filters without sending anything; returns the checked page limit.
+    fn validate(&self) -> Result<Option<NonZeroU64>, Error> {
         validate::path_segment("account_id", &self.account_id)?;
         validate::path_segment("project_id", &self.project_id)?;
-        if let Some(size) = self.page_size {
-            validate::page_size(size, 1000)?;
-        }
+        let limit = self
+            .page_size
+            .map(|size| validate::page_size(size, MAX_PAGE))
+            .transpose()?;
         if let (Some(start), Some(end)) = (self.start, self.end)
             && end < start
         {
@@ -265,10 +270,14 @@ impl ListConversations {
         if self.channels.iter().any(|c| c.trim().is_empty()) {
             return Err(Error::InvalidInput("a channel filter is empty".to_string()));
         }
-        Ok(())
+        Ok(limit)
     }
 
-    async fn fetch(&self, cursor: Option<&str>) -> Result<Page<Conversation>, Error> {
+    async fn fetch(
+        &self,
+        cursor: Option<&str>,
+        limit: Option<NonZeroU64>,
+    ) -> Result<Page<Conversation>, Error> {
         let mut request = self
             .client
             .conversations()
@@ -322,11 +331,8 @@ impl ListConversations {
         if let Some(turn_type) = self.turn_type {
             request = request.turn_type(turn_type);
         }
-        if let Some(size) = self
-            .page_size
-            .and_then(|s| std::num::NonZeroU64::new(u64::from(s)))
-        {
-            request = request.limit(size);
+        if let Some(limit) = limit {
+            request = request.limit(limit);
         }
         if let Some(cursor) = cursor {
             request = request.cursor(cursor);
@@ -341,21 +347,21 @@ impl ListConversations {
     /// Fetches only the first page (or the page at the cursor given to
     /// [`resume_from`](Self::resume_from)).
     pub async fn first_page(&self) -> Result<Page<Conversation>, Error> {
-        self.validate()?;
-        self.fetch(self.cursor.as_deref()).await
+        let limit = self.validate()?;
+        self.fetch(self.cursor.as_deref(), limit).await
     }
 
     /// Every page, lazily: the next page is requested only when the previous one has been
     /// taken. The stream ends after the page without a cursor, and ends with an error if the
     /// server repeats a cursor or keeps answering empty pages with new cursors.
     pub fn pages(self) -> PageStream<Conversation> {
-        let start_cursor = self.cursor.clone();
-        paginate(start_cursor, move |cursor| {
+        let limit = match self.validate() {
+            Ok(limit) => limit,
+            Err(error) => return failed(error),
+        };
+        paginate(self.cursor.clone(), move |cursor| {
             let listing = self.clone();
-            async move {
-                listing.validate()?;
-                listing.fetch(cursor.as_deref()).await
-            }
+            async move { listing.fetch(cursor.as_deref(), limit).await }
         })
     }
 
@@ -364,6 +370,11 @@ impl ListConversations {
     pub fn stream(self) -> ItemStream<Conversation> {
         flatten_pages(self.pages())
     }
+}
+
+/// A listing that failed its checks: a stream whose only item is the error (nothing is sent).
+pub(crate) fn failed<T: Send + 'static>(error: Error) -> PageStream<T> {
+    stream::once(async move { Err(error) }).boxed()
 }
 
 /// Flattens a stream of pages into a stream of items.
@@ -377,7 +388,11 @@ pub(crate) fn flatten_pages<T: Send + 'static>(pages: PageStream<T>) -> ItemStre
 /// Follows limit/offset paging from `start`: each page asks for `page_size` items at the next
 /// offset; the walk ends after a short page, or once `total` (when the server reports one) is
 /// reached. `fetch` returns a page's items and the reported total.
-pub(crate) fn paginate_offset<T, F, Fut>(start: u64, page_size: u32, mut fetch: F) -> PageStream<T>
+pub(crate) fn paginate_offset<T, F, Fut>(
+    start: u64,
+    page_size: NonZeroU64,
+    mut fetch: F,
+) -> PageStream<T>
 where
     T: Send + 'static,
     F: FnMut(u64) -> Fut + Send + 'static,
@@ -391,8 +406,7 @@ where
             };
             let (items, total) = next_page.await?;
             let reached = offset + items.len() as u64;
-            let more =
-                items.len() as u64 >= u64::from(page_size) && total.is_none_or(|t| reached < t);
+            let more = items.len() as u64 >= page_size.get() && total.is_none_or(|t| reached < t);
             let next = more.then_some(reached);
             Ok(Some((
                 Page {

@@ -1,5 +1,7 @@
 //! Checks on caller input made before anything is sent.
 
+use std::num::NonZeroU64;
+
 use crate::Error;
 
 /// Checks a value that becomes one path segment (an account, project, agent or conversation
@@ -23,12 +25,17 @@ pub(crate) fn path_segment(name: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks a page size against an endpoint's documented maximum.
-pub(crate) fn page_size(size: u32, max: u32) -> Result<(), Error> {
-    if size == 0 || size > max {
-        return Err(Error::InvalidInput(format!(
-            "page size {size} is out of range: use 1 to {max}"
-        )));
-    }
-    Ok(())
+/// Checks a page size against an endpoint's documented maximum and returns it as the
+/// non-zero `limit` the generated builders take.
+pub(crate) fn page_size(size: u32, max: u32) -> Result<NonZeroU64, Error> {
+    NonZeroU64::new(u64::from(size))
+        .filter(|_| size <= max)
+        .ok_or_else(|| {
+            Error::InvalidInput(format!("page size {size} is out of range: use 1 to {max}"))
+        })
+}
+
+/// Converts an offset to the signed integer the generated builders take.
+pub(crate) fn offset(offset: u64) -> Result<i64, Error> {
+    i64::try_from(offset).map_err(|_| Error::InvalidInput(format!("offset {offset} is too large")))
 }
