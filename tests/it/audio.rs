@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use polyai_sdk::{Client, Error, RetryPolicy};
-use polyai_tests::{RawReply, RawRequest, RawServer, sha256_hex};
+use polyai_tests::{RawReply, RawServer, sha256_hex};
 
 /// A deterministic 1 MiB "recording".
 fn recording() -> Vec<u8> {
@@ -17,48 +17,6 @@ fn recording() -> Vec<u8> {
             state as u8
         })
         .collect()
-}
-
-fn full(body: &[u8], etag: &str, cut_after: Option<usize>) -> RawReply {
-    RawReply {
-        status: "200 OK".into(),
-        headers: vec![
-            ("Content-Type".into(), "audio/wav".into()),
-            ("Content-Length".into(), body.len().to_string()),
-            ("ETag".into(), etag.into()),
-            ("Accept-Ranges".into(), "bytes".into()),
-        ],
-        body: body.to_vec(),
-        cut_after,
-        stall: None,
-    }
-}
-
-fn partial(body: &[u8], start: usize, etag: &str) -> RawReply {
-    RawReply {
-        status: "206 Partial Content".into(),
-        headers: vec![
-            ("Content-Type".into(), "audio/wav".into()),
-            ("Content-Length".into(), (body.len() - start).to_string()),
-            (
-                "Content-Range".into(),
-                format!("bytes {start}-{}/{}", body.len() - 1, body.len()),
-            ),
-            ("ETag".into(), etag.into()),
-        ],
-        body: body[start..].to_vec(),
-        cut_after: None,
-        stall: None,
-    }
-}
-
-fn range_start(request: &RawRequest) -> Option<usize> {
-    request
-        .header("range")?
-        .strip_prefix("bytes=")?
-        .strip_suffix('-')?
-        .parse()
-        .ok()
 }
 
 fn client(server: &RawServer) -> Client {
@@ -82,10 +40,10 @@ async fn a_cut_transfer_resumes_with_range_and_ends_byte_identical() {
     let source = Arc::new(recording());
     let body = Arc::clone(&source);
     let server = RawServer::start(move |n, request| match n {
-        0 => full(&body, "\"v1\"", Some(300_000)),
-        _ => partial(
+        0 => RawReply::audio(&body, "\"v1\"", Some(300_000)),
+        _ => RawReply::audio_from(
             &body,
-            range_start(request).expect("a Range header"),
+            request.range_start().expect("a Range header"),
             "\"v1\"",
         ),
     })
@@ -106,7 +64,7 @@ async fn a_cut_transfer_resumes_with_range_and_ends_byte_identical() {
     assert_eq!((saved.resumes, saved.restarts), (1, 0));
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
-    let resumed_at = range_start(&requests[1]).unwrap();
+    let resumed_at = requests[1].range_start().unwrap();
     assert!(resumed_at > 0 && resumed_at <= 300_000, "{resumed_at}");
     assert_eq!(requests[1].header("if-range"), Some("\"v1\""));
     assert_eq!(requests[1].header("accept"), Some("audio/wav"));
@@ -131,8 +89,8 @@ async fn a_resume_answered_with_200_starts_over_cleanly() {
     let source = Arc::new(recording());
     let body = Arc::clone(&source);
     let server = RawServer::start(move |n, _| match n {
-        0 => full(&body, "\"v1\"", Some(500_000)),
-        _ => full(&body, "\"v2\"", None),
+        0 => RawReply::audio(&body, "\"v1\"", Some(500_000)),
+        _ => RawReply::audio(&body, "\"v2\"", None),
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -154,7 +112,7 @@ async fn a_resume_answered_with_200_starts_over_cleanly() {
 async fn a_transfer_that_keeps_failing_leaves_no_file() {
     let source = Arc::new(recording());
     let body = Arc::clone(&source);
-    let server = RawServer::start(move |_, _| full(&body, "\"v1\"", Some(1000))).await;
+    let server = RawServer::start(move |_, _| RawReply::audio(&body, "\"v1\"", Some(1000))).await;
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("call.wav");
     let error = client(&server)
@@ -178,8 +136,8 @@ async fn a_resume_at_the_wrong_offset_is_refused() {
     let source = Arc::new(recording());
     let body = Arc::clone(&source);
     let server = RawServer::start(move |n, _| match n {
-        0 => full(&body, "\"v1\"", Some(4096)),
-        _ => partial(&body, 10, "\"v1\""),
+        0 => RawReply::audio(&body, "\"v1\"", Some(4096)),
+        _ => RawReply::audio_from(&body, 10, "\"v1\""),
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -227,7 +185,7 @@ async fn a_body_longer_than_announced_is_refused() {
     let source = Arc::new(recording());
     let body = Arc::clone(&source);
     let server = RawServer::start(move |_, _| {
-        let mut reply = full(&body, "\"v1\"", None);
+        let mut reply = RawReply::audio(&body, "\"v1\"", None);
         reply.headers.retain(|(n, _)| n != "Content-Length");
         reply.headers.push(("Content-Length".into(), "100".into()));
         reply

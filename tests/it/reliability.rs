@@ -41,43 +41,13 @@ async fn audio_downloads_survive_faults_or_fail_cleanly() {
             .unwrap_or(0);
         let body = recording(id);
         let etag = format!("\"rec-{id}\"");
-        let start = request.header("range").and_then(|r| {
-            r.strip_prefix("bytes=")?
-                .strip_suffix('-')?
-                .parse::<usize>()
-                .ok()
-        });
-        let good = match start {
+        let good = match request.range_start() {
             Some(start)
                 if request.header("if-range") == Some(etag.as_str()) && start < body.len() =>
             {
-                RawReply {
-                    status: "206 Partial Content".into(),
-                    headers: vec![
-                        ("Content-Type".into(), "audio/wav".into()),
-                        ("Content-Length".into(), (body.len() - start).to_string()),
-                        (
-                            "Content-Range".into(),
-                            format!("bytes {start}-{}/{}", body.len() - 1, body.len()),
-                        ),
-                        ("ETag".into(), etag.clone()),
-                    ],
-                    body: body[start..].to_vec(),
-                    cut_after: None,
-                    stall: None,
-                }
+                RawReply::audio_from(&body, start, &etag)
             }
-            _ => RawReply {
-                status: "200 OK".into(),
-                headers: vec![
-                    ("Content-Type".into(), "audio/wav".into()),
-                    ("Content-Length".into(), body.len().to_string()),
-                    ("ETag".into(), etag.clone()),
-                ],
-                body,
-                cut_after: None,
-                stall: None,
-            },
+            _ => RawReply::audio(&body, &etag, None),
         };
         apply(scheduled(n), good, &server_tally)
     })

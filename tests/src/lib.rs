@@ -234,6 +234,15 @@ impl RawRequest {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// The start of an open-ended `Range: bytes=N-` request, if that is what was sent.
+    pub fn range_start(&self) -> Option<usize> {
+        self.header("range")?
+            .strip_prefix("bytes=")?
+            .strip_suffix('-')?
+            .parse()
+            .ok()
+    }
 }
 
 /// What [`RawServer`] writes back.
@@ -270,6 +279,41 @@ impl RawReply {
     pub fn header(mut self, name: &str, value: &str) -> RawReply {
         self.headers.push((name.into(), value.into()));
         self
+    }
+    /// A whole `audio/wav` recording with a strong `ETag`, cut after `cut_after` body bytes
+    /// when given (a connection dropped mid-body).
+    pub fn audio(body: &[u8], etag: &str, cut_after: Option<usize>) -> RawReply {
+        RawReply {
+            status: "200 OK".into(),
+            headers: vec![
+                ("Content-Type".into(), "audio/wav".into()),
+                ("Content-Length".into(), body.len().to_string()),
+                ("ETag".into(), etag.into()),
+                ("Accept-Ranges".into(), "bytes".into()),
+            ],
+            body: body.to_vec(),
+            cut_after,
+            stall: None,
+        }
+    }
+
+    /// A `206 Partial Content` answer with the recording's bytes from `start` on.
+    pub fn audio_from(body: &[u8], start: usize, etag: &str) -> RawReply {
+        RawReply {
+            status: "206 Partial Content".into(),
+            headers: vec![
+                ("Content-Type".into(), "audio/wav".into()),
+                ("Content-Length".into(), (body.len() - start).to_string()),
+                (
+                    "Content-Range".into(),
+                    format!("bytes {start}-{}/{}", body.len() - 1, body.len()),
+                ),
+                ("ETag".into(), etag.into()),
+            ],
+            body: body[start..].to_vec(),
+            cut_after: None,
+            stall: None,
+        }
     }
 }
 
