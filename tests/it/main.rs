@@ -1,8 +1,10 @@
 //! Integration tests for polyai-sdk. One binary, one module per area, to keep link time low.
 
 mod audio;
+mod deploy_flow;
 mod errors;
 mod families;
+mod handwritten;
 mod layers;
 mod reliability;
 mod spine;

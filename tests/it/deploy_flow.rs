@@ -1,0 +1,1 @@
+//! The Agents deployment flow and webhook-endpoint management against polyai-mock.

@@ -1,0 +1,1 @@
+//! The hand-written operations: audio-cache file and details uploads, external events.
