@@ -90,7 +90,15 @@ impl Transport {
         request: &mut reqwest::Request,
         operation: &str,
     ) -> Result<(), String> {
-        check_path(request.url(), operation)?;
+        if let Some((_, template)) = OPERATION_PATHS.iter().find(|(id, _)| *id == operation) {
+            check_path(request.url(), operation, template)?;
+        }
+        self.add_headers(request, operation);
+        Ok(())
+    }
+
+    /// The header part of [`prepare`](Self::prepare), shared with hand-written operations.
+    fn add_headers(&self, request: &mut reqwest::Request, operation: &str) {
         let headers = request.headers_mut();
         headers.remove("api-version");
         for (name, credential) in self.credentials.iter() {
@@ -104,17 +112,33 @@ impl Transport {
                 headers.insert(name.clone(), value.clone());
             }
         });
-        Ok(())
     }
 
     /// Sends a request with retries (the `exec` hook).
     pub(crate) async fn execute(
         &self,
         client: &reqwest::Client,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
         operation: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
         let streaming = STREAMING_OPERATIONS.iter().any(|(id, _)| *id == operation);
+        let idempotent = IDEMPOTENT_OPERATIONS.contains(&operation);
+        self.run(client, request, operation, streaming, idempotent)
+            .await
+    }
+
+    /// The retry loop behind [`execute`](Self::execute) and [`send_hand_written`]: opens the
+    /// `polyai.request` span, applies the per-request deadline (not to streaming operations)
+    /// and retries as the policy allows. `idempotent` is what the operation declares; the
+    /// policy may widen it.
+    async fn run(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+        operation: &'static str,
+        streaming: bool,
+        idempotent: bool,
+    ) -> reqwest::Result<reqwest::Response> {
         if !streaming && let Some(deadline) = self.settings.request_timeout {
             request.timeout_mut().get_or_insert(deadline);
         }
@@ -125,8 +149,7 @@ impl Transport {
             path = %request.url().path(),
         );
         let policy = retry::effective(&self.settings.retry);
-        let idempotent =
-            IDEMPOTENT_OPERATIONS.contains(&operation) || policy.allows_non_idempotent();
+        let idempotent = idempotent || policy.allows_non_idempotent();
         async move {
             let started = Instant::now();
             let mut waited = Duration::ZERO;
@@ -194,13 +217,112 @@ impl Transport {
     }
 }
 
+/// What the generated tables (`OPERATION_PATHS`, `IDEMPOTENT_OPERATIONS`) would say about an
+/// operation that is written by hand because the generator cannot produce it (the ones listed
+/// under `x-polyai-hand-written` in `openapi/`).
+#[derive(Debug)]
+pub(crate) struct HandWritten {
+    /// The operation id, as the `operation` field of the `polyai.request` span.
+    pub(crate) operation: &'static str,
+    /// The HTTP method.
+    pub(crate) method: reqwest::Method,
+    /// The path template, with a `{name}` segment per path parameter.
+    pub(crate) path: &'static str,
+    /// Whether the operation is safe to repeat after the server may have seen it.
+    pub(crate) idempotent: bool,
+}
+
+/// Sends a hand-written operation the way the generated hooks send a generated one: the URL is
+/// the family's base URL plus `operation.path` with each parameter percent-encoded as the
+/// generated code does, the path shape is checked, the family's credential headers and any
+/// [`with_headers`] scope are added, and the request goes through the same retry loop, deadline
+/// and tracing span. `build` adds the query, headers and body; give the body as
+/// [`bytes::Bytes`] so that retries can resend it without copying (a streaming body gets one
+/// attempt only). A non-success answer becomes an [`Error`](crate::Error) the same way as for
+/// generated operations; a success answer is returned with its body already read.
+pub(crate) async fn send_hand_written<C>(
+    family: &C,
+    operation: &HandWritten,
+    path_params: &[&str],
+    build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> Result<reqwest::Response, crate::Error>
+where
+    C: progenitor_client::ClientInfo<Transport>,
+{
+    let url = fill_path(family.baseurl(), operation, path_params)?;
+    let builder = family
+        .client()
+        .request(operation.method.clone(), url)
+        .header(ACCEPT, HeaderValue::from_static("application/json"));
+    let mut request = build(builder).build().map_err(|e| {
+        crate::Error::InvalidInput(format!(
+            "cannot build the {} request: {}",
+            operation.operation,
+            e.without_url()
+        ))
+    })?;
+    check_path(request.url(), operation.operation, operation.path)
+        .map_err(crate::Error::InvalidInput)?;
+    let transport = family.inner();
+    transport.add_headers(&mut request, operation.operation);
+    let response = transport
+        .run(
+            family.client(),
+            request,
+            operation.operation,
+            false,
+            operation.idempotent,
+        )
+        .await
+        .map_err(crate::Error::from_reqwest)?;
+    if response.status().is_success() {
+        Ok(response)
+    } else {
+        Err(crate::Error::from_response(response).await)
+    }
+}
+
+/// The URL of a hand-written operation: `base` plus the template with its `{name}` segments
+/// replaced, in order, by the percent-encoded parameters.
+fn fill_path(
+    base: &str,
+    operation: &HandWritten,
+    params: &[&str],
+) -> Result<reqwest::Url, crate::Error> {
+    let mut params = params.iter();
+    let mut path = String::from(base);
+    for segment in operation.path.split('/').filter(|s| !s.is_empty()) {
+        path.push('/');
+        if segment.starts_with('{') {
+            let Some(value) = params.next() else {
+                return Err(crate::Error::InvalidInput(format!(
+                    "{}: missing a value for path parameter {segment}",
+                    operation.operation
+                )));
+            };
+            path.push_str(&progenitor_client::encode_path(value));
+        } else {
+            path.push_str(segment);
+        }
+    }
+    if params.next().is_some() {
+        return Err(crate::Error::InvalidInput(format!(
+            "{}: more path parameters than {} has",
+            operation.operation, operation.path
+        )));
+    }
+    reqwest::Url::parse(&path).map_err(|e| {
+        crate::Error::InvalidInput(format!(
+            "{}: cannot build a URL from the base URL and path: {e}",
+            operation.operation
+        ))
+    })
+}
+
 /// Checks that the request's path still has the shape of the operation's template: that no
 /// path parameter was empty, `.` or `..` (URL parsing folds those away, even percent-encoded,
 /// which would send the request to another resource).
-fn check_path(url: &reqwest::Url, operation: &str) -> Result<(), String> {
-    let Some((_, template)) = OPERATION_PATHS.iter().find(|(id, _)| *id == operation) else {
-        return Ok(());
-    };
+fn check_path(url: &reqwest::Url, operation: &str, template: &str) -> Result<(), String> {
     let actual: Vec<&str> = url.path().split('/').collect();
     let expected: Vec<&str> = template.trim_start_matches('/').split('/').collect();
     let matches = actual.len() >= expected.len()

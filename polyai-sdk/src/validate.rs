@@ -39,3 +39,29 @@ pub(crate) fn page_size(size: u32, max: u32) -> Result<NonZeroU64, Error> {
 pub(crate) fn offset(offset: u64) -> Result<i64, Error> {
     i64::try_from(offset).map_err(|_| Error::InvalidInput(format!("offset {offset} is too large")))
 }
+
+/// Checks an id that travels as text but must be a decimal integer (the audio cache's entry
+/// ids: PolyAI answers anything else with 400).
+pub(crate) fn numeric_id(name: &str, value: &str) -> Result<(), Error> {
+    path_segment(name, value)?;
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::InvalidInput(format!(
+            "{name} {value:?} is not numeric: audio cache entry ids are decimal integers"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an upload's size against an endpoint's documented maximum; an empty upload is refused
+/// too.
+pub(crate) fn upload_size(what: &str, len: usize, max: usize, max_text: &str) -> Result<(), Error> {
+    if len == 0 {
+        return Err(Error::InvalidInput(format!("{what} is empty")));
+    }
+    if len > max {
+        return Err(Error::InvalidInput(format!(
+            "{what} is {len} bytes, over PolyAI's {max_text} limit ({max} bytes); nothing was sent"
+        )));
+    }
+    Ok(())
+}
