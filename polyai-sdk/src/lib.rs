@@ -33,6 +33,7 @@ mod client;
 pub mod conversations;
 pub mod debug_chat;
 pub mod error;
+pub mod external_events;
 pub mod generated;
 pub mod region;
 pub mod retry;

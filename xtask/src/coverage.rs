@@ -7,8 +7,10 @@
 //! (method and path; path parameter names may differ) is reported as one of:
 //!
 //! - `covered`: some `openapi/*.yaml` has an operation with the same method and path;
-//! - `hand-written`: listed in a root `x-polyai-hand-written` entry of one of our documents
-//!   (operations the generator cannot handle, written by hand in polyai-sdk);
+//! - `hand-written: <sdk>`: listed in a root `x-polyai-hand-written` entry of one of our
+//!   documents (operations the generator cannot handle, written by hand in polyai-sdk); the
+//!   entry's `sdk` key names the polyai-sdk function that implements it, for example
+//!   `Client::replace_audio_cache_file`;
 //! - `left out: <reason>`: listed in a root `x-polyai-left-out` entry of one of our documents
 //!   (deliberate exclusions);
 //! - `MISSING`: none of the above, which makes the command fail.
@@ -40,6 +42,8 @@ struct Ours {
 struct Listed {
     ours: Ours,
     reason: String,
+    /// For hand-written operations: the polyai-sdk function implementing it (`sdk` key).
+    sdk: Option<String>,
     /// Whether some reference operation matched this entry.
     used: bool,
 }
@@ -53,7 +57,7 @@ struct OurDocuments {
 
 enum Status<'a> {
     Covered(&'a Ours),
-    HandWritten(&'a Ours),
+    HandWritten(&'a Listed),
     LeftOut(&'a str),
     Missing,
 }
@@ -94,7 +98,7 @@ pub fn run() -> Result<(), String> {
         let status = if let Some(found) = ours.generated.get(&key) {
             Status::Covered(found)
         } else if let Some(listed) = ours.hand_written.get(&key) {
-            Status::HandWritten(&listed.ours)
+            Status::HandWritten(listed)
         } else if let Some(listed) = ours.left_out.get(&key) {
             Status::LeftOut(&listed.reason)
         } else {
@@ -108,11 +112,15 @@ pub fn run() -> Result<(), String> {
                     format!("`{}` ({})", found.operation_id, found.document),
                 )
             }
-            Status::HandWritten(found) => {
+            Status::HandWritten(listed) => {
                 hand_written += 1;
+                let text = match &listed.sdk {
+                    Some(sdk) => format!("hand-written: `{}`", cell(sdk)),
+                    None => "hand-written".to_string(),
+                };
                 (
-                    "hand-written".to_string(),
-                    format!("`{}` ({})", found.operation_id, found.document),
+                    text,
+                    format!("`{}` ({})", listed.ours.operation_id, listed.ours.document),
                 )
             }
             Status::LeftOut(reason) => {
@@ -301,9 +309,9 @@ fn load_ours(dir: &Path) -> Result<OurDocuments, String> {
                 }
             }
         }
-        for (extension, target) in [
-            ("x-polyai-hand-written", &mut ours.hand_written),
-            ("x-polyai-left-out", &mut ours.left_out),
+        for (extension, target, needs_sdk) in [
+            ("x-polyai-hand-written", &mut ours.hand_written, true),
+            ("x-polyai-left-out", &mut ours.left_out, false),
         ] {
             let Some(entries) = document.get(extension) else {
                 continue;
@@ -328,6 +336,15 @@ fn load_ours(dir: &Path) -> Result<OurDocuments, String> {
                         index + 1
                     ));
                 };
+                let sdk = field("sdk").map(str::to_string);
+                if needs_sdk && sdk.is_none() {
+                    return Err(format!(
+                        "{SPEC_DIR}/{name}: {extension} entry {} ({method} {route}) needs a \
+                         non-empty `sdk` naming the polyai-sdk function that implements it, \
+                         e.g. `sdk: Client::replace_audio_cache_file`",
+                        index + 1
+                    ));
+                }
                 target.insert(
                     (method.to_uppercase(), normalise(route)),
                     Listed {
@@ -336,6 +353,7 @@ fn load_ours(dir: &Path) -> Result<OurDocuments, String> {
                             operation_id: field("operation").unwrap_or("-").to_string(),
                         },
                         reason: reason.to_string(),
+                        sdk,
                         used: false,
                     },
                 );
