@@ -4,8 +4,10 @@
 //! cargo xtask generate           regenerate polyai-sdk/src/generated/ from openapi/*.yaml
 //! cargo xtask generate --check   fail (exit 1) if the committed code differs from a fresh run
 //! cargo xtask coverage           table of PolyAI's reference operations against openapi/*.yaml
+//! cargo xtask bench [--quick]    benchmarks against polyai-mock; writes BENCHMARKS.md
 //! ```
 
+mod bench;
 mod coverage;
 mod generate;
 
@@ -19,6 +21,9 @@ commands:
                        with --check, compare instead of writing and fail on drift
   coverage             list every operation of PolyAI's reference documents and how
                        openapi/*.yaml covers it; fail if one is unaccounted for
+  bench [--quick]      run polyai-bench against polyai-mock (a separate, pinned process),
+                       print medians and ratios and write them into BENCHMARKS.md
+                       (`cargo xtask bench --help` for the options)
 ";
 
 fn main() -> ExitCode {
@@ -33,6 +38,7 @@ fn main() -> ExitCode {
             )),
         },
         Some("coverage") => coverage::run(),
+        Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

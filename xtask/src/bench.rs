@@ -1,0 +1,799 @@
+//! `cargo xtask bench`: runs `polyai-bench` against `polyai-mock` started as a separate
+//! process, prints a table of medians and ratios, and writes it into `BENCHMARKS.md`.
+//!
+//! The mock is pinned to the last available core and the benchmark client to the first
+//! (with `taskset`, when it exists and there are at least two cores), so neither steals the
+//! other's CPU. Every scenario gets a fresh mock sized for it.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::workspace_root;
+
+const MIB: u64 = 1024 * 1024;
+/// Markers delimiting the generated part of `BENCHMARKS.md`; the rest is kept as written.
+const BEGIN: &str = "<!-- cargo xtask bench: begin generated results -->";
+const END: &str = "<!-- cargo xtask bench: end generated results -->";
+/// A scenario whose baseline kept the mock busier than this share of its core is reported
+/// as bound by the mock.
+const MOCK_BOUND: f64 = 0.85;
+
+/// What the command line asked for.
+struct Options {
+    quick: bool,
+    profile: String,
+    reps: Option<usize>,
+    only: Option<Vec<String>>,
+    write: bool,
+}
+
+/// Sizes of one run of the suite.
+struct Sizes {
+    transcripts: u64,
+    transcript_pool: u64,
+    calls: u64,
+    audio_mib: Vec<u64>,
+    deliveries: u64,
+    sessions: u64,
+    reps: usize,
+    audio_reps: usize,
+    chat_reps: usize,
+}
+
+impl Sizes {
+    fn for_options(options: &Options) -> Sizes {
+        let mut sizes = if options.quick {
+            Sizes {
+                transcripts: 5_000,
+                transcript_pool: 8_000,
+                calls: 2_000,
+                audio_mib: vec![16],
+                deliveries: 10_000,
+                sessions: 100,
+                reps: 2,
+                audio_reps: 2,
+                chat_reps: 1,
+            }
+        } else {
+            Sizes {
+                transcripts: 100_000,
+                // About 70% of the mock's conversations are in `live`, the listing's default.
+                transcript_pool: 150_000,
+                calls: 20_000,
+                audio_mib: vec![50, 200, 800],
+                deliveries: 100_000,
+                sessions: 1_000,
+                reps: 5,
+                audio_reps: 3,
+                chat_reps: 3,
+            }
+        };
+        if let Some(reps) = options.reps {
+            sizes.reps = reps;
+            sizes.audio_reps = reps;
+            sizes.chat_reps = reps;
+        }
+        sizes
+    }
+}
+
+const USAGE: &str = "\
+usage: cargo xtask bench [--quick] [--profile dev|release] [--reps N] [--only LIST] [--no-write]
+
+  --quick          small sizes (seconds, for CI); implies --profile dev and --no-write
+  --profile P      cargo profile to build with (default release; dev with --quick)
+  --reps N         measured repetitions per scenario (default 5; audio and chat 3)
+  --only LIST      comma-separated scenarios: transcripts,small-calls,audio,webhooks,debug-chat
+  --no-write       print the table without updating BENCHMARKS.md
+";
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        quick: false,
+        profile: String::new(),
+        reps: None,
+        only: None,
+        write: true,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{arg} needs a value\n\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--profile" => options.profile = value()?,
+            "--reps" => {
+                let text = value()?;
+                let reps = text
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("--reps: not a positive number: {text:?}"))?;
+                options.reps = Some(reps);
+            }
+            "--only" => {
+                options.only = Some(value()?.split(',').map(|s| s.trim().to_owned()).collect())
+            }
+            "--no-write" => options.write = false,
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown option {other:?}\n\n{USAGE}")),
+        }
+    }
+    if options.quick {
+        options.write = false;
+    }
+    if options.profile.is_empty() {
+        options.profile = if options.quick { "dev" } else { "release" }.to_owned();
+    }
+    Ok(options)
+}
+
+/// Entry point of `cargo xtask bench`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let options = parse(args)?;
+    let sizes = Sizes::for_options(&options);
+    let root = workspace_root();
+    let bins = build(&root, &options.profile)?;
+    let pinning = Pinning::detect();
+    let machine = machine_description(&pinning, &options.profile);
+    eprintln!("{machine}");
+    let scratch = root.join("target").join("bench");
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| format!("creating {}: {e}", scratch.display()))?;
+
+    let wanted = |name: &str| {
+        options
+            .only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|n| n == name))
+    };
+    let suite = Suite {
+        bins: &bins,
+        pinning: &pinning,
+        sizes: &sizes,
+        scratch: &scratch,
+    };
+    let started = Instant::now();
+    let mut report = Report::default();
+    if wanted("small-calls") {
+        suite.small_calls(&mut report)?;
+    }
+    if wanted("transcripts") {
+        suite.transcripts(&mut report)?;
+    }
+    if wanted("audio") {
+        suite.audio(&mut report)?;
+    }
+    if wanted("webhooks") {
+        suite.webhooks(&mut report)?;
+    }
+    if wanted("debug-chat") {
+        suite.debug_chat(&mut report)?;
+    }
+    let command = if options.quick {
+        "cargo xtask bench --quick".to_owned()
+    } else {
+        "cargo xtask bench".to_owned()
+    };
+    let markdown = report.markdown(&machine, &command, started.elapsed().as_secs());
+    println!("{markdown}");
+    std::fs::write(
+        scratch.join("results.json"),
+        Value::from(report.raw.clone()).to_string(),
+    )
+    .map_err(|e| format!("writing results.json: {e}"))?;
+    if options.write {
+        write_benchmarks_md(&root.join("BENCHMARKS.md"), &markdown)?;
+        eprintln!("BENCHMARKS.md updated");
+    }
+    if report.failures > 0 && !options.quick {
+        eprintln!("{} target(s) missed: see the table", report.failures);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building and running the two binaries
+
+struct Binaries {
+    mock: PathBuf,
+    bench: PathBuf,
+}
+
+fn build(root: &Path, profile: &str) -> Result<Binaries, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    eprintln!("building polyai-mock and polyai-bench ({profile} profile)...");
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args(["build", "--quiet", "--profile", profile])
+        .args(["-p", "polyai-mock", "-p", "polyai-bench", "--bins"])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build failed ({status})"));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let dir = target.join(if profile == "dev" { "debug" } else { profile });
+    Ok(Binaries {
+        mock: dir.join("polyai-mock"),
+        bench: dir.join("polyai-bench"),
+    })
+}
+
+/// Which cores the mock and the client run on.
+struct Pinning {
+    /// `(client core, mock core)` when pinning is possible.
+    cores: Option<(usize, usize)>,
+    available: usize,
+}
+
+impl Pinning {
+    fn detect() -> Pinning {
+        let available = std::thread::available_parallelism().map_or(1, usize::from);
+        let taskset = Command::new("taskset")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        Pinning {
+            cores: (taskset && available >= 2).then_some((0, available - 1)),
+            available,
+        }
+    }
+
+    fn command(&self, program: &Path, core: impl Fn((usize, usize)) -> usize) -> Command {
+        match self.cores {
+            Some(cores) => {
+                let mut command = Command::new("taskset");
+                command.arg("-c").arg(core(cores).to_string()).arg(program);
+                command
+            }
+            None => Command::new(program),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self.cores {
+            Some((client, mock)) => format!(
+                "mock pinned to core {mock}, benchmark client to core {client} (taskset; {} cores available)",
+                self.available
+            ),
+            None => format!(
+                "not pinned (taskset missing or only {} core available): figures are less stable",
+                self.available
+            ),
+        }
+    }
+}
+
+/// A running mock; killed when dropped.
+struct Mock {
+    child: Child,
+    base_url: String,
+    // Kept open so the mock's remaining start-up lines never meet a closed pipe.
+    _stdout: BufReader<ChildStdout>,
+}
+
+const API_KEY: &str = "mock-api-key";
+const ACCOUNT: &str = "ws-mock0001";
+const AGENT: &str = "PROJECT-MOCK0001";
+
+impl Mock {
+    fn start(suite: &Suite, extra: &[String]) -> Result<Mock, String> {
+        let mut child = suite
+            .pinning
+            .command(&suite.bins.mock, |(_, mock)| mock)
+            .args(["--port", "0", "--no-log", "--api-key", API_KEY])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", suite.bins.mock.display()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or("the mock's stdout is not piped")?;
+        let mut stdout = BufReader::new(stdout);
+        let mut line = String::new();
+        let read = stdout.read_line(&mut line);
+        let base_url = line
+            .trim()
+            .strip_prefix("polyai-mock listening on ")
+            .map(str::to_owned);
+        match (read, base_url) {
+            (Ok(_), Some(base_url)) => Ok(Mock {
+                child,
+                base_url,
+                _stdout: stdout,
+            }),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(format!(
+                    "the mock did not start (first line {:?})",
+                    line.trim()
+                ))
+            }
+        }
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Suite<'a> {
+    bins: &'a Binaries,
+    pinning: &'a Pinning,
+    sizes: &'a Sizes,
+    scratch: &'a Path,
+}
+
+impl Suite<'_> {
+    /// Runs one `polyai-bench` invocation and returns its JSON report.
+    fn bench(&self, scenario: &str, mock: Option<&Mock>, args: &[String]) -> Result<Value, String> {
+        let mut command = self.pinning.command(&self.bins.bench, |(client, _)| client);
+        command.arg(scenario);
+        if let Some(mock) = mock {
+            command
+                .args(["--base-url", &mock.base_url, "--api-key", API_KEY])
+                .args(["--mock-pid", &mock.pid()]);
+        }
+        let output = command
+            .args(args)
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot run polyai-bench: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "polyai-bench {scenario} failed ({})",
+                output.status
+            ));
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let line = stdout.lines().last().unwrap_or_default();
+        serde_json::from_str(line)
+            .map_err(|e| format!("polyai-bench {scenario} printed no report ({e}): {line:?}"))
+    }
+
+    fn reps(&self, reps: usize) -> [String; 4] {
+        [
+            "--reps".into(),
+            reps.to_string(),
+            "--warmup".into(),
+            "1".into(),
+        ]
+    }
+
+    fn small_calls(&self, report: &mut Report) -> Result<(), String> {
+        eprintln!(
+            "small calls: {} get-conversation calls from 64 tasks...",
+            self.sizes.calls
+        );
+        let mock = Mock::start(self, &args(["--conversations", "5000"]))?;
+        let mut extra = args(["--agent", AGENT, "--calls", &self.sizes.calls.to_string()]);
+        extra.extend(args(["--tasks", "64"]));
+        extra.extend(self.reps(self.sizes.reps));
+        let result = self.bench("small-calls", Some(&mock), &extra)?;
+        report.small_calls(&result);
+        Ok(())
+    }
+
+    fn transcripts(&self, report: &mut Report) -> Result<(), String> {
+        eprintln!(
+            "transcript pull: {} conversations in pages of 1000...",
+            self.sizes.transcripts
+        );
+        let pool = self.sizes.transcript_pool.to_string();
+        let mock = Mock::start(self, &args(["--conversations", &pool]))?;
+        let mut extra = args([
+            "--account",
+            ACCOUNT,
+            "--project",
+            AGENT,
+            "--page-size",
+            "1000",
+        ]);
+        extra.extend(args(["--records", &self.sizes.transcripts.to_string()]));
+        extra.extend(self.reps(self.sizes.reps));
+        let result = self.bench("transcripts", Some(&mock), &extra)?;
+        report.transcripts(&result);
+        Ok(())
+    }
+
+    fn audio(&self, report: &mut Report) -> Result<(), String> {
+        for &mib in &self.sizes.audio_mib {
+            eprintln!("audio to file: {mib} MiB...");
+            let bytes = (mib * MIB).to_string();
+            let mock = Mock::start(
+                self,
+                &args(["--conversations", "100", "--audio-bytes", &bytes]),
+            )?;
+            let found = self.bench("find-recording", Some(&mock), &args(["--agent", AGENT]))?;
+            let conversation = found["conversation"]
+                .as_str()
+                .ok_or("find-recording returned no conversation")?
+                .to_owned();
+            let mut runs = Vec::new();
+            for variant in ["curl", "reqwest", "ours", "ours-fsync"] {
+                let out = self.scratch.join(format!("audio-{variant}.wav"));
+                let mut extra = args(["--agent", AGENT, "--conversation", &conversation]);
+                extra.extend(args([
+                    "--variant",
+                    variant,
+                    "--out",
+                    &out.to_string_lossy(),
+                ]));
+                extra.extend(self.reps(self.sizes.audio_reps));
+                runs.push(self.bench("audio", Some(&mock), &extra)?);
+            }
+            report.audio(mib, &runs);
+        }
+        Ok(())
+    }
+
+    fn webhooks(&self, report: &mut Report) -> Result<(), String> {
+        eprintln!(
+            "webhook verification: {} deliveries...",
+            self.sizes.deliveries
+        );
+        let mut extra = args(["--deliveries", &self.sizes.deliveries.to_string()]);
+        extra.extend(args(["--body-bytes", "600"]));
+        extra.extend(self.reps(self.sizes.reps));
+        let result = self.bench("webhooks", None, &extra)?;
+        report.webhooks(&result);
+        Ok(())
+    }
+
+    fn debug_chat(&self, report: &mut Report) -> Result<(), String> {
+        eprintln!(
+            "debug-chat bots: {} sessions x 10 turns...",
+            self.sizes.sessions
+        );
+        let mock = Mock::start(self, &args(["--conversations", "100"]))?;
+        let mut extra = args(["--agent", AGENT, "--turns", "10"]);
+        extra.extend(args(["--sessions", &self.sizes.sessions.to_string()]));
+        extra.extend(self.reps(self.sizes.chat_reps));
+        let result = self.bench("debug-chat", Some(&mock), &extra)?;
+        report.debug_chat(&result);
+        Ok(())
+    }
+}
+
+fn args<const N: usize>(items: [&str; N]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+/// The median of some numbers (`NaN` when there are none).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+fn numbers(value: &Value) -> Vec<f64> {
+    value
+        .as_array()
+        .map(|items| items.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
+/// Median seconds and median mock CPU share of one variant's runs.
+fn variant(runs: &Value) -> (f64, f64) {
+    (
+        median(&numbers(&runs["seconds"])),
+        median(&numbers(&runs["mock_cpu"])),
+    )
+}
+
+fn percent(share: f64) -> String {
+    if share.is_finite() {
+        format!("{:.0}%", share * 100.0)
+    } else {
+        "n/a".to_owned()
+    }
+}
+
+#[derive(Default)]
+struct Report {
+    /// Rows of the summary table: scenario, baseline, ours, ratio, target, verdict.
+    rows: Vec<[String; 6]>,
+    /// The mock's share of its core during each baseline, for the ceiling section.
+    ceiling: Vec<String>,
+    details: Vec<String>,
+    failures: usize,
+    raw: serde_json::Map<String, Value>,
+}
+
+impl Report {
+    fn verdict(&mut self, met: bool, mock_cpu: f64) -> String {
+        let bound = mock_cpu.is_finite() && mock_cpu >= MOCK_BOUND;
+        if !met {
+            self.failures += 1;
+        }
+        match (met, bound) {
+            (true, false) => "met".to_owned(),
+            (true, true) => "met (mock-bound)".to_owned(),
+            (false, false) => "**missed**".to_owned(),
+            (false, true) => "**missed** (mock-bound)".to_owned(),
+        }
+    }
+
+    fn transcripts(&mut self, result: &Value) {
+        self.raw.insert("transcripts".into(), result.clone());
+        let units = result["units"].as_f64().unwrap_or(f64::NAN);
+        let (base, base_cpu) = variant(&result["baseline"]);
+        let (ours, ours_cpu) = variant(&result["ours"]);
+        let ratio = ours / base;
+        let verdict = self.verdict(ratio <= 1.10, base_cpu);
+        self.rows.push([
+            format!("Transcript pull, {units} conversations, pages of 1000"),
+            format!("{base:.3} s ({:.0}/s)", units / base),
+            format!("{ours:.3} s ({:.0}/s)", units / ours),
+            format!("{ratio:.3}x time"),
+            "<= 1.10x".into(),
+            verdict,
+        ]);
+        self.ceiling.push(format!(
+            "| Transcript pull | {} | {} |",
+            percent(base_cpu),
+            percent(ours_cpu)
+        ));
+    }
+
+    fn small_calls(&mut self, result: &Value) {
+        self.raw.insert("small_calls".into(), result.clone());
+        let units = result["units"].as_f64().unwrap_or(f64::NAN);
+        let (base, base_cpu) = variant(&result["baseline"]);
+        let (ours, ours_cpu) = variant(&result["ours"]);
+        let (base_rate, our_rate) = (units / base, units / ours);
+        let ratio = our_rate / base_rate;
+        let verdict = self.verdict(ratio >= 0.95, base_cpu);
+        self.rows.push([
+            format!("Small calls, {units} get-conversation from 64 tasks"),
+            format!("{base_rate:.0} calls/s"),
+            format!("{our_rate:.0} calls/s"),
+            format!("{ratio:.3}x throughput"),
+            ">= 0.95x".into(),
+            verdict,
+        ]);
+        self.ceiling.push(format!(
+            "| Small calls | {} | {} |",
+            percent(base_cpu),
+            percent(ours_cpu)
+        ));
+        if base_cpu.is_finite() && base_cpu > 0.0 {
+            self.details.push(format!(
+                "Mock ceiling: the baseline's {base_rate:.0} calls/s kept the mock's core {} busy, so one mock core serves about {:.0} get-conversation calls/s.",
+                percent(base_cpu),
+                base_rate / base_cpu
+            ));
+        }
+    }
+
+    fn audio(&mut self, mib: u64, runs: &[Value]) {
+        self.raw
+            .insert(format!("audio_{mib}mib"), Value::from(runs.to_vec()));
+        let find = |name: &str| runs.iter().find(|r| r["variant"] == name);
+        let throughput = |name: &str| {
+            find(name).map_or((f64::NAN, f64::NAN), |r| {
+                let (secs, cpu) = variant(&r["runs"]);
+                (
+                    r["bytes"].as_f64().unwrap_or(f64::NAN) / MIB as f64 / secs,
+                    cpu,
+                )
+            })
+        };
+        let rss_mib = |name: &str, key: &str| {
+            find(name)
+                .and_then(|r| r[key].as_f64())
+                .map_or(f64::NAN, |kib| kib / 1024.0)
+        };
+        let (curl, curl_cpu) = throughput("curl");
+        let (raw, _) = throughput("reqwest");
+        let (ours, ours_cpu) = throughput("ours");
+        let (ours_sync, _) = throughput("ours-fsync");
+        let ratio = ours / curl;
+        let our_rss = rss_mib("ours", "peak_rss_kib").max(rss_mib("ours-fsync", "peak_rss_kib"));
+        let verdict = self.verdict(ratio >= 0.9, curl_cpu);
+        self.rows.push([
+            format!("Audio to file, {mib} MiB: throughput"),
+            format!("curl {curl:.0} MiB/s; reqwest loop {raw:.0} MiB/s"),
+            format!("{ours:.0} MiB/s ({ours_sync:.0} MiB/s with the default fsync)"),
+            format!("{ratio:.3}x curl"),
+            ">= 0.9x".into(),
+            verdict,
+        ]);
+        let verdict = self.verdict(our_rss <= 32.0, f64::NAN);
+        self.rows.push([
+            format!("Audio to file, {mib} MiB: peak RSS"),
+            format!(
+                "curl {:.1} MiB; reqwest loop {:.1} MiB",
+                rss_mib("curl", "child_peak_rss_kib"),
+                rss_mib("reqwest", "peak_rss_kib")
+            ),
+            format!("{our_rss:.1} MiB"),
+            String::new(),
+            "<= 32 MiB".into(),
+            verdict,
+        ]);
+        self.ceiling.push(format!(
+            "| Audio {mib} MiB (curl / ours) | {} | {} |",
+            percent(curl_cpu),
+            percent(ours_cpu)
+        ));
+    }
+
+    fn webhooks(&mut self, result: &Value) {
+        self.raw.insert("webhooks".into(), result.clone());
+        let units = result["units"].as_f64().unwrap_or(f64::NAN);
+        let base = median(&numbers(&result["baseline"]["seconds"])) / units * 1e6;
+        let ours = median(&numbers(&result["ours"]["seconds"])) / units * 1e6;
+        let ratio = ours / base;
+        let verdict = self.verdict(ratio <= 1.2, f64::NAN);
+        self.rows.push([
+            format!(
+                "Webhook verification, {units} deliveries of {} bytes",
+                result["body_bytes"]
+            ),
+            format!("{base:.3} us/verify"),
+            format!("{ours:.3} us/verify"),
+            format!("{ratio:.3}x time"),
+            "<= 1.2x".into(),
+            verdict,
+        ]);
+    }
+
+    fn debug_chat(&mut self, result: &Value) {
+        self.raw.insert("debug_chat".into(), result.clone());
+        let rounds = result["rounds"].as_array().cloned().unwrap_or_default();
+        let field = |name: &str| {
+            median(
+                &rounds
+                    .iter()
+                    .filter_map(|r| r[name].as_f64())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let sessions = result["sessions"].as_u64().unwrap_or(0);
+        let finished = rounds
+            .iter()
+            .filter_map(|r| r["sessions_finished"].as_u64())
+            .min()
+            .unwrap_or(0);
+        let rss = result["peak_rss_kib"].as_f64().unwrap_or(f64::NAN) / 1024.0;
+        let cpu = field("mock_cpu");
+        let verdict = self.verdict(finished == sessions && sessions > 0, cpu);
+        self.rows.push([
+            format!("Debug-chat bots, {sessions} sessions x 10 turns"),
+            "(no baseline)".into(),
+            format!(
+                "{:.0} turns/s; p50 {:.1} ms, p99 {:.1} ms; peak RSS {rss:.1} MiB",
+                field("turns_per_second"),
+                field("p50_ms"),
+                field("p99_ms")
+            ),
+            format!("{finished}/{sessions} finished"),
+            "all finish".into(),
+            verdict,
+        ]);
+        self.ceiling.push(format!(
+            "| Debug-chat bots (ours only) | n/a | {} |",
+            percent(cpu)
+        ));
+    }
+
+    fn markdown(&self, machine: &str, command: &str, seconds: u64) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "Measured with `{command}` ({seconds} s in all).\n");
+        let _ = writeln!(out, "{machine}\n");
+        let _ = writeln!(
+            out,
+            "| Scenario | Baseline | polyai-sdk | Ratio | Target | Verdict |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        for row in &self.rows {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        if !self.ceiling.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nThe mock's share of its one core (median over runs; {}% or more means the scenario is bound by the mock):\n",
+                (MOCK_BOUND * 100.0) as u32
+            );
+            let _ = writeln!(out, "| Scenario | During the baseline | During ours |");
+            let _ = writeln!(out, "|---|---|---|");
+            for line in &self.ceiling {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        for detail in &self.details {
+            let _ = writeln!(out, "\n{detail}");
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The machine and BENCHMARKS.md
+
+fn first_line_of(command: &str, args: &[&str]) -> Option<String> {
+    let output = Command::new(command).args(args).output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines().next().map(|l| l.trim().to_owned())
+}
+
+fn machine_description(pinning: &Pinning, profile: &str) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|l| l.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or_else(
+            || "unknown".to_owned(),
+            |kib| format!("{:.1} GiB", kib / 1024.0 / 1024.0),
+        );
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let rustc = first_line_of("rustc", &["--version"]).unwrap_or_else(|| "rustc ?".to_owned());
+    let curl = first_line_of("curl", &["--version"])
+        .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned());
+    let date = first_line_of("date", &["-u", "+%Y-%m-%d"]).unwrap_or_default();
+    format!(
+        "Machine: {cpu}, {} logical CPUs, {memory} RAM, Linux {kernel}; {rustc}, `{profile}` profile, curl {curl}; {}. Date: {date}.",
+        pinning.available,
+        pinning.describe()
+    )
+}
+
+/// Replaces the generated part of `BENCHMARKS.md`, keeping everything outside the markers.
+fn write_benchmarks_md(path: &Path, generated: &str) -> Result<(), String> {
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let block = format!("{BEGIN}\n{generated}{END}");
+    let updated = match (existing.find(BEGIN), existing.find(END)) {
+        (Some(start), Some(end)) if start < end => {
+            format!(
+                "{}{block}{}",
+                &existing[..start],
+                &existing[end + END.len()..]
+            )
+        }
+        _ => format!(
+            "# Benchmarks\n\nReproduce with `cargo xtask bench` (see the README).\n\n{block}\n"
+        ),
+    };
+    std::fs::write(path, updated).map_err(|e| format!("writing {}: {e}", path.display()))
+}
