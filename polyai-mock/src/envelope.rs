@@ -15,6 +15,8 @@ pub(crate) struct ApiError {
     pub message: String,
     /// Extra headers (for example `Allow` on 405 or `Content-Range` on 416).
     pub headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// The envelope's `data` (null unless set, for example to list merge conflicts).
+    pub data: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             code,
             message: message.into(),
             headers: Vec::new(),
+            data: None,
         }
     }
 
@@ -54,6 +57,12 @@ impl ApiError {
         )
     }
 
+    /// Sets the envelope's `data` member.
+    pub fn with_data(mut self, data: serde_json::Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
     pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self
@@ -67,7 +76,7 @@ impl ApiError {
             error_id: correlation_id,
             error_code: self.code,
             error_message: &self.message,
-            data: (),
+            data: self.data.as_ref(),
         };
         let mut response = json_response(self.status, &body);
         for (name, value) in self.headers {
@@ -84,7 +93,7 @@ struct Envelope<'a> {
     error_id: &'a str,
     error_code: &'a str,
     error_message: &'a str,
-    data: (),
+    data: Option<&'a serde_json::Value>,
 }
 
 /// Serialises `value` with `serde_json::to_vec` into an `application/json` response.

@@ -120,6 +120,7 @@
 
 #![warn(missing_docs)]
 
+mod agents;
 mod audio;
 mod conversations;
 mod data;
@@ -132,6 +133,7 @@ mod server;
 mod time;
 mod util;
 mod webhook;
+mod webhook_endpoints;
 
 pub use faults::{Fault, FaultPlan, FaultRule, FaultStats, InjectedFault, Trigger};
 pub use log::{ApiKeyCheck, RecordedRequest};

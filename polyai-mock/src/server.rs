@@ -14,6 +14,7 @@ use axum::response::Response;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::agents::{self, AgentStore};
 use crate::audio::AudioSpec;
 use crate::data::{DataConfig, Dataset, StoredAnnotation};
 use crate::debug_chat::{self, Session};
@@ -24,6 +25,7 @@ use crate::routes::{self, Resolution, Route};
 use crate::time::{rfc3339_ms, system_time, unix_ms};
 use crate::util::{hash3, parse_query, uuid_from};
 use crate::webhook::{WebhookDelivery, WebhookEvent, WebhookSender};
+use crate::webhook_endpoints::{self, EndpointStore};
 use crate::{conversations, time};
 
 /// The correlation-id response header PolyAI sends on every response.
@@ -57,6 +59,10 @@ pub(crate) struct Store {
     pub notes: HashMap<String, String>,
     pub annotations: HashMap<String, Vec<StoredAnnotation>>,
     pub sessions: HashMap<String, Session>,
+    /// Agents, their branches, knowledge bases and deployments.
+    pub agents: AgentStore,
+    /// The account's webhook endpoints.
+    pub webhook_endpoints: EndpointStore,
 }
 
 /// Shared server state.
@@ -489,7 +495,14 @@ impl MockServer {
         self.app.store().sessions.len()
     }
 
-    /// Forgets every note, annotation and debug-chat session.
+    /// The shared state, for the handles other modules add to [`MockServer`].
+    pub(crate) fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Forgets every note, annotation and debug-chat session, every agent change (branches,
+    /// knowledge-base edits, deployments, created and deleted agents) and every webhook
+    /// endpoint.
     pub fn reset_state(&self) {
         *self.app.store() = Store::default();
     }
@@ -705,18 +718,14 @@ fn dispatch(
                 format!("No route matches {method} {path}."),
             ));
         }
-        Resolution::MethodNotAllowed(route) => {
-            let allow = if route.method() == Method::GET {
-                "GET, HEAD"
-            } else {
-                "POST"
-            };
+        Resolution::MethodNotAllowed(routes) => {
+            let allow = routes::allow_header(&routes);
             return Err(ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
                 format!("{method} is not allowed on {path}; use {allow}."),
             )
-            .with_header(header::ALLOW, HeaderValue::from_static(allow)));
+            .with_header(header::ALLOW, header_value(&allow)));
         }
         Resolution::Found(m) => m,
     };
@@ -749,5 +758,30 @@ fn dispatch(
         Route::GetAudio => conversations::audio(app, param(1), &query, headers),
         Route::StartDebugChat => debug_chat::start(app, seq, param(0), body),
         Route::SendDebugChat => debug_chat::send(app, param(0), param(1), body),
+        Route::ListAgents
+        | Route::CreateAgent
+        | Route::DeleteAgent
+        | Route::ListBranches
+        | Route::CreateBranch
+        | Route::DeleteBranch
+        | Route::MergeBranch
+        | Route::ListKnowledgeBaseTopics
+        | Route::CreateKnowledgeBaseTopic
+        | Route::GetKnowledgeBaseTopic
+        | Route::UpdateKnowledgeBaseTopic
+        | Route::DeleteKnowledgeBaseTopic
+        | Route::ListDeployments
+        | Route::GetActiveDeployments
+        | Route::PublishDeployment
+        | Route::PromoteDeployment
+        | Route::RollbackDeployment => agents::handle(app, matched.route, p, &query, body),
+        Route::ListWebhookEndpoints
+        | Route::CreateWebhookEndpoint
+        | Route::GetWebhookEndpoint
+        | Route::UpdateWebhookEndpoint
+        | Route::DeleteWebhookEndpoint
+        | Route::RotateWebhookSigningSecret => {
+            webhook_endpoints::handle(app, matched.route, p, &query, body)
+        }
     }
 }

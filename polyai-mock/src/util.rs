@@ -126,6 +126,24 @@ pub(crate) fn uuid7_from(unix_ms: i64, r: u64) -> String {
     uuid_text(a, b)
 }
 
+/// A random-looking token of `len` letters and digits derived from `(key, n, salt)`:
+/// upper-case letters and digits only when `upper` is set, otherwise mixed case.
+pub(crate) fn token(key: u64, n: u64, salt: u64, len: usize, upper: bool) -> String {
+    const MIXED: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let radix: u64 = if upper { 36 } else { 62 };
+    let mut out = String::with_capacity(len);
+    let mut word = 0u64;
+    for i in 0..len {
+        if i % 8 == 0 {
+            word = hash3(key, n, salt.wrapping_add(i as u64));
+        }
+        let digit = usize::try_from(word % radix).unwrap_or(0);
+        out.push(char::from(MIXED[digit]));
+        word /= radix;
+    }
+    out
+}
+
 /// Parses a raw query string into decoded `(name, value)` pairs, in order.
 ///
 /// `+` is read as a space (HTML form encoding) and `%XX` escapes are decoded; invalid UTF-8
@@ -190,5 +208,20 @@ mod tests {
         assert_eq!(&u[14..15], "4");
         let v = uuid7_from(1_700_000_000_000, 5);
         assert_eq!(&v[14..15], "7");
+    }
+
+    #[test]
+    fn tokens_use_their_alphabet() {
+        let upper = token(1, 2, 3, 20, true);
+        assert_eq!(upper.len(), 20);
+        assert!(
+            upper
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        );
+        let mixed = token(1, 2, 3, 40, false);
+        assert!(mixed.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert!(mixed.bytes().any(|b| b.is_ascii_lowercase()));
+        assert_ne!(token(1, 2, 3, 20, true), token(1, 3, 3, 20, true));
     }
 }
