@@ -42,6 +42,13 @@
 //! | `GET .../{conversationId}/audio` | a WAV recording (`direction`, `redacted`), streamed, with `Range`/`If-Range`/`ETag` |
 //! | `POST /v1/agents/{agentId}/debug-chat` | starts a scripted debug-chat session; 201 with the greeting |
 //! | `POST /v1/agents/{agentId}/debug-chat/{conversationId}` | sends a message; 200 with the answer |
+//! | `GET`/`POST /v1/accounts/{accountId}/agents`, `DELETE /v1/agents/{agentId}` | list (bare array), create (**200**), delete (204) agents |
+//! | `GET`/`POST /v1/agents/{agentId}/branches`, `DELETE .../branches/{branchId}` | list (`main` included), create (201 `{branchId, sequenceId}`), delete (200) branches |
+//! | `GET`/`POST .../branches/{branchId}/knowledge-base/topics`, `GET`/`PATCH`/`DELETE .../topics/{topicId}` | knowledge-base topics per branch; create 201, update and delete **204**; `main` is read-only (422) |
+//! | `POST .../branches/{branchId}/merge` | three-way merge into `main` (400 with the conflicts in `data`), then an automatic sandbox deployment |
+//! | `GET /v1/agents/{agentId}/deployments?environment=&limit=`, `GET .../deployments/active` | deployments newest first; what each environment runs (`null` when nothing) |
+//! | `POST .../deployments/publish`, `POST .../deployments/{deploymentId}/promote`, `.../rollback` | publish `main` (201; 409 `DEPLOYMENTS_ALREADY_PUBLISHED` when already there), promote sandbox → pre-release → live (412 `ErrPreReleaseNotReady` for live first), roll back (200) |
+//! | `GET`/`POST /v1/webhook-endpoints`, `GET`/`PATCH`/`DELETE .../{endpoint_id}`, `POST .../rotate-secret` | webhook endpoints: filters `enabled`, `event_type`; create 201 with `signing_secret`; malformed ids 422; at most 10 (409); rotate 200 `{signing_secret}` |
 //!
 //! # Ordering
 //!
@@ -80,7 +87,26 @@
 //!
 //! Missing key: 401 `AUTH_USER_UNAUTHORISED`; wrong key: 401 `AUTH_USER_INVALID_TOKEN`;
 //! unknown path: 404 `NOT_FOUND`; wrong method: 405 `METHOD_NOT_ALLOWED` with `Allow`; bodies
-//! over 4 MiB: 413. Bad JSON bodies are 400 `CONVERSATIONS_VALIDATION_FAILED`.
+//! over 4 MiB: 413. Bad JSON bodies are 400 `CONVERSATIONS_VALIDATION_FAILED` on the
+//! conversation and debug-chat routes; the Agents and webhook-endpoint routes use their own
+//! codes (see above).
+//!
+//! # Agents and deployments
+//!
+//! Each agent's `main` branch, branches, knowledge-base topics and deployments are stored in
+//! the server; the rules (merge conflicts, promotion order, error codes) are listed in the
+//! `agents` source. The mock's own agent ([`MockServer::agent_id`]) and any agent id first seen
+//! in a path start with three knowledge-base topics on `main` ("Opening hours", "Refunds",
+//! "Parking") and no deployment. Deployment ids are UUIDv7-like; a deployment's `version` is
+//! a hash of the `main` it deployed, so a promoted version keeps its `version`.
+//!
+//! # Webhook endpoints
+//!
+//! Endpoints are stored per server (one account). The signing secret is returned only by
+//! create and rotate; [`MockServer::webhook_signing_secret`] reads the current one and
+//! [`MockServer::deliver_to_endpoint`] sends a delivery signed with it (to a receiver URL of
+//! your choice, since registered URLs are `https://`). See the `webhook_endpoints` source for
+//! the error codes.
 //!
 //! # Faults and the request log
 //!
@@ -115,8 +141,9 @@
 //!
 //! Conversation `i` is a pure function of the seed and `i` (and the time window); only one
 //! byte per conversation is precomputed, so a mock of a million conversations starts in well
-//! under a second and uses about 1 MB for its data. Notes, annotations and debug-chat
-//! sessions are the only stored state.
+//! under a second and uses about 1 MB for its data. Notes, annotations, debug-chat sessions,
+//! agents (with their branches, topics and deployments) and webhook endpoints are the only
+//! stored state ([`MockServer::reset_state`] forgets all of it).
 
 #![warn(missing_docs)]
 
