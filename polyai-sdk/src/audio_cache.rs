@@ -38,12 +38,28 @@ use crate::{Client, Error, validate};
 /// One cached utterance.
 pub type AudioCacheEntry = agents::AudioCacheEntry;
 
-/// Provider-specific voice tuning of a cached utterance (the generated Agents API type).
+/// Provider-specific voice tuning of a cached utterance (the generated Agents API type), for
+/// [`ReplaceAudioCacheDetails::config`]. Unset fields are left out of the JSON.
+///
+/// ```
+/// use polyai_sdk::audio_cache::VoiceTuningConfig;
+///
+/// let config = VoiceTuningConfig { speed: Some(1.2), ..Default::default() };
+/// assert_eq!(serde_json::to_string(&config).unwrap(), r#"{"speed":1.2}"#);
+/// ```
 pub type VoiceTuningConfig = agents::VoiceTuningConfig;
 
 /// The largest audio file the audio cache accepts, in bytes. PolyAI documents "6 MB"; the SDK
 /// reads it as 6 MiB, the larger reading, so that it never refuses a file the server would
 /// take. Bigger uploads are refused with [`Error::InvalidInput`] before anything is sent.
+///
+/// ```
+/// use polyai_sdk::audio_cache::MAX_AUDIO_UPLOAD_BYTES;
+///
+/// let wav = vec![0u8; 1024];
+/// assert!(wav.len() <= MAX_AUDIO_UPLOAD_BYTES);
+/// assert_eq!(MAX_AUDIO_UPLOAD_BYTES, 6_291_456);
+/// ```
 pub const MAX_AUDIO_UPLOAD_BYTES: usize = 6 * 1024 * 1024;
 
 /// The largest page the audio cache listing serves.
@@ -473,7 +489,9 @@ impl ReplaceAudioCacheDetails {
             ));
         };
         if text.trim().is_empty() {
-            return Err(Error::InvalidInput("the transcript text is blank".to_string()));
+            return Err(Error::InvalidInput(
+                "the transcript text is blank".to_string(),
+            ));
         }
         let Some(file) = self.file else {
             return Err(Error::InvalidInput(
@@ -512,17 +530,24 @@ async fn multipart_body(
 ) -> Result<(HeaderValue, Bytes), Error> {
     use reqwest::multipart::{Form, Part};
     let encoding = |e: reqwest::Error| {
-        Error::InvalidInput(format!("cannot encode the multipart body: {}", e.without_url()))
+        Error::InvalidInput(format!(
+            "cannot encode the multipart body: {}",
+            e.without_url()
+        ))
     };
     let length = file.len() as u64;
     let file_part = Part::stream_with_length(file, length)
         .file_name(filename)
         .mime_str("audio/wav")
         .map_err(encoding)?;
-    let form = Form::new().part("file", file_part).text("settings", settings);
-    let content_type =
-        HeaderValue::from_str(&format!("multipart/form-data; boundary={}", form.boundary()))
-            .map_err(|_| Error::InvalidInput("unusable multipart boundary".to_string()))?;
+    let form = Form::new()
+        .part("file", file_part)
+        .text("settings", settings);
+    let content_type = HeaderValue::from_str(&format!(
+        "multipart/form-data; boundary={}",
+        form.boundary()
+    ))
+    .map_err(|_| Error::InvalidInput("unusable multipart boundary".to_string()))?;
     let chunks: Vec<Bytes> = form.into_stream().try_collect().await.map_err(encoding)?;
     let mut body = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
     for chunk in chunks {

@@ -51,7 +51,13 @@ use crate::transport::{HandWritten, send_hand_written};
 use crate::{Client, Error, validate};
 
 /// Where PolyAI looks for the event id: a header, a query parameter or the body (the generated
-/// External events type).
+/// External events type), for [`PostExternalEvent::event_id`].
+///
+/// ```
+/// use polyai_sdk::external_events::ExternalEventIdLocation;
+///
+/// assert_eq!(ExternalEventIdLocation::Querystring.to_string(), "querystring");
+/// ```
 pub use crate::generated::external_events::types::ExternalEventIdLocation;
 
 /// `POST /v1/external-events/webhook`: it queues an event for a conversation, so it is not
@@ -64,7 +70,12 @@ static POST_EXTERNAL_EVENT: HandWritten = HandWritten {
 };
 
 /// Query parameters the SDK sets itself; [`PostExternalEvent::query`] refuses them.
-const RESERVED_QUERY: [&str; 4] = ["event_id_location", "event_id_path", "account_id", "project_id"];
+const RESERVED_QUERY: [&str; 4] = [
+    "event_id_location",
+    "event_id_path",
+    "account_id",
+    "project_id",
+];
 
 /// Headers the SDK or the HTTP layer sets; [`PostExternalEvent::header`] refuses them.
 const RESERVED_HEADERS: [&str; 8] = [
@@ -154,9 +165,11 @@ impl ExternalEventBody {
     /// ```
     pub fn to_bytes(&self) -> Result<Bytes, Error> {
         Ok(match self {
-            ExternalEventBody::Json(value) => Bytes::from(serde_json::to_vec(value).map_err(
-                |e| Error::InvalidInput(format!("cannot serialize the event body as JSON: {e}")),
-            )?),
+            ExternalEventBody::Json(value) => {
+                Bytes::from(serde_json::to_vec(value).map_err(|e| {
+                    Error::InvalidInput(format!("cannot serialize the event body as JSON: {e}"))
+                })?)
+            }
             ExternalEventBody::Form(pairs) => Bytes::from(form_urlencode(pairs)),
             ExternalEventBody::Xml(text) | ExternalEventBody::Text(text) => {
                 Bytes::from(text.clone().into_bytes())
@@ -287,7 +300,11 @@ impl fmt::Debug for PostExternalEvent {
         };
         let body = self.body.as_ref().map(|body| {
             let len = body.to_bytes().map(|b| b.len()).ok();
-            format!("{} ({} bytes)", body.kind(), len.map_or("?".to_string(), |l| l.to_string()))
+            format!(
+                "{} ({} bytes)",
+                body.kind(),
+                len.map_or("?".to_string(), |l| l.to_string())
+            )
         });
         f.debug_struct("PostExternalEvent")
             .field("account_id", &self.account_id)
@@ -423,7 +440,9 @@ impl PostExternalEvent {
             .collect::<Result<Vec<_>, _>>()?;
         for (name, _) in &self.query {
             if name.is_empty() {
-                return Err(Error::InvalidInput("a query parameter name is empty".to_string()));
+                return Err(Error::InvalidInput(
+                    "a query parameter name is empty".to_string(),
+                ));
             }
             if RESERVED_QUERY.contains(&name.as_str()) {
                 return Err(Error::InvalidInput(format!(
@@ -434,7 +453,9 @@ impl PostExternalEvent {
         }
         match location {
             ExternalEventIdLocation::Headers
-                if !headers.iter().any(|(name, _)| name.as_str().eq_ignore_ascii_case(path)) =>
+                if !headers
+                    .iter()
+                    .any(|(name, _)| name.as_str().eq_ignore_ascii_case(path)) =>
             {
                 return Err(Error::InvalidInput(format!(
                     "the event id is said to be in header {path:?}, but no such header was \
