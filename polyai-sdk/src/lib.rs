@@ -6,7 +6,10 @@
 //! family lives on in your [`Region`]. Family accessors hand out typed clients generated from
 //! our OpenAPI documents ([`Client::conversations`], [`Client::data`],
 //! [`Client::debug_chat`]); every call goes through the same retry, timeout and error handling,
-//! and every failure is one [`Error`].
+//! and every failure is one [`Error`]. The few operations the generator cannot express are
+//! written by hand in the same builder style and go through the same path:
+//! [`Client::replace_audio_cache_file`], [`Client::replace_audio_cache_details`] and
+//! [`Client::post_external_event`].
 //!
 //! ```no_run
 //! use polyai_sdk::{Client, Region};

@@ -6,6 +6,10 @@
 //! sensitive, so it never shows in `Debug` output or logs), a tracing span named after the
 //! operation is opened, and the retry loop runs. For JSON operations the loop covers reading
 //! the whole body too, so a connection cut mid-body is retried like a failed connection.
+//!
+//! The few operations the generator cannot produce (raw or multipart uploads, several request
+//! media types) are written by hand and sent with [`send_hand_written`], which takes the same
+//! steps: path check, credential headers, span, deadline, retries and error decoding.
 
 use std::fmt;
 use std::sync::Arc;
