@@ -445,6 +445,33 @@ async fn webhook_endpoint_rotation_switches_the_verifying_secret() {
     )
     .unwrap();
 
+    // Custom headers are replaced as a whole, and an empty map clears them (the field must be
+    // sent as `{}`, not left out).
+    let team = std::collections::BTreeMap::from([("X-Team".to_owned(), "ops".to_owned())]);
+    let with_header = sdk!(
+        endpoints
+            .update_webhook_endpoint()
+            .endpoint_id(&created.id)
+            .body_map(|b| b.headers(Some(team.clone())))
+    )
+    .unwrap();
+    assert_eq!(
+        with_header
+            .headers
+            .unwrap_or_default()
+            .get("X-Team")
+            .map(String::as_str),
+        Some("ops")
+    );
+    let cleared = sdk!(
+        endpoints
+            .update_webhook_endpoint()
+            .endpoint_id(&created.id)
+            .body_map(|b| b.headers(Some(Default::default())))
+    )
+    .unwrap();
+    assert_eq!(cleared.headers.unwrap_or_default().len(), 0);
+
     // Rotate: a new secret; the old one is no longer what the mock signs with.
     let rotated = sdk!(
         endpoints

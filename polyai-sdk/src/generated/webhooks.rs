@@ -119,12 +119,11 @@ pub mod types {
         ///Replacement list of subscribed event types; at least one when present.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub event_types: ::std::vec::Vec<WebhookEventType>,
-        ///Replacement map of extra delivery headers (header name to value).
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
-        )]
-        pub headers: ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+        ///Replacement map of extra delivery headers (header name to value); an empty map removes them all. (Nullable only so that the generated field is an `Option` and an empty map is sent rather than left out; do not send `null`.)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub headers: ::std::option::Option<
+            ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+        >,
         ///New display name, 1 to 255 characters.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -727,7 +726,9 @@ pub mod types {
                 ::std::string::String,
             >,
             headers: ::std::result::Result<
-                ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+                ::std::option::Option<
+                    ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+                >,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -776,7 +777,12 @@ pub mod types {
             pub fn headers<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+                        ::std::option::Option<
+                            ::std::collections::BTreeMap<
+                                ::std::string::String,
+                                ::std::string::String,
+                            >,
+                        >,
                     >,
                 T::Error: ::std::fmt::Display,
             {
