@@ -13,7 +13,10 @@
 //! ```
 
 use polyai_examples::{AnyResult, connect};
-use polyai_sdk::types::agents::{Deployment, PromotionTarget};
+use polyai_sdk::deployments::DeploymentOutcome;
+use polyai_sdk::types::agents::{
+    Deployment, PromoteDeploymentRequest, PromotionTarget, PublishDeploymentRequest,
+};
 use polyai_sdk::{Client, Error};
 
 /// The topic the example edits (or adds, when the agent has none by that name).
@@ -38,6 +41,17 @@ fn describe(d: &Deployment) -> String {
         d.version.as_deref().map_or("?", |v| &v[..v.len().min(12)]),
         d.created_at.as_deref().unwrap_or("?")
     )
+}
+
+/// What an environment runs now.
+async fn active_in(client: &Client, agent: &str, environment: &str) -> AnyResult<Deployment> {
+    let active = api!(client.agents().get_active_deployments().agent_id(agent))?;
+    active
+        .active_deployments
+        .and_then(|mut map| map.remove(environment).flatten())
+        .ok_or_else(|| {
+            format!("{environment} runs nothing although it is already published").into()
+        })
 }
 
 async fn print_active(client: &Client, agent: &str) -> AnyResult<()> {
@@ -177,66 +191,50 @@ async fn main() -> AnyResult<()> {
         merged.message.as_deref().unwrap_or_default()
     );
 
-    // 4. Publish. Right after a merge PolyAI answers "already published": that is success.
+    // 4. Publish. Right after a merge PolyAI answers "already published": the SDK reports
+    //    that as an outcome, not an error.
     println!("\n4. Publishing main to sandbox");
-    let sandbox = match api!(agents.publish_deployment().agent_id(agent)) {
-        Ok(change) => {
+    let publish = PublishDeploymentRequest {
+        deployment_message: Some("polyai-rs example".to_owned()),
+        ..Default::default()
+    };
+    let sandbox = match client.publish_deployment(agent, publish).await? {
+        DeploymentOutcome::Deployed(change) => {
             let deployment = change.deployment.ok_or("publish returned no deployment")?;
             println!("   published {}", describe(&deployment));
             deployment
         }
-        Err(error)
-            if matches!(
-                error.error_code(),
-                Some("DEPLOYMENTS_ALREADY_PUBLISHED" | "DEPLOYMENTS_ENVIRONMENT_ALREADY_PUBLISHED")
-            ) =>
-        {
-            println!(
-                "   already published ({}), as expected after a merge",
-                error.error_code().unwrap_or_default()
-            );
-            let active = api!(agents.get_active_deployments().agent_id(agent))?;
-            active
-                .active_deployments
-                .and_then(|mut map| map.remove("sandbox").flatten())
-                .ok_or("sandbox runs nothing although publishing said it was published")?
+        DeploymentOutcome::AlreadyDeployed { error_code, .. } => {
+            println!("   already published ({error_code}), as expected after a merge");
+            active_in(client, agent, "sandbox").await?
         }
-        Err(other) => return Err(other.into()),
     };
     println!("   sandbox runs {}", describe(&sandbox));
 
-    // 5. Promote: sandbox → pre-release → live. Each step makes a new deployment.
+    // 5. Promote: sandbox → pre-release → live. Each step makes a new deployment. Promoting
+    //    to live before pre-release runs the version is refused (412 ErrPreReleaseNotReady).
     println!("\n5. Promoting");
     let mut current = sandbox;
     for (target_env, label) in [
         (PromotionTarget::PreRelease, "pre-release"),
         (PromotionTarget::Live, "live"),
     ] {
-        let result = api!(
-            agents
-                .promote_deployment()
-                .agent_id(agent)
-                .deployment_id(&current.id)
-                .body_map(|b| b
-                    .target_environment(target_env)
-                    .deployment_message(format!("polyai-rs example: to {label}")))
-        );
-        current = match result {
-            Ok(change) => change.deployment.ok_or("promote returned no deployment")?,
+        let request = PromoteDeploymentRequest {
+            target_environment: Some(target_env),
+            deployment_message: Some(format!("polyai-rs example: to {label}")),
+        };
+        current = match client
+            .promote_deployment(agent, &current.id, request)
+            .await?
+        {
+            DeploymentOutcome::Deployed(change) => {
+                change.deployment.ok_or("promote returned no deployment")?
+            }
             // Running the example twice without a change: the version is already there.
-            Err(error) if error.error_code() == Some("DEPLOYMENTS_ALREADY_PUBLISHED") => {
+            DeploymentOutcome::AlreadyDeployed { .. } => {
                 println!("   {label}: already runs this version");
-                let active = api!(agents.get_active_deployments().agent_id(agent))?;
-                active
-                    .active_deployments
-                    .and_then(|mut map| map.remove(label).flatten())
-                    .ok_or("the environment runs nothing although it is already published")?
+                active_in(client, agent, label).await?
             }
-            Err(error) if error.error_code() == Some("ErrPreReleaseNotReady") => {
-                println!("   {label}: refused, pre-release is not ready yet ({error})");
-                return Err(error.into());
-            }
-            Err(other) => return Err(other.into()),
         };
         println!("   {label:<12} {}", describe(&current));
     }

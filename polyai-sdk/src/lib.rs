@@ -35,6 +35,7 @@ pub mod audio_cache;
 mod client;
 pub mod conversations;
 pub mod debug_chat;
+pub mod deployments;
 pub mod error;
 pub mod external_events;
 pub mod generated;

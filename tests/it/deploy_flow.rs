@@ -559,3 +559,117 @@ async fn webhook_endpoint_rotation_switches_the_verifying_secret() {
     );
     assert!(server.webhook_signing_secret(&created.id).is_none());
 }
+
+#[tokio::test]
+async fn already_published_is_an_outcome_not_an_error() {
+    use polyai_sdk::deployments::DeploymentOutcome;
+    use polyai_sdk::types::agents::{PromoteDeploymentRequest, PublishDeploymentRequest};
+
+    let (server, client) = mock().await;
+    let agent = server.agent_id();
+
+    // A first publish deploys; publishing the same main again is "already deployed".
+    let first = client
+        .publish_deployment(agent, PublishDeploymentRequest::default())
+        .await
+        .unwrap();
+    let deployment = first
+        .deployed()
+        .and_then(|change| change.deployment.clone())
+        .expect("a new deployment");
+    assert_eq!(deployment.environment.as_deref(), Some("sandbox"));
+    match client
+        .publish_deployment(agent, PublishDeploymentRequest::default())
+        .await
+        .unwrap()
+    {
+        DeploymentOutcome::AlreadyDeployed {
+            error_code,
+            correlation_id,
+            ..
+        } => {
+            assert_eq!(error_code, "DEPLOYMENTS_ALREADY_PUBLISHED");
+            assert!(correlation_id.is_some());
+        }
+        other => panic!("expected AlreadyDeployed, got {other:?}"),
+    }
+
+    // Promoting to live before pre-release stays an error (412), then the chain works.
+    let live_first = client
+        .promote_deployment(
+            agent,
+            &deployment.id,
+            PromoteDeploymentRequest {
+                target_environment: Some(PromotionTarget::Live),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_api_error(&live_first, 412, "ErrPreReleaseNotReady");
+    let promoted = client
+        .promote_deployment(agent, &deployment.id, Default::default())
+        .await
+        .unwrap();
+    let pre_release = promoted
+        .deployed()
+        .and_then(|change| change.deployment.clone())
+        .expect("a pre-release deployment");
+    assert_eq!(pre_release.environment.as_deref(), Some("pre-release"));
+    assert_eq!(pre_release.version, deployment.version);
+}
+
+#[tokio::test]
+async fn already_published_with_200_and_other_conflicts() {
+    use polyai_sdk::deployments::DeploymentOutcome;
+    use polyai_tests::{RecordingServer, Reply};
+
+    let server = RecordingServer::start(|request| {
+        let (status, code) = if request.path.ends_with("/publish") {
+            (200, "DEPLOYMENTS_ENVIRONMENT_ALREADY_PUBLISHED")
+        } else {
+            (409, "DEPLOYMENTS_CONFLICT")
+        };
+        Reply::json(
+            status,
+            serde_json::json!({
+                "error_code": code,
+                "error_message": "That version is already there.",
+                "error_id": "corr-1",
+            }),
+        )
+        .header("x-polyai-correlation-id", "corr-1")
+    })
+    .await;
+    let client = Client::builder()
+        .api_key("test-key")
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+
+    let outcome = client
+        .publish_deployment("agent-1", Default::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        DeploymentOutcome::AlreadyDeployed {
+            error_code: "DEPLOYMENTS_ENVIRONMENT_ALREADY_PUBLISHED".into(),
+            message: Some("That version is already there.".into()),
+            correlation_id: Some("corr-1".into()),
+        }
+    );
+    // A 409 with any other code is still an error.
+    let error = client
+        .promote_deployment("agent-1", "dep-1", Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(error.error_code(), Some("DEPLOYMENTS_CONFLICT"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "neither call is retried");
+    assert_eq!(requests[0].path, "/v1/agents/agent-1/deployments/publish");
+    assert_eq!(
+        requests[1].path,
+        "/v1/agents/agent-1/deployments/dep-1/promote"
+    );
+}
