@@ -472,3 +472,42 @@ pub fn signed_headers(
         (EVENT_ID_HEADER, event_id.to_owned()),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table-driven decoder agrees with `char::to_digit(16)` for every byte in either
+    /// position of every pair.
+    #[test]
+    fn signature_decoding_matches_to_digit_for_every_byte() {
+        for byte in 0..=255u8 {
+            let expected = char::from(byte).to_digit(16).filter(|_| byte.is_ascii());
+            for position in [0, 1, 62, 63] {
+                let mut text = [b'0'; 64];
+                text[position] = byte;
+                let Ok(text) = std::str::from_utf8(&text) else {
+                    continue; // not text: a header value could not hold it
+                };
+                let decoded = decode_signature(text);
+                match expected {
+                    Some(value) if text.trim().len() == 64 => {
+                        let decoded = decoded.expect("valid hex decodes");
+                        let nibble = if position % 2 == 0 {
+                            decoded[position / 2] >> 4
+                        } else {
+                            decoded[position / 2] & 0x0f
+                        };
+                        assert_eq!(u32::from(nibble), value, "byte {byte:#04x} at {position}");
+                    }
+                    _ => assert!(decoded.is_err(), "byte {byte:#04x} at {position}"),
+                }
+            }
+        }
+        let mixed = "00FFaA09".repeat(8);
+        assert_eq!(
+            decode_signature(&mixed).map(|s| s[..4].to_vec()),
+            Ok(vec![0x00, 0xff, 0xaa, 0x09])
+        );
+    }
+}
