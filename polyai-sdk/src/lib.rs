@@ -45,6 +45,7 @@ mod secret;
 mod timestamp;
 mod transport;
 mod validate;
+mod variant_assignment;
 pub mod webhooks;
 
 pub use client::{Client, ClientBuilder, env};
@@ -54,6 +55,7 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use timestamp::{InvalidTimestamp, Timestamp};
 pub use transport::Transport;
+pub use variant_assignment::VariantAssignment;
 
 /// The generated request and response types of every family, by family.
 pub mod types {

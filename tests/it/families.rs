@@ -19,6 +19,8 @@ fn reply(request: &RecordedRequest) -> Reply {
             200,
             json!({"data": [{"id": "whe_1", "url": "https://example.test/hook", "future": 1}]}),
         )
+    } else if path.contains("/telephony/connectors/") {
+        Reply::json(200, json!({"connectorId": "conn-1", "variantId": null}))
     } else if path.ends_with("/agents") {
         Reply::json(200, json!([]))
     } else {
@@ -379,4 +381,55 @@ async fn every_agents_api_resource_group_is_routed() {
     for request in s.agents.requests() {
         assert_eq!(request.header("x-api-key"), Some(KEY), "{}", request.path);
     }
+}
+
+/// A connector update can leave the variant alone, assign one, or clear the assignment with
+/// an explicit JSON null (which a plain `Option<String>` field could not send).
+#[tokio::test]
+async fn connector_updates_can_unassign_the_variant() {
+    use polyai_sdk::VariantAssignment;
+    use polyai_sdk::types::agents::UpdateConnectorRequest;
+
+    let s = setup().await;
+    let agents = s.client.agents();
+    for variant in [
+        None,
+        Some(VariantAssignment::from("VARIANT-2")),
+        Some(VariantAssignment::Unassigned),
+    ] {
+        let body = UpdateConnectorRequest {
+            variant_id: variant,
+            asr_lang_code: Some("en-GB".into()),
+            ..Default::default()
+        };
+        agents
+            .update_connector()
+            .agent_id("ag-1")
+            .connector_id("conn-1")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let bodies: Vec<serde_json::Value> = s.agents.requests().iter().map(|r| r.json()).collect();
+    assert_eq!(
+        bodies,
+        [
+            json!({"asrLangCode": "en-GB"}),
+            json!({"asrLangCode": "en-GB", "variantId": "VARIANT-2"}),
+            json!({"asrLangCode": "en-GB", "variantId": null}),
+        ]
+    );
+    let paths: Vec<String> = s
+        .agents
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        paths
+            .iter()
+            .all(|p| p == "PATCH /v1/agents/ag-1/telephony/connectors/conn-1"),
+        "{paths:?}"
+    );
 }

@@ -155,6 +155,13 @@ fn settings() -> Result<GenerationSettings, String> {
         // Secrets PolyAI returns (webhook signing secrets) must never be printed: the schema
         // named `SigningSecret` becomes the SDK's redacting `Secret` type.
         .with_replacement("SigningSecret", "crate::secret::Secret", std::iter::empty())
+        // A connector update must be able to send `"variantId": null` (unassign) as well as
+        // leave the field out (unchanged), which a generated `Option<String>` cannot.
+        .with_replacement(
+            "VariantAssignment",
+            "crate::VariantAssignment",
+            std::iter::empty(),
+        )
         .with_derive("PartialEq");
     Ok(settings)
 }

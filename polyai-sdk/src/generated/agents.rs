@@ -510,12 +510,11 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub project_id: ::std::option::Option<::std::string::String>,
-        ///Variant to assign.
         #[serde(
             rename = "variantId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub variant_id: ::std::option::Option<::std::string::String>,
+        pub variant_id: ::std::option::Option<crate::VariantAssignment>,
         ///TTS voice name, e.g. `en-US-Neural2-A`.
         #[serde(
             rename = "voiceName",
@@ -1515,12 +1514,11 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub project_id: ::std::option::Option<::std::string::String>,
-        ///Variant to assign. PolyAI clears the assignment when this is sent as JSON null, which this generated request type cannot express.
         #[serde(
             rename = "variantId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub variant_id: ::std::option::Option<::std::string::String>,
+        pub variant_id: ::std::option::Option<crate::VariantAssignment>,
         ///TTS voice name, e.g. `en-US-Neural2-A`.
         #[serde(
             rename = "voiceName",
@@ -3538,7 +3536,7 @@ pub mod types {
                 ::std::string::String,
             >,
             variant_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::VariantAssignment>,
                 ::std::string::String,
             >,
             voice_name: ::std::result::Result<
@@ -3590,7 +3588,7 @@ pub mod types {
             }
             pub fn variant_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::VariantAssignment>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.variant_id = value
@@ -6546,7 +6544,7 @@ pub mod types {
                 ::std::string::String,
             >,
             variant_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::VariantAssignment>,
                 ::std::string::String,
             >,
             voice_name: ::std::result::Result<
@@ -6587,7 +6585,7 @@ pub mod types {
             }
             pub fn variant_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::VariantAssignment>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.variant_id = value
