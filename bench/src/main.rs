@@ -79,6 +79,28 @@ impl Args {
         Ok((reps, warmup))
     }
 
+    /// Keeps the variants `--variants a,b` names (all of them without the option), e.g. to
+    /// profile one side alone.
+    pub fn select<'a>(
+        &self,
+        variants: Vec<measure::Variant<'a>>,
+    ) -> BenchResult<Vec<measure::Variant<'a>>> {
+        let Some(wanted) = self.values.get("variants") else {
+            return Ok(variants);
+        };
+        let wanted: Vec<&str> = wanted.split(',').map(str::trim).collect();
+        let kept: Vec<_> = variants
+            .into_iter()
+            .filter(|v| wanted.contains(&v.name))
+            .collect();
+        if kept.is_empty() {
+            return Err(
+                format!("--variants {wanted:?} names none of this scenario's variants").into(),
+            );
+        }
+        Ok(kept)
+    }
+
     /// The mock's process, when the driver passed its pid (for its CPU share).
     pub fn mock(&self) -> BenchResult<Option<measure::MockProcess>> {
         match self.values.get("mock-pid") {

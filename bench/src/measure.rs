@@ -80,22 +80,41 @@ pub fn samples_json(samples: &[Sample]) -> Value {
     })
 }
 
-/// Runs `baseline` and `ours` alternately: `warmup` untimed rounds, then `reps` timed ones,
-/// swapping which goes first every round so that drift favours neither. Both must return
-/// the same count of units of work (records, calls); a mismatch is an error.
-pub async fn interleaved<B, O, FB, FO>(
+/// A boxed unit of work: one run of one variant, returning how many units it did.
+pub type Job<'a> = std::pin::Pin<Box<dyn Future<Output = BenchResult<u64>> + 'a>>;
+
+/// One contender of a scenario: its name in the report and how to start a run.
+pub struct Variant<'a> {
+    /// The report key (`baseline`, `ours`, ...).
+    pub name: &'static str,
+    /// Starts one run.
+    pub run: Box<dyn FnMut() -> Job<'a> + 'a>,
+}
+
+impl<'a> Variant<'a> {
+    /// A variant from a closure returning a future.
+    pub fn new<F, Fut>(name: &'static str, mut run: F) -> Variant<'a>
+    where
+        F: FnMut() -> Fut + 'a,
+        Fut: Future<Output = BenchResult<u64>> + 'a,
+    {
+        Variant {
+            name,
+            run: Box::new(move || Box::pin(run())),
+        }
+    }
+}
+
+/// Runs the variants in turn: `warmup` untimed rounds, then `reps` timed ones, rotating
+/// which goes first every round so that drift favours none. All must return the same count
+/// of units of work (records, calls); a mismatch is an error. The report has one entry of
+/// samples per variant name, plus `units`.
+pub async fn interleaved(
     mock: Option<&MockProcess>,
     reps: usize,
     warmup: usize,
-    mut baseline: B,
-    mut ours: O,
-) -> BenchResult<Value>
-where
-    B: FnMut() -> FB,
-    O: FnMut() -> FO,
-    FB: Future<Output = BenchResult<u64>>,
-    FO: Future<Output = BenchResult<u64>>,
-{
+    mut variants: Vec<Variant<'_>>,
+) -> BenchResult<Value> {
     let mut units = None;
     let mut check = |n: u64, who: &str| -> BenchResult<()> {
         match units {
@@ -110,27 +129,25 @@ where
         }
     };
     for _ in 0..warmup {
-        check(baseline().await?, "baseline (warm-up)")?;
-        check(ours().await?, "ours (warm-up)")?;
-    }
-    let mut base_samples = Vec::with_capacity(reps);
-    let mut our_samples = Vec::with_capacity(reps);
-    for rep in 0..reps {
-        for turn in 0..2 {
-            if (rep + turn) % 2 == 0 {
-                let (sample, n) = timed(mock, baseline()).await?;
-                check(n, "baseline")?;
-                base_samples.push(sample);
-            } else {
-                let (sample, n) = timed(mock, ours()).await?;
-                check(n, "ours")?;
-                our_samples.push(sample);
-            }
+        for variant in &mut variants {
+            check((variant.run)().await?, variant.name)?;
         }
     }
-    Ok(json!({
-        "units": units,
-        "baseline": samples_json(&base_samples),
-        "ours": samples_json(&our_samples),
-    }))
+    let count = variants.len();
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::with_capacity(reps); count];
+    for rep in 0..reps {
+        for turn in 0..count {
+            let index = (rep + turn) % count;
+            let variant = &mut variants[index];
+            let (sample, n) = timed(mock, (variant.run)()).await?;
+            check(n, variant.name)?;
+            samples[index].push(sample);
+        }
+    }
+    let mut report = serde_json::Map::new();
+    report.insert("units".into(), json!(units));
+    for (variant, samples) in variants.iter().zip(&samples) {
+        report.insert(variant.name.into(), samples_json(samples));
+    }
+    Ok(Value::Object(report))
 }

@@ -2,15 +2,18 @@
 //!
 //! Ours: `Client::get_conversation`, decoded into `ConversationDetail`. Baseline: the same
 //! `GET` through the SDK's own `reqwest` client (same connection pool), decoded into a
-//! `serde_json::Value`. Both share one work counter across the tasks, so every call is made
-//! exactly once per run.
+//! `serde_json::Value`; and `typed`, the same raw `GET` decoded into the SDK's generated
+//! `AgentConversationDetail`, which leaves only what the SDK adds around the call. All share
+//! one work counter across the tasks, so every call is made exactly once per run.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 
-use crate::measure::interleaved;
+use polyai_sdk::types::data::AgentConversationDetail;
+
+use crate::measure::{Variant, interleaved};
 use crate::{Args, BenchResult};
 
 /// Runs the scenario.
@@ -34,7 +37,7 @@ pub async fn run(args: &Args) -> BenchResult<Value> {
         .map(|id| format!("{base_url}/v1/agents/{agent}/conversations/{id}"))
         .collect();
 
-    let baseline = || {
+    let raw = |decode: fn(&[u8]) -> BenchResult<()>| {
         let (http, urls, api_key) = (http.clone(), urls.clone(), api_key.clone());
         fan_out(calls, tasks, move |i| {
             let (http, urls, api_key) = (http.clone(), urls.clone(), api_key.clone());
@@ -46,10 +49,7 @@ pub async fn run(args: &Args) -> BenchResult<Value> {
                     .send()
                     .await?
                     .error_for_status()?;
-                let body = response.bytes().await?;
-                let detail: Value = serde_json::from_slice(&body)?;
-                std::hint::black_box(detail);
-                Ok(())
+                decode(&response.bytes().await?)
             }
         })
     };
@@ -65,10 +65,22 @@ pub async fn run(args: &Args) -> BenchResult<Value> {
             }
         })
     };
-    let mut report = interleaved(mock.as_ref(), reps, warmup, baseline, ours).await?;
+    let variants = vec![
+        Variant::new("baseline", || raw(decode::<Value>)),
+        Variant::new("typed", || raw(decode::<AgentConversationDetail>)),
+        Variant::new("ours", ours),
+    ];
+    let variants = args.select(variants)?;
+    let mut report = interleaved(mock.as_ref(), reps, warmup, variants).await?;
     report["tasks"] = Value::from(tasks);
     report["distinct_conversations"] = Value::from(ids.len());
     Ok(report)
+}
+
+/// Decodes a body into `T` and drops it.
+fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> BenchResult<()> {
+    std::hint::black_box(serde_json::from_slice::<T>(body)?);
+    Ok(())
 }
 
 /// Makes calls `0..calls` from `tasks` concurrent tasks; returns how many were made.

@@ -4,12 +4,16 @@
 //! Ours: `Client::list_conversations(..).page_size(n).stream()`, each record decoded into
 //! our `Conversation` type. Baseline: the same requests made by hand with the SDK's own
 //! `reqwest` client (same pool), each page decoded into a `serde_json::Value`, the next
-//! cursor read from it.
+//! cursor read from it. A stricter second baseline, `typed`, makes the same hand-written
+//! requests but decodes into the SDK's generated page type, so that only what the SDK adds
+//! around the HTTP call and the decoding remains.
 
 use futures::StreamExt;
 use serde_json::Value;
 
-use crate::measure::interleaved;
+use polyai_sdk::types::conversations::ListConversationsResponse;
+
+use crate::measure::{Variant, interleaved};
 use crate::{Args, BenchResult};
 
 /// Runs the scenario.
@@ -26,9 +30,19 @@ pub async fn run(args: &Args) -> BenchResult<Value> {
     let http = client.http_client().clone();
     let url = format!("{base_url}/v3/{account}/{project}/conversations");
 
-    let baseline = || baseline_pull(&http, &url, &api_key, page_size, wanted);
-    let ours = || ours_pull(&client, &account, &project, page_size, wanted);
-    let mut report = interleaved(mock.as_ref(), reps, warmup, baseline, ours).await?;
+    let variants = vec![
+        Variant::new("baseline", || {
+            baseline_pull::<Value>(&http, &url, &api_key, page_size, wanted)
+        }),
+        Variant::new("typed", || {
+            baseline_pull::<ListConversationsResponse>(&http, &url, &api_key, page_size, wanted)
+        }),
+        Variant::new("ours", || {
+            ours_pull(&client, &account, &project, page_size, wanted)
+        }),
+    ];
+    let variants = args.select(variants)?;
+    let mut report = interleaved(mock.as_ref(), reps, warmup, variants).await?;
     if let Some(units) = report["units"].as_u64()
         && units != wanted
     {
@@ -41,7 +55,36 @@ pub async fn run(args: &Args) -> BenchResult<Value> {
     Ok(report)
 }
 
-async fn baseline_pull(
+/// A decoded page: how many records it held and the cursor of the next one.
+trait DecodedPage: serde::de::DeserializeOwned {
+    fn records(&self) -> BenchResult<u64>;
+    fn next_cursor(&self) -> Option<&str>;
+}
+
+impl DecodedPage for Value {
+    fn records(&self) -> BenchResult<u64> {
+        let rows = self["conversations"]
+            .as_array()
+            .ok_or("a page without a conversations array")?;
+        Ok(rows.len() as u64)
+    }
+
+    fn next_cursor(&self) -> Option<&str> {
+        self["cursor"].as_str()
+    }
+}
+
+impl DecodedPage for ListConversationsResponse {
+    fn records(&self) -> BenchResult<u64> {
+        Ok(self.conversations.len() as u64)
+    }
+
+    fn next_cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+}
+
+async fn baseline_pull<P: DecodedPage>(
     http: &reqwest::Client,
     url: &str,
     api_key: &str,
@@ -61,16 +104,13 @@ async fn baseline_pull(
         }
         let response = request.send().await?.error_for_status()?;
         let body = response.bytes().await?;
-        let page: Value = serde_json::from_slice(&body)?;
-        let rows = page["conversations"]
-            .as_array()
-            .ok_or("a page without a conversations array")?;
-        records += rows.len() as u64;
+        let page: P = serde_json::from_slice(&body)?;
+        records += page.records()?;
         std::hint::black_box(&page);
         if records >= wanted {
             return Ok(wanted);
         }
-        match page["cursor"].as_str() {
+        match page.next_cursor() {
             Some(next) if !next.is_empty() => cursor = Some(next.to_owned()),
             _ => return Ok(records),
         }

@@ -15,11 +15,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use reqwest::ResponseBuilderExt as _;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
 use crate::generated::{IDEMPOTENT_OPERATIONS, OPERATION_PATHS, STREAMING_OPERATIONS};
 use crate::retry::{self, RetryPolicy};
+
+/// The header progenitor adds to every request, which no PolyAI API documents; prepared
+/// once, because removing by a `&str` name parses the name each time.
+static API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 /// A credential sent in a header; its value never appears in `Debug` or `Display`.
 #[derive(Clone)]
@@ -104,7 +109,7 @@ impl Transport {
     /// The header part of [`prepare`](Self::prepare), shared with hand-written operations.
     fn add_headers(&self, request: &mut reqwest::Request, operation: &str) {
         let headers = request.headers_mut();
-        headers.remove("api-version");
+        headers.remove(&API_VERSION);
         for (name, credential) in self.credentials.iter() {
             headers.insert(name.clone(), credential.value.clone());
         }
@@ -154,7 +159,7 @@ impl Transport {
         );
         let policy = retry::effective(&self.settings.retry);
         let idempotent = idempotent || policy.allows_non_idempotent();
-        async move {
+        let attempts = async move {
             let started = Instant::now();
             let mut waited = Duration::ZERO;
             let mut attempt = 1u32;
@@ -215,9 +220,13 @@ impl Transport {
                 attempt += 1;
                 request = next_request;
             }
+        };
+        // Entering a span on every poll costs even when nothing listens; skip it then.
+        if span.is_disabled() {
+            attempts.await
+        } else {
+            attempts.instrument(span).await
         }
-        .instrument(span)
-        .await
     }
 }
 
@@ -327,19 +336,17 @@ fn fill_path(
 /// path parameter was empty, `.` or `..` (URL parsing folds those away, even percent-encoded,
 /// which would send the request to another resource).
 fn check_path(url: &reqwest::Url, operation: &str, template: &str) -> Result<(), String> {
-    let actual: Vec<&str> = url.path().split('/').collect();
-    let expected: Vec<&str> = template.trim_start_matches('/').split('/').collect();
-    let matches = actual.len() >= expected.len()
-        && actual[actual.len() - expected.len()..]
-            .iter()
-            .zip(&expected)
-            .all(|(got, want)| {
-                if want.starts_with('{') {
-                    !got.is_empty()
-                } else {
-                    got == want
-                }
-            });
+    // Compared from the end (the base URL may carry a path prefix), without allocating:
+    // this runs on every request.
+    let mut actual = url.path().rsplit('/');
+    let matches = template
+        .trim_start_matches('/')
+        .rsplit('/')
+        .all(|want| match actual.next() {
+            Some(got) if want.starts_with('{') => !got.is_empty(),
+            Some(got) => got == want,
+            None => false,
+        });
     if matches {
         Ok(())
     } else {
@@ -361,14 +368,21 @@ async fn attempt_once(
     if streaming || !response.status().is_success() {
         return Ok(response);
     }
+    // Rebuilt around the buffered body. The headers are moved, not copied, and the response
+    // keeps its real URL (without it, reqwest parses a placeholder URL for every response).
+    let mut response = response;
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
+    let url = response.url().clone();
+    let headers = std::mem::take(response.headers_mut());
     let body = response.bytes().await?;
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
+    if let Ok(carrier) = http::Response::builder().url(url).body(()) {
+        *rebuilt.extensions_mut() = carrier.into_parts().0.extensions;
+    }
     Ok(reqwest::Response::from(rebuilt))
 }
 

@@ -559,6 +559,17 @@ impl Report {
             "<= 1.10x".into(),
             verdict,
         ]);
+        let (typed, _) = variant(&result["typed"]);
+        if typed.is_finite() {
+            self.rows.push([
+                "Transcript pull, against raw reqwest decoding into our types".into(),
+                format!("{typed:.3} s ({:.0}/s)", units / typed),
+                format!("{ours:.3} s"),
+                format!("{:.3}x time", ours / typed),
+                "(no target)".into(),
+                "what the SDK adds".into(),
+            ]);
+        }
         self.ceiling.push(format!(
             "| Transcript pull | {} | {} |",
             percent(base_cpu),
@@ -582,6 +593,17 @@ impl Report {
             ">= 0.95x".into(),
             verdict,
         ]);
+        let (typed, _) = variant(&result["typed"]);
+        if typed.is_finite() {
+            self.rows.push([
+                "Small calls, against raw reqwest decoding into our types".into(),
+                format!("{:.0} calls/s", units / typed),
+                format!("{our_rate:.0} calls/s"),
+                format!("{:.3}x throughput", typed / ours),
+                "(no target)".into(),
+                "what the SDK adds".into(),
+            ]);
+        }
         self.ceiling.push(format!(
             "| Small calls | {} | {} |",
             percent(base_cpu),
