@@ -41,14 +41,13 @@
 //! with three topics on `main` and no deployment. Agents made with `create_agent` start with
 //! an empty knowledge base. Deleted agents answer 404 until created again.
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::envelope::{ApiError, json_response};
+use crate::envelope::{ApiError, empty_response, json_body, json_response};
 use crate::routes::Route;
 use crate::server::App;
 use crate::time::{now_ms, rfc3339_ms};
@@ -354,24 +353,6 @@ fn pre_release_not_ready() -> ApiError {
     )
 }
 
-/// Parses a JSON body. A blank body is `T::default()` when the body is optional.
-fn parse<T: DeserializeOwned>(
-    body: &Bytes,
-    optional: Option<T>,
-    invalid: fn(String) -> ApiError,
-) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return optional.ok_or_else(|| invalid("A JSON request body is required.".into()));
-    }
-    serde_json::from_slice(body).map_err(|e| invalid(format!("Invalid request body: {e}")))
-}
-
-fn empty(status: StatusCode) -> Response {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = status;
-    response
-}
-
 fn chars_between(text: &str, min: usize, max: usize) -> bool {
     let n = text.trim().chars().count();
     (min..=max).contains(&n)
@@ -442,7 +423,7 @@ pub(crate) fn handle(
                 .ok_or_else(|| topic_not_found(param(2)))?;
             topics.remove(i);
             agent.updated_ms = now_ms();
-            Ok(empty(StatusCode::NO_CONTENT))
+            Ok(empty_response(StatusCode::NO_CONTENT))
         }
         Route::ListDeployments => list_deployments(agents.agent(app, param(0))?, query),
         Route::GetActiveDeployments => {
@@ -547,7 +528,7 @@ fn create_agent(
     body: &Bytes,
 ) -> Result<Response, ApiError> {
     store.seed(app);
-    let req: CreateAgentBody = parse(body, None, bad_request)?;
+    let req: CreateAgentBody = json_body(body, None, bad_request)?;
     if !chars_between(&req.name, 1, 100) {
         return Err(bad_request("name must be 1 to 100 characters."));
     }
@@ -600,7 +581,7 @@ fn delete_agent(app: &App, store: &mut AgentStore, agent_id: &str) -> Result<Res
         store.agents.remove(i);
     }
     store.deleted.push(agent_id.to_owned());
-    Ok(empty(StatusCode::NO_CONTENT))
+    Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -631,7 +612,7 @@ struct CreateBranchBody {
 }
 
 fn create_branch(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<Response, ApiError> {
-    let req: CreateBranchBody = parse(body, None, bad_request)?;
+    let req: CreateBranchBody = json_body(body, None, bad_request)?;
     let name = req.branch_name.trim();
     if !chars_between(name, 1, 100) {
         return Err(bad_request("branchName must be 1 to 100 characters."));
@@ -748,7 +729,7 @@ fn create_topic(
     body: &Bytes,
 ) -> Result<Response, ApiError> {
     let topics = write_topics(agent, branch_id)?;
-    let req: CreateTopicBody = parse(body, None, topics_invalid)?;
+    let req: CreateTopicBody = json_body(body, None, topics_invalid)?;
     let name = req.name.trim();
     if name.is_empty() || req.content.trim().is_empty() {
         return Err(topics_invalid("name and content must not be empty."));
@@ -778,7 +759,7 @@ fn update_topic(
     body: &Bytes,
 ) -> Result<Response, ApiError> {
     let topics = write_topics(agent, branch_id)?;
-    let req: UpdateTopicBody = parse(body, None, topics_invalid)?;
+    let req: UpdateTopicBody = json_body(body, None, topics_invalid)?;
     let i = topics
         .iter()
         .position(|t| t.id == topic_id)
@@ -813,7 +794,7 @@ fn update_topic(
         topic.is_active = active;
     }
     agent.updated_ms = now_ms();
-    Ok(empty(StatusCode::NO_CONTENT))
+    Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -893,7 +874,7 @@ fn merge_branch(
         .iter()
         .position(|b| b.id == branch_id)
         .ok_or_else(|| branch_not_found(branch_id))?;
-    let req: MergeBody = parse(body, Some(MergeBody::default()), bad_request)?;
+    let req: MergeBody = json_body(body, Some(MergeBody::default()), bad_request)?;
     let resolutions = req.conflict_resolutions.unwrap_or_default();
     let branch = &agent.branches[index];
 
@@ -1105,7 +1086,7 @@ struct PublishBody {
 }
 
 fn publish(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<Response, ApiError> {
-    let req: PublishBody = parse(body, Some(PublishBody::default()), deployments_invalid)?;
+    let req: PublishBody = json_body(body, Some(PublishBody::default()), deployments_invalid)?;
     let stage = match req.environment.as_deref() {
         None => Stage::Sandbox,
         Some(text) => Stage::parse(text)?,
@@ -1136,7 +1117,7 @@ fn promote(
     deployment_id: &str,
     body: &Bytes,
 ) -> Result<Response, ApiError> {
-    let req: PromoteBody = parse(body, Some(PromoteBody::default()), deployments_invalid)?;
+    let req: PromoteBody = json_body(body, Some(PromoteBody::default()), deployments_invalid)?;
     let source = agent
         .deployments
         .iter()
@@ -1196,7 +1177,7 @@ fn rollback(
     deployment_id: &str,
     body: &Bytes,
 ) -> Result<Response, ApiError> {
-    let req: RollbackBody = parse(body, Some(RollbackBody::default()), deployments_invalid)?;
+    let req: RollbackBody = json_body(body, Some(RollbackBody::default()), deployments_invalid)?;
     let target = agent
         .deployments
         .iter()
@@ -1259,14 +1240,14 @@ mod tests {
 
     #[test]
     fn blank_optional_bodies_default() {
-        let body: MergeBody = parse(&Bytes::new(), Some(MergeBody::default()), bad_request)
+        let body: MergeBody = json_body(&Bytes::new(), Some(MergeBody::default()), bad_request)
             .unwrap_or_else(|e| panic!("{}", e.message));
         assert!(body.conflict_resolutions.is_none());
-        let err = parse::<CreateBranchBody>(&Bytes::from_static(b" "), None, bad_request)
+        let err = json_body::<CreateBranchBody>(&Bytes::from_static(b" "), None, bad_request)
             .err()
             .map(|e| e.status);
         assert_eq!(err, Some(StatusCode::BAD_REQUEST));
-        let unknown = parse::<CreateBranchBody>(
+        let unknown = json_body::<CreateBranchBody>(
             &Bytes::from_static(br#"{"branchName":"a","description":"x"}"#),
             None,
             bad_request,

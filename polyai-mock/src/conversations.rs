@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::audio::{self, AudioSpec, Direction};
 use crate::data::{Channel, Dataset, EXCHANGES, Env, StoredAnnotation, V3Conversation, attr};
 use crate::debug_chat;
-use crate::envelope::{ApiError, json_response};
+use crate::envelope::{ApiError, json_body, json_response};
 use crate::server::App;
 use crate::time::{now_ms, parse_iso8601};
 use crate::util::{fnv64, hash3, hex, mix64, unhex};
@@ -497,21 +497,13 @@ struct NoteBody {
     note: Option<String>,
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::validation("A JSON request body is required."));
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::validation(format!("Invalid request body: {e}")))
-}
-
 fn created() -> Response {
     json_response(StatusCode::CREATED, &json!({"success": true}))
 }
 
 /// `POST /v1/agents/{agentId}/conversations/{conversationId}/annotation`
 pub(crate) fn annotate(app: &App, id: &str, body: &[u8]) -> Result<Response, ApiError> {
-    let b: AnnotationsBody = parse_json(body)?;
+    let b: AnnotationsBody = json_body(body, None, ApiError::validation)?;
     let items = b
         .annotations
         .ok_or_else(|| ApiError::validation("annotations is required."))?;
@@ -573,7 +565,7 @@ pub(crate) fn annotate(app: &App, id: &str, body: &[u8]) -> Result<Response, Api
 
 /// `POST /v1/agents/{agentId}/conversations/{conversationId}/note`
 pub(crate) fn note(app: &App, id: &str, body: &[u8]) -> Result<Response, ApiError> {
-    let b: NoteBody = parse_json(body)?;
+    let b: NoteBody = json_body(body, None, ApiError::validation)?;
     let note = b
         .note
         .ok_or_else(|| ApiError::validation("note is required and must be a string."))?;

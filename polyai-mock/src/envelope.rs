@@ -4,6 +4,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// An error answer: rendered as PolyAI's envelope
 /// `{"success": false, "error", "error_id", "error_code", "error_message", "data": null}`
@@ -120,4 +121,24 @@ pub(crate) fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T
             response
         }
     }
+}
+
+/// A response with no body (for example 204).
+pub(crate) fn empty_response(status: StatusCode) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    response
+}
+
+/// Parses a JSON request body. A blank body is `optional` when the body may be left out, and
+/// otherwise an error; `invalid` builds the family's error from the message.
+pub(crate) fn json_body<T: DeserializeOwned>(
+    body: &[u8],
+    optional: Option<T>,
+    invalid: fn(String) -> ApiError,
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return optional.ok_or_else(|| invalid("A JSON request body is required.".into()));
+    }
+    serde_json::from_slice(body).map_err(|e| invalid(format!("Invalid request body: {e}")))
 }

@@ -17,14 +17,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::envelope::{ApiError, json_response};
+use crate::envelope::{ApiError, empty_response, json_response};
 use crate::routes::Route;
 use crate::server::{App, MockServer};
 use crate::time::{now_ms, rfc3339_ms};
@@ -245,9 +245,7 @@ pub(crate) fn handle(
         Route::DeleteWebhookEndpoint => {
             store.get_mut(id)?;
             store.endpoints.retain(|e| e.id != id);
-            let mut response = Response::new(Body::empty());
-            *response.status_mut() = StatusCode::NO_CONTENT;
-            Ok(response)
+            Ok(empty_response(StatusCode::NO_CONTENT))
         }
         Route::RotateWebhookSigningSecret => {
             store.get_mut(id)?;
