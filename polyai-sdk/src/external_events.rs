@@ -170,7 +170,11 @@ impl ExternalEventBody {
                     Error::InvalidInput(format!("cannot serialize the event body as JSON: {e}"))
                 })?)
             }
-            ExternalEventBody::Form(pairs) => Bytes::from(form_urlencode(pairs)),
+            ExternalEventBody::Form(pairs) => Bytes::from(
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs)
+                    .finish(),
+            ),
             ExternalEventBody::Xml(text) | ExternalEventBody::Text(text) => {
                 Bytes::from(text.clone().into_bytes())
             }
@@ -186,37 +190,6 @@ impl ExternalEventBody {
             ExternalEventBody::Text(_) => "Text",
         }
     }
-}
-
-/// `application/x-www-form-urlencoded` serialization: `*-._`, digits and ASCII letters as
-/// they are, space as `+`, every other byte of the UTF-8 as `%XX`.
-fn form_urlencode(pairs: &[(String, String)]) -> String {
-    fn push_encoded(out: &mut String, text: &str) {
-        for byte in text.bytes() {
-            match byte {
-                b'*' | b'-' | b'.' | b'_' | b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' => {
-                    out.push(char::from(byte));
-                }
-                b' ' => out.push('+'),
-                other => {
-                    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                    out.push('%');
-                    out.push(char::from(HEX[usize::from(other >> 4)]));
-                    out.push(char::from(HEX[usize::from(other & 0x0f)]));
-                }
-            }
-        }
-    }
-    let mut out = String::new();
-    for (index, (name, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            out.push('&');
-        }
-        push_encoded(&mut out, name);
-        out.push('=');
-        push_encoded(&mut out, value);
-    }
-    out
 }
 
 impl Client {
