@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
 use crate::measure::{Sample, samples_json, timed};
+use crate::small_calls::conversation_ids;
 use crate::{Args, BenchResult};
 
 /// Runs one variant `--reps` times after `--warmup` untimed runs.
@@ -136,22 +137,12 @@ pub async fn find_recording(args: &Args) -> BenchResult<Value> {
     let api_key = args.text("api-key")?;
     let agent = args.text("agent")?;
     let http = reqwest::Client::new();
-    let list_url = format!("{base_url}/v1/agents/{agent}/conversations");
-    let page: Value = http
-        .get(&list_url)
-        .header("x-api-key", api_key)
-        .query(&[("limit", 100)])
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    for row in page["conversations"].as_array().into_iter().flatten() {
-        let Some(id) = row["conversationId"].as_str() else {
-            continue;
-        };
+    let ids = conversation_ids(&http, &base_url, api_key, agent, 100).await?;
+    for id in &ids {
         let status = http
-            .head(format!("{list_url}/{id}/audio"))
+            .head(format!(
+                "{base_url}/v1/agents/{agent}/conversations/{id}/audio"
+            ))
             .header("x-api-key", api_key)
             .send()
             .await?
@@ -160,5 +151,9 @@ pub async fn find_recording(args: &Args) -> BenchResult<Value> {
             return Ok(json!({ "conversation": id }));
         }
     }
-    Err("none of the agent's first 100 conversations has a recording".into())
+    Err(format!(
+        "none of the agent's first {} conversations has a recording",
+        ids.len()
+    )
+    .into())
 }

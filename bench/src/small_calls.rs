@@ -114,7 +114,7 @@ where
 }
 
 /// The ids of the first `count` conversations of the agent (set-up, not timed).
-async fn conversation_ids(
+pub async fn conversation_ids(
     http: &reqwest::Client,
     base_url: &str,
     api_key: &str,
