@@ -364,13 +364,12 @@ async fn attempt_once(
     request: reqwest::Request,
     streaming: bool,
 ) -> reqwest::Result<reqwest::Response> {
-    let response = client.execute(request).await?;
+    let mut response = client.execute(request).await?;
     if streaming || !response.status().is_success() {
         return Ok(response);
     }
     // Rebuilt around the buffered body. The headers are moved, not copied, and the response
     // keeps its real URL (without it, reqwest parses a placeholder URL for every response).
-    let mut response = response;
     let status = response.status();
     let version = response.version();
     let url = response.url().clone();
