@@ -313,7 +313,8 @@ fn fill_path(
                     operation.operation
                 )));
             };
-            path.push_str(&progenitor_client::encode_path(value));
+            let name = segment.trim_start_matches('{').trim_end_matches('}');
+            path.push_str(&encode_path(name, value).map_err(crate::Error::InvalidInput)?);
         } else {
             path.push_str(segment);
         }
@@ -330,6 +331,29 @@ fn fill_path(
             operation.operation
         ))
     })
+}
+
+/// The bytes sent as they are in a path segment: RFC 3986's unreserved characters. Everything
+/// else is percent-encoded, `\`, `/`, `%`, `?`, `#` and non-ASCII included, so that a value can
+/// never add, remove or change a segment: URL parsers read `\` as `/` in `http(s)` URLs, and a
+/// literal `%2e` would otherwise be folded like `.`.
+const PATH_SEGMENT_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Encodes the value of path parameter `name` as exactly one path segment, or says why it
+/// cannot be one (see [`validate::path_segment_problem`](crate::validate::path_segment_problem)).
+/// Every path parameter, generated (the xtask routes progenitor's calls here) and hand-written,
+/// goes through this function.
+pub(crate) fn encode_path(name: &str, value: &str) -> Result<String, String> {
+    if let Some(problem) = crate::validate::path_segment_problem(value) {
+        return Err(format!(
+            "path parameter {name} {problem} (got {value:?}); nothing was sent (check the id passed in)"
+        ));
+    }
+    Ok(percent_encoding::utf8_percent_encode(value, PATH_SEGMENT_ENCODE).to_string())
 }
 
 /// Checks that the request's path still has the shape of the operation's template: that no

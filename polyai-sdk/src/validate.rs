@@ -5,24 +5,31 @@ use std::num::NonZeroU64;
 use crate::Error;
 
 /// Checks a value that becomes one path segment (an account, project, agent or conversation
-/// id). Percent-encoding keeps `/`, `?`, `#` and `%` inside the segment, but no encoding can
-/// keep `.` or `..` from being read as "this" or "parent" directory by URL parsers, so those
-/// are refused, as are empty ids and control characters.
+/// id); see [`path_segment_problem`].
 pub(crate) fn path_segment(name: &str, value: &str) -> Result<(), Error> {
+    match path_segment_problem(value) {
+        None => Ok(()),
+        Some(problem) => Err(Error::InvalidInput(format!(
+            "{name} {problem} (got {value:?}); nothing was sent (check the id passed in)"
+        ))),
+    }
+}
+
+/// What makes `value` unusable as one path segment, if anything. Percent-encoding (see
+/// `transport::encode_path`) keeps `/`, `\`, `?`, `#` and `%` inside the segment, but no
+/// encoding can keep `.` or `..` from being read as "this" or "parent" directory by URL
+/// parsers, so those are refused, as are blank ids and control characters (a line break read
+/// from a file, a NUL), which are never part of an id.
+pub(crate) fn path_segment_problem(value: &str) -> Option<&'static str> {
     if value.trim().is_empty() {
-        return Err(Error::InvalidInput(format!("{name} is empty")));
+        Some("is empty")
+    } else if value == "." || value == ".." {
+        Some("is not a valid id: `.` and `..` would change the request path")
+    } else if value.chars().any(char::is_control) {
+        Some("contains control characters (such as a line break or NUL)")
+    } else {
+        None
     }
-    if value == "." || value == ".." {
-        return Err(Error::InvalidInput(format!(
-            "{name} {value:?} is not a valid id"
-        )));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(Error::InvalidInput(format!(
-            "{name} {value:?} contains control characters"
-        )));
-    }
-    Ok(())
 }
 
 /// Checks a page size against an endpoint's documented maximum and returns it as the

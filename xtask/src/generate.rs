@@ -271,7 +271,58 @@ fn generate_document(document: &Document) -> Result<String, String> {
          // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.\n\n",
         document.file_name, document.title
     );
-    rustfmt(&format!("{banner}{body}"))
+    // rustfmt first: prettyplease prints the `format!` building each URL token by token.
+    let formatted = rustfmt(&format!("{banner}{body}"))?;
+    let checked = checked_path_encoding(&formatted)
+        .map_err(|message| format!("{SPEC_DIR}/{}: {message}", document.file_name))?;
+    rustfmt(&checked)
+}
+
+/// Routes every path parameter through the SDK's `crate::transport::encode_path`.
+///
+/// progenitor encodes a path parameter with `progenitor_client::encode_path`, which leaves `\`
+/// (read as `/` by URL parsers), `.` and `..` as they are, so an id could reach another
+/// resource. Each `encode_path(&name.to_string())` becomes
+/// `crate::transport::encode_path("name", &name.to_string()).map_err(Error::InvalidRequest)?`,
+/// which encodes the value as exactly one segment or refuses it before anything is sent. A
+/// call of any other shape fails generation, so a progenitor upgrade cannot silently bypass
+/// the check.
+fn checked_path_encoding(source: &str) -> Result<String, String> {
+    const CALL: &str = "encode_path(&";
+    const ARGUMENT_END: &str = ".to_string())";
+    let calls = source.matches("encode_path(").count();
+    if calls != source.matches(CALL).count() {
+        return Err("a path parameter is encoded in an unexpected shape (not \
+             `encode_path(&name.to_string())`); update checked_path_encoding in xtask/src/generate.rs"
+            .to_string());
+    }
+    let mut out = String::with_capacity(source.len() + source.len() / 16);
+    let mut rest = source;
+    while let Some(start) = rest.find(CALL) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + CALL.len()..];
+        let name = after
+            .find(ARGUMENT_END)
+            .map(|end| &after[..end])
+            .filter(|name| {
+                !name.is_empty() && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+            })
+            .ok_or_else(|| {
+                let line: String = after.chars().take_while(|&c| c != '\n').collect();
+                format!(
+                    "a path parameter is encoded in an unexpected shape (`{CALL}{line}`); \
+                     update checked_path_encoding in xtask/src/generate.rs"
+                )
+            })?;
+        let _ = write!(
+            out,
+            "crate::transport::encode_path({name:?}, &{name}.to_string())\
+             .map_err(Error::InvalidRequest)?"
+        );
+        rest = &after[name.len() + ARGUMENT_END.len()..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// What the transport needs to know about one operation, read from the documents.
@@ -594,6 +645,26 @@ mod tests {
         let responses = &item.get.as_ref().unwrap().responses;
         assert_eq!(responses.responses.len(), 1);
         assert!(responses.default.is_none());
+    }
+
+    #[test]
+    fn path_parameters_go_through_the_checked_encoder() {
+        let source = "let url = format!(\"{}/a/{}/b/{}\", base, encode_path(&agent_id.to_string()), \
+                      encode_path(&x1.to_string()),);";
+        assert_eq!(
+            checked_path_encoding(source).unwrap(),
+            "let url = format!(\"{}/a/{}/b/{}\", base, crate::transport::encode_path(\"agent_id\", \
+             &agent_id.to_string()).map_err(Error::InvalidRequest)?, crate::transport::encode_path(\"x1\", \
+             &x1.to_string()).map_err(Error::InvalidRequest)?,);"
+        );
+        for unexpected in [
+            "encode_path(agent_id)",
+            "encode_path(&a.b.to_string())",
+            "encode_path(&x)",
+        ] {
+            let error = checked_path_encoding(unexpected).unwrap_err();
+            assert!(error.contains("unexpected shape"), "{unexpected}: {error}");
+        }
     }
 
     #[test]

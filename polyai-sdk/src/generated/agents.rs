@@ -8873,7 +8873,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/accounts/{}/agents",
                 client.baseurl,
-                encode_path(&account_id.to_string()),
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -8963,7 +8964,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/accounts/{}/agents",
                 client.baseurl,
-                encode_path(&account_id.to_string()),
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9025,7 +9027,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9109,7 +9112,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/duplicate",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9228,7 +9232,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/accounts/{}/voice-library",
                 client.baseurl,
-                encode_path(&account_id.to_string()),
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9325,7 +9330,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/accounts/{}/voice-library",
                 client.baseurl,
-                encode_path(&account_id.to_string()),
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9403,8 +9409,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/accounts/{}/voice-library/{}",
                 client.baseurl,
-                encode_path(&account_id.to_string()),
-                encode_path(&voice_id.to_string()),
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("voice_id", &voice_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9507,8 +9515,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/accounts/{}/voice-library/{}",
                 client.baseurl,
-                encode_path(&account_id.to_string()),
-                encode_path(&voice_id.to_string()),
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("voice_id", &voice_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9586,8 +9596,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/accounts/{}/voice-library/{}/sample",
                 client.baseurl,
-                encode_path(&account_id.to_string()),
-                encode_path(&voice_id.to_string()),
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("voice_id", &voice_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9648,7 +9660,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9738,7 +9751,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9816,8 +9830,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9920,8 +9936,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/merge",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -9999,8 +10017,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/attributes",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -10105,8 +10125,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/attributes",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -10197,9 +10219,12 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/attributes/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
-                encode_path(&attribute_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("attribute_id", &attribute_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -10317,9 +10342,12 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/attributes/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
-                encode_path(&attribute_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("attribute_id", &attribute_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -10397,8 +10425,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/behavior",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -10503,8 +10533,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/behavior",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -10584,8 +10616,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/knowledge-base/topics",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -10693,8 +10727,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/knowledge-base/topics",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -10785,9 +10821,12 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/knowledge-base/topics/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
-                encode_path(&topic_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("topic_id", &topic_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -10877,9 +10916,12 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/knowledge-base/topics/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
-                encode_path(&topic_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("topic_id", &topic_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -10992,9 +11034,12 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/knowledge-base/topics/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
-                encode_path(&topic_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("topic_id", &topic_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -11068,8 +11113,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/variants",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -11174,8 +11221,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/variants",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -11266,9 +11315,12 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/variants/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
-                encode_path(&variant_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("variant_id", &variant_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -11386,9 +11438,12 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/branches/{}/variants/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&branch_id.to_string()),
-                encode_path(&variant_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("branch_id", &branch_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("variant_id", &variant_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -11479,7 +11534,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/deployments",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -11545,7 +11601,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/deployments/active",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -11639,7 +11696,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/deployments/publish",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -11747,8 +11805,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/deployments/{}/promote",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&deployment_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("deployment_id", &deployment_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -11857,8 +11917,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/deployments/{}/rollback",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&deployment_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("deployment_id", &deployment_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -11920,7 +11982,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/real-time-configs",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -11997,8 +12060,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/real-time-configs/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&client_env.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("client_env", &client_env.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -12101,8 +12166,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/real-time-configs/{}/schema",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&client_env.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("client_env", &client_env.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -12208,8 +12275,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/real-time-configs/{}/variables",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&client_env.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("client_env", &client_env.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -12271,7 +12340,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/connectors",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -12366,7 +12436,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/connectors/batch",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -12462,7 +12533,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/connectors/batch",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -12555,7 +12627,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/connectors/lookup",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -12633,8 +12706,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/connectors/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&connector_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("connector_id", &connector_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -12711,8 +12786,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/connectors/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&connector_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("connector_id", &connector_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -12817,8 +12894,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/connectors/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&connector_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("connector_id", &connector_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -12896,7 +12975,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/phone-numbers",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -12995,7 +13075,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/phone-numbers",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -13086,7 +13167,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/phone-numbers",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -13177,7 +13259,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/phone-numbers/batch",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -13255,8 +13338,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/phone-numbers/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&phone_number.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("phone_number", &phone_number.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -13363,8 +13448,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/phone-numbers/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&phone_number.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("phone_number", &phone_number.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -13442,8 +13529,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/phone-numbers/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&phone_number.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("phone_number", &phone_number.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -13551,8 +13640,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/phone-numbers/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&phone_number.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("phone_number", &phone_number.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -13657,7 +13748,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/audio-cache",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -13757,7 +13849,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/audio-cache/bulk-delete",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -13835,8 +13928,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/audio-cache/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&entry_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("entry_id", &entry_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -13913,8 +14008,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/audio-cache/{}/file",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&entry_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("entry_id", &entry_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -14011,8 +14108,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/audio-cache/{}/synthesize",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&entry_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("entry_id", &entry_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -14103,7 +14202,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/outbound-calls",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -14194,8 +14294,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/telephony/outbound-calls/{}/status",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&call_sid.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("call_sid", &call_sid.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(

@@ -1876,7 +1876,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/alert-rules/{}",
                 client.baseurl,
-                encode_path(&rule_id.to_string()),
+                crate::transport::encode_path("rule_id", &rule_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -1937,7 +1938,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/alert-rules/{}",
                 client.baseurl,
-                encode_path(&rule_id.to_string()),
+                crate::transport::encode_path("rule_id", &rule_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -2021,7 +2023,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/alert-rules/{}",
                 client.baseurl,
-                encode_path(&rule_id.to_string()),
+                crate::transport::encode_path("rule_id", &rule_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(

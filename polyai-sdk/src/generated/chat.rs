@@ -1050,9 +1050,12 @@ pub mod builder {
             let url = format!(
                 "{}/{}/{}/{}/chat/create",
                 client.baseurl,
-                encode_path(&version.to_string()),
-                encode_path(&account_id.to_string()),
-                encode_path(&project_id.to_string()),
+                crate::transport::encode_path("version", &version.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("project_id", &project_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -1169,9 +1172,12 @@ pub mod builder {
             let url = format!(
                 "{}/{}/{}/{}/chat/respond",
                 client.baseurl,
-                encode_path(&version.to_string()),
-                encode_path(&account_id.to_string()),
-                encode_path(&project_id.to_string()),
+                crate::transport::encode_path("version", &version.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("project_id", &project_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -1288,9 +1294,12 @@ pub mod builder {
             let url = format!(
                 "{}/{}/{}/{}/chat/close",
                 client.baseurl,
-                encode_path(&version.to_string()),
-                encode_path(&account_id.to_string()),
-                encode_path(&project_id.to_string()),
+                crate::transport::encode_path("version", &version.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("project_id", &project_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(

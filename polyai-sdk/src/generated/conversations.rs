@@ -1634,8 +1634,10 @@ pub mod builder {
             let url = format!(
                 "{}/v3/{}/{}/conversations",
                 client.baseurl,
-                encode_path(&account_id.to_string()),
-                encode_path(&project_id.to_string()),
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("project_id", &project_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(

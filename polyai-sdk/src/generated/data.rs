@@ -2611,7 +2611,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/conversations",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -2692,8 +2693,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/conversations/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&conversation_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("conversation_id", &conversation_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -2796,8 +2799,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/conversations/{}/annotation",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&conversation_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("conversation_id", &conversation_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -2902,8 +2907,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/conversations/{}/audio",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&conversation_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("conversation_id", &conversation_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -3002,8 +3009,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/conversations/{}/note",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&conversation_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("conversation_id", &conversation_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(

@@ -1307,7 +1307,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/debug-chat",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -1415,8 +1416,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/agents/{}/debug-chat/{}",
                 client.baseurl,
-                encode_path(&agent_id.to_string()),
-                encode_path(&conversation_id.to_string()),
+                crate::transport::encode_path("agent_id", &agent_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("conversation_id", &conversation_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(

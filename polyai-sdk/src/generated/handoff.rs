@@ -367,8 +367,10 @@ pub mod builder {
             let url = format!(
                 "{}/v1/{}/{}/handoff_state",
                 client.baseurl,
-                encode_path(&account_id.to_string()),
-                encode_path(&project_id.to_string()),
+                crate::transport::encode_path("account_id", &account_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
+                crate::transport::encode_path("project_id", &project_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(

@@ -638,7 +638,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/outbound-calling/{}/status",
                 client.baseurl,
-                encode_path(&call_sid.to_string()),
+                crate::transport::encode_path("call_sid", &call_sid.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(

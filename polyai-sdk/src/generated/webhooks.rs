@@ -1473,7 +1473,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/webhook-endpoints/{}",
                 client.baseurl,
-                encode_path(&endpoint_id.to_string()),
+                crate::transport::encode_path("endpoint_id", &endpoint_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -1537,7 +1538,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/webhook-endpoints/{}",
                 client.baseurl,
-                encode_path(&endpoint_id.to_string()),
+                crate::transport::encode_path("endpoint_id", &endpoint_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -1624,7 +1626,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/webhook-endpoints/{}",
                 client.baseurl,
-                encode_path(&endpoint_id.to_string()),
+                crate::transport::encode_path("endpoint_id", &endpoint_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
@@ -1689,7 +1692,8 @@ pub mod builder {
             let url = format!(
                 "{}/v1/webhook-endpoints/{}/rotate-secret",
                 client.baseurl,
-                encode_path(&endpoint_id.to_string()),
+                crate::transport::encode_path("endpoint_id", &endpoint_id.to_string())
+                    .map_err(Error::InvalidRequest)?,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
