@@ -316,9 +316,8 @@ async fn every_path_parameter_of_every_family_is_one_segment_or_refused() {
         for which in 0..hostile {
             for &id in HOSTILE_IDS {
                 // Harmless defaults, numeric so that the audio cache's entry id is accepted.
-                let mut args: Vec<String> = (0..positions.len())
-                    .map(|i| format!("{}7", i + 1))
-                    .collect();
+                let mut args: Vec<String> =
+                    (0..parameters).map(|i| format!("{}7", i + 1)).collect();
                 args[which] = id.to_string();
                 let before = server.requests().len();
                 let outcome = (operation.call)(client.clone(), args.clone()).await;
