@@ -124,6 +124,9 @@ impl ApiError {
     /// Builds the error from a status, headers and the (bounded) start of the body.
     pub(crate) fn from_parts(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
         let correlation_id = header_string(headers, CORRELATION_ID_HEADER);
+        let (_, secrets) = scrub_secrets(&String::from_utf8_lossy(
+            &body[..body.len().min(SECRET_SCAN_LIMIT)],
+        ));
         let mut error = ApiError {
             status,
             error_code: None,
@@ -153,6 +156,22 @@ impl ApiError {
                     .get("detail")
                     .and_then(|v| v.as_str())
                     .map(str::to_owned);
+            }
+        }
+        // Nothing taken from the body may carry a secret it held.
+        if let Some(details) = &mut error.details {
+            scrub_value(details, &secrets);
+        }
+        if !secrets.is_empty() {
+            for text in [
+                &mut error.error_code,
+                &mut error.error_message,
+                &mut error.error_id,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                *text = without(text, &secrets);
             }
         }
         error
@@ -297,10 +316,15 @@ impl Error {
         }
     }
 
+    /// A decode failure. The decoder's message can quote the body (serde does), so it is
+    /// scrubbed of the body's secrets like the excerpt.
     pub(crate) fn decode(status: Option<StatusCode>, message: String, body: &[u8]) -> Error {
+        let (_, secrets) = scrub_secrets(&String::from_utf8_lossy(
+            &body[..body.len().min(SECRET_SCAN_LIMIT)],
+        ));
         Error::Decode {
             status,
-            message,
+            message: without(&message, &secrets),
             body_excerpt: excerpt(body),
         }
     }
@@ -351,16 +375,215 @@ async fn read_bounded(response: reqwest::Response, limit: usize) -> Bytes {
     Bytes::from(buffer)
 }
 
-/// The start of a body as text: lossy UTF-8, cut at a character boundary, marked when cut.
+/// What replaces a secret's value in an error.
+const REDACTED: &str = "<redacted>";
+
+/// How much of a body is scanned for secret fields before an excerpt is cut from it: far more
+/// than the excerpt, so a secret whose field starts inside the excerpt is always found.
+const SECRET_SCAN_LIMIT: usize = 64 * 1024;
+
+/// The start of a body as text: lossy UTF-8, every secret field's value replaced (see
+/// [`scrub_secrets`]), cut at a character boundary, marked when cut.
 pub(crate) fn excerpt(body: &[u8]) -> String {
-    let head = &body[..body.len().min(BODY_EXCERPT_LIMIT)];
-    let mut text = String::from_utf8_lossy(head).into_owned();
-    if body.len() > BODY_EXCERPT_LIMIT {
-        // A multi-byte character cut in two shows up as a trailing replacement character.
+    let head = &body[..body.len().min(SECRET_SCAN_LIMIT)];
+    let text = String::from_utf8_lossy(head);
+    let (scrubbed, _) = scrub_secrets(&text);
+    let mut text = scrubbed;
+    if text.len() > BODY_EXCERPT_LIMIT || body.len() > head.len() {
+        let mut cut = BODY_EXCERPT_LIMIT.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        // A multi-byte character cut in two by the read limit shows as a replacement character.
         if text.ends_with('\u{FFFD}') {
             text.pop();
         }
         text.push('…');
     }
     text
+}
+
+/// Whether a JSON field of this name holds a secret: every secret field of PolyAI's success
+/// responses (read from the OpenAPI documents by the xtask: today `signing_secret`), and any
+/// name that says it is a secret, a token, a password or an API key (`access_token`,
+/// `client_secret`, `apiKey`, ...), whatever the operation.
+fn is_secret_field(name: &str) -> bool {
+    if crate::generated::SECRET_RESPONSE_FIELDS
+        .iter()
+        .any(|(_, field)| field.eq_ignore_ascii_case(name))
+    {
+        return true;
+    }
+    let folded: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    ["secret", "token", "password", "apikey"]
+        .iter()
+        .any(|word| folded.contains(word))
+}
+
+/// Replaces the value of every secret field (see [`is_secret_field`]) in JSON-like `text` with
+/// `<redacted>`, and returns the values it removed (as written, and JSON-decoded when that
+/// differs) so that other text derived from the same body can be scrubbed of them too.
+///
+/// It scans the text rather than parsing it, so that it works on bodies that are not valid
+/// JSON, cut short, or wrapped in something else: exactly the bodies that end up in errors. A
+/// string value that never ends is redacted to the end of the text.
+pub(crate) fn scrub_secrets(text: &str) -> (String, Vec<String>) {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut removed = Vec::new();
+    let mut at = 0;
+    while let Some(found) = bytes[at..].iter().position(|&b| b == b'"') {
+        let key_start = at + found;
+        let Some(key_end) = string_end(bytes, key_start + 1) else {
+            break;
+        };
+        let mut next = skip_whitespace(bytes, key_end + 1);
+        let raw_key = &text[key_start + 1..key_end];
+        let is_key = bytes.get(next) == Some(&b':');
+        let secret = is_key
+            && if raw_key.contains('\\') {
+                serde_json::from_str::<String>(&text[key_start..=key_end])
+                    .is_ok_and(|key| is_secret_field(&key))
+            } else {
+                is_secret_field(raw_key)
+            };
+        if !secret {
+            at = key_end + 1;
+            continue;
+        }
+        next = skip_whitespace(bytes, next + 1);
+        let (value_start, value_end, quoted) = if bytes.get(next) == Some(&b'"') {
+            let end = string_end(bytes, next + 1).unwrap_or(bytes.len());
+            (next + 1, end, true)
+        } else {
+            let end = bytes[next..]
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())
+                .map_or(bytes.len(), |length| next + length);
+            (next, end, false)
+        };
+        if value_end > value_start {
+            let value = &text[value_start..value_end];
+            out.push_str(&text[copied..value_start]);
+            out.push_str(REDACTED);
+            copied = value_end;
+            removed.push(value.to_owned());
+            if quoted
+                && value.contains('\\')
+                && let Ok(decoded) = serde_json::from_str::<String>(&format!("\"{value}\""))
+            {
+                removed.push(decoded);
+            }
+        }
+        // Past the value's closing quote, which must not be read as the start of a string.
+        at = (value_end + usize::from(quoted))
+            .max(key_end + 1)
+            .min(bytes.len());
+    }
+    out.push_str(&text[copied..]);
+    (out, removed)
+}
+
+/// The index of the quote that closes a JSON string whose content starts at `from`, if any.
+fn string_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' => at += 2,
+            b'"' => return Some(at),
+            _ => at += 1,
+        }
+    }
+    None
+}
+
+fn skip_whitespace(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    at
+}
+
+/// `text` with every occurrence of the `secrets` replaced by `<redacted>`.
+fn without(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|secret| !secret.is_empty())
+        .fold(text.to_owned(), |text, secret| {
+            text.replace(secret.as_str(), REDACTED)
+        })
+}
+
+/// Redacts, in place, the value of every secret field of a JSON value and every string that
+/// contains one of `secrets`.
+fn scrub_value(value: &mut serde_json::Value, secrets: &[String]) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, field) in map.iter_mut() {
+                if is_secret_field(key) {
+                    *field = serde_json::Value::String(REDACTED.to_owned());
+                } else {
+                    scrub_value(field, secrets);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                scrub_value(item, secrets);
+            }
+        }
+        serde_json::Value::String(text)
+            if secrets
+                .iter()
+                .any(|s| !s.is_empty() && text.contains(s.as_str())) =>
+        {
+            *text = without(text, secrets);
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_fields_are_scrubbed_from_excerpts_whole_cut_or_malformed() {
+        let body = br#"{"id":"whe_1","signing_secret":"whsec_TOPSECRET","url":"https://x"}"#;
+        let text = excerpt(body);
+        assert_eq!(
+            text,
+            r#"{"id":"whe_1","signing_secret":"<redacted>","url":"https://x"}"#
+        );
+        // Cut inside the secret (as a 64 KiB read limit or a dropped connection would).
+        let cut = &body[..45];
+        assert!(!excerpt(cut).contains("TOPSEC"), "{}", excerpt(cut));
+        // Not JSON at all, escaped quotes, odd spacing, a token field, a number.
+        for body in [
+            r#"oops {"signing_secret" :  "whsec_TOPSECRET\"x", "n": 1"#,
+            r#"[{"access_token":"TOPSECRET"},{"apiKey": TOPSECRET}]"#,
+            r#"{"signing\u005fsecret":"TOPSECRET"}"#,
+        ] {
+            let (scrubbed, removed) = scrub_secrets(body);
+            assert!(!scrubbed.contains("TOPSECRET"), "{scrubbed}");
+            assert!(!removed.is_empty());
+        }
+        // A secret after a long prefix is still found when the excerpt shows its field.
+        let mut long = "x".repeat(500).into_bytes();
+        long.extend_from_slice(br#"{"signing_secret":"whsec_TOPSECRET"}"#);
+        assert!(!excerpt(&long).contains("TOPSEC"), "{}", excerpt(&long));
+        // Ordinary fields are left alone.
+        let plain = r#"{"error_code":"NOT_FOUND","tokens_used":3}"#;
+        assert_eq!(
+            scrub_secrets(plain).0,
+            r#"{"error_code":"NOT_FOUND","tokens_used":<redacted>}"#
+        );
+    }
 }

@@ -77,6 +77,79 @@ async fn no_secret_in_trace_logs_or_errors() {
         texts.push(format!("{error:?}"));
         texts.push(format!("{error:#}"));
     }
+    // Responses that carry a webhook signing secret but end in an error: an undocumented 2xx
+    // (Error::Api), a body that does not decode or is cut short (Error::Decode), and an error
+    // whose details echo the secret. No part of any of those errors may show it.
+    const SIGNING_SECRET: &str = "whsec_RESPONSE_SECRET_7f3a";
+    let secret_server = RawServer::start(|n, _| {
+        let whole = json!({"id": "whe_1", "signing_secret": SIGNING_SECRET, "enabled": true});
+        match n {
+            0 => RawReply::json("200 OK", &whole),
+            1 => RawReply::json(
+                "201 Created",
+                &json!({"id": 17, "signing_secret": SIGNING_SECRET}),
+            ),
+            2 => RawReply::json("202 Accepted", &whole),
+            3 => {
+                let mut reply = RawReply::json("200 OK", &whole);
+                let cut = reply.body.len() - 20;
+                reply.body.truncate(cut);
+                reply.headers.retain(|(name, _)| name != "Content-Length");
+                reply
+                    .headers
+                    .push(("Content-Length".into(), cut.to_string()));
+                reply
+            }
+            _ => RawReply::json(
+                "500 Internal Server Error",
+                &json!({"error_message": "failed", "data": {"signing_secret": SIGNING_SECRET}}),
+            ),
+        }
+    })
+    .await;
+    let secret_client = Client::builder()
+        .api_key(SECRET_KEY)
+        .base_url(secret_server.base_url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let endpoints = secret_client.webhook_endpoints();
+    let create = || {
+        endpoints.create_webhook_endpoint().body_map(|b| {
+            b.name("ops".to_owned())
+                .url("https://ops.example.com/polyai".to_owned())
+                .event_types(vec![
+                    polyai_sdk::generated::webhooks::types::WebhookEventType::AlertsTriggered,
+                ])
+        })
+    };
+    let rotate = || {
+        endpoints
+            .rotate_webhook_signing_secret()
+            .endpoint_id("whe_1")
+    };
+    let mut secret_errors = Vec::new();
+    for result in [
+        create().send().await.map(drop),
+        create().send().await.map(drop),
+        rotate().send().await.map(drop),
+        rotate().send().await.map(drop),
+        rotate().send().await.map(drop),
+    ] {
+        let error = polyai_sdk::Error::from_generated(result.unwrap_err()).await;
+        tracing::error!(%error, ?error, "captured error from a secret-carrying response");
+        secret_errors.push(format!("{error} | {error:?} | {error:#}"));
+    }
+    assert!(
+        secret_errors[0].contains("200") && secret_errors[1].contains("decode"),
+        "the errors are the expected ones: {secret_errors:#?}"
+    );
+    assert!(
+        secret_errors.iter().all(|text| text.contains("<redacted>")),
+        "each error shows where the secret was: {secret_errors:#?}"
+    );
+    texts.extend(secret_errors);
+
     // Webhook verification, passing and failing, under the same capture.
     const WEBHOOK_SECRET: &str = "whsec_SECRET_do_not_log_9c1e";
     let verifier =
@@ -119,11 +192,19 @@ async fn no_secret_in_trace_logs_or_errors() {
         !logs.contains(SECRET_KEY),
         "the API key leaked into the logs"
     );
+    assert!(
+        !logs.contains("RESPONSE_SECRET"),
+        "a signing secret from a response leaked into the logs"
+    );
     for text in texts {
         assert!(!text.contains(SECRET_KEY), "the API key leaked: {text}");
         assert!(
             !text.contains("SECRET_do_not_log") && !text.contains("second_SECRET"),
             "a webhook secret leaked: {text}"
+        );
+        assert!(
+            !text.contains("RESPONSE_SECRET"),
+            "a signing secret from a response leaked: {text}"
         );
     }
 }

@@ -27,6 +27,9 @@ pub enum Mode {
 const INNER_TYPE: &str = "crate::transport::Transport";
 const OUTPUT_DIR: &str = "polyai-sdk/src/generated";
 const SPEC_DIR: &str = "openapi";
+/// Schemas whose values are secrets: generated as the SDK's redacting `Secret` type, and
+/// listed in `SECRET_RESPONSE_FIELDS` so that error excerpts scrub them.
+const SECRET_SCHEMAS: &[&str] = &["SigningSecret"];
 
 struct Document {
     /// File name inside `openapi/`, e.g. `debug-chat.yaml`.
@@ -154,7 +157,11 @@ fn settings() -> Result<GenerationSettings, String> {
         .with_map_type("::std::collections::BTreeMap")
         // Secrets PolyAI returns (webhook signing secrets) must never be printed: the schema
         // named `SigningSecret` becomes the SDK's redacting `Secret` type.
-        .with_replacement("SigningSecret", "crate::secret::Secret", std::iter::empty())
+        .with_replacement(
+            SECRET_SCHEMAS[0],
+            "crate::secret::Secret",
+            std::iter::empty(),
+        )
         // A connector update must be able to send `"variantId": null` (unassign) as well as
         // leave the field out (unchanged), which a generated `Option<String>` cannot.
         .with_replacement(
@@ -377,6 +384,101 @@ fn operation_traits(documents: &[Document]) -> Vec<OperationTraits> {
     traits
 }
 
+/// `(operation id, property name)` for every property of a success response (at any depth)
+/// whose schema is one of [`SECRET_SCHEMAS`], sorted.
+fn secret_response_fields(documents: &[Document]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for document in documents {
+        let spec = &document.spec;
+        for (_, item) in &spec.paths.paths {
+            let ReferenceOr::Item(item) = item else {
+                continue;
+            };
+            for (_, operation) in item.iter() {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                let mut fields = Vec::new();
+                for (status, response) in &operation.responses.responses {
+                    let success = match status {
+                        StatusCode::Code(code) => (200..300).contains(code),
+                        StatusCode::Range(class) => *class == 2,
+                    };
+                    let Some(response) = response.as_item().filter(|_| success) else {
+                        continue;
+                    };
+                    for media in response.content.values() {
+                        if let Some(schema) = &media.schema {
+                            secret_properties(spec, schema, 0, &mut fields);
+                        }
+                    }
+                }
+                fields.sort();
+                fields.dedup();
+                found.extend(fields.into_iter().map(|field| (id.clone(), field)));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The names of the properties under `schema` whose schema is a secret, following `$ref`s
+/// (to a bounded depth, so a recursive schema cannot loop).
+fn secret_properties(
+    spec: &OpenAPI,
+    schema: &ReferenceOr<openapiv3::Schema>,
+    depth: usize,
+    out: &mut Vec<String>,
+) {
+    use openapiv3::{SchemaKind, Type};
+    if depth > 16 {
+        return;
+    }
+    let schema = match schema {
+        ReferenceOr::Item(schema) => schema,
+        ReferenceOr::Reference { reference } => {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            match spec.components.as_ref().and_then(|c| c.schemas.get(name)) {
+                Some(target) => return secret_properties(spec, target, depth + 1, out),
+                None => return,
+            }
+        }
+    };
+    let is_secret = |schema: &ReferenceOr<Box<openapiv3::Schema>>| {
+        matches!(schema, ReferenceOr::Reference { reference }
+            if SECRET_SCHEMAS.iter().any(|name| reference.ends_with(&format!("/{name}"))))
+    };
+    let unboxed = |schema: &ReferenceOr<Box<openapiv3::Schema>>| match schema {
+        ReferenceOr::Item(inner) => ReferenceOr::Item((**inner).clone()),
+        ReferenceOr::Reference { reference } => ReferenceOr::Reference {
+            reference: reference.clone(),
+        },
+    };
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(object)) => {
+            for (name, property) in &object.properties {
+                if is_secret(property) {
+                    out.push(name.clone());
+                } else {
+                    secret_properties(spec, &unboxed(property), depth + 1, out);
+                }
+            }
+        }
+        SchemaKind::Type(Type::Array(array)) => {
+            if let Some(items) = &array.items {
+                secret_properties(spec, &unboxed(items), depth + 1, out);
+            }
+        }
+        SchemaKind::AllOf { all_of: schemas }
+        | SchemaKind::OneOf { one_of: schemas }
+        | SchemaKind::AnyOf { any_of: schemas } => {
+            for schema in schemas {
+                secret_properties(spec, schema, depth + 1, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn string_list(ids: impl Iterator<Item = String>) -> String {
     ids.map(|id| format!("    {id:?},\n")).collect()
 }
@@ -453,7 +555,10 @@ fn render_mod(documents: &[Document]) -> Result<String, String> {
          \n/// Operations that are safe to repeat, and so are retried after a server may have seen them.\n\
          pub(crate) const IDEMPOTENT_OPERATIONS: &[&str] = &[\n{}];\n\
          \n/// Every operation's path template, to check that no parameter changed the path.\n\
-         pub(crate) const OPERATION_PATHS: &[(&str, &str)] = &[\n{}];\n",
+         pub(crate) const OPERATION_PATHS: &[(&str, &str)] = &[\n{}];\n\
+         \n/// `(operation, field)` for every field of a success response that holds a secret; errors\n\
+         /// scrub these fields' values from body excerpts.\n\
+         pub(crate) const SECRET_RESPONSE_FIELDS: &[(&str, &str)] = &[\n{}];\n",
         traits
             .iter()
             .filter_map(|t| t
@@ -465,6 +570,10 @@ fn render_mod(documents: &[Document]) -> Result<String, String> {
         traits
             .iter()
             .map(|t| format!("    ({:?}, {:?}),\n", t.id, t.path))
+            .collect::<String>(),
+        secret_response_fields(documents)
+            .iter()
+            .map(|(id, field)| format!("    ({id:?}, {field:?}),\n"))
             .collect::<String>(),
     );
     rustfmt(&text)

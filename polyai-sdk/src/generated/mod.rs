@@ -488,3 +488,10 @@ pub(crate) const OPERATION_PATHS: &[(&str, &str)] = &[
         "/v1/agents/{agentId}/conversations/{conversationId}/note",
     ),
 ];
+
+/// `(operation, field)` for every field of a success response that holds a secret; errors
+/// scrub these fields' values from body excerpts.
+pub(crate) const SECRET_RESPONSE_FIELDS: &[(&str, &str)] = &[
+    ("create_webhook_endpoint", "signing_secret"),
+    ("rotate_webhook_signing_secret", "signing_secret"),
+];
