@@ -293,8 +293,10 @@ impl Error {
         }
     }
 
-    /// Classifies a `reqwest` error as a timeout or a transport error.
+    /// Classifies a `reqwest` error as a timeout or a transport error. The URL it carries is
+    /// cut to its path first (see [`url_to_path`]).
     pub(crate) fn from_reqwest(error: reqwest::Error) -> Error {
+        let error = url_to_path(error);
         if error.is_timeout() {
             let what = if error.is_connect() {
                 "connecting to PolyAI"
@@ -312,7 +314,7 @@ impl Error {
                 body_excerpt: String::new(),
             }
         } else {
-            Error::Transport(error.without_url())
+            Error::Transport(error)
         }
     }
 
@@ -335,6 +337,31 @@ impl Error {
             source,
         }
     }
+}
+
+/// A `reqwest` error whose URL (which its `Display` and `Debug` print) is reduced to the
+/// scheme, host, port and path: the query (transcript search text, phone numbers, event-id
+/// tokens), the fragment and any user name or password in a base URL are removed. Every
+/// `reqwest` error the SDK logs or returns passes through here.
+pub(crate) fn url_to_path(error: reqwest::Error) -> reqwest::Error {
+    let Some(url) = error.url() else {
+        return error;
+    };
+    if url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none()
+    {
+        return error;
+    }
+    let mut path_only = url.clone();
+    path_only.set_query(None);
+    path_only.set_fragment(None);
+    // Neither fails for the http(s) URLs the SDK sends to; if one did, drop the URL entirely.
+    if path_only.set_username("").is_err() || path_only.set_password(None).is_err() {
+        return error.without_url();
+    }
+    error.with_url(path_only)
 }
 
 /// Converts a generated call's result into the SDK's, unwrapping the response value.

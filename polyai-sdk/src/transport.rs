@@ -388,7 +388,12 @@ async fn attempt_once(
     request: reqwest::Request,
     streaming: bool,
 ) -> reqwest::Result<reqwest::Response> {
-    let mut response = client.execute(request).await?;
+    // Errors leave the transport with their URL cut to the path: they are logged by the retry
+    // loop and end up in the caller's error.
+    let mut response = client
+        .execute(request)
+        .await
+        .map_err(crate::error::url_to_path)?;
     if streaming || !response.status().is_success() {
         return Ok(response);
     }
@@ -398,7 +403,7 @@ async fn attempt_once(
     let version = response.version();
     let url = response.url().clone();
     let headers = std::mem::take(response.headers_mut());
-    let body = response.bytes().await?;
+    let body = response.bytes().await.map_err(crate::error::url_to_path)?;
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;

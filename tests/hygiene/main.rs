@@ -77,6 +77,52 @@ async fn no_secret_in_trace_logs_or_errors() {
         texts.push(format!("{error:?}"));
         texts.push(format!("{error:#}"));
     }
+    // Errors without a response (a stalled server, a refused connection) name the request's
+    // path, never its query: here a transcript search for a phone number.
+    const QUERY_SECRET: &str = "PHONE447700900123";
+    let stalled = RawServer::start(|_, _| {
+        let mut reply = RawReply::json("200 OK", &json!({"conversations": []}));
+        reply.stall = Some(std::time::Duration::from_secs(5));
+        reply
+    })
+    .await;
+    let refused_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    for (base_url, policy) in [
+        (stalled.base_url().to_string(), RetryPolicy::disabled()),
+        (
+            format!("http://user:PASSWORD_IN_URL@127.0.0.1:{refused_port}"),
+            RetryPolicy::default().initial_backoff(std::time::Duration::from_millis(1)),
+        ),
+    ] {
+        let client = Client::builder()
+            .api_key(SECRET_KEY)
+            .base_url(base_url)
+            .read_timeout(std::time::Duration::from_millis(200))
+            .retry_policy(policy)
+            .build()
+            .unwrap();
+        let error = client
+            .list_conversations("acme", "support")
+            .search_transcripts(QUERY_SECRET)
+            .first_page()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                polyai_sdk::Error::Timeout { .. } | polyai_sdk::Error::Transport(_)
+            ),
+            "{error:?}"
+        );
+        tracing::error!(%error, ?error, "captured error without a response");
+        let text = format!("{error} | {error:?} | {error:#}");
+        assert!(text.contains("/v3/acme/support/conversations"), "{text}");
+        texts.push(text);
+    }
+
     // Responses that carry a webhook signing secret but end in an error: an undocumented 2xx
     // (Error::Api), a body that does not decode or is cut short (Error::Decode), and an error
     // whose details echo the secret. No part of any of those errors may show it.
@@ -193,6 +239,10 @@ async fn no_secret_in_trace_logs_or_errors() {
         "the API key leaked into the logs"
     );
     assert!(
+        !logs.contains(QUERY_SECRET) && !logs.contains("PASSWORD_IN_URL"),
+        "a query string or a URL's password leaked into the logs"
+    );
+    assert!(
         !logs.contains("RESPONSE_SECRET"),
         "a signing secret from a response leaked into the logs"
     );
@@ -201,6 +251,10 @@ async fn no_secret_in_trace_logs_or_errors() {
         assert!(
             !text.contains("SECRET_do_not_log") && !text.contains("second_SECRET"),
             "a webhook secret leaked: {text}"
+        );
+        assert!(
+            !text.contains(QUERY_SECRET) && !text.contains("PASSWORD_IN_URL"),
+            "a query string or a URL's password leaked: {text}"
         );
         assert!(
             !text.contains("RESPONSE_SECRET"),
