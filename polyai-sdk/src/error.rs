@@ -3,7 +3,8 @@
 //! Every fallible call returns [`Error`]. Match on its variants to handle the cases callers
 //! usually care about (not found, rate limited, timeout, bad input), or use the accessors
 //! ([`Error::status`], [`Error::correlation_id`], [`Error::is_retryable`],
-//! [`Error::retry_after`]) for logging and policy. An error never contains the API key or a webhook secret.
+//! [`Error::retry_after`]) for logging and policy. An error never contains the API key or a
+//! webhook secret.
 
 use std::fmt;
 use std::time::Duration;

@@ -38,13 +38,16 @@
 //! token back, and a retry that succeeds puts back what it took, up to the capacity (500).
 //!
 //! The budget is on by default. It changes nothing for ordinary transient failures: a retry
-//! that succeeds costs nothing in the end, and a full bucket pays for a hundred failed
-//! retries in a row. It only bites when retries keep failing — more than one failed retry for
-//! every five calls that succeed, for long enough to empty the bucket — which is when retrying
-//! stops helping the caller and starts adding to the load on a service that is down. Then the
-//! extra load is bounded by the capacity: at most 100 retries beyond the first attempts, not a
-//! multiple of the traffic.
-//! Turn it off with [`ClientBuilder::retry_budget`](crate::ClientBuilder::retry_budget) and
+//! that succeeds costs nothing in the end, and a full bucket pays for a hundred failed retries
+//! after error statuses (fifty after timeouts) with no success in between. It only bites when
+//! retries keep failing — roughly more than one failed retry for every five calls that
+//! succeed, for long enough to empty the bucket — which is when retrying stops helping the
+//! caller and starts adding to the load on a service that is down. Then the extra load is
+//! bounded by the capacity (at most 100 retries beyond the first attempts until calls succeed
+//! again), not a multiple of the traffic: measured in the fault suite, 200 concurrent calls
+//! of three attempts against a server answering 503 send 600 requests without the budget and
+//! 300 with it. The cost is one atomic read per call while the bucket is full. Turn it off with
+//! [`ClientBuilder::retry_budget`](crate::ClientBuilder::retry_budget) and
 //! [`RetryBudget::disabled`] if you throttle calls yourself.
 //!
 //! # Setting the policy
