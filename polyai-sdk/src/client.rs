@@ -10,7 +10,7 @@ use reqwest::header::HeaderName;
 use crate::Error;
 use crate::generated;
 use crate::region::{HostFamily, Region};
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryBucket, RetryBudget, RetryPolicy};
 use crate::transport::{Credential, Settings, Transport};
 
 /// The header that carries the API key for most families.
@@ -251,6 +251,7 @@ pub struct ClientBuilder {
     read_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
+    retry_budget: Option<RetryBudget>,
     user_agent_suffix: Option<String>,
 }
 
@@ -277,6 +278,7 @@ impl fmt::Debug for ClientBuilder {
             .field("read_timeout", &self.read_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
+            .field("retry_budget", &self.retry_budget)
             .finish()
     }
 }
@@ -364,6 +366,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The retry budget shared by every call of the client, its API families and its clones
+    /// (default [`RetryBudget::standard`]: on). During an outage it bounds how many retries
+    /// the client adds to the load; see [`crate::retry`] for how it works and why it is on.
+    /// [`RetryBudget::disabled`] turns it off.
+    pub fn retry_budget(mut self, budget: RetryBudget) -> Self {
+        self.retry_budget = Some(budget);
+        self
+    }
+
     /// Appended to the `User-Agent` header, to identify your application in PolyAI's logs.
     pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
         self.user_agent_suffix = Some(suffix.into());
@@ -423,6 +434,7 @@ impl ClientBuilder {
 
         let settings = Arc::new(Settings {
             retry: self.retry.unwrap_or_default(),
+            retry_budget: RetryBucket::new(self.retry_budget.unwrap_or_default()),
             request_timeout: self.request_timeout,
         });
         let header = HeaderName::from_static;

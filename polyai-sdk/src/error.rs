@@ -2,8 +2,9 @@
 //!
 //! Every fallible call returns [`Error`]. Match on its variants to handle the cases callers
 //! usually care about (not found, rate limited, timeout, bad input), or use the accessors
-//! ([`Error::status`], [`Error::correlation_id`], [`Error::is_retryable`]) for logging and
-//! policy. An error never contains the API key or a webhook secret.
+//! ([`Error::status`], [`Error::correlation_id`], [`Error::is_retryable`],
+//! [`Error::retry_after`]) for logging and policy. An error never contains the API key or a
+//! webhook secret.
 
 use std::fmt;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
+use crate::retry::{NotRetried, Wait};
 use crate::webhooks::WebhookError;
 
 /// The response header PolyAI uses to correlate a request with its server-side logs.
@@ -39,8 +41,10 @@ pub enum Error {
     NotFound(Box<ApiError>),
 
     /// PolyAI is rate limiting this API key (HTTP 429). `retry_after` is the wait the server
-    /// asked for, when it said.
-    #[error("rate limited{}: {error}", .retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default())]
+    /// asked for, when it said. The client never retries sooner than that; when the wait is
+    /// longer than its retry policy allows it does not retry at all, and the message says so
+    /// (see [`crate::retry`]).
+    #[error("rate limited{}: {error}", .retry_after.map(|d| format!(" (retry after {})", Wait(d))).unwrap_or_default())]
     RateLimited {
         /// How long the server asked the client to wait, from `Retry-After`.
         retry_after: Option<Duration>,
@@ -118,6 +122,12 @@ pub struct ApiError {
     /// The full `detail` or `data` of the body when it is JSON (for example a 422 validation
     /// error), read from at most the first 64 KiB of the body.
     pub details: Option<serde_json::Value>,
+    /// The wait the server asked for in `Retry-After` (seconds or an HTTP date), if it sent
+    /// one; PolyAI sends it with 429 and may with 503.
+    pub retry_after: Option<Duration>,
+    /// Why the client did not retry an answer that could have been retried, when that was its
+    /// own decision (a wait beyond the retry policy, or the retry budget used up).
+    not_retried: Option<NotRetried>,
 }
 
 impl ApiError {
@@ -135,6 +145,8 @@ impl ApiError {
             correlation_id,
             body_excerpt: excerpt(body),
             details: None,
+            retry_after: crate::retry::parse_retry_after(headers, std::time::SystemTime::now()),
+            not_retried: None,
         };
         if let Ok(serde_json::Value::Object(map)) =
             serde_json::from_slice::<serde_json::Value>(body)
@@ -195,6 +207,9 @@ impl fmt::Display for ApiError {
         if let Some(id) = self.correlation_id.as_ref().or(self.error_id.as_ref()) {
             write!(f, " [correlation id {id}]")?;
         }
+        if let Some(why) = &self.not_retried {
+            write!(f, "; {why}")?;
+        }
         Ok(())
     }
 }
@@ -208,6 +223,8 @@ impl fmt::Debug for ApiError {
             .field("error_id", &self.error_id)
             .field("correlation_id", &self.correlation_id)
             .field("body_excerpt", &self.body_excerpt)
+            .field("retry_after", &self.retry_after)
+            .field("not_retried", &self.not_retried)
             .finish_non_exhaustive()
     }
 }
@@ -244,6 +261,17 @@ impl Error {
         self.api_error().and_then(|e| e.error_code.as_deref())
     }
 
+    /// How long the server asked the client to wait before trying again (`Retry-After`), for
+    /// a rate-limited answer and for any other answer that carried the header (such as a 503).
+    /// When the client gave up because this wait was longer than its retry policy allows, this
+    /// is the time to wait before calling again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            _ => self.api_error().and_then(|e| e.retry_after),
+        }
+    }
+
     /// Whether repeating the same request later may succeed: timeouts, network errors and the
     /// statuses 408, 429, 500, 502, 503 and 504.
     pub fn is_retryable(&self) -> bool {
@@ -258,8 +286,15 @@ impl Error {
     pub async fn from_response(response: reqwest::Response) -> Error {
         let status = response.status();
         let headers = response.headers().clone();
+        let not_retried = response.extensions().get::<NotRetried>().copied();
         let body = read_bounded(response, ERROR_BODY_READ_LIMIT).await;
-        Error::from_parts(status, &headers, &body)
+        let mut error = Error::from_parts(status, &headers, &body);
+        if let Error::Api(api) | Error::NotFound(api) | Error::RateLimited { error: api, .. } =
+            &mut error
+        {
+            api.not_retried = not_retried;
+        }
+        error
     }
 
     /// Classifies a non-success response that was already read: 404 becomes
@@ -270,7 +305,7 @@ impl Error {
         match status {
             StatusCode::NOT_FOUND => Error::NotFound(api),
             StatusCode::TOO_MANY_REQUESTS => Error::RateLimited {
-                retry_after: crate::retry::parse_retry_after(headers, std::time::SystemTime::now()),
+                retry_after: api.retry_after,
                 error: api,
             },
             _ => Error::Api(api),

@@ -51,7 +51,7 @@ pub mod webhooks;
 pub use client::{Client, ClientBuilder, env};
 pub use error::{ApiError, Error};
 pub use region::{HostFamily, Region, UnknownRegion};
-pub use retry::RetryPolicy;
+pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
 pub use timestamp::{InvalidTimestamp, Timestamp};
 pub use transport::Transport;

@@ -20,7 +20,7 @@ use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
 use crate::generated::{IDEMPOTENT_OPERATIONS, OPERATION_PATHS, STREAMING_OPERATIONS};
-use crate::retry::{self, RetryPolicy};
+use crate::retry::{self, NotRetried, RetryBucket, RetryPolicy};
 
 /// The header progenitor adds to every request, which no PolyAI API documents; prepared
 /// once, because removing by a `&str` name parses the name each time.
@@ -70,6 +70,8 @@ pub(crate) async fn with_headers<F: Future>(headers: HeaderMap, future: F) -> F:
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) retry: RetryPolicy,
+    /// The client-wide retry budget, consulted before every retry of every family.
+    pub(crate) retry_budget: RetryBucket,
     /// A deadline for the whole of a JSON call (never applied to streaming downloads).
     pub(crate) request_timeout: Option<Duration>,
 }
@@ -158,20 +160,23 @@ impl Transport {
             path = %request.url().path(),
         );
         let policy = retry::effective(&self.settings.retry);
+        let budget = &self.settings.retry_budget;
         let idempotent = idempotent || policy.allows_non_idempotent();
         let attempts = async move {
             let started = Instant::now();
             let mut waited = Duration::ZERO;
             let mut attempt = 1u32;
-            loop {
+            // What the retry that produced the current attempt took from the budget.
+            let mut paid = None;
+            let outcome = loop {
                 // Keep a copy for the next attempt; a request whose body cannot be copied
                 // (a stream) gets one attempt only.
                 let spare = (attempt < policy.attempts())
                     .then(|| request.try_clone())
                     .flatten();
-                let outcome = attempt_once(client, request, streaming).await;
+                let mut outcome = attempt_once(client, request, streaming).await;
                 let Some(next_request) = spare else {
-                    return outcome;
+                    break outcome;
                 };
 
                 let (reason, retry_after) = match &outcome {
@@ -183,7 +188,7 @@ impl Transport {
                             retry_after,
                         )
                     }
-                    Ok(_) => return outcome,
+                    Ok(_) => break outcome,
                     // A failed connection never reached the server: safe to repeat anything.
                     Err(error) if error.is_connect() => (format!("connect error: {error}"), None),
                     Err(error)
@@ -195,17 +200,45 @@ impl Transport {
                     {
                         (format!("{error}"), None)
                     }
-                    Err(_) => return outcome,
+                    Err(_) => break outcome,
                 };
                 if !idempotent && outcome.is_ok() {
                     // The server answered: a non-idempotent request may have taken effect.
-                    return outcome;
+                    break outcome;
                 }
-                let wait = policy.delay(attempt, retry_after);
-                if waited + wait > policy.total_delay_budget() {
-                    tracing::debug!(attempt, ?waited, "retry budget exhausted; giving up");
-                    return outcome;
+                let wait = match policy.next_wait(attempt, retry_after, waited) {
+                    Ok(wait) => wait,
+                    Err(why) => {
+                        tracing::debug!(
+                            attempt,
+                            ?waited,
+                            ?retry_after,
+                            "the wait exceeds the retry policy's limits; giving up"
+                        );
+                        if let (Some(why), Ok(response)) = (why, &mut outcome) {
+                            response.extensions_mut().insert(why);
+                        }
+                        break outcome;
+                    }
+                };
+                let cost = budget.cost(outcome.is_err());
+                if !budget.try_take(cost) {
+                    tracing::warn!(
+                        attempt,
+                        cost,
+                        available = budget.available(),
+                        %reason,
+                        "retry refused: the client-wide retry budget is used up (many calls \
+                         are failing); returning the error"
+                    );
+                    if let Ok(response) = &mut outcome {
+                        response
+                            .extensions_mut()
+                            .insert(NotRetried::BudgetExhausted);
+                    }
+                    break outcome;
                 }
+                paid = Some(cost);
                 tracing::warn!(
                     attempt,
                     next_attempt = attempt + 1,
@@ -216,10 +249,15 @@ impl Transport {
                 );
                 drop(outcome);
                 tokio::time::sleep(wait).await;
-                waited += wait;
+                waited = waited.saturating_add(wait);
                 attempt += 1;
                 request = next_request;
+            };
+            if matches!(&outcome, Ok(response) if !crate::error::is_retryable_status(response.status()))
+            {
+                budget.on_success(paid);
             }
+            outcome
         };
         // Entering a span on every poll costs even when nothing listens; skip it then.
         if span.is_disabled() {

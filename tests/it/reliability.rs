@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use polyai_sdk::conversations::Environment;
 use polyai_sdk::retry::with_retry_policy;
-use polyai_sdk::{Client, Error, RetryPolicy};
+use polyai_sdk::{Client, Error, RetryBudget, RetryPolicy};
 use polyai_tests::faults::{Fault, Tally, apply, listing_scenario, scheduled, suite_client};
 use polyai_tests::{RawReply, RawServer, sha256_hex};
 use serde_json::json;
@@ -166,61 +166,306 @@ async fn a_debug_chat_message_is_never_delivered_twice() {
     assert!(failed > 0, "the schedule hit some sends");
 }
 
-#[tokio::test]
-async fn retry_after_is_honoured_and_retries_can_be_switched_off() {
+/// A server that answers every other request (from the first) with `status` and
+/// `Retry-After: {retry_after}`, and the others with a conversation; counts what it receives.
+async fn retry_after_server(
+    status: &'static str,
+    retry_after: impl Fn() -> String + Send + Sync + 'static,
+) -> (RawServer, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&calls);
     let server = RawServer::start(move |n, _| {
         seen.fetch_add(1, Ordering::SeqCst);
         if n % 2 == 0 {
-            RawReply::json(
-                "429 Too Many Requests",
-                &json!({"error_code": "RATE_LIMITED"}),
-            )
-            .header("Retry-After", "1")
+            RawReply::json(status, &json!({"error_code": "RATE_LIMITED"}))
+                .header("Retry-After", &retry_after())
         } else {
             RawReply::json("200 OK", &json!({"conversationId": "CA1"}))
         }
     })
     .await;
-    let client = Client::builder()
+    (server, calls)
+}
+
+fn plain_client(server: &RawServer) -> Client {
+    Client::builder()
         .api_key("k")
         .base_url(server.base_url())
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_retry_after_within_the_budget_is_waited_in_full() {
+    let (server, calls) = retry_after_server("429 Too Many Requests", || "2".into()).await;
+    let client = plain_client(&server);
+    // The default policy: 30 s of waiting allowed, so the 2 s asked for are waited in full.
     let started = Instant::now();
     client
         .get_conversation("a", "CA1")
         .await
         .expect("retried after Retry-After");
     assert!(
-        started.elapsed() >= Duration::from_millis(950),
-        "waited {:?}",
+        started.elapsed() >= Duration::from_secs(2),
+        "retried after {:?}, before the 2 s the server asked",
         started.elapsed()
     );
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 
-    // Per call: no retries at all.
+    // Per call: no retries at all, and the error carries the wait.
     let error = with_retry_policy(RetryPolicy::disabled(), client.get_conversation("a", "CA1"))
         .await
         .expect_err("not retried");
     assert!(
-        matches!(error, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(1)),
+        matches!(error, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(2)),
         "{error:?}"
     );
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(2)));
     assert_eq!(calls.load(Ordering::SeqCst), 3);
+}
 
-    // A Retry-After longer than the cap is clamped.
-    let capped = RetryPolicy::standard().max_retry_after(Duration::from_millis(10));
+#[tokio::test]
+async fn a_retry_after_beyond_the_policy_fails_at_once_carrying_the_wait() {
+    // 429 asking for 2 minutes, more than the default 30 s budget: one request, no wait.
+    let (server, calls) = retry_after_server("429 Too Many Requests", || "120".into()).await;
+    let client = plain_client(&server);
     let started = Instant::now();
-    with_retry_policy(capped, client.get_conversation("a", "CA1"))
+    let error = client
+        .get_conversation("a", "CA1")
         .await
-        .expect("clamped wait");
+        .expect_err("not retried");
     assert!(
-        started.elapsed() < Duration::from_millis(900),
+        started.elapsed() < Duration::from_secs(2),
         "{:?}",
         started.elapsed()
     );
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one request, no retry");
+    assert!(
+        matches!(error, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(120)),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("120 s") && text.contains("30 s") && text.contains("not retried"),
+        "the message says how long the server asked and that it exceeds the budget: {text}"
+    );
+
+    // A cap on single waits gives up too, instead of retrying before the server asked (the
+    // old behaviour clamped the wait to the cap and retried after 10 ms).
+    let (server, calls) = retry_after_server("429 Too Many Requests", || "1".into()).await;
+    let client = plain_client(&server);
+    let capped = RetryPolicy::standard().max_retry_after(Duration::from_millis(10));
+    let error = with_retry_policy(capped, client.get_conversation("a", "CA1"))
+        .await
+        .expect_err("not retried early");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "never retried before the server asked"
+    );
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(1)));
+    assert!(error.to_string().contains("max_retry_after"), "{error}");
+
+    // A 503 with a long Retry-After: the wait is on the `Error::Api` too.
+    let (server, calls) = retry_after_server("503 Service Unavailable", || "3600".into()).await;
+    let client = plain_client(&server);
+    let error = client
+        .get_conversation("a", "CA1")
+        .await
+        .expect_err("not retried");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert!(matches!(error, Error::Api(_)), "{error:?}");
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(3600)));
+    assert!(error.to_string().contains("3600 s"), "{error}");
+
+    // Absurd values are refused the same way, never overflowing.
+    let (server, calls) =
+        retry_after_server("429 Too Many Requests", || u64::MAX.to_string()).await;
+    let error = plain_client(&server)
+        .get_conversation("a", "CA1")
+        .await
+        .expect_err("not retried");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(u64::MAX)));
+}
+
+#[tokio::test]
+async fn an_http_date_retry_after_is_honoured() {
+    // Three seconds from now as an HTTP date (whole seconds, so at least 2 s from now).
+    let (server, calls) = retry_after_server("429 Too Many Requests", || {
+        httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3))
+    })
+    .await;
+    let client = plain_client(&server);
+    let started = Instant::now();
+    client
+        .get_conversation("a", "CA1")
+        .await
+        .expect("retried at the date");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "retried after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+    // An hour from now: beyond the budget, so no retry, and the error says when to come back.
+    let (server, calls) = retry_after_server("429 Too Many Requests", || {
+        httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3600))
+    })
+    .await;
+    let error = plain_client(&server)
+        .get_conversation("a", "CA1")
+        .await
+        .expect_err("not retried");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let wait = error.retry_after().expect("the wait");
+    assert!(
+        wait > Duration::from_secs(3590) && wait <= Duration::from_secs(3600),
+        "{wait:?}"
+    );
+}
+
+/// A client with a fast backoff, so that an outage test runs in milliseconds.
+fn outage_client(server: &RawServer, budget: RetryBudget) -> Client {
+    Client::builder()
+        .api_key("k")
+        .base_url(server.base_url())
+        .retry_policy(
+            RetryPolicy::standard()
+                .initial_backoff(Duration::from_millis(1))
+                .max_backoff(Duration::from_millis(5)),
+        )
+        .retry_budget(budget)
+        .build()
+        .unwrap()
+}
+
+/// Makes `calls` concurrent get-conversation calls; returns how many failed.
+async fn concurrent_calls(client: &Client, calls: usize, prefix: &str) -> usize {
+    let results = futures::future::join_all((0..calls).map(|i| {
+        let client = client.clone();
+        let id = format!("{prefix}{i}");
+        async move { client.get_conversation("agent", &id).await }
+    }))
+    .await;
+    results.iter().filter(|r| r.is_err()).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retry_budget_bounds_retries_during_an_outage_and_refills_after() {
+    const CALLS: usize = 200;
+    let outage = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let received = Arc::new(AtomicUsize::new(0));
+    let flaky_seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let (server_outage, server_received, server_flaky) = (
+        Arc::clone(&outage),
+        Arc::clone(&received),
+        Arc::clone(&flaky_seen),
+    );
+    let server = RawServer::start(move |_, request| {
+        server_received.fetch_add(1, Ordering::SeqCst);
+        let unavailable = || {
+            RawReply::json(
+                "503 Service Unavailable",
+                &json!({"success": false, "error_code": "SERVICE_UNAVAILABLE"}),
+            )
+        };
+        if server_outage.load(Ordering::SeqCst) {
+            return unavailable();
+        }
+        // After the outage, a `flaky` conversation fails its first request only.
+        if request.target.contains("flaky") {
+            let mut seen = server_flaky.lock().unwrap();
+            let count = seen.entry(request.target.clone()).or_default();
+            *count += 1;
+            if *count == 1 {
+                return unavailable();
+            }
+        }
+        RawReply::json("200 OK", &json!({"conversationId": "CA1"}))
+    })
+    .await;
+
+    // Without the budget every call makes all three attempts.
+    let unbounded = outage_client(&server, RetryBudget::disabled());
+    assert_eq!(concurrent_calls(&unbounded, CALLS, "off").await, CALLS);
+    let without = received.swap(0, Ordering::SeqCst);
+
+    // With it, the retries stop when the bucket (500 tokens, 5 a retry) is empty.
+    let client = outage_client(&server, RetryBudget::standard());
+    assert_eq!(concurrent_calls(&client, CALLS, "on").await, CALLS);
+    let with = received.swap(0, Ordering::SeqCst);
+    println!(
+        "[fault suite] outage, {CALLS} concurrent calls of 3 attempts: the server received \
+         {without} requests without the retry budget, {with} with it"
+    );
+    assert_eq!(without, CALLS * 3);
+    assert!(
+        (CALLS..=CALLS + 500 / 5).contains(&with),
+        "at most the first attempts plus capacity / cost retries: {with}"
+    );
+    assert_eq!(with, CALLS + 100, "every token was spent");
+
+    // The outage ends. The bucket is empty, so a failing call is not retried yet, and says why.
+    outage.store(false, Ordering::SeqCst);
+    let error = client
+        .get_conversation("agent", "flaky-1")
+        .await
+        .expect_err("no budget left to retry");
+    assert_eq!(received.swap(0, Ordering::SeqCst), 1);
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    assert!(error.to_string().contains("retry budget"), "{error}");
+    // Five successful calls put five tokens back: enough for one retry.
+    assert_eq!(concurrent_calls(&client, 5, "ok").await, 0);
+    received.store(0, Ordering::SeqCst);
+    client
+        .get_conversation("agent", "flaky-2")
+        .await
+        .expect("retried again once the budget refilled");
+    assert_eq!(received.load(Ordering::SeqCst), 2, "the 503 and its retry");
+}
+
+#[tokio::test]
+async fn the_retry_budget_is_shared_by_families_and_clones() {
+    let received = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&received);
+    let server = RawServer::start(move |_, _| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        RawReply::json("503 Service Unavailable", &json!({}))
+    })
+    .await;
+    // Room for two retries in all.
+    let budget = RetryBudget::standard().capacity(10);
+    let client = outage_client(&server, budget.clone());
+    client
+        .get_conversation("agent", "CA1")
+        .await
+        .expect_err("503");
+    assert_eq!(
+        received.swap(0, Ordering::SeqCst),
+        3,
+        "two retries paid for"
+    );
+    // A clone, and another API family on another host family: the same, now empty, budget.
+    let clone = client.clone();
+    let error = clone
+        .conversations()
+        .list_conversations()
+        .account_id("acme")
+        .project_id("support")
+        .send()
+        .await
+        .expect_err("503");
+    assert_eq!(received.swap(0, Ordering::SeqCst), 1, "not retried");
+    assert!(format!("{error:?}").contains("503"), "{error:?}");
+    // Another client has its own budget.
+    let other = outage_client(&server, budget);
+    other
+        .get_conversation("agent", "CA1")
+        .await
+        .expect_err("503");
+    assert_eq!(received.swap(0, Ordering::SeqCst), 3);
 }
 
 #[tokio::test]
