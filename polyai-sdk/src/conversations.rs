@@ -661,3 +661,32 @@ where
     })
     .boxed()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_positions_round_trip_as_text_and_refuse_anything_else() {
+        for position in [
+            ListingPosition::Start,
+            ListingPosition::Cursor("eyJvZmZzZXQiOjF9".into()),
+            ListingPosition::Offset(34_833),
+        ] {
+            assert_eq!(
+                position.to_string().parse::<ListingPosition>().unwrap(),
+                position
+            );
+        }
+        for bad in ["", "cursor:", "offset:-1", "offset:x", "page:3"] {
+            assert!(
+                matches!(bad.parse::<ListingPosition>(), Err(Error::InvalidInput(_))),
+                "{bad:?}"
+            );
+        }
+        // An offset listing takes its own `next_cursor` text, and nothing else.
+        assert_eq!(ListingPosition::Cursor("250".into()).offset().unwrap(), 250);
+        assert_eq!(ListingPosition::Start.offset().unwrap(), 0);
+        assert!(ListingPosition::Cursor("eyJv".into()).offset().is_err());
+    }
+}
