@@ -1,7 +1,9 @@
 //! Downloads every recording of a time window into a folder, N at a time, with an overall
 //! progress bar. Conversations without a recording (chats, for example) answer 404 and are
 //! counted as such, not as failures. Files already present are complete (the SDK renames a recording into place
-//! only once it has fully arrived), so a rerun skips them.
+//! only once it has fully arrived), so a rerun skips them. A listing page that fails (after the
+//! client's retries) is fetched again by resuming the listing from its position, up to a few
+//! times in a row.
 //!
 //! ```sh
 //! cargo run --example download_audio -- [FOLDER] [DAYS] [PARALLEL]
@@ -10,9 +12,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use futures::{StreamExt, TryStreamExt};
-use polyai_examples::{AnyResult, connect};
+use futures::StreamExt;
+use polyai_examples::{AnyResult, connect, each_page_resuming};
 use polyai_sdk::Timestamp;
+use polyai_sdk::conversations::ListingPosition;
 
 #[tokio::main]
 async fn main() -> AnyResult<()> {
@@ -29,17 +32,23 @@ async fn main() -> AnyResult<()> {
 
     let target = connect().await?;
     let end = Timestamp::now();
-    let ids: Vec<String> = target
+    let listing = target
         .client
         .list_conversations(&target.account_id, &target.project_id)
         .between(
             end.minus(std::time::Duration::from_secs(days * 86_400)),
             end,
-        )
-        .stream()
-        .map_ok(|c| c.id)
-        .try_collect()
-        .await?;
+        );
+    let mut ids: Vec<String> = Vec::new();
+    let from = |position: Option<ListingPosition>| match position {
+        Some(position) => listing.clone().resume_from(position).pages(),
+        None => listing.clone().pages(),
+    };
+    each_page_resuming(None, from, |page| {
+        ids.extend(page.items.into_iter().map(|c| c.id));
+        Ok(())
+    })
+    .await?;
 
     let bar = indicatif::ProgressBar::new(ids.len() as u64);
     bar.set_style(

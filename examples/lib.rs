@@ -5,8 +5,11 @@
 //! embedded offline mock (`polyai-mock`) and uses the mock's ids.
 
 use std::error::Error;
+use std::time::Duration;
 
+use futures::TryStreamExt;
 use polyai_sdk::Client;
+use polyai_sdk::conversations::{ListingPosition, Page, PageStream};
 
 /// Result type of the examples.
 pub type AnyResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
@@ -83,4 +86,48 @@ pub fn byte_bar(total: Option<u64>) -> indicatif::ProgressBar {
     .progress_chars("=> ");
     bar.set_style(style);
     bar
+}
+
+/// How many times in a row [`each_page_resuming`] resumes a listing that stopped on a failed
+/// page (each time after the client's own retries of that page were used up) before it gives
+/// up. Any page that arrives resets the count.
+pub const LISTING_RESUMES: u32 = 5;
+
+/// Walks a listing page by page, resuming it from where it stopped when a page cannot be
+/// fetched: `listing(position)` starts the listing (from the start when `position` is
+/// `None`), and `on_page` gets every page once, in order. After a failed page the listing is
+/// started again from the position the error reports, at most [`LISTING_RESUMES`] times in a
+/// row, one second apart; then the error is returned (its position is still in it, for a
+/// later run).
+pub async fn each_page_resuming<T>(
+    start: Option<ListingPosition>,
+    listing: impl Fn(Option<ListingPosition>) -> PageStream<T>,
+    mut on_page: impl FnMut(Page<T>) -> AnyResult<()>,
+) -> AnyResult<()> {
+    let mut position = start;
+    // The position of a failed page is in its error (the same as the `next_position` of the
+    // page before it), so only errors move `position`.
+    let mut resumes_left = LISTING_RESUMES;
+    loop {
+        let mut pages = listing(position.clone());
+        let error = loop {
+            match pages.try_next().await {
+                Ok(Some(page)) => {
+                    resumes_left = LISTING_RESUMES;
+                    on_page(page)?;
+                }
+                Ok(None) => return Ok(()),
+                Err(error) => break error,
+            }
+        };
+        match error.resume_position() {
+            Some(at) if resumes_left > 0 => {
+                resumes_left -= 1;
+                eprintln!("a page failed ({error}); resuming the listing from {at}");
+                position = Some(at.clone());
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            _ => return Err(error.into()),
+        }
+    }
 }

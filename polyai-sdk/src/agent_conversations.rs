@@ -20,7 +20,9 @@ use std::fmt;
 
 use std::num::NonZeroU64;
 
-use crate::conversations::{ItemStream, PageStream, failed, flatten_pages, paginate_offset};
+use crate::conversations::{
+    ItemStream, ListingPosition, PageStream, failed, flatten_pages, paginate_offset,
+};
 use crate::generated::data::types as data;
 use crate::{Client, Error, validate};
 
@@ -114,9 +116,6 @@ impl Annotation {
     }
 }
 
-/// The largest page the agent conversation list serves.
-const MAX_AGENT_PAGE: u32 = 100;
-
 impl Client {
     /// Reads one conversation with its turns (Agents host).
     pub async fn get_conversation(
@@ -191,7 +190,7 @@ impl Client {
             client: self.clone(),
             agent_id: agent_id.into(),
             page_size: 50,
-            offset: 0,
+            start: ListingPosition::Offset(0),
         }
     }
 }
@@ -203,26 +202,42 @@ pub struct ListAgentConversations {
     client: Client,
     agent_id: String,
     page_size: u32,
-    offset: u64,
+    start: ListingPosition,
 }
 
 impl ListAgentConversations {
-    /// Conversations per page (default 50, at most 100).
+    /// Conversations per page (default 50, PolyAI's default). PolyAI documents no maximum, so
+    /// any size from 1 is sent as given; a server that sends fewer per page is followed to
+    /// the end all the same (see [`pages`](Self::pages)).
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = size;
         self
     }
 
-    /// Skips the first `offset` conversations.
+    /// Skips the first `offset` conversations (the same as
+    /// [`resume_from`](Self::resume_from) with [`ListingPosition::Offset`]).
     pub fn offset(mut self, offset: u64) -> Self {
-        self.offset = offset;
+        self.start = ListingPosition::Offset(offset);
         self
     }
 
-    /// Checks the agent id and page size once, before any request; returns the limit.
-    fn checked_limit(&self) -> Result<NonZeroU64, Error> {
+    /// Starts from a position reported by an earlier listing of the same agent: a
+    /// [`Page::next_position`](crate::conversations::Page::next_position), a
+    /// [`Page::next_cursor`](crate::conversations::Page::next_cursor) (the offset as text), or
+    /// the [`Error::resume_position`] of a listing that failed.
+    pub fn resume_from(mut self, position: impl Into<ListingPosition>) -> Self {
+        self.start = position.into();
+        self
+    }
+
+    /// Checks the agent id, page size and start once, before any request; returns the limit
+    /// and the first offset.
+    fn checked(&self) -> Result<(NonZeroU64, u64), Error> {
         validate::path_segment("agent_id", &self.agent_id)?;
-        validate::page_size(self.page_size, MAX_AGENT_PAGE)
+        let limit = validate::page_size_unbounded(self.page_size)?;
+        let offset = self.start.offset()?;
+        validate::offset(offset)?;
+        Ok((limit, offset))
     }
 
     async fn fetch(
@@ -242,21 +257,31 @@ impl ListAgentConversations {
         Ok((response.conversations, total))
     }
 
-    /// Every page, lazily. The stream ends after a page shorter than the page size, or once
-    /// the reported count is reached. The `next_cursor` of each page is the next offset, as
-    /// text.
+    /// Every page, lazily, following the reported `count` (the total): paging goes on while
+    /// the offset is below it, even after a page shorter than asked, and stops at an empty
+    /// page. A response without `count` ends the listing at its first short page. The
+    /// `next_position` of each page is its next offset (`next_cursor` has it as text).
+    ///
+    /// A server that answers a later offset with the same page again (it ignores `offset`)
+    /// ends the stream with [`Error::Transfer`] instead of repeating records. A page that
+    /// cannot be fetched (after the client's retries) ends it with [`Error::Listing`], whose
+    /// position resumes the listing with [`resume_from`](Self::resume_from).
     pub fn pages(self) -> PageStream<ConversationSummary> {
-        let limit = match self.checked_limit() {
-            Ok(limit) => limit,
+        let (limit, start) = match self.checked() {
+            Ok(checked) => checked,
             Err(error) => return failed(error),
         };
-        paginate_offset(self.offset, limit, move |offset| {
+        fn id(conversation: &ConversationSummary) -> &str {
+            &conversation.conversation_id
+        }
+        paginate_offset(start, limit, id, move |offset| {
             let listing = self.clone();
             async move { listing.fetch(offset, limit).await }
         })
     }
 
-    /// Every conversation, one at a time.
+    /// Every conversation, one at a time; fails like [`pages`](Self::pages) (no item of a
+    /// page that failed was yielded).
     pub fn stream(self) -> ItemStream<ConversationSummary> {
         flatten_pages(self.pages())
     }

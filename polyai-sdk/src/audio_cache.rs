@@ -30,7 +30,9 @@ use futures::TryStreamExt;
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
-use crate::conversations::{ItemStream, PageStream, failed, flatten_pages, paginate_offset};
+use crate::conversations::{
+    ItemStream, ListingPosition, PageStream, failed, flatten_pages, paginate_offset,
+};
 use crate::generated::agents::types as agents;
 use crate::transport::{HandWritten, send_hand_written};
 use crate::{Client, Error, validate};
@@ -72,7 +74,7 @@ impl Client {
             client: self.clone(),
             agent_id: agent_id.into(),
             page_size: 50,
-            offset: 0,
+            start: ListingPosition::Offset(0),
             sort: None,
         }
     }
@@ -85,7 +87,7 @@ pub struct ListAudioCacheEntries {
     client: Client,
     agent_id: String,
     page_size: u32,
-    offset: u64,
+    start: ListingPosition,
     sort: Option<String>,
 }
 
@@ -96,9 +98,18 @@ impl ListAudioCacheEntries {
         self
     }
 
-    /// Skips the first `offset` entries.
+    /// Skips the first `offset` entries (the same as [`resume_from`](Self::resume_from) with
+    /// [`ListingPosition::Offset`]).
     pub fn offset(mut self, offset: u64) -> Self {
-        self.offset = offset;
+        self.start = ListingPosition::Offset(offset);
+        self
+    }
+
+    /// Starts from a position reported by an earlier listing with the same sort: a
+    /// [`Page::next_position`](crate::conversations::Page::next_position) or the
+    /// [`Error::resume_position`] of a listing that failed.
+    pub fn resume_from(mut self, position: impl Into<ListingPosition>) -> Self {
+        self.start = position.into();
         self
     }
 
@@ -108,10 +119,14 @@ impl ListAudioCacheEntries {
         self
     }
 
-    /// Checks the agent id and page size once, before any request; returns the limit.
-    fn checked_limit(&self) -> Result<NonZeroU64, Error> {
+    /// Checks the agent id, page size and start once, before any request; returns the limit
+    /// and the first offset.
+    fn checked(&self) -> Result<(NonZeroU64, u64), Error> {
         validate::path_segment("agent_id", &self.agent_id)?;
-        validate::page_size(self.page_size, MAX_PAGE)
+        let limit = validate::page_size(self.page_size, MAX_PAGE)?;
+        let offset = self.start.offset()?;
+        validate::offset(offset)?;
+        Ok((limit, offset))
     }
 
     async fn fetch(
@@ -134,13 +149,21 @@ impl ListAudioCacheEntries {
         Ok((page.entries, total))
     }
 
-    /// Every page, lazily; ends after a short page or once `totalCount` is reached.
+    /// Every page, lazily, following `totalCount` (past short pages) until it is reached; a
+    /// response without it ends at its first short page, and an empty page always ends the
+    /// listing. Fails like
+    /// [`ListAgentConversations::pages`](crate::agent_conversations::ListAgentConversations::pages):
+    /// a repeated page (ignored `offset`) is an [`Error::Transfer`], a page that cannot be
+    /// fetched an [`Error::Listing`] with the position to resume from.
     pub fn pages(self) -> PageStream<AudioCacheEntry> {
-        let limit = match self.checked_limit() {
-            Ok(limit) => limit,
+        let (limit, start) = match self.checked() {
+            Ok(checked) => checked,
             Err(error) => return failed(error),
         };
-        paginate_offset(self.offset, limit, move |offset| {
+        fn id(entry: &AudioCacheEntry) -> &str {
+            &entry.id
+        }
+        paginate_offset(start, limit, id, move |offset| {
             let listing = self.clone();
             async move { listing.fetch(offset, limit).await }
         })

@@ -21,7 +21,9 @@
 //! ```
 
 use std::collections::HashSet;
+use std::fmt;
 use std::num::NonZeroU64;
+use std::str::FromStr;
 
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
@@ -98,7 +100,7 @@ pub struct ListConversations {
     turn_type: Option<TurnType>,
     include_latency: bool,
     page_size: Option<u32>,
-    cursor: Option<String>,
+    resume: Option<ListingPosition>,
 }
 
 /// One page of a listing.
@@ -106,9 +108,119 @@ pub struct ListConversations {
 pub struct Page<T> {
     /// The items of this page, in server order.
     pub items: Vec<T>,
-    /// The cursor of the page after this one; `None` on the last page. Store it to resume a
-    /// listing later with [`ListConversations::resume_from`].
+    /// The cursor of the page after this one; `None` on the last page. For limit/offset
+    /// listings it is the next offset, as text. Store it to resume a listing later with
+    /// [`ListConversations::resume_from`].
     pub next_cursor: Option<String>,
+    /// Where the page after this one starts; `None` on the last page. The same position as
+    /// [`next_cursor`](Self::next_cursor), typed: store its text form
+    /// ([`ListingPosition`]'s `Display`) as a checkpoint and give it back to the listing's
+    /// `resume_from`.
+    pub next_position: Option<ListingPosition>,
+}
+
+/// Where a listing continues: the page a resumed listing starts at.
+///
+/// Every listing stream reports positions: each [`Page::next_position`], and the position of
+/// the page that could not be fetched when a stream ends with an error
+/// ([`Error::resume_position`]). Give a position back to the same listing (same filters) with
+/// `resume_from` ([`ListConversations::resume_from`],
+/// [`ListAgentConversations::resume_from`](crate::agent_conversations::ListAgentConversations::resume_from),
+/// [`ListAudioCacheEntries::resume_from`](crate::audio_cache::ListAudioCacheEntries::resume_from))
+/// to continue without losing or repeating a record: a page that failed yielded nothing.
+///
+/// The text form (`Display` / `FromStr`) is `start`, `cursor:{cursor}` or `offset:{n}`, for
+/// checkpoint files.
+///
+/// ```
+/// use polyai_sdk::conversations::ListingPosition;
+/// let position: ListingPosition = "offset:250".parse()?;
+/// assert_eq!(position, ListingPosition::Offset(250));
+/// assert_eq!(ListingPosition::Cursor("eyJv".into()).to_string(), "cursor:eyJv");
+/// # Ok::<(), polyai_sdk::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ListingPosition {
+    /// The first page of the listing (for a limit/offset listing: offset 0).
+    Start,
+    /// A Conversations v3 cursor, opaque; valid only with the filters it was issued for.
+    Cursor(String),
+    /// The offset of the next page of a limit/offset listing.
+    Offset(u64),
+}
+
+impl fmt::Display for ListingPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ListingPosition::Start => f.write_str("start"),
+            ListingPosition::Cursor(cursor) => write!(f, "cursor:{cursor}"),
+            ListingPosition::Offset(offset) => write!(f, "offset:{offset}"),
+        }
+    }
+}
+
+impl FromStr for ListingPosition {
+    type Err = Error;
+
+    /// Reads the text form written by `Display`; surrounding whitespace is ignored.
+    fn from_str(text: &str) -> Result<Self, Error> {
+        let text = text.trim();
+        if text == "start" {
+            return Ok(ListingPosition::Start);
+        }
+        if let Some(cursor) = text.strip_prefix("cursor:")
+            && !cursor.is_empty()
+        {
+            return Ok(ListingPosition::Cursor(cursor.to_string()));
+        }
+        if let Some(offset) = text.strip_prefix("offset:")
+            && let Ok(offset) = offset.parse()
+        {
+            return Ok(ListingPosition::Offset(offset));
+        }
+        Err(Error::InvalidInput(format!(
+            "{text:?} is not a listing position: expected start, cursor:CURSOR or offset:N"
+        )))
+    }
+}
+
+impl From<String> for ListingPosition {
+    /// A Conversations v3 cursor as [`Page::next_cursor`] gives it.
+    fn from(cursor: String) -> Self {
+        ListingPosition::Cursor(cursor)
+    }
+}
+
+impl From<&str> for ListingPosition {
+    /// A Conversations v3 cursor as [`Page::next_cursor`] gives it.
+    fn from(cursor: &str) -> Self {
+        ListingPosition::Cursor(cursor.to_string())
+    }
+}
+
+impl From<u64> for ListingPosition {
+    /// The offset of a limit/offset listing.
+    fn from(offset: u64) -> Self {
+        ListingPosition::Offset(offset)
+    }
+}
+
+impl ListingPosition {
+    /// The offset a limit/offset listing starts at from this position. A cursor is accepted
+    /// when it is a decimal number (the [`Page::next_cursor`] of such a listing).
+    pub(crate) fn offset(&self) -> Result<u64, Error> {
+        match self {
+            ListingPosition::Start => Ok(0),
+            ListingPosition::Offset(offset) => Ok(*offset),
+            ListingPosition::Cursor(text) => text.trim().parse().map_err(|_| {
+                Error::InvalidInput(format!(
+                    "this listing pages by offset and cannot resume from cursor {text:?}: \
+                     give it the position one of its own pages or errors reported"
+                ))
+            }),
+        }
+    }
 }
 
 impl Client {
@@ -135,7 +247,7 @@ impl Client {
             turn_type: None,
             include_latency: false,
             page_size: None,
-            cursor: None,
+            resume: None,
         }
     }
 }
@@ -228,16 +340,34 @@ impl ListConversations {
         self
     }
 
-    /// Starts from a cursor saved from an earlier [`Page::next_cursor`], with the same filters.
-    pub fn resume_from(mut self, cursor: impl Into<String>) -> Self {
-        self.cursor = Some(cursor.into());
+    /// Starts from a position saved from an earlier listing with the same filters: a
+    /// [`Page::next_position`], a [`Page::next_cursor`] (a plain string is taken as a cursor),
+    /// or the [`Error::resume_position`] of a listing that failed. An offset position is
+    /// refused: this listing pages by cursor.
+    pub fn resume_from(mut self, position: impl Into<ListingPosition>) -> Self {
+        self.resume = Some(position.into());
         self
+    }
+
+    /// The cursor to start from, checked.
+    fn start_cursor(&self) -> Result<Option<String>, Error> {
+        match &self.resume {
+            None | Some(ListingPosition::Start) => Ok(None),
+            Some(ListingPosition::Cursor(cursor)) if cursor.trim().is_empty() => Err(
+                Error::InvalidInput("the cursor to resume from is empty".to_string()),
+            ),
+            Some(ListingPosition::Cursor(cursor)) => Ok(Some(cursor.clone())),
+            Some(ListingPosition::Offset(offset)) => Err(Error::InvalidInput(format!(
+                "Conversations v3 listings resume from a cursor, not from offset {offset}"
+            ))),
+        }
     }
 
     /// Checks the filters without sending anything; returns the checked page limit.
     fn validate(&self) -> Result<Option<NonZeroU64>, Error> {
         validate::path_segment("account_id", &self.account_id)?;
         validate::path_segment("project_id", &self.project_id)?;
+        self.start_cursor()?;
         let limit = self
             .page_size
             .map(|size| validate::page_size(size, MAX_PAGE))
@@ -338,35 +468,43 @@ impl ListConversations {
             request = request.cursor(cursor);
         }
         let response = crate::error::generated(request.send().await).await?;
+        let next_cursor = response.cursor.filter(|c| !c.is_empty());
         Ok(Page {
             items: response.conversations,
-            next_cursor: response.cursor.filter(|c| !c.is_empty()),
+            next_position: next_cursor.clone().map(ListingPosition::Cursor),
+            next_cursor,
         })
     }
 
-    /// Fetches only the first page (or the page at the cursor given to
+    /// Fetches only the first page (or the page at the position given to
     /// [`resume_from`](Self::resume_from)).
     pub async fn first_page(&self) -> Result<Page<Conversation>, Error> {
         let limit = self.validate()?;
-        self.fetch(self.cursor.as_deref(), limit).await
+        self.fetch(self.start_cursor()?.as_deref(), limit).await
     }
 
     /// Every page, lazily: the next page is requested only when the previous one has been
     /// taken. The stream ends after the page without a cursor, and ends with an error if the
     /// server repeats a cursor or keeps answering empty pages with new cursors.
+    ///
+    /// A page that cannot be fetched (after the client's retries) ends the stream with
+    /// [`Error::Listing`], which carries the position of that page: resume from it with
+    /// [`resume_from`](Self::resume_from).
     pub fn pages(self) -> PageStream<Conversation> {
-        let limit = match self.validate() {
-            Ok(limit) => limit,
+        let (limit, start) = match self.validate().and_then(|l| Ok((l, self.start_cursor()?))) {
+            Ok(checked) => checked,
             Err(error) => return failed(error),
         };
-        paginate(self.cursor.clone(), move |cursor| {
+        paginate(start, move |cursor| {
             let listing = self.clone();
             async move { listing.fetch(cursor.as_deref(), limit).await }
         })
     }
 
     /// Every conversation, one at a time, fetching pages lazily (at most about one page is
-    /// held in memory).
+    /// held in memory). Fails like [`pages`](Self::pages): the error of a page that could not
+    /// be fetched carries its position, and no item of that page was yielded, so resuming
+    /// from it repeats nothing.
     pub fn stream(self) -> ItemStream<Conversation> {
         flatten_pages(self.pages())
     }
@@ -386,36 +524,77 @@ pub(crate) fn flatten_pages<T: Send + 'static>(pages: PageStream<T>) -> ItemStre
 }
 
 /// Follows limit/offset paging from `start`: each page asks for `page_size` items at the next
-/// offset; the walk ends after a short page, or once `total` (when the server reports one) is
-/// reached. `fetch` returns a page's items and the reported total.
+/// offset, which advances by the number of items actually received.
+///
+/// When the server reports a total (`fetch` returns it beside the items), paging goes on while
+/// the offset is below it, whatever the size of the pages (a server may send fewer than asked
+/// before the end). Without a total, a page shorter than `page_size` is taken as the last. An
+/// empty page always ends the walk. A page whose ids (`id`) are those of the page before,
+/// although the offset advanced, means the server ignored `offset`: the walk ends with an
+/// error instead of repeating records or looping. A page that cannot be fetched ends the
+/// stream with [`Error::Listing`] at that page's offset.
 pub(crate) fn paginate_offset<T, F, Fut>(
     start: u64,
     page_size: NonZeroU64,
-    mut fetch: F,
+    id: fn(&T) -> &str,
+    fetch: F,
 ) -> PageStream<T>
 where
     T: Send + 'static,
     F: FnMut(u64) -> Fut + Send + 'static,
     Fut: Future<Output = Result<(Vec<T>, Option<u64>), Error>> + Send + 'static,
 {
-    stream::try_unfold(Some(start), move |offset| {
-        let next_page = offset.map(&mut fetch);
-        async move {
-            let (Some(offset), Some(next_page)) = (offset, next_page) else {
-                return Ok(None);
-            };
-            let (items, total) = next_page.await?;
-            let reached = offset + items.len() as u64;
-            let more = items.len() as u64 >= page_size.get() && total.is_none_or(|t| reached < t);
-            let next = more.then_some(reached);
-            Ok(Some((
-                Page {
-                    items,
-                    next_cursor: next.map(|n| n.to_string()),
-                },
-                next,
-            )))
+    struct OffsetWalk<F> {
+        fetch: F,
+        next: Option<u64>,
+        /// The offset and ids of the page before.
+        previous: Option<(u64, Vec<String>)>,
+    }
+    let walk = OffsetWalk {
+        fetch,
+        next: Some(start),
+        previous: None,
+    };
+    stream::try_unfold(walk, move |mut walk| async move {
+        let Some(offset) = walk.next.take() else {
+            return Ok(None);
+        };
+        let (items, total) = (walk.fetch)(offset)
+            .await
+            .map_err(|error| Error::listing(ListingPosition::Offset(offset), error))?;
+        if let Some((previous_offset, previous_ids)) = &walk.previous
+            && !items.is_empty()
+            && items.len() == previous_ids.len()
+            && items
+                .iter()
+                .map(id)
+                .eq(previous_ids.iter().map(String::as_str))
+        {
+            return Err(Error::Transfer(format!(
+                "the server answered offset {offset} with the same {} records as offset \
+                 {previous_offset}: it ignores `offset` (or the listing shifted by a whole page \
+                 while it was read); stopping instead of repeating records",
+                items.len()
+            )));
         }
+        let received = items.len() as u64;
+        let reached = offset.saturating_add(received);
+        let more = received > 0
+            && match total {
+                Some(total) => reached < total,
+                None => received >= page_size.get(),
+            };
+        walk.next = more.then_some(reached);
+        walk.previous = Some((
+            offset,
+            items.iter().map(|item| id(item).to_owned()).collect(),
+        ));
+        let page = Page {
+            items,
+            next_cursor: walk.next.map(|n| n.to_string()),
+            next_position: walk.next.map(ListingPosition::Offset),
+        };
+        Ok(Some((page, walk)))
     })
     .boxed()
 }
@@ -435,7 +614,8 @@ struct CursorWalk<F> {
 
 /// Follows cursors: `fetch(None)` first (or the resume cursor), then each page's
 /// `next_cursor`, guarding against servers that loop. A page whose cursor was already seen is
-/// still yielded; the stream then ends with an error instead of fetching it again.
+/// still yielded; the stream then ends with an error instead of fetching it again. A page that
+/// cannot be fetched ends the stream with [`Error::Listing`] at that page's cursor.
 pub(crate) fn paginate<T, F, Fut>(start: Option<String>, fetch: F) -> PageStream<T>
 where
     T: Send + 'static,
@@ -458,7 +638,12 @@ where
             Next::Fail(error) => return Err(error),
             Next::Done => return Ok(None),
         };
-        let page = (walk.fetch)(cursor).await?;
+        let position = cursor
+            .clone()
+            .map_or(ListingPosition::Start, ListingPosition::Cursor);
+        let page = (walk.fetch)(cursor)
+            .await
+            .map_err(|error| Error::listing(position, error))?;
         walk.empty_run = if page.items.is_empty() { walk.empty_run + 1 } else { 0 };
         walk.next = match &page.next_cursor {
             None => Next::Done,
@@ -475,4 +660,33 @@ where
         Ok(Some((page, walk)))
     })
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_positions_round_trip_as_text_and_refuse_anything_else() {
+        for position in [
+            ListingPosition::Start,
+            ListingPosition::Cursor("eyJvZmZzZXQiOjF9".into()),
+            ListingPosition::Offset(34_833),
+        ] {
+            assert_eq!(
+                position.to_string().parse::<ListingPosition>().unwrap(),
+                position
+            );
+        }
+        for bad in ["", "cursor:", "offset:-1", "offset:x", "page:3"] {
+            assert!(
+                matches!(bad.parse::<ListingPosition>(), Err(Error::InvalidInput(_))),
+                "{bad:?}"
+            );
+        }
+        // An offset listing takes its own `next_cursor` text, and nothing else.
+        assert_eq!(ListingPosition::Cursor("250".into()).offset().unwrap(), 250);
+        assert_eq!(ListingPosition::Start.offset().unwrap(), 0);
+        assert!(ListingPosition::Cursor("eyJv".into()).offset().is_err());
+    }
 }

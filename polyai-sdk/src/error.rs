@@ -14,6 +14,7 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
+use crate::conversations::ListingPosition;
 use crate::retry::{NotRetried, Wait};
 use crate::webhooks::WebhookError;
 
@@ -101,6 +102,20 @@ pub enum Error {
     /// length never matched `Content-Length`).
     #[error("transfer failed: {0}")]
     Transfer(String),
+
+    /// A page of a listing stream could not be fetched, for the reason in `source` (after the
+    /// client's retries), and the stream ended there. No item of that page was yielded:
+    /// giving `position` to the same listing's `resume_from` (same filters) continues with
+    /// exactly the records not yet yielded. The accessors ([`status`](Self::status),
+    /// [`api_error`](Self::api_error), [`is_retryable`](Self::is_retryable), ...) report
+    /// `source`; match on [`underlying`](Self::underlying) to handle the cause.
+    #[error("{source} (the listing stopped at {position}: resume from there with resume_from)")]
+    Listing {
+        /// Where the page that failed starts.
+        position: ListingPosition,
+        /// Why it failed.
+        source: Box<Error>,
+    },
 }
 
 /// A non-success HTTP response from PolyAI, with everything known about it.
@@ -232,7 +247,7 @@ impl fmt::Debug for ApiError {
 impl Error {
     /// The HTTP status of the response that caused this error, if there was one.
     pub fn status(&self) -> Option<StatusCode> {
-        match self {
+        match self.underlying() {
             Error::Api(e) | Error::NotFound(e) | Error::RateLimited { error: e, .. } => {
                 Some(e.status)
             }
@@ -244,7 +259,7 @@ impl Error {
 
     /// The API error behind this error, for the variants that carry one.
     pub fn api_error(&self) -> Option<&ApiError> {
-        match self {
+        match self.underlying() {
             Error::Api(e) | Error::NotFound(e) | Error::RateLimited { error: e, .. } => Some(e),
             _ => None,
         }
@@ -275,10 +290,36 @@ impl Error {
     /// Whether repeating the same request later may succeed: timeouts, network errors and the
     /// statuses 408, 429, 500, 502, 503 and 504.
     pub fn is_retryable(&self) -> bool {
-        match self {
+        match self.underlying() {
             Error::Timeout { .. } | Error::Transport(_) | Error::RateLimited { .. } => true,
             Error::Api(e) => is_retryable_status(e.status),
             _ => false,
+        }
+    }
+
+    /// The cause of this error: for [`Error::Listing`] the error of the page that failed,
+    /// otherwise the error itself. Match on it to handle a listing's failure by kind.
+    pub fn underlying(&self) -> &Error {
+        match self {
+            Error::Listing { source, .. } => source.underlying(),
+            other => other,
+        }
+    }
+
+    /// Where a failed listing can be resumed (see [`Error::Listing`]); `None` for any other
+    /// error.
+    pub fn resume_position(&self) -> Option<&ListingPosition> {
+        match self {
+            Error::Listing { position, .. } => Some(position),
+            _ => None,
+        }
+    }
+
+    /// Wraps the error of a listing page with the page's position.
+    pub(crate) fn listing(position: ListingPosition, source: Error) -> Error {
+        Error::Listing {
+            position,
+            source: Box::new(source),
         }
     }
 

@@ -42,6 +42,14 @@ pub(crate) fn page_size(size: u32, max: u32) -> Result<NonZeroU64, Error> {
         })
 }
 
+/// Checks the page size of an endpoint that documents no maximum: only 0 is refused, and the
+/// size is sent as given.
+pub(crate) fn page_size_unbounded(size: u32) -> Result<NonZeroU64, Error> {
+    NonZeroU64::new(u64::from(size)).ok_or_else(|| {
+        Error::InvalidInput("page size 0 is out of range: use 1 or more".to_string())
+    })
+}
+
 /// Converts an offset to the signed integer the generated builders take.
 pub(crate) fn offset(offset: u64) -> Result<i64, Error> {
     i64::try_from(offset).map_err(|_| Error::InvalidInput(format!("offset {offset} is too large")))

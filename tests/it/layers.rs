@@ -264,7 +264,7 @@ async fn agent_conversation_list_pages_by_offset() {
     assert_eq!(offsets, ["0", "2", "4"]);
     let error = client
         .list_agent_conversations("agent-1")
-        .page_size(101)
+        .page_size(0)
         .stream()
         .next()
         .await
