@@ -626,3 +626,64 @@ async fn a_compressed_recording_is_refused() {
         .expect_err("gzip is not a recording");
     assert!(matches!(error, Error::Decode { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn against_the_mock_a_reset_resumes_through_if_range_and_matches_a_clean_download() {
+    use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
+    let server = MockServer::builder()
+        .audio_seconds(30.0)
+        .faults(
+            FaultPlan::new().rule(
+                FaultRule::new(Fault::Reset {
+                    after_bytes: 200_000,
+                })
+                .on(Route::GetAudio)
+                .nth(1),
+            ),
+        )
+        .start()
+        .await;
+    let client = Client::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let conversation = server.conversation_id();
+    let dir = tempfile::tempdir().unwrap();
+    let (cut, clean) = (dir.path().join("cut.wav"), dir.path().join("clean.wav"));
+    let saved = client
+        .audio(server.agent_id(), &conversation)
+        .save_to(&cut)
+        .await
+        .expect("saved");
+    assert_eq!((saved.resumes, saved.restarts), (1, 0));
+    client
+        .audio(server.agent_id(), &conversation)
+        .save_to(&clean)
+        .await
+        .expect("saved");
+    assert_exactly(
+        &std::fs::read(&cut).unwrap(),
+        &std::fs::read(&clean).unwrap(),
+    );
+    let audio: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == Some(Route::GetAudio))
+        .collect();
+    let header = |r: &polyai_mock::RecordedRequest, name: &str| {
+        r.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(audio.len(), 3, "cut, resume, clean");
+    assert_eq!(audio[1].status, 206);
+    assert!(header(&audio[1], "if-range").is_some_and(|tag| tag.starts_with('"')));
+    assert!(
+        audio
+            .iter()
+            .all(|r| header(r, "accept-encoding").as_deref() == Some("identity"))
+    );
+}
