@@ -690,7 +690,9 @@ fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
 mod tests {
     use super::{HeaderMap, HeaderValue, Validator, parse_content_range};
 
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+    type Pairs = &'static [(&'static str, &'static str)];
+
+    fn headers(pairs: Pairs) -> HeaderMap {
         pairs
             .iter()
             .map(|(n, v)| {
@@ -706,7 +708,7 @@ mod tests {
     fn validators_follow_rfc_9110() {
         let tag = HeaderValue::from_static("\"v1\"");
         let date = HeaderValue::from_static("Tue, 03 Nov 2026 10:00:00 GMT");
-        let cases: [(&[(&'static str, &'static str)], Option<Validator>); 7] = [
+        let cases: [(Pairs, Option<Validator>); 7] = [
             (&[("etag", "\"v1\"")], Some(Validator::ETag(tag.clone()))),
             (&[("etag", "W/\"v1\"")], None),
             (&[("etag", "v1")], None),

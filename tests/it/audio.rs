@@ -285,13 +285,26 @@ fn stalled_save(
         .save_to(dir.join("call.wav"))
 }
 
+/// Waits until `flag` is set (at most 10 s).
+async fn until(flag: &std::sync::atomic::AtomicBool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the transfer never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_save_cut_short_by_a_timeout_leaves_no_partial_file() {
     let server = StallingServer::start(Arc::new(recording()), 400_000).await;
     let dir = tempfile::tempdir().unwrap();
     let seen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Generous, so that on a loaded machine the first bytes still arrive before it fires.
     let outcome = tokio::time::timeout(
-        std::time::Duration::from_millis(500),
+        std::time::Duration::from_secs(2),
         stalled_save(&server, dir.path(), Arc::clone(&seen)),
     )
     .await;
@@ -316,7 +329,7 @@ async fn a_save_dropped_by_select_leaves_no_partial_file() {
     let save = stalled_save(&server, dir.path(), Arc::clone(&seen));
     tokio::select! {
         _ = save => panic!("the server stalls, so the save cannot finish"),
-        _ = tokio::time::sleep(std::time::Duration::from_millis(400)) => {}
+        _ = until(&seen) => {}
     }
     assert!(
         seen.load(std::sync::atomic::Ordering::SeqCst),
@@ -336,14 +349,7 @@ async fn an_aborted_save_task_leaves_no_partial_file() {
     let dir = tempfile::tempdir().unwrap();
     let seen = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let task = tokio::spawn(stalled_save(&server, dir.path(), Arc::clone(&seen)));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !seen.load(std::sync::atomic::Ordering::SeqCst) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the transfer never started"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    until(&seen).await;
     task.abort();
     let joined = task.await;
     assert!(
