@@ -620,6 +620,34 @@ async fn audio_is_a_valid_wav_with_ranges() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(part, full);
+    // Last-Modified is a strong validator (Date is at least a second later), so If-Range may
+    // carry it; a 206 repeats both validators, as a client resuming checks them.
+    let modified = h["last-modified"].to_str().unwrap().to_owned();
+    let date = httpdate::parse_http_date(h["date"].to_str().unwrap()).unwrap();
+    let at = httpdate::parse_http_date(&modified).unwrap();
+    assert!(date.duration_since(at).unwrap() >= std::time::Duration::from_secs(1));
+    let (status, h206, part) = download(
+        &server,
+        &path,
+        &[("range", "bytes=500-"), ("if-range", &modified)],
+    )
+    .await;
+    assert_eq!(status, 206);
+    assert_eq!(part, &full[500..]);
+    assert_eq!(h206["etag"].to_str().unwrap(), etag);
+    assert_eq!(h206["last-modified"].to_str().unwrap(), modified);
+    assert!(h206.get("content-encoding").is_none());
+    let (status, _, part) = download(
+        &server,
+        &path,
+        &[
+            ("range", "bytes=500-"),
+            ("if-range", "Mon, 01 Jan 2024 00:00:00 GMT"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(part, full);
     let (status, h, body) = download(&server, &path, &[("range", &format!("bytes={len}-"))]).await;
     assert_eq!(status, 416);
     assert_eq!(

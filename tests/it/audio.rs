@@ -202,3 +202,494 @@ async fn a_body_longer_than_announced_is_refused() {
     assert_eq!(saved.bytes, 100);
     assert_eq!(std::fs::read(&target).unwrap(), source[..100].to_vec());
 }
+
+// Issue 11, point 6: a cancelled save leaves nothing behind.
+
+/// A server that sends the response head and the first `sent` bytes of `body`, then keeps the
+/// connection open without sending anything more (a transfer stalled mid-body).
+struct StallingServer {
+    base_url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl StallingServer {
+    async fn start(body: Arc<Vec<u8>>, sent: usize) -> StallingServer {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let body = Arc::clone(&body);
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let mut chunk = [0u8; 1024];
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: audio/wav\r\nContent-Length: {}\r\nETag: \"v1\"\r\n\r\n",
+                        body.len()
+                    );
+                    if socket.write_all(reply.as_bytes()).await.is_err()
+                        || socket.write_all(&body[..sent]).await.is_err()
+                    {
+                        return;
+                    }
+                    let _ = socket.flush().await;
+                    // Hold the connection open until the client goes away.
+                    let mut rest = [0u8; 64];
+                    let _ = socket.read(&mut rest).await;
+                });
+            }
+        });
+        StallingServer { base_url, task }
+    }
+}
+
+impl Drop for StallingServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn is_partial(name: &str) -> bool {
+    name != "call.wav"
+}
+
+/// A save against a stalling server, whose progress callback records whether a temporary
+/// file was present in `dir` while bytes were arriving (so the tests below check a file that
+/// really existed).
+fn stalled_save(
+    server: &StallingServer,
+    dir: &std::path::Path,
+    seen_partial: Arc<std::sync::atomic::AtomicBool>,
+) -> impl std::future::Future<Output = Result<polyai_sdk::audio::SavedAudio, Error>> + Send + 'static
+{
+    let client = Client::builder()
+        .api_key("k")
+        .base_url(&server.base_url)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let watched = dir.to_path_buf();
+    client
+        .audio("agent", "CA1")
+        .on_progress(move |done, _| {
+            if done > 0 && leftovers(&watched).iter().any(|n| is_partial(n)) {
+                seen_partial.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+        .save_to(dir.join("call.wav"))
+}
+
+/// Waits until `flag` is set (at most 10 s).
+async fn until(flag: &std::sync::atomic::AtomicBool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the transfer never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_save_cut_short_by_a_timeout_leaves_no_partial_file() {
+    let server = StallingServer::start(Arc::new(recording()), 400_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Generous, so that on a loaded machine the first bytes still arrive before it fires.
+    let outcome = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        stalled_save(&server, dir.path(), Arc::clone(&seen)),
+    )
+    .await;
+    assert!(outcome.is_err(), "the server stalls, so the timeout fires");
+    assert!(
+        seen.load(std::sync::atomic::Ordering::SeqCst),
+        "a partial file existed mid-transfer"
+    );
+    assert!(!dir.path().join("call.wav").exists());
+    assert_eq!(
+        leftovers(dir.path()),
+        Vec::<String>::new(),
+        "no temporary file left"
+    );
+}
+
+#[tokio::test]
+async fn a_save_dropped_by_select_leaves_no_partial_file() {
+    let server = StallingServer::start(Arc::new(recording()), 300_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let save = stalled_save(&server, dir.path(), Arc::clone(&seen));
+    tokio::select! {
+        _ = save => panic!("the server stalls, so the save cannot finish"),
+        _ = until(&seen) => {}
+    }
+    assert!(
+        seen.load(std::sync::atomic::Ordering::SeqCst),
+        "a partial file existed mid-transfer"
+    );
+    assert!(!dir.path().join("call.wav").exists());
+    assert_eq!(
+        leftovers(dir.path()),
+        Vec::<String>::new(),
+        "no temporary file left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aborted_save_task_leaves_no_partial_file() {
+    let server = StallingServer::start(Arc::new(recording()), 300_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let task = tokio::spawn(stalled_save(&server, dir.path(), Arc::clone(&seen)));
+    until(&seen).await;
+    task.abort();
+    let joined = task.await;
+    assert!(
+        joined.is_err_and(|e| e.is_cancelled()),
+        "the task was cancelled"
+    );
+    assert!(!dir.path().join("call.wav").exists());
+    assert_eq!(
+        leftovers(dir.path()),
+        Vec::<String>::new(),
+        "no temporary file left"
+    );
+}
+
+// Issue 11, point 7: a resume never stitches two versions of a recording.
+
+/// Another 1 MiB recording of the same length: every byte differs from `recording()`.
+fn other_version() -> Vec<u8> {
+    recording().into_iter().map(|b| !b).collect()
+}
+
+/// A whole recording with no validator at all (no `ETag`, no `Last-Modified`).
+fn bare_audio(body: &[u8], cut_after: Option<usize>) -> RawReply {
+    let mut reply = RawReply::audio(body, "", cut_after);
+    reply.headers.retain(|(n, _)| n != "ETag");
+    reply
+}
+
+/// `206` from `start` carrying `validator` headers of the caller's choice.
+fn partial_with(body: &[u8], start: usize, headers: &[(&str, &str)]) -> RawReply {
+    let mut reply = RawReply::audio_from(body, start, "");
+    reply.headers.retain(|(n, _)| n != "ETag");
+    for (name, value) in headers {
+        reply = reply.header(name, value);
+    }
+    reply
+}
+
+fn assert_exactly(saved: &[u8], version: &[u8]) {
+    assert_eq!(saved.len(), version.len());
+    assert!(
+        sha256_hex(saved) == sha256_hex(version),
+        "the saved file is not that version (first difference at byte {:?})",
+        saved.iter().zip(version).position(|(a, b)| a != b)
+    );
+}
+
+#[tokio::test]
+async fn without_a_validator_a_resume_starts_over_instead_of_stitching() {
+    let (first, second) = (Arc::new(recording()), Arc::new(other_version()));
+    let (a, b) = (Arc::clone(&first), Arc::clone(&second));
+    // The version changes after the first response; the server honours any Range it gets.
+    let server = RawServer::start(move |n, request| match (n, request.range_start()) {
+        (0, _) => bare_audio(&a, Some(300_000)),
+        (_, Some(start)) => partial_with(&b, start, &[]),
+        (_, None) => bare_audio(&b, None),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("call.wav");
+    let saved = client(&server)
+        .audio("agent", "CA1")
+        .save_to(&target)
+        .await
+        .expect("saved");
+    assert_exactly(&std::fs::read(&target).unwrap(), &second);
+    assert_eq!((saved.resumes, saved.restarts), (0, 1));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[1].header("range"),
+        None,
+        "no Range without a validator"
+    );
+    assert_eq!(requests[1].header("if-range"), None);
+    assert_eq!(leftovers(dir.path()), vec!["call.wav".to_string()]);
+}
+
+#[tokio::test]
+async fn a_weak_etag_is_no_validator_even_with_a_last_modified() {
+    let (first, second) = (Arc::new(recording()), Arc::new(other_version()));
+    let (a, b) = (Arc::clone(&first), Arc::clone(&second));
+    // RFC 9110 13.1.5: If-Range never carries a weak tag, nor a date when there is a tag.
+    let dated = |reply: RawReply| {
+        reply
+            .header("Last-Modified", "Tue, 03 Nov 2026 10:00:00 GMT")
+            .header("Date", "Tue, 03 Nov 2026 12:00:00 GMT")
+    };
+    let server = RawServer::start(move |n, request| match (n, request.range_start()) {
+        (0, _) => dated(RawReply::audio(&a, "W/\"same\"", Some(300_000))),
+        (_, Some(start)) => dated(RawReply::audio_from(&b, start, "W/\"same\"")),
+        (_, None) => dated(RawReply::audio(&b, "W/\"same\"", None)),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("call.wav");
+    let saved = client(&server)
+        .audio("agent", "CA1")
+        .save_to(&target)
+        .await
+        .expect("saved");
+    assert_exactly(&std::fs::read(&target).unwrap(), &second);
+    assert_eq!((saved.resumes, saved.restarts), (0, 1));
+    let requests = server.requests();
+    assert_eq!(requests[1].header("range"), None);
+    assert_eq!(requests[1].header("if-range"), None);
+}
+
+#[tokio::test]
+async fn a_206_of_another_version_is_not_appended() {
+    let (first, second) = (Arc::new(recording()), Arc::new(other_version()));
+    let (a, b) = (Arc::clone(&first), Arc::clone(&second));
+    // A server (or proxy) that ignores If-Range and answers 206 with the new version's tag.
+    let server = RawServer::start(move |n, request| match (n, request.range_start()) {
+        (0, _) => RawReply::audio(&a, "\"v1\"", Some(300_000)),
+        (_, Some(start)) => RawReply::audio_from(&b, start, "\"v2\""),
+        (_, None) => RawReply::audio(&b, "\"v2\"", None),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("call.wav");
+    let saved = client(&server)
+        .audio("agent", "CA1")
+        .save_to(&target)
+        .await
+        .expect("saved");
+    assert_exactly(&std::fs::read(&target).unwrap(), &second);
+    assert_eq!((saved.resumes, saved.restarts), (0, 1));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3, "first try, refused resume, fresh start");
+    assert_eq!(requests[1].header("if-range"), Some("\"v1\""));
+    assert_eq!(
+        requests[2].header("range"),
+        None,
+        "the fresh start asks for the whole file"
+    );
+    assert_eq!(leftovers(dir.path()), vec!["call.wav".to_string()]);
+}
+
+#[tokio::test]
+async fn a_server_that_keeps_switching_versions_fails_with_a_transfer_error() {
+    let versions = Arc::new([recording(), other_version()]);
+    let served = Arc::clone(&versions);
+    let server = RawServer::start(move |n, request| {
+        let body = &served[n % 2];
+        let tag = format!("\"v{}\"", n % 2);
+        match request.range_start() {
+            Some(start) => RawReply::audio_from(body, start, &tag),
+            None => RawReply::audio(body, &tag, Some(300_000)),
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("call.wav");
+    let error = client(&server)
+        .audio("agent", "CA1")
+        .max_resumes(3)
+        .save_to(&target)
+        .await
+        .expect_err("never the same version twice");
+    assert!(matches!(error, Error::Transfer(_)), "{error:?}");
+    assert!(!target.exists());
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
+}
+
+#[tokio::test]
+async fn a_strong_last_modified_resumes_with_if_range_and_a_weak_one_starts_over() {
+    let source = Arc::new(recording());
+    // Date at least one second after Last-Modified makes the date a strong validator
+    // (RFC 9110 8.8.2.2); the same second does not.
+    for (date, resumes) in [
+        ("Tue, 03 Nov 2026 10:00:01 GMT", 1),
+        ("Tue, 03 Nov 2026 10:00:00 GMT", 0),
+    ] {
+        let body = Arc::clone(&source);
+        let modified = "Tue, 03 Nov 2026 10:00:00 GMT";
+        let server = RawServer::start(move |n, request| {
+            let headers = [("Last-Modified", modified), ("Date", date)];
+            match (n, request.range_start()) {
+                (0, _) => {
+                    let mut reply = bare_audio(&body, Some(300_000));
+                    for (name, value) in headers {
+                        reply = reply.header(name, value);
+                    }
+                    reply
+                }
+                (_, Some(start)) if request.header("if-range") == Some(modified) => {
+                    partial_with(&body, start, &headers)
+                }
+                _ => bare_audio(&body, None),
+            }
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("call.wav");
+        let saved = client(&server)
+            .audio("agent", "CA1")
+            .save_to(&target)
+            .await
+            .expect("saved");
+        assert_exactly(&std::fs::read(&target).unwrap(), &source);
+        assert_eq!(
+            (saved.resumes, saved.restarts),
+            (resumes, 1 - resumes),
+            "Date {date}"
+        );
+        let second = &server.requests()[1];
+        if resumes == 1 {
+            assert_eq!(second.header("if-range"), Some(modified));
+            assert!(second.range_start().is_some());
+        } else {
+            assert_eq!(second.header("range"), None);
+            assert_eq!(second.header("if-range"), None);
+        }
+    }
+}
+
+#[tokio::test]
+async fn recordings_are_asked_for_without_content_coding() {
+    let source = Arc::new(recording());
+    let body = Arc::clone(&source);
+    let server = RawServer::start(move |n, request| match (n, request.range_start()) {
+        (0, _) => RawReply::audio(&body, "\"v1\"", Some(300_000)),
+        (_, Some(start)) => RawReply::audio_from(&body, start, "\"v1\""),
+        (_, None) => RawReply::audio(&body, "\"v1\"", None),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    client(&server)
+        .audio("agent", "CA1")
+        .save_to(dir.path().join("call.wav"))
+        .await
+        .expect("saved");
+    let mut stream = client(&server)
+        .audio("agent", "CA1")
+        .stream()
+        .await
+        .expect("stream");
+    while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+        chunk.expect("a chunk");
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3, "first try, resume, stream");
+    for request in &requests {
+        assert_eq!(
+            request.header("accept-encoding"),
+            Some("identity"),
+            "{request:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_compressed_recording_is_refused() {
+    let source = Arc::new(recording());
+    let body = Arc::clone(&source);
+    let server = RawServer::start(move |_, _| {
+        RawReply::audio(&body[..1000], "\"v1\"", None).header("Content-Encoding", "gzip")
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("call.wav");
+    let error = client(&server)
+        .audio("agent", "CA1")
+        .save_to(&target)
+        .await
+        .expect_err("gzip is not a recording");
+    assert!(matches!(error, Error::Decode { .. }), "{error:?}");
+    assert!(error.to_string().contains("gzip"), "{error}");
+    assert!(!target.exists());
+    assert!(leftovers(dir.path()).is_empty());
+    let error = client(&server)
+        .audio("agent", "CA1")
+        .stream()
+        .await
+        .expect_err("gzip is not a recording");
+    assert!(matches!(error, Error::Decode { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn against_the_mock_a_reset_resumes_through_if_range_and_matches_a_clean_download() {
+    use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
+    let server = MockServer::builder()
+        .audio_seconds(30.0)
+        .faults(
+            FaultPlan::new().rule(
+                FaultRule::new(Fault::Reset {
+                    after_bytes: 200_000,
+                })
+                .on(Route::GetAudio)
+                .nth(1),
+            ),
+        )
+        .start()
+        .await;
+    let client = Client::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let conversation = server.conversation_id();
+    let dir = tempfile::tempdir().unwrap();
+    let (cut, clean) = (dir.path().join("cut.wav"), dir.path().join("clean.wav"));
+    let saved = client
+        .audio(server.agent_id(), &conversation)
+        .save_to(&cut)
+        .await
+        .expect("saved");
+    assert_eq!((saved.resumes, saved.restarts), (1, 0));
+    client
+        .audio(server.agent_id(), &conversation)
+        .save_to(&clean)
+        .await
+        .expect("saved");
+    assert_exactly(
+        &std::fs::read(&cut).unwrap(),
+        &std::fs::read(&clean).unwrap(),
+    );
+    let audio: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == Some(Route::GetAudio))
+        .collect();
+    let header = |r: &polyai_mock::RecordedRequest, name: &str| {
+        r.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(audio.len(), 3, "cut, resume, clean");
+    assert_eq!(audio[1].status, 206);
+    assert!(header(&audio[1], "if-range").is_some_and(|tag| tag.starts_with('"')));
+    assert!(
+        audio
+            .iter()
+            .all(|r| header(r, "accept-encoding").as_deref() == Some("identity"))
+    );
+}
