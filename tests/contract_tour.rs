@@ -186,7 +186,9 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
         d.upsert_conversation_note()
             .agent_id(agent)
             .conversation_id(&conversation)
-            .body(body::<data::NoteRequest>(json!({"note": "checked by the contract tour"}))?)
+            .body(body::<data::NoteRequest>(
+                json!({"note": "checked by the contract tour"})
+            )?)
     );
     op!(
         t,
@@ -202,11 +204,13 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
     let started = op!(
         t,
         "start_debug_chat",
-        client.debug_chat().start_debug_chat().agent_id(agent).body(
-            body::<debug_chat::DebugChatStartRequest>(
+        client
+            .debug_chat()
+            .start_debug_chat()
+            .agent_id(agent)
+            .body(body::<debug_chat::DebugChatStartRequest>(
                 json!({"clientEnv": "sandbox", "channel": "chat.polyai"})
-            )?
-        )
+            )?)
     );
     let chat_id = started
         .map(|s| s.conversation_id)
@@ -350,7 +354,9 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
         a.create_attribute()
             .agent_id(agent)
             .branch_id(&branch)
-            .body(body::<agents::AttributeNameRequest>(json!({"name": "tier"}))?)
+            .body(body::<agents::AttributeNameRequest>(
+                json!({"name": "tier"})
+            )?)
     );
     op!(
         t,
@@ -359,7 +365,9 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
             .agent_id(agent)
             .branch_id(&branch)
             .attribute_id("attr-1")
-            .body(body::<agents::AttributeNameRequest>(json!({"name": "level"}))?)
+            .body(body::<agents::AttributeNameRequest>(
+                json!({"name": "level"})
+            )?)
     );
     op!(
         t,
@@ -395,7 +403,9 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
         a.create_variant()
             .agent_id(agent)
             .branch_id(&branch)
-            .body(body::<agents::CreateVariantRequest>(json!({"name": "Weekend"}))?)
+            .body(body::<agents::CreateVariantRequest>(
+                json!({"name": "Weekend"})
+            )?)
     );
     op!(
         t,
@@ -404,7 +414,9 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
             .agent_id(agent)
             .branch_id(&branch)
             .variant_id("variant-1")
-            .body(body::<agents::UpdateVariantRequest>(json!({"isDefault": false}))?)
+            .body(body::<agents::UpdateVariantRequest>(
+                json!({"isDefault": false})
+            )?)
     );
     op!(
         t,
@@ -425,17 +437,26 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
     op!(
         t,
         "merge_branch",
-        a.merge_branch()
-            .agent_id(agent)
-            .branch_id(&branch)
-            .body(body::<agents::MergeBranchRequest>(
-                json!({"deploymentMessage": "contract tour"})
-            )?)
+        a.merge_branch().agent_id(agent).branch_id(&branch).body(
+            body::<agents::MergeBranchRequest>(json!({"deploymentMessage": "contract tour"}))?
+        )
     );
+    // Merging removed the branch: delete a second one.
+    let scratch = op!(
+        t,
+        "create_branch",
+        a.create_branch()
+            .agent_id(agent)
+            .body(body::<agents::CreateBranchRequest>(
+                json!({"branchName": "contract-tour-scratch"})
+            )?)
+    )
+    .map(|b| b.branch_id)
+    .unwrap_or_else(|| "contract-tour-scratch".into());
     op!(
         t,
         "delete_branch",
-        a.delete_branch().agent_id(agent).branch_id(&branch)
+        a.delete_branch().agent_id(agent).branch_id(&scratch)
     );
     op!(
         t,
@@ -531,11 +552,11 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
     op!(
         t,
         "batch_update_connectors",
-        a.batch_update_connectors()
-            .agent_id(agent)
-            .body(body::<agents::BatchUpdateConnectorsRequest>(json!({
-                "updates": [{"connectorId": "conn-1", "asrLangCode": "en-GB"}]
-            }))?)
+        a.batch_update_connectors().agent_id(agent).body(body::<
+            agents::BatchUpdateConnectorsRequest,
+        >(json!({
+            "updates": [{"connectorId": "conn-1", "asrLangCode": "en-GB"}]
+        }))?)
     );
     op!(
         t,
@@ -569,7 +590,9 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
     op!(
         t,
         "list_phone_numbers",
-        a.list_phone_numbers().agent_id(agent).connector_id("conn-1")
+        a.list_phone_numbers()
+            .agent_id(agent)
+            .connector_id("conn-1")
     );
     op!(
         t,
@@ -669,7 +692,9 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
         client
             .replace_audio_cache_details(agent, "101")
             .text("Hello!")
-            .config(body::<agents::VoiceTuningConfig>(json!({"stability": 0.5}))?)
+            .config(body::<agents::VoiceTuningConfig>(
+                json!({"stability": 0.5})
+            )?)
             .file(wav())
             .send()
     );
@@ -714,11 +739,13 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
         t,
         "create_webhook_endpoint",
         w.create_webhook_endpoint()
-            .body(body::<webhook_endpoints::CreateWebhookEndpointRequest>(json!({
-                "name": "Contract tour",
-                "url": "https://hooks.example.com/polyai",
-                "event_types": ["alerts.triggered"]
-            }))?)
+            .body(body::<webhook_endpoints::CreateWebhookEndpointRequest>(
+                json!({
+                    "name": "Contract tour",
+                    "url": "https://hooks.example.com/polyai",
+                    "event_types": ["alerts.triggered"]
+                })
+            )?)
     )
     .map(|e| e.id)
     .unwrap_or_else(|| "whe_unknown".into());
@@ -763,18 +790,20 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
                 "window_duration": "10m"
             }))?)
     );
-    op!(t, "get_alert_rule", al.get_alert_rule().rule_id("rule-1"));
+    op!(t, "get_alert_rule", al.get_alert_rule().rule_id("ar_tour1"));
     op!(
         t,
         "update_alert_rule",
         al.update_alert_rule()
-            .rule_id("rule-1")
-            .body(body::<alerts::UpdateAlertRuleRequest>(json!({"enabled": false}))?)
+            .rule_id("ar_tour1")
+            .body(body::<alerts::UpdateAlertRuleRequest>(
+                json!({"enabled": false})
+            )?)
     );
     op!(
         t,
         "delete_alert_rule",
-        al.delete_alert_rule().rule_id("rule-1")
+        al.delete_alert_rule().rule_id("ar_tour1")
     );
     op!(
         t,
@@ -849,11 +878,12 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
     op!(
         t,
         "trigger_legacy_outbound_call",
-        client.outbound().trigger_legacy_outbound_call().body(body::<
-            outbound::LegacyOutboundCallRequest,
-        >(
-            json!({"to_number": "+442071234567"})
-        )?)
+        client
+            .outbound()
+            .trigger_legacy_outbound_call()
+            .body(body::<outbound::LegacyOutboundCallRequest>(
+                json!({"to_number": "+442071234567"})
+            )?)
     );
     op!(
         t,
