@@ -3,6 +3,11 @@
 //! Every example calls [`connect`]: with `POLYAI_API_KEY` set it talks to the real PolyAI API
 //! (region, ids and base-URL overrides from the environment); without it, it starts the
 //! embedded offline mock (`polyai-mock`) and uses the mock's ids.
+//!
+//! Two variables serve the contract check (`cargo xtask contract`), which puts a validating
+//! proxy between the SDK and the mock: `POLYAI_EXAMPLES_MOCK_PORT` makes the embedded mock
+//! listen on that port of 127.0.0.1, and `POLYAI_EXAMPLES_PROXY_URL` sends the client's requests
+//! (both host families) to that URL instead of to the mock. Without them nothing changes.
 
 use std::error::Error;
 use std::time::Duration;
@@ -35,6 +40,15 @@ impl Target {
     }
 }
 
+/// Port the embedded mock listens on (default: any free port).
+pub const MOCK_PORT_ENV: &str = "POLYAI_EXAMPLES_MOCK_PORT";
+/// Base URL the client sends to instead of the embedded mock's (a proxy in front of it).
+pub const PROXY_URL_ENV: &str = "POLYAI_EXAMPLES_PROXY_URL";
+
+fn optional(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 fn required(name: &str) -> AnyResult<String> {
     std::env::var(name)
         .ok()
@@ -57,14 +71,21 @@ pub async fn connect() -> AnyResult<Target> {
         });
     }
     // A small data set whose time window ends now, so "the last N days" finds conversations.
-    let mock = polyai_mock::MockServer::builder()
+    let mut builder = polyai_mock::MockServer::builder()
         .conversations(250)
-        .window_ending_now()
-        .try_start()
-        .await?;
+        .window_ending_now();
+    if let Some(port) = optional(MOCK_PORT_ENV) {
+        let port: u16 = port
+            .trim()
+            .parse()
+            .map_err(|_| format!("{MOCK_PORT_ENV} is not a port number: {port:?}"))?;
+        builder = builder.bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    let mock = builder.try_start().await?;
+    let base_url = optional(PROXY_URL_ENV).unwrap_or_else(|| mock.base_url());
     let client = Client::builder()
         .api_key(mock.api_key())
-        .base_url(mock.base_url())
+        .base_url(base_url)
         .user_agent_suffix("polyai-examples")
         .build()?;
     Ok(Target {

@@ -120,7 +120,8 @@ impl Topic {
             "id": self.id,
             "name": self.name,
             "content": self.content,
-            "actions": self.actions,
+            // The documents make `actions` a required string: a topic without actions has "".
+            "actions": self.actions.as_deref().unwrap_or(""),
             "exampleQueries": {"queries": self.queries},
             "isActive": self.is_active,
         })

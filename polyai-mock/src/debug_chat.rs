@@ -93,11 +93,17 @@ struct Metadata<'a> {
     node_trace: Vec<&'static str>,
     metrics: Value,
     function_events: Vec<Value>,
+    // PolyAI's documents type these four as optional strings (not nullable): an unset one is
+    // left out rather than sent as `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     handoff_destination: Option<&'static str>,
     retrieved_topics: Vec<&'static str>,
     retrieved_sources: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     cited_topic: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     in_flow: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     in_step: Option<&'static str>,
     llm_requests: Vec<Value>,
     asr_lang_code: &'a str,

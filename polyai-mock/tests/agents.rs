@@ -994,3 +994,44 @@ async fn webhook_endpoint_creation_is_validated_and_limited() {
         .collect();
     assert_eq!(secrets.len(), 10, "secrets are unique");
 }
+
+/// PolyAI's documents type these fields as (optional or required) strings, never null: the
+/// mock leaves an unset optional one out and gives a topic without actions an empty string.
+#[tokio::test]
+async fn documented_strings_are_never_null() {
+    let server = MockServer::builder().start().await;
+    let agent = server.agent_id().to_string();
+    let started = post(
+        &server,
+        &format!("/v1/agents/{agent}/debug-chat"),
+        json!({"clientEnv": "sandbox"}),
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::CREATED);
+    let id = started.json["conversationId"].as_str().unwrap().to_string();
+    let replied = post(
+        &server,
+        &format!("/v1/agents/{agent}/debug-chat/{id}"),
+        json!({"clientEnv": "sandbox", "message": "hello"}),
+    )
+    .await;
+    for answer in [&started, &replied] {
+        let metadata = answer.json["metadata"].as_object().unwrap();
+        for field in ["handoffDestination", "citedTopic", "inFlow", "inStep"] {
+            assert!(
+                metadata.get(field).is_none_or(Value::is_string),
+                "{field} must be a string or absent: {metadata:?}"
+            );
+        }
+    }
+    let topics = get(
+        &server,
+        &format!("/v1/agents/{agent}/branches/main/knowledge-base/topics"),
+    )
+    .await;
+    let topics = topics.json.as_array().unwrap();
+    assert!(!topics.is_empty());
+    for topic in topics {
+        assert!(topic["actions"].is_string(), "{topic}");
+    }
+}

@@ -5,9 +5,11 @@
 //! cargo xtask generate --check   fail (exit 1) if the committed code differs from a fresh run
 //! cargo xtask coverage           table of PolyAI's reference operations against openapi/*.yaml
 //! cargo xtask bench [--quick]    benchmarks against polyai-mock; writes BENCHMARKS.md
+//! cargo xtask contract           the examples and every operation through Stoplight Prism
 //! ```
 
 mod bench;
+mod contract;
 mod coverage;
 mod generate;
 
@@ -24,6 +26,9 @@ commands:
   bench [--quick]      run polyai-bench against polyai-mock (a separate, pinned process),
                        print medians and ratios and write them into BENCHMARKS.md
                        (`cargo xtask bench --help` for the options)
+  contract             run the examples and a request of every SDK operation through
+                       Stoplight Prism (PolyAI's published documents, proxy mode) in front
+                       of polyai-mock; fail on request violations (`--help` for options)
 ";
 
 fn main() -> ExitCode {
@@ -39,6 +44,7 @@ fn main() -> ExitCode {
         },
         Some("coverage") => coverage::run(),
         Some("bench") => bench::run(&args[1..]),
+        Some("contract") => contract::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
