@@ -162,6 +162,16 @@ fn settings() -> Result<GenerationSettings, String> {
             "crate::VariantAssignment",
             std::iter::empty(),
         )
+        // Alert rule operators are the symbols `>`, `<`, `>=`, `<=`, from which typify cannot
+        // make variant names; the SDK's own enum reads and writes them.
+        .with_replacement("AlertOperator", "crate::AlertOperator", std::iter::empty())
+        // An alert rule update must be able to send `"project_id": null` (watch the
+        // whole account) as well as leave the field out (keep the rule's project).
+        .with_replacement(
+            "AlertRuleProject",
+            "crate::AlertRuleProject",
+            std::iter::empty(),
+        )
         .with_derive("PartialEq");
     Ok(settings)
 }
@@ -393,6 +403,7 @@ fn render_mod(documents: &[Document]) -> Result<String, String> {
             document.module
         );
     }
+    text.push_str(&render_request_limits(documents)?);
     let traits = operation_traits(documents);
     let _ = write!(
         text,
@@ -417,6 +428,228 @@ fn render_mod(documents: &[Document]) -> Result<String, String> {
             .collect::<String>(),
     );
     rustfmt(&text)
+}
+
+/// One limit PolyAI documents on a JSON request body that the generated types do not enforce
+/// by themselves: typify turns `minLength`, `maxLength` and `pattern` into checked newtypes,
+/// but ignores `minItems`/`maxItems` on arrays and `minimum`/`maximum` on numbers. These are
+/// listed in `REQUEST_LIMITS` and checked on the serialised body before it is sent
+/// (`polyai-sdk/src/validate.rs`).
+struct BodyLimit {
+    operation: String,
+    /// Where the value sits in the body: wire field names joined by `.`, with `[]` after an
+    /// array field whose every element is looked into, e.g. `exampleQueries.queries`.
+    field: String,
+    /// The `crate::validate::Limit` expression.
+    limit: String,
+}
+
+/// Every documented array-length and number-range limit of every JSON request body.
+fn request_limits(documents: &[Document]) -> Result<Vec<BodyLimit>, String> {
+    let mut limits = Vec::new();
+    for document in documents {
+        for (_, item) in &document.spec.paths.paths {
+            let ReferenceOr::Item(item) = item else {
+                continue;
+            };
+            for (_, operation) in item.iter() {
+                let Some(body) = &operation.request_body else {
+                    continue;
+                };
+                let body = match body {
+                    ReferenceOr::Item(body) => body,
+                    ReferenceOr::Reference { reference } => {
+                        return Err(format!(
+                            "{SPEC_DIR}/{}: request body {reference} is a $ref; inline it",
+                            document.file_name
+                        ));
+                    }
+                };
+                let Some(schema) = body
+                    .content
+                    .iter()
+                    .find(|(media, _)| media.contains("json"))
+                    .and_then(|(_, media)| media.schema.as_ref())
+                else {
+                    continue;
+                };
+                let id = operation.operation_id.clone().unwrap_or_default();
+                let mut walk = LimitWalk {
+                    document,
+                    operation: &id,
+                    found: &mut limits,
+                };
+                walk.schema_ref(schema.clone(), "", 0)?;
+            }
+        }
+    }
+    limits.sort_by(|a, b| (&a.operation, &a.field).cmp(&(&b.operation, &b.field)));
+    Ok(limits)
+}
+
+/// The walk over one request body's schema behind [`request_limits`].
+struct LimitWalk<'a> {
+    document: &'a Document,
+    operation: &'a str,
+    found: &'a mut Vec<BodyLimit>,
+}
+
+impl LimitWalk<'_> {
+    fn schema_ref(
+        &mut self,
+        schema: ReferenceOr<openapiv3::Schema>,
+        field: &str,
+        depth: usize,
+    ) -> Result<(), String> {
+        if depth > 32 {
+            return Err(format!(
+                "{SPEC_DIR}/{}: the request body of {} nests deeper than 32 levels (a cycle?)",
+                self.document.file_name, self.operation
+            ));
+        }
+        let schema = match schema {
+            ReferenceOr::Item(schema) => schema,
+            ReferenceOr::Reference { reference } => {
+                let name = reference
+                    .strip_prefix("#/components/schemas/")
+                    .ok_or_else(|| {
+                        format!(
+                            "{SPEC_DIR}/{}: unsupported $ref {reference}",
+                            self.document.file_name
+                        )
+                    })?;
+                match self
+                    .document
+                    .spec
+                    .components
+                    .as_ref()
+                    .and_then(|c| c.schemas.get(name))
+                {
+                    Some(ReferenceOr::Item(schema)) => schema.clone(),
+                    _ => {
+                        return Err(format!(
+                            "{SPEC_DIR}/{}: {reference} is not a schema of the document",
+                            self.document.file_name
+                        ));
+                    }
+                }
+            }
+        };
+        self.schema(&schema, field, depth)
+    }
+
+    fn schema(
+        &mut self,
+        schema: &openapiv3::Schema,
+        field: &str,
+        depth: usize,
+    ) -> Result<(), String> {
+        use openapiv3::{SchemaKind, Type};
+        match &schema.schema_kind {
+            SchemaKind::AllOf { all_of } => {
+                for part in all_of {
+                    self.schema_ref(part.clone(), field, depth + 1)?;
+                }
+            }
+            SchemaKind::Type(Type::Object(object)) => {
+                for (name, property) in &object.properties {
+                    let inner = if field.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{field}.{name}")
+                    };
+                    self.schema_ref(property.clone().unbox(), &inner, depth + 1)?;
+                }
+            }
+            SchemaKind::Type(Type::Array(array)) => {
+                if array.min_items.is_some() || array.max_items.is_some() {
+                    self.push(
+                        field,
+                        format!(
+                            "Items {{ min: {:?}, max: {:?} }}",
+                            array.min_items, array.max_items
+                        ),
+                    );
+                }
+                if let Some(items) = &array.items {
+                    self.schema_ref(items.clone().unbox(), &format!("{field}[]"), depth + 1)?;
+                }
+            }
+            SchemaKind::Type(Type::Integer(integer)) => {
+                self.refuse_exclusive(
+                    field,
+                    integer.exclusive_minimum || integer.exclusive_maximum,
+                )?;
+                if integer.minimum.is_some() || integer.maximum.is_some() {
+                    let bound =
+                        |b: Option<i64>| b.map(|v| format!("Some({v}.0)")).unwrap_or("None".into());
+                    self.push(
+                        field,
+                        format!(
+                            "Range {{ min: {}, max: {} }}",
+                            bound(integer.minimum),
+                            bound(integer.maximum)
+                        ),
+                    );
+                }
+            }
+            SchemaKind::Type(Type::Number(number)) => {
+                self.refuse_exclusive(field, number.exclusive_minimum || number.exclusive_maximum)?;
+                if number.minimum.is_some() || number.maximum.is_some() {
+                    let bound =
+                        |b: Option<f64>| b.map(|v| format!("Some({v:?})")).unwrap_or("None".into());
+                    self.push(
+                        field,
+                        format!(
+                            "Range {{ min: {}, max: {} }}",
+                            bound(number.minimum),
+                            bound(number.maximum)
+                        ),
+                    );
+                }
+            }
+            // Strings are checked by typify's newtypes; under oneOf/anyOf a limit holds only
+            // for one alternative, which a field path cannot say.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn refuse_exclusive(&self, field: &str, exclusive: bool) -> Result<(), String> {
+        if exclusive {
+            return Err(format!(
+                "{SPEC_DIR}/{}: {} body field {field} has an exclusive bound, which the request-limit \
+                 check does not support; state it as an inclusive minimum/maximum",
+                self.document.file_name, self.operation
+            ));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, field: &str, limit: String) {
+        self.found.push(BodyLimit {
+            operation: self.operation.to_string(),
+            field: field.to_string(),
+            limit,
+        });
+    }
+}
+
+fn render_request_limits(documents: &[Document]) -> Result<String, String> {
+    let rows: String = request_limits(documents)?
+        .iter()
+        .map(|l| {
+            format!(
+                "    ({:?}, {:?}, crate::validate::Limit::{}),\n",
+                l.operation, l.field, l.limit
+            )
+        })
+        .collect();
+    Ok(format!(
+        "\n/// Array-length and number-range limits of JSON request bodies, which the generated types do\n\
+         /// not enforce: (operation, field path, limit), checked before a request is sent.\n\
+         pub(crate) const REQUEST_LIMITS: &[(&str, &str, crate::validate::Limit)] = &[\n{rows}];\n"
+    ))
 }
 
 fn rustfmt(source: &str) -> Result<String, String> {
