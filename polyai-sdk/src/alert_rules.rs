@@ -8,8 +8,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::Error;
-
 /// How an alert rule compares its metric with its threshold: the rule fires while
 /// `metric <operator> threshold_value` holds. These four are all PolyAI accepts; on the wire
 /// they are the symbols `>`, `<`, `>=` and `<=`, and [`FromStr`] / `TryFrom<&str>` read the
@@ -65,34 +63,53 @@ impl fmt::Display for AlertOperator {
     }
 }
 
-impl FromStr for AlertOperator {
-    type Err = Error;
+/// A text that is not one of the four [`AlertOperator`] symbols; it says which text and what
+/// PolyAI accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownAlertOperator(String);
 
-    fn from_str(text: &str) -> Result<Self, Error> {
+impl fmt::Display for UnknownAlertOperator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "alert rule operator {:?} is not one PolyAI accepts: use `>`, `<`, `>=` or `<=`",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownAlertOperator {}
+
+impl FromStr for AlertOperator {
+    type Err = UnknownAlertOperator;
+
+    fn from_str(text: &str) -> Result<Self, UnknownAlertOperator> {
         AlertOperator::ALL
             .into_iter()
             .find(|op| op.as_str() == text)
-            .ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "alert rule operator {text:?} is not one PolyAI accepts: use `>`, `<`, `>=` or `<=`"
-                ))
-            })
+            .ok_or_else(|| UnknownAlertOperator(text.to_owned()))
     }
 }
 
 impl TryFrom<&str> for AlertOperator {
-    type Error = Error;
+    type Error = UnknownAlertOperator;
 
-    fn try_from(text: &str) -> Result<Self, Error> {
+    fn try_from(text: &str) -> Result<Self, UnknownAlertOperator> {
         text.parse()
     }
 }
 
 impl TryFrom<String> for AlertOperator {
-    type Error = Error;
+    type Error = UnknownAlertOperator;
 
-    fn try_from(text: String) -> Result<Self, Error> {
+    fn try_from(text: String) -> Result<Self, UnknownAlertOperator> {
         text.parse()
+    }
+}
+
+impl From<UnknownAlertOperator> for crate::Error {
+    fn from(error: UnknownAlertOperator) -> Self {
+        crate::Error::InvalidInput(error.to_string())
     }
 }
 

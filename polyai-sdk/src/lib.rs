@@ -49,7 +49,7 @@ mod validate;
 mod variant_assignment;
 pub mod webhooks;
 
-pub use alert_rules::{AlertOperator, AlertRuleProject};
+pub use alert_rules::{AlertOperator, AlertRuleProject, UnknownAlertOperator};
 pub use client::{Client, ClientBuilder, env};
 pub use error::{ApiError, Error};
 pub use region::{HostFamily, Region, UnknownRegion};

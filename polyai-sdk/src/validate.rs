@@ -83,17 +83,21 @@ pub(crate) enum Limit {
 impl Limit {
     /// The accepted values in words, e.g. "1 to 20 items" or "at least 0".
     fn describe(self) -> String {
-        fn span<T: std::fmt::Display>(min: Option<T>, max: Option<T>, unit: &str) -> String {
+        fn span<T: std::fmt::Display>(min: Option<T>, max: Option<T>) -> String {
             match (min, max) {
-                (Some(min), Some(max)) => format!("{min} to {max}{unit}"),
-                (Some(min), None) => format!("at least {min}{unit}"),
-                (None, Some(max)) => format!("at most {max}{unit}"),
+                (Some(min), Some(max)) => format!("{min} to {max}"),
+                (Some(min), None) => format!("at least {min}"),
+                (None, Some(max)) => format!("at most {max}"),
                 (None, None) => "any value".to_string(),
             }
         }
         match self {
-            Limit::Items { min, max } => span(min, max, " items"),
-            Limit::Range { min, max } => span(min, max, ""),
+            Limit::Items { min, max } => {
+                let last = max.or(min);
+                let unit = if last == Some(1) { "item" } else { "items" };
+                format!("{} {unit}", span(min, max))
+            }
+            Limit::Range { min, max } => span(min, max),
         }
     }
 
@@ -104,7 +108,7 @@ impl Limit {
             (Limit::Items { min, max }, serde_json::Value::Array(items)) => {
                 let n = items.len();
                 (min.is_some_and(|min| n < min) || max.is_some_and(|max| n > max))
-                    .then(|| format!("has {n} items"))
+                    .then(|| format!("has {n} item{}", if n == 1 { "" } else { "s" }))
             }
             (Limit::Range { min, max }, serde_json::Value::Number(number)) => {
                 let x = number.as_f64()?;
@@ -183,4 +187,41 @@ fn first_breach<'a>(
                 limit,
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_request_limit_names_a_generated_operation() {
+        for (operation, field, _) in crate::generated::REQUEST_LIMITS {
+            assert!(
+                crate::generated::OPERATION_PATHS
+                    .iter()
+                    .any(|(id, _)| id == operation),
+                "{operation} ({field}) is not a generated operation"
+            );
+        }
+    }
+
+    #[test]
+    fn limits_follow_nested_paths_and_skip_absent_fields() {
+        let limit = Limit::Items {
+            min: Some(1),
+            max: Some(2),
+        };
+        let body = serde_json::json!({"a": [{"b": []}, {"b": [1, 2, 3]}, {}]});
+        let breach = |path: &str| first_breach(&body, &mut path.split('.'), String::new(), limit);
+        assert_eq!(breach("a[].b").as_deref(), Some("`a[0].b` has 0 items"));
+        assert_eq!(breach("a").as_deref(), Some("`a` has 3 items"));
+        let ok = serde_json::json!({"a": [{"b": [1]}, {"b": [1, 2]}]});
+        assert_eq!(
+            first_breach(&ok, &mut "a[].b".split('.'), String::new(), limit),
+            None
+        );
+        assert_eq!(limit.describe(), "1 to 2 items");
+        assert_eq!(breach("missing"), None);
+        assert_eq!(breach("a[].missing"), None);
+    }
 }

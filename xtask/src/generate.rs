@@ -830,6 +830,70 @@ mod tests {
     }
 
     #[test]
+    fn request_limits_are_collected_from_bodies_refs_and_array_items() {
+        let yaml = format!(
+            "{HEAD}  /things:\n    post:\n      operationId: make_things\n      requestBody:\n        content:\n          \
+             application/json: {{schema: {{$ref: '#/components/schemas/Make'}}}}\n      \
+             responses: {{'200': {{description: ok}}}}\n\
+             components:\n  schemas:\n    Make:\n      type: object\n      properties:\n        \
+             name: {{type: string, minLength: 1}}\n        \
+             items: {{type: array, minItems: 1, maxItems: 5, items: {{$ref: '#/components/schemas/Item'}}}}\n        \
+             inner: {{allOf: [{{$ref: '#/components/schemas/Item'}}]}}\n    \
+             Item:\n      type: object\n      properties:\n        \
+             n: {{type: integer, minimum: 0, maximum: 9}}\n        \
+             x: {{type: number, maximum: 0.5}}\n"
+        );
+        let limits = request_limits(&[document(&yaml)]).expect("collected");
+        let found: Vec<(&str, &str, &str)> = limits
+            .iter()
+            .map(|l| (l.operation.as_str(), l.field.as_str(), l.limit.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "make_things",
+                    "inner.n",
+                    "Range { min: Some(0.0), max: Some(9.0) }"
+                ),
+                (
+                    "make_things",
+                    "inner.x",
+                    "Range { min: None, max: Some(0.5) }"
+                ),
+                (
+                    "make_things",
+                    "items",
+                    "Items { min: Some(1), max: Some(5) }"
+                ),
+                (
+                    "make_things",
+                    "items[].n",
+                    "Range { min: Some(0.0), max: Some(9.0) }"
+                ),
+                (
+                    "make_things",
+                    "items[].x",
+                    "Range { min: None, max: Some(0.5) }"
+                ),
+            ]
+        );
+
+        let exclusive = format!(
+            "{HEAD}  /things:\n    post:\n      operationId: make_things\n      requestBody:\n        content:\n          \
+             application/json: {{schema: {{type: object, properties: {{n: {{type: integer, minimum: 0, exclusiveMinimum: true}}}}}}}}\n      \
+             responses: {{'200': {{description: ok}}}}\n"
+        );
+        let error = request_limits(&[document(&exclusive)])
+            .err()
+            .expect("refused");
+        assert!(
+            error.contains("exclusive bound") && error.contains("make_things"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn block_doc_comments_become_line_comments() {
         let source = "    /**First\n\n    second line*/\n    fn f() {}\n";
         assert_eq!(
