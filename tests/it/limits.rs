@@ -813,3 +813,142 @@ async fn alert_rule_update_can_leave_set_or_clear_the_project() {
         .body_map(|b| b.enabled(Some(false)))));
     assert_eq!(untouched.body.as_ref(), br#"{"enabled":false}"#);
 }
+
+// ------------------------------------------------------------------------------------ mock
+
+/// polyai-mock enforces the same limits, with PolyAI's error shapes, for the routes it serves,
+/// so code that builds bodies by other means (or an older SDK) meets them in tests too.
+#[tokio::test]
+async fn the_mock_answers_broken_limits_like_polyai() {
+    let server = polyai_mock::MockServer::start().await;
+    let http = reqwest::Client::new();
+    let base = server.base_url();
+    let send = |method: reqwest::Method, path: String, body: serde_json::Value| {
+        let request = http
+            .request(method, format!("{base}{path}"))
+            .header("x-api-key", server.api_key())
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            (
+                status,
+                body["error_code"].as_str().unwrap_or_default().to_owned(),
+            )
+        }
+    };
+    let post = reqwest::Method::POST;
+    let hook = |name: String, url: &str, types: serde_json::Value, timeout: i64| json!({"name": name, "url": url, "event_types": types, "timeout_ms": timeout});
+    let hooks = "/v1/webhook-endpoints".to_string();
+    let ok = hook(
+        chars(255),
+        "https://h.example",
+        json!(["alerts.triggered"]),
+        30_000,
+    );
+    let (status, _) = send(post.clone(), hooks.clone(), ok).await;
+    assert_eq!(status, 201);
+    for bad in [
+        hook(
+            chars(256),
+            "https://h.example",
+            json!(["alerts.triggered"]),
+            5000,
+        ),
+        hook(
+            String::new(),
+            "https://h.example",
+            json!(["alerts.triggered"]),
+            5000,
+        ),
+        hook(
+            "n".into(),
+            "http://h.example",
+            json!(["alerts.triggered"]),
+            5000,
+        ),
+        hook("n".into(), "https://h.example", json!([]), 5000),
+        hook(
+            "n".into(),
+            "https://h.example",
+            json!(["alerts.triggered"]),
+            999,
+        ),
+        hook(
+            "n".into(),
+            "https://h.example",
+            json!(["alerts.triggered"]),
+            30_001,
+        ),
+    ] {
+        let (status, code) = send(post.clone(), hooks.clone(), bad.clone()).await;
+        assert_eq!((status, code.as_str()), (422, "VALIDATION_ERROR"), "{bad}");
+    }
+
+    let agents = format!("/v1/accounts/{}/agents", server.account_id());
+    let agent = |extra: serde_json::Value| {
+        let mut body = json!({"name": "Support", "responseSettings": {"greeting": "Hi"}});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let (status, _) = send(
+        post.clone(),
+        agents.clone(),
+        agent(json!({"name": chars(100), "agentId": "new-Agent-1"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for (bad, code) in [
+        (agent(json!({"name": chars(101)})), "BAD_REQUEST"),
+        (agent(json!({"name": ""})), "BAD_REQUEST"),
+        (agent(json!({"agentId": "new agent"})), "PROJECT_ID_INVALID"),
+        (
+            agent(json!({"responseSettings": {"greeting": ""}})),
+            "BAD_REQUEST",
+        ),
+        (
+            agent(json!({"responseSettings": {"greeting": "Hi", "languageCode": ""}})),
+            "BAD_REQUEST",
+        ),
+        (
+            agent(json!({"voiceSettings": {"voiceId": ""}})),
+            "BAD_REQUEST",
+        ),
+    ] {
+        let (status, got) = send(post.clone(), agents.clone(), bad.clone()).await;
+        assert_eq!((status, got.as_str()), (400, code), "{bad}");
+    }
+
+    let branches = format!("/v1/agents/{}/branches", server.agent_id());
+    let (status, code) = send(
+        post.clone(),
+        branches.clone(),
+        json!({"branchName": chars(101)}),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "BAD_REQUEST"));
+    let created = http
+        .post(format!("{base}{branches}"))
+        .header("x-api-key", server.api_key())
+        .json(&json!({"branchName": chars(100)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let branch: serde_json::Value = created.json().await.unwrap();
+    let topics = format!(
+        "{branches}/{}/knowledge-base/topics",
+        branch["branchId"].as_str().unwrap()
+    );
+    let queries = |n: usize| json!({"name": format!("t{n}"), "content": "c", "exampleQueries": {"queries": vec!["q?"; n]}});
+    let (status, _) = send(post.clone(), topics.clone(), queries(100)).await;
+    assert_eq!(status, 201);
+    let (status, code) = send(post.clone(), topics.clone(), queries(101)).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "KNOWLEDGE_BASE_TOPICS_INVALID")
+    );
+}
