@@ -253,7 +253,31 @@ fn operation_slots(
     ]
 }
 
+/// Checks that every `pattern` in a document compiles as the regular expression the generated
+/// newtypes build from it (with `regress`, as typify's code does), so that a typo fails here
+/// rather than as a panic in the SDK the first time the pattern is used.
+fn check_patterns(document: &Document) -> Result<(), String> {
+    fn walk(value: &serde_json::Value, file: &str) -> Result<(), String> {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(pattern)) = map.get("pattern") {
+                    regress::Regex::new(pattern).map_err(|e| {
+                        format!("{SPEC_DIR}/{file}: pattern {pattern:?} is not a valid regular expression: {e}")
+                    })?;
+                }
+                map.values().try_for_each(|v| walk(v, file))
+            }
+            serde_json::Value::Array(items) => items.iter().try_for_each(|v| walk(v, file)),
+            _ => Ok(()),
+        }
+    }
+    let value = serde_json::to_value(&document.spec)
+        .map_err(|e| format!("{SPEC_DIR}/{}: cannot inspect: {e}", document.file_name))?;
+    walk(&value, &document.file_name)
+}
+
 fn generate_document(document: &Document) -> Result<String, String> {
+    check_patterns(document)?;
     let spec = prepare(document)?;
     let tokens = progenitor_tokens(&spec).map_err(|message| {
         let culprits = failing_operations(&spec);
@@ -889,6 +913,20 @@ mod tests {
             .expect("refused");
         assert!(
             error.contains("exclusive bound") && error.contains("make_things"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_pattern_fails_generation() {
+        let yaml = format!(
+            "{HEAD}  /things:\n    get:\n      operationId: get_things\n      parameters:\n        \
+             - {{name: q, in: query, schema: {{type: string, pattern: '^(unclosed'}}}}\n      \
+             responses: {{'200': {{description: ok}}}}\n"
+        );
+        let error = generate_document(&document(&yaml)).expect_err("bad pattern");
+        assert!(
+            error.contains("^(unclosed") && error.contains("not a valid regular expression"),
             "{error}"
         );
     }
