@@ -492,7 +492,6 @@ struct CreateAgentBody {
     name: String,
     response_settings: ResponseSettings,
     agent_id: Option<String>,
-    #[allow(dead_code)]
     voice_settings: Option<VoiceSettings>,
     #[allow(dead_code)]
     llm_settings: Option<LlmSettings>,
@@ -504,14 +503,12 @@ struct CreateAgentBody {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ResponseSettings {
     greeting: String,
-    #[allow(dead_code)]
     language_code: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct VoiceSettings {
-    #[allow(dead_code)]
     voice_id: String,
 }
 
@@ -535,6 +532,23 @@ fn create_agent(
     }
     if req.response_settings.greeting.trim().is_empty() {
         return Err(bad_request("responseSettings.greeting must not be empty."));
+    }
+    if req
+        .response_settings
+        .language_code
+        .as_deref()
+        .is_some_and(str::is_empty)
+    {
+        return Err(bad_request(
+            "responseSettings.languageCode must not be empty when given.",
+        ));
+    }
+    if req
+        .voice_settings
+        .as_ref()
+        .is_some_and(|v| v.voice_id.is_empty())
+    {
+        return Err(bad_request("voiceSettings.voiceId must not be empty."));
     }
     let n = store.next();
     let agent_id = match req.agent_id {

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod agent_conversations;
+mod alert_rules;
 pub mod audio;
 pub mod audio_cache;
 mod client;
@@ -48,6 +49,7 @@ mod validate;
 mod variant_assignment;
 pub mod webhooks;
 
+pub use alert_rules::{AlertOperator, AlertRuleProject, UnknownAlertOperator};
 pub use client::{Client, ClientBuilder, env};
 pub use error::{ApiError, Error};
 pub use region::{HostFamily, Region, UnknownRegion};

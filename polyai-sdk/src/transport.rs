@@ -93,9 +93,11 @@ impl Transport {
         }
     }
 
-    /// The `pre` hook: adds the credential header, asks for the right media type on binary
-    /// downloads, adds the headers of an enclosing [`with_headers`] scope, and removes
-    /// progenitor's `api-version` header, which no PolyAI API documents.
+    /// The `pre` hook: checks the JSON body against the limits the documents give that the
+    /// generated types do not enforce (array lengths, number ranges), adds the credential
+    /// header, asks for the right media type on binary downloads, adds the headers of an
+    /// enclosing [`with_headers`] scope, and removes progenitor's `api-version` header, which
+    /// no PolyAI API documents.
     pub(crate) fn prepare(
         &self,
         request: &mut reqwest::Request,
@@ -104,6 +106,7 @@ impl Transport {
         if let Some((_, template)) = OPERATION_PATHS.iter().find(|(id, _)| *id == operation) {
             check_path(request.url(), operation, template)?;
         }
+        crate::validate::request_body(operation, request.body().and_then(reqwest::Body::as_bytes))?;
         self.add_headers(request, operation);
         Ok(())
     }

@@ -80,3 +80,163 @@ pub(crate) fn upload_size(what: &str, len: usize, max: usize, max_text: &str) ->
     }
     Ok(())
 }
+
+/// A limit PolyAI documents on a JSON request body field that the generated types do not
+/// enforce themselves (see `REQUEST_LIMITS` in the generated `mod.rs`, built from the
+/// `minItems`/`maxItems`/`minimum`/`maximum` of the documents in `openapi/`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Limit {
+    /// An array holds between `min` and `max` elements (inclusive).
+    Items {
+        min: Option<usize>,
+        max: Option<usize>,
+    },
+    /// A number lies between `min` and `max` (inclusive).
+    Range { min: Option<f64>, max: Option<f64> },
+}
+
+impl Limit {
+    /// The accepted values in words, e.g. "1 to 20 items" or "at least 0".
+    fn describe(self) -> String {
+        fn span<T: std::fmt::Display>(min: Option<T>, max: Option<T>) -> String {
+            match (min, max) {
+                (Some(min), Some(max)) => format!("{min} to {max}"),
+                (Some(min), None) => format!("at least {min}"),
+                (None, Some(max)) => format!("at most {max}"),
+                (None, None) => "any value".to_string(),
+            }
+        }
+        match self {
+            Limit::Items { min, max } => {
+                let last = max.or(min);
+                let unit = if last == Some(1) { "item" } else { "items" };
+                format!("{} {unit}", span(min, max))
+            }
+            Limit::Range { min, max } => span(min, max),
+        }
+    }
+
+    /// Why `value` breaks the limit, or `None` when it keeps it (or is not of the kind the
+    /// limit is about, which the body's types already rule out).
+    fn broken_by(self, value: &serde_json::Value) -> Option<String> {
+        match (self, value) {
+            (Limit::Items { min, max }, serde_json::Value::Array(items)) => {
+                let n = items.len();
+                (min.is_some_and(|min| n < min) || max.is_some_and(|max| n > max))
+                    .then(|| format!("has {n} item{}", if n == 1 { "" } else { "s" }))
+            }
+            (Limit::Range { min, max }, serde_json::Value::Number(number)) => {
+                let x = number.as_f64()?;
+                (min.is_some_and(|min| x < min) || max.is_some_and(|max| x > max))
+                    .then(|| format!("is {number}"))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Checks a JSON request body against the documented limits of its operation (the
+/// `REQUEST_LIMITS` table), before anything is sent. A body that is absent or not JSON is left
+/// to the server: only what the generated code serialised is checked. The error names the
+/// field, the value's size and what PolyAI accepts.
+pub(crate) fn request_body(operation: &str, body: Option<&[u8]>) -> Result<(), String> {
+    let mut limits = crate::generated::REQUEST_LIMITS
+        .iter()
+        .filter(|(id, _, _)| *id == operation)
+        .peekable();
+    if limits.peek().is_none() {
+        return Ok(());
+    }
+    let Some(value) =
+        body.and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok())
+    else {
+        return Ok(());
+    };
+    for (_, field, limit) in limits {
+        let mut segments = field.split('.');
+        if let Some(problem) = first_breach(&value, &mut segments, String::new(), *limit) {
+            return Err(format!(
+                "{operation}: {problem}; PolyAI accepts {}. Nothing was sent",
+                limit.describe()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Follows a `REQUEST_LIMITS` field path (`a.b`, `list[].c`) into `value` and returns the first
+/// place that breaks `limit`, as "`path` has N items" / "`path` is X". Absent fields keep it.
+fn first_breach<'a>(
+    value: &serde_json::Value,
+    segments: &mut (impl Iterator<Item = &'a str> + Clone),
+    shown: String,
+    limit: Limit,
+) -> Option<String> {
+    let Some(segment) = segments.next() else {
+        return limit
+            .broken_by(value)
+            .map(|problem| format!("`{shown}` {problem}"));
+    };
+    let (name, each) = match segment.strip_suffix("[]") {
+        Some(name) => (name, true),
+        None => (segment, false),
+    };
+    let child = value.as_object()?.get(name)?;
+    let shown = if shown.is_empty() {
+        name.to_string()
+    } else {
+        format!("{shown}.{name}")
+    };
+    if !each {
+        return first_breach(child, segments, shown, limit);
+    }
+    child
+        .as_array()?
+        .iter()
+        .enumerate()
+        .find_map(|(i, element)| {
+            first_breach(
+                element,
+                &mut segments.clone(),
+                format!("{shown}[{i}]"),
+                limit,
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_request_limit_names_a_generated_operation() {
+        for (operation, field, _) in crate::generated::REQUEST_LIMITS {
+            assert!(
+                crate::generated::OPERATION_PATHS
+                    .iter()
+                    .any(|(id, _)| id == operation),
+                "{operation} ({field}) is not a generated operation"
+            );
+        }
+    }
+
+    #[test]
+    fn limits_follow_nested_paths_and_skip_absent_fields() {
+        let limit = Limit::Items {
+            min: Some(1),
+            max: Some(2),
+        };
+        let body = serde_json::json!({"a": [{"b": []}, {"b": [1, 2, 3]}, {}]});
+        let breach = |path: &str| first_breach(&body, &mut path.split('.'), String::new(), limit);
+        assert_eq!(breach("a[].b").as_deref(), Some("`a[0].b` has 0 items"));
+        assert_eq!(breach("a").as_deref(), Some("`a` has 3 items"));
+        let ok = serde_json::json!({"a": [{"b": [1]}, {"b": [1, 2]}]});
+        assert_eq!(
+            first_breach(&ok, &mut "a[].b".split('.'), String::new(), limit),
+            None
+        );
+        assert_eq!(limit.describe(), "1 to 2 items");
+        assert_eq!(breach("missing"), None);
+        assert_eq!(breach("a[].missing"), None);
+    }
+}

@@ -6,6 +6,7 @@ mod errors;
 mod families;
 mod handwritten;
 mod layers;
+mod limits;
 mod paging;
 mod paths;
 mod reliability;

@@ -169,6 +169,16 @@ fn settings() -> Result<GenerationSettings, String> {
             "crate::VariantAssignment",
             std::iter::empty(),
         )
+        // Alert rule operators are the symbols `>`, `<`, `>=`, `<=`, from which typify cannot
+        // make variant names; the SDK's own enum reads and writes them.
+        .with_replacement("AlertOperator", "crate::AlertOperator", std::iter::empty())
+        // An alert rule update must be able to send `"project_id": null` (watch the
+        // whole account) as well as leave the field out (keep the rule's project).
+        .with_replacement(
+            "AlertRuleProject",
+            "crate::AlertRuleProject",
+            std::iter::empty(),
+        )
         .with_derive("PartialEq");
     Ok(settings)
 }
@@ -250,7 +260,31 @@ fn operation_slots(
     ]
 }
 
+/// Checks that every `pattern` in a document compiles as the regular expression the generated
+/// newtypes build from it (with `regress`, as typify's code does), so that a typo fails here
+/// rather than as a panic in the SDK the first time the pattern is used.
+fn check_patterns(document: &Document) -> Result<(), String> {
+    fn walk(value: &serde_json::Value, file: &str) -> Result<(), String> {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(pattern)) = map.get("pattern") {
+                    regress::Regex::new(pattern).map_err(|e| {
+                        format!("{SPEC_DIR}/{file}: pattern {pattern:?} is not a valid regular expression: {e}")
+                    })?;
+                }
+                map.values().try_for_each(|v| walk(v, file))
+            }
+            serde_json::Value::Array(items) => items.iter().try_for_each(|v| walk(v, file)),
+            _ => Ok(()),
+        }
+    }
+    let value = serde_json::to_value(&document.spec)
+        .map_err(|e| format!("{SPEC_DIR}/{}: cannot inspect: {e}", document.file_name))?;
+    walk(&value, &document.file_name)
+}
+
 fn generate_document(document: &Document) -> Result<String, String> {
+    check_patterns(document)?;
     let spec = prepare(document)?;
     let tokens = progenitor_tokens(&spec).map_err(|message| {
         let culprits = failing_operations(&spec);
@@ -546,6 +580,7 @@ fn render_mod(documents: &[Document]) -> Result<String, String> {
             document.module
         );
     }
+    text.push_str(&render_request_limits(documents)?);
     let traits = operation_traits(documents);
     let _ = write!(
         text,
@@ -577,6 +612,228 @@ fn render_mod(documents: &[Document]) -> Result<String, String> {
             .collect::<String>(),
     );
     rustfmt(&text)
+}
+
+/// One limit PolyAI documents on a JSON request body that the generated types do not enforce
+/// by themselves: typify turns `minLength`, `maxLength` and `pattern` into checked newtypes,
+/// but ignores `minItems`/`maxItems` on arrays and `minimum`/`maximum` on numbers. These are
+/// listed in `REQUEST_LIMITS` and checked on the serialised body before it is sent
+/// (`polyai-sdk/src/validate.rs`).
+struct BodyLimit {
+    operation: String,
+    /// Where the value sits in the body: wire field names joined by `.`, with `[]` after an
+    /// array field whose every element is looked into, e.g. `exampleQueries.queries`.
+    field: String,
+    /// The `crate::validate::Limit` expression.
+    limit: String,
+}
+
+/// Every documented array-length and number-range limit of every JSON request body.
+fn request_limits(documents: &[Document]) -> Result<Vec<BodyLimit>, String> {
+    let mut limits = Vec::new();
+    for document in documents {
+        for (_, item) in &document.spec.paths.paths {
+            let ReferenceOr::Item(item) = item else {
+                continue;
+            };
+            for (_, operation) in item.iter() {
+                let Some(body) = &operation.request_body else {
+                    continue;
+                };
+                let body = match body {
+                    ReferenceOr::Item(body) => body,
+                    ReferenceOr::Reference { reference } => {
+                        return Err(format!(
+                            "{SPEC_DIR}/{}: request body {reference} is a $ref; inline it",
+                            document.file_name
+                        ));
+                    }
+                };
+                let Some(schema) = body
+                    .content
+                    .iter()
+                    .find(|(media, _)| media.contains("json"))
+                    .and_then(|(_, media)| media.schema.as_ref())
+                else {
+                    continue;
+                };
+                let id = operation.operation_id.clone().unwrap_or_default();
+                let mut walk = LimitWalk {
+                    document,
+                    operation: &id,
+                    found: &mut limits,
+                };
+                walk.schema_ref(schema.clone(), "", 0)?;
+            }
+        }
+    }
+    limits.sort_by(|a, b| (&a.operation, &a.field).cmp(&(&b.operation, &b.field)));
+    Ok(limits)
+}
+
+/// The walk over one request body's schema behind [`request_limits`].
+struct LimitWalk<'a> {
+    document: &'a Document,
+    operation: &'a str,
+    found: &'a mut Vec<BodyLimit>,
+}
+
+impl LimitWalk<'_> {
+    fn schema_ref(
+        &mut self,
+        schema: ReferenceOr<openapiv3::Schema>,
+        field: &str,
+        depth: usize,
+    ) -> Result<(), String> {
+        if depth > 32 {
+            return Err(format!(
+                "{SPEC_DIR}/{}: the request body of {} nests deeper than 32 levels (a cycle?)",
+                self.document.file_name, self.operation
+            ));
+        }
+        let schema = match schema {
+            ReferenceOr::Item(schema) => schema,
+            ReferenceOr::Reference { reference } => {
+                let name = reference
+                    .strip_prefix("#/components/schemas/")
+                    .ok_or_else(|| {
+                        format!(
+                            "{SPEC_DIR}/{}: unsupported $ref {reference}",
+                            self.document.file_name
+                        )
+                    })?;
+                match self
+                    .document
+                    .spec
+                    .components
+                    .as_ref()
+                    .and_then(|c| c.schemas.get(name))
+                {
+                    Some(ReferenceOr::Item(schema)) => schema.clone(),
+                    _ => {
+                        return Err(format!(
+                            "{SPEC_DIR}/{}: {reference} is not a schema of the document",
+                            self.document.file_name
+                        ));
+                    }
+                }
+            }
+        };
+        self.schema(&schema, field, depth)
+    }
+
+    fn schema(
+        &mut self,
+        schema: &openapiv3::Schema,
+        field: &str,
+        depth: usize,
+    ) -> Result<(), String> {
+        use openapiv3::{SchemaKind, Type};
+        match &schema.schema_kind {
+            SchemaKind::AllOf { all_of } => {
+                for part in all_of {
+                    self.schema_ref(part.clone(), field, depth + 1)?;
+                }
+            }
+            SchemaKind::Type(Type::Object(object)) => {
+                for (name, property) in &object.properties {
+                    let inner = if field.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{field}.{name}")
+                    };
+                    self.schema_ref(property.clone().unbox(), &inner, depth + 1)?;
+                }
+            }
+            SchemaKind::Type(Type::Array(array)) => {
+                if array.min_items.is_some() || array.max_items.is_some() {
+                    self.push(
+                        field,
+                        format!(
+                            "Items {{ min: {:?}, max: {:?} }}",
+                            array.min_items, array.max_items
+                        ),
+                    );
+                }
+                if let Some(items) = &array.items {
+                    self.schema_ref(items.clone().unbox(), &format!("{field}[]"), depth + 1)?;
+                }
+            }
+            SchemaKind::Type(Type::Integer(integer)) => {
+                self.refuse_exclusive(
+                    field,
+                    integer.exclusive_minimum || integer.exclusive_maximum,
+                )?;
+                if integer.minimum.is_some() || integer.maximum.is_some() {
+                    let bound =
+                        |b: Option<i64>| b.map(|v| format!("Some({v}.0)")).unwrap_or("None".into());
+                    self.push(
+                        field,
+                        format!(
+                            "Range {{ min: {}, max: {} }}",
+                            bound(integer.minimum),
+                            bound(integer.maximum)
+                        ),
+                    );
+                }
+            }
+            SchemaKind::Type(Type::Number(number)) => {
+                self.refuse_exclusive(field, number.exclusive_minimum || number.exclusive_maximum)?;
+                if number.minimum.is_some() || number.maximum.is_some() {
+                    let bound =
+                        |b: Option<f64>| b.map(|v| format!("Some({v:?})")).unwrap_or("None".into());
+                    self.push(
+                        field,
+                        format!(
+                            "Range {{ min: {}, max: {} }}",
+                            bound(number.minimum),
+                            bound(number.maximum)
+                        ),
+                    );
+                }
+            }
+            // Strings are checked by typify's newtypes; under oneOf/anyOf a limit holds only
+            // for one alternative, which a field path cannot say.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn refuse_exclusive(&self, field: &str, exclusive: bool) -> Result<(), String> {
+        if exclusive {
+            return Err(format!(
+                "{SPEC_DIR}/{}: {} body field {field} has an exclusive bound, which the request-limit \
+                 check does not support; state it as an inclusive minimum/maximum",
+                self.document.file_name, self.operation
+            ));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, field: &str, limit: String) {
+        self.found.push(BodyLimit {
+            operation: self.operation.to_string(),
+            field: field.to_string(),
+            limit,
+        });
+    }
+}
+
+fn render_request_limits(documents: &[Document]) -> Result<String, String> {
+    let rows: String = request_limits(documents)?
+        .iter()
+        .map(|l| {
+            format!(
+                "    ({:?}, {:?}, crate::validate::Limit::{}),\n",
+                l.operation, l.field, l.limit
+            )
+        })
+        .collect();
+    Ok(format!(
+        "\n/// Array-length and number-range limits of JSON request bodies, which the generated types do\n\
+         /// not enforce: (operation, field path, limit), checked before a request is sent.\n\
+         pub(crate) const REQUEST_LIMITS: &[(&str, &str, crate::validate::Limit)] = &[\n{rows}];\n"
+    ))
 }
 
 fn rustfmt(source: &str) -> Result<String, String> {
@@ -774,6 +1031,84 @@ mod tests {
             let error = checked_path_encoding(unexpected).unwrap_err();
             assert!(error.contains("unexpected shape"), "{unexpected}: {error}");
         }
+    }
+
+    #[test]
+    fn request_limits_are_collected_from_bodies_refs_and_array_items() {
+        let yaml = format!(
+            "{HEAD}  /things:\n    post:\n      operationId: make_things\n      requestBody:\n        content:\n          \
+             application/json: {{schema: {{$ref: '#/components/schemas/Make'}}}}\n      \
+             responses: {{'200': {{description: ok}}}}\n\
+             components:\n  schemas:\n    Make:\n      type: object\n      properties:\n        \
+             name: {{type: string, minLength: 1}}\n        \
+             items: {{type: array, minItems: 1, maxItems: 5, items: {{$ref: '#/components/schemas/Item'}}}}\n        \
+             inner: {{allOf: [{{$ref: '#/components/schemas/Item'}}]}}\n    \
+             Item:\n      type: object\n      properties:\n        \
+             n: {{type: integer, minimum: 0, maximum: 9}}\n        \
+             x: {{type: number, maximum: 0.5}}\n"
+        );
+        let limits = request_limits(&[document(&yaml)]).expect("collected");
+        let found: Vec<(&str, &str, &str)> = limits
+            .iter()
+            .map(|l| (l.operation.as_str(), l.field.as_str(), l.limit.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "make_things",
+                    "inner.n",
+                    "Range { min: Some(0.0), max: Some(9.0) }"
+                ),
+                (
+                    "make_things",
+                    "inner.x",
+                    "Range { min: None, max: Some(0.5) }"
+                ),
+                (
+                    "make_things",
+                    "items",
+                    "Items { min: Some(1), max: Some(5) }"
+                ),
+                (
+                    "make_things",
+                    "items[].n",
+                    "Range { min: Some(0.0), max: Some(9.0) }"
+                ),
+                (
+                    "make_things",
+                    "items[].x",
+                    "Range { min: None, max: Some(0.5) }"
+                ),
+            ]
+        );
+
+        let exclusive = format!(
+            "{HEAD}  /things:\n    post:\n      operationId: make_things\n      requestBody:\n        content:\n          \
+             application/json: {{schema: {{type: object, properties: {{n: {{type: integer, minimum: 0, exclusiveMinimum: true}}}}}}}}\n      \
+             responses: {{'200': {{description: ok}}}}\n"
+        );
+        let error = request_limits(&[document(&exclusive)])
+            .err()
+            .expect("refused");
+        assert!(
+            error.contains("exclusive bound") && error.contains("make_things"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_pattern_fails_generation() {
+        let yaml = format!(
+            "{HEAD}  /things:\n    get:\n      operationId: get_things\n      parameters:\n        \
+             - {{name: q, in: query, schema: {{type: string, pattern: '^(unclosed'}}}}\n      \
+             responses: {{'200': {{description: ok}}}}\n"
+        );
+        let error = generate_document(&document(&yaml)).expect_err("bad pattern");
+        assert!(
+            error.contains("^(unclosed") && error.contains("not a valid regular expression"),
+            "{error}"
+        );
     }
 
     #[test]

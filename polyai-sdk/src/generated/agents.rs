@@ -86,29 +86,179 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AgentResponseSettings {
         ///First thing the agent says; not empty.
-        pub greeting: ::std::string::String,
-        ///Language of the agent, e.g. `en-US`. Default `en-GB`.
+        pub greeting: AgentResponseSettingsGreeting,
+        ///Language of the agent, e.g. `en-US`; not empty when given. Default `en-GB`.
         #[serde(
             rename = "languageCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub language_code: ::std::option::Option<::std::string::String>,
+        pub language_code: ::std::option::Option<AgentResponseSettingsLanguageCode>,
     }
     impl AgentResponseSettings {
         pub fn builder() -> builder::AgentResponseSettings {
             Default::default()
         }
     }
+    ///First thing the agent says; not empty.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AgentResponseSettingsGreeting(::std::string::String);
+    impl ::std::ops::Deref for AgentResponseSettingsGreeting {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AgentResponseSettingsGreeting> for ::std::string::String {
+        fn from(value: AgentResponseSettingsGreeting) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AgentResponseSettingsGreeting {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AgentResponseSettingsGreeting {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AgentResponseSettingsGreeting {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AgentResponseSettingsGreeting {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Language of the agent, e.g. `en-US`; not empty when given. Default `en-GB`.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AgentResponseSettingsLanguageCode(::std::string::String);
+    impl ::std::ops::Deref for AgentResponseSettingsLanguageCode {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AgentResponseSettingsLanguageCode> for ::std::string::String {
+        fn from(value: AgentResponseSettingsLanguageCode) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AgentResponseSettingsLanguageCode {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AgentResponseSettingsLanguageCode {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AgentResponseSettingsLanguageCode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AgentResponseSettingsLanguageCode {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///Voice of the new agent.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AgentVoiceSettings {
-        ///Voice library id of the voice to use.
+        ///Voice library id of the voice to use; not empty.
         #[serde(rename = "voiceId")]
-        pub voice_id: ::std::string::String,
+        pub voice_id: AgentVoiceSettingsVoiceId,
     }
     impl AgentVoiceSettings {
         pub fn builder() -> builder::AgentVoiceSettings {
             Default::default()
+        }
+    }
+    ///Voice library id of the voice to use; not empty.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AgentVoiceSettingsVoiceId(::std::string::String);
+    impl ::std::ops::Deref for AgentVoiceSettingsVoiceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AgentVoiceSettingsVoiceId> for ::std::string::String {
+        fn from(value: AgentVoiceSettingsVoiceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AgentVoiceSettingsVoiceId {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AgentVoiceSettingsVoiceId {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AgentVoiceSettingsVoiceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AgentVoiceSettingsVoiceId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A variant attribute.
@@ -140,11 +290,61 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AttributeNameRequest {
         ///Attribute name; not empty.
-        pub name: ::std::string::String,
+        pub name: AttributeNameRequestName,
     }
     impl AttributeNameRequest {
         pub fn builder() -> builder::AttributeNameRequest {
             Default::default()
+        }
+    }
+    ///Attribute name; not empty.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AttributeNameRequestName(::std::string::String);
+    impl ::std::ops::Deref for AttributeNameRequestName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AttributeNameRequestName> for ::std::string::String {
+        fn from(value: AttributeNameRequestName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AttributeNameRequestName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AttributeNameRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AttributeNameRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AttributeNameRequestName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A variant's value for each attribute.
@@ -571,7 +771,7 @@ pub mod types {
             rename = "agentId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub agent_id: ::std::option::Option<::std::string::String>,
+        pub agent_id: ::std::option::Option<CreateAgentRequestAgentId>,
         ///Experimental feature flags, as `{"configs": [...]}` where each entry has `id`, `features` (free-form), `active`, and created/updated stamps. Unstable; leave it out unless PolyAI asks you to set it.
         #[serde(
             rename = "experimentalConfig",
@@ -585,7 +785,7 @@ pub mod types {
         )]
         pub llm_settings: ::std::option::Option<AgentLlmSettings>,
         ///Display name, 1 to 100 characters.
-        pub name: ::std::string::String,
+        pub name: CreateAgentRequestName,
         #[serde(rename = "responseSettings")]
         pub response_settings: AgentResponseSettings,
         #[serde(
@@ -599,16 +799,174 @@ pub mod types {
             Default::default()
         }
     }
+    ///Id to give the agent: letters, digits and hyphens only. The server picks one when omitted.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateAgentRequestAgentId(::std::string::String);
+    impl ::std::ops::Deref for CreateAgentRequestAgentId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateAgentRequestAgentId> for ::std::string::String {
+        fn from(value: CreateAgentRequestAgentId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateAgentRequestAgentId {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
+                ::std::sync::LazyLock::new(|| ::regress::Regex::new("^[a-zA-Z0-9-]+$").unwrap());
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-zA-Z0-9-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateAgentRequestAgentId {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateAgentRequestAgentId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateAgentRequestAgentId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Display name, 1 to 100 characters.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateAgentRequestName(::std::string::String);
+    impl ::std::ops::Deref for CreateAgentRequestName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateAgentRequestName> for ::std::string::String {
+        fn from(value: CreateAgentRequestName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateAgentRequestName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 100usize {
+                return Err("longer than 100 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateAgentRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateAgentRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateAgentRequestName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///A new branch. PolyAI rejects fields not listed here.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateBranchRequest {
         ///Branch name, 1 to 100 characters.
         #[serde(rename = "branchName")]
-        pub branch_name: ::std::string::String,
+        pub branch_name: CreateBranchRequestBranchName,
     }
     impl CreateBranchRequest {
         pub fn builder() -> builder::CreateBranchRequest {
             Default::default()
+        }
+    }
+    ///Branch name, 1 to 100 characters.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateBranchRequestBranchName(::std::string::String);
+    impl ::std::ops::Deref for CreateBranchRequestBranchName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateBranchRequestBranchName> for ::std::string::String {
+        fn from(value: CreateBranchRequestBranchName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateBranchRequestBranchName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 100usize {
+                return Err("longer than 100 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateBranchRequestBranchName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateBranchRequestBranchName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateBranchRequestBranchName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A new topic. PolyAI rejects fields not listed here.
@@ -618,7 +976,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub actions: ::std::option::Option<::std::string::String>,
         ///What the agent should know; not empty.
-        pub content: ::std::string::String,
+        pub content: CreateKnowledgeBaseTopicRequestContent,
         #[serde(
             rename = "exampleQueries",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -631,11 +989,111 @@ pub mod types {
         )]
         pub is_active: ::std::option::Option<bool>,
         ///Topic name; not empty.
-        pub name: ::std::string::String,
+        pub name: CreateKnowledgeBaseTopicRequestName,
     }
     impl CreateKnowledgeBaseTopicRequest {
         pub fn builder() -> builder::CreateKnowledgeBaseTopicRequest {
             Default::default()
+        }
+    }
+    ///What the agent should know; not empty.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateKnowledgeBaseTopicRequestContent(::std::string::String);
+    impl ::std::ops::Deref for CreateKnowledgeBaseTopicRequestContent {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateKnowledgeBaseTopicRequestContent> for ::std::string::String {
+        fn from(value: CreateKnowledgeBaseTopicRequestContent) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateKnowledgeBaseTopicRequestContent {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateKnowledgeBaseTopicRequestContent {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateKnowledgeBaseTopicRequestContent {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateKnowledgeBaseTopicRequestContent {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Topic name; not empty.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateKnowledgeBaseTopicRequestName(::std::string::String);
+    impl ::std::ops::Deref for CreateKnowledgeBaseTopicRequestName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateKnowledgeBaseTopicRequestName> for ::std::string::String {
+        fn from(value: CreateKnowledgeBaseTopicRequestName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateKnowledgeBaseTopicRequestName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateKnowledgeBaseTopicRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateKnowledgeBaseTopicRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateKnowledgeBaseTopicRequestName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A new variant. PolyAI rejects fields not listed here.
@@ -653,11 +1111,61 @@ pub mod types {
         )]
         pub is_default: ::std::option::Option<bool>,
         ///Variant name; not empty, unique on the branch.
-        pub name: ::std::string::String,
+        pub name: CreateVariantRequestName,
     }
     impl CreateVariantRequest {
         pub fn builder() -> builder::CreateVariantRequest {
             Default::default()
+        }
+    }
+    ///Variant name; not empty, unique on the branch.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateVariantRequestName(::std::string::String);
+    impl ::std::ops::Deref for CreateVariantRequestName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateVariantRequestName> for ::std::string::String {
+        fn from(value: CreateVariantRequestName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateVariantRequestName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateVariantRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateVariantRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateVariantRequestName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A provider voice to add to the library.
@@ -863,14 +1371,119 @@ pub mod types {
             rename = "newAgentId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub new_agent_id: ::std::option::Option<::std::string::String>,
+        pub new_agent_id: ::std::option::Option<DuplicateAgentRequestNewAgentId>,
         ///Display name of the copy, 1 to 100 characters.
         #[serde(rename = "newAgentName")]
-        pub new_agent_name: ::std::string::String,
+        pub new_agent_name: DuplicateAgentRequestNewAgentName,
     }
     impl DuplicateAgentRequest {
         pub fn builder() -> builder::DuplicateAgentRequest {
             Default::default()
+        }
+    }
+    ///Id to give the copy (letters, digits and hyphens); the server picks one when omitted.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct DuplicateAgentRequestNewAgentId(::std::string::String);
+    impl ::std::ops::Deref for DuplicateAgentRequestNewAgentId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DuplicateAgentRequestNewAgentId> for ::std::string::String {
+        fn from(value: DuplicateAgentRequestNewAgentId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for DuplicateAgentRequestNewAgentId {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
+                ::std::sync::LazyLock::new(|| ::regress::Regex::new("^[a-zA-Z0-9-]+$").unwrap());
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-zA-Z0-9-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DuplicateAgentRequestNewAgentId {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DuplicateAgentRequestNewAgentId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DuplicateAgentRequestNewAgentId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Display name of the copy, 1 to 100 characters.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct DuplicateAgentRequestNewAgentName(::std::string::String);
+    impl ::std::ops::Deref for DuplicateAgentRequestNewAgentName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DuplicateAgentRequestNewAgentName> for ::std::string::String {
+        fn from(value: DuplicateAgentRequestNewAgentName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for DuplicateAgentRequestNewAgentName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 100usize {
+                return Err("longer than 100 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DuplicateAgentRequestNewAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DuplicateAgentRequestNewAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DuplicateAgentRequestNewAgentName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A deployment environment (request side).
@@ -1492,11 +2105,61 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UpdateBehaviorRequest {
         ///The instructions, free text; not empty.
-        pub behavior: ::std::string::String,
+        pub behavior: UpdateBehaviorRequestBehavior,
     }
     impl UpdateBehaviorRequest {
         pub fn builder() -> builder::UpdateBehaviorRequest {
             Default::default()
+        }
+    }
+    ///The instructions, free text; not empty.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UpdateBehaviorRequestBehavior(::std::string::String);
+    impl ::std::ops::Deref for UpdateBehaviorRequestBehavior {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateBehaviorRequestBehavior> for ::std::string::String {
+        fn from(value: UpdateBehaviorRequestBehavior) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UpdateBehaviorRequestBehavior {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateBehaviorRequestBehavior {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateBehaviorRequestBehavior {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UpdateBehaviorRequestBehavior {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A partial change to a connector; only the fields present are changed. The TTS language follows from the voice name's prefix, and a new voice is checked by a test synthesis.
@@ -1553,11 +2216,61 @@ pub mod types {
         pub is_active: ::std::option::Option<bool>,
         ///New name; not empty.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: ::std::option::Option<UpdateKnowledgeBaseTopicRequestName>,
     }
     impl UpdateKnowledgeBaseTopicRequest {
         pub fn builder() -> builder::UpdateKnowledgeBaseTopicRequest {
             Default::default()
+        }
+    }
+    ///New name; not empty.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UpdateKnowledgeBaseTopicRequestName(::std::string::String);
+    impl ::std::ops::Deref for UpdateKnowledgeBaseTopicRequestName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateKnowledgeBaseTopicRequestName> for ::std::string::String {
+        fn from(value: UpdateKnowledgeBaseTopicRequestName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UpdateKnowledgeBaseTopicRequestName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateKnowledgeBaseTopicRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateKnowledgeBaseTopicRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UpdateKnowledgeBaseTopicRequestName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A partial change to a variant. PolyAI rejects fields not listed here.
@@ -1576,11 +2289,61 @@ pub mod types {
         pub is_default: ::std::option::Option<bool>,
         ///New name; not empty.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: ::std::option::Option<UpdateVariantRequestName>,
     }
     impl UpdateVariantRequest {
         pub fn builder() -> builder::UpdateVariantRequest {
             Default::default()
+        }
+    }
+    ///New name; not empty.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UpdateVariantRequestName(::std::string::String);
+    impl ::std::ops::Deref for UpdateVariantRequestName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateVariantRequestName> for ::std::string::String {
+        fn from(value: UpdateVariantRequestName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UpdateVariantRequestName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateVariantRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateVariantRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UpdateVariantRequestName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A partial change to a voice; only the fields present are changed.
@@ -2069,9 +2832,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct AgentResponseSettings {
-            greeting: ::std::result::Result<::std::string::String, ::std::string::String>,
+            greeting:
+                ::std::result::Result<super::AgentResponseSettingsGreeting, ::std::string::String>,
             language_code: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::AgentResponseSettingsLanguageCode>,
                 ::std::string::String,
             >,
         }
@@ -2086,7 +2850,7 @@ pub mod types {
         impl AgentResponseSettings {
             pub fn greeting<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::AgentResponseSettingsGreeting>,
                 T::Error: ::std::fmt::Display,
             {
                 self.greeting = value
@@ -2096,7 +2860,9 @@ pub mod types {
             }
             pub fn language_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::AgentResponseSettingsLanguageCode>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
                 self.language_code = value
@@ -2126,7 +2892,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct AgentVoiceSettings {
-            voice_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            voice_id:
+                ::std::result::Result<super::AgentVoiceSettingsVoiceId, ::std::string::String>,
         }
         impl ::std::default::Default for AgentVoiceSettings {
             fn default() -> Self {
@@ -2138,7 +2905,7 @@ pub mod types {
         impl AgentVoiceSettings {
             pub fn voice_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::AgentVoiceSettingsVoiceId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.voice_id = value
@@ -2264,7 +3031,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct AttributeNameRequest {
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<super::AttributeNameRequestName, ::std::string::String>,
         }
         impl ::std::default::Default for AttributeNameRequest {
             fn default() -> Self {
@@ -2276,7 +3043,7 @@ pub mod types {
         impl AttributeNameRequest {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::AttributeNameRequestName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -3771,7 +4538,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CreateAgentRequest {
             agent_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::CreateAgentRequestAgentId>,
                 ::std::string::String,
             >,
             experimental_config: ::std::result::Result<
@@ -3782,7 +4549,7 @@ pub mod types {
                 ::std::option::Option<super::AgentLlmSettings>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<super::CreateAgentRequestName, ::std::string::String>,
             response_settings:
                 ::std::result::Result<super::AgentResponseSettings, ::std::string::String>,
             voice_settings: ::std::result::Result<
@@ -3805,7 +4572,7 @@ pub mod types {
         impl CreateAgentRequest {
             pub fn agent_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::CreateAgentRequestAgentId>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.agent_id = value
@@ -3837,7 +4604,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::CreateAgentRequestName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -3895,7 +4662,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CreateBranchRequest {
-            branch_name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            branch_name:
+                ::std::result::Result<super::CreateBranchRequestBranchName, ::std::string::String>,
         }
         impl ::std::default::Default for CreateBranchRequest {
             fn default() -> Self {
@@ -3907,7 +4675,7 @@ pub mod types {
         impl CreateBranchRequest {
             pub fn branch_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::CreateBranchRequestBranchName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.branch_name = value
@@ -3939,13 +4707,19 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            content: ::std::result::Result<::std::string::String, ::std::string::String>,
+            content: ::std::result::Result<
+                super::CreateKnowledgeBaseTopicRequestContent,
+                ::std::string::String,
+            >,
             example_queries: ::std::result::Result<
                 ::std::option::Option<super::ExampleQueriesInput>,
                 ::std::string::String,
             >,
             is_active: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<
+                super::CreateKnowledgeBaseTopicRequestName,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CreateKnowledgeBaseTopicRequest {
             fn default() -> Self {
@@ -3971,7 +4745,7 @@ pub mod types {
             }
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::CreateKnowledgeBaseTopicRequestContent>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
@@ -4001,7 +4775,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::CreateKnowledgeBaseTopicRequestName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -4046,7 +4820,7 @@ pub mod types {
                 ::std::string::String,
             >,
             is_default: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<super::CreateVariantRequestName, ::std::string::String>,
         }
         impl ::std::default::Default for CreateVariantRequest {
             fn default() -> Self {
@@ -4080,7 +4854,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::CreateVariantRequestName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -4809,10 +5583,13 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct DuplicateAgentRequest {
             new_agent_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::DuplicateAgentRequestNewAgentId>,
                 ::std::string::String,
             >,
-            new_agent_name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            new_agent_name: ::std::result::Result<
+                super::DuplicateAgentRequestNewAgentName,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DuplicateAgentRequest {
             fn default() -> Self {
@@ -4825,7 +5602,9 @@ pub mod types {
         impl DuplicateAgentRequest {
             pub fn new_agent_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::DuplicateAgentRequestNewAgentId>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
                 self.new_agent_id = value
@@ -4835,7 +5614,7 @@ pub mod types {
             }
             pub fn new_agent_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::DuplicateAgentRequestNewAgentName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.new_agent_name = value.try_into().map_err(|e| {
@@ -6495,7 +7274,8 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct UpdateBehaviorRequest {
-            behavior: ::std::result::Result<::std::string::String, ::std::string::String>,
+            behavior:
+                ::std::result::Result<super::UpdateBehaviorRequestBehavior, ::std::string::String>,
         }
         impl ::std::default::Default for UpdateBehaviorRequest {
             fn default() -> Self {
@@ -6507,7 +7287,7 @@ pub mod types {
         impl UpdateBehaviorRequest {
             pub fn behavior<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::UpdateBehaviorRequestBehavior>,
                 T::Error: ::std::fmt::Display,
             {
                 self.behavior = value
@@ -6643,7 +7423,7 @@ pub mod types {
             >,
             is_active: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::UpdateKnowledgeBaseTopicRequestName>,
                 ::std::string::String,
             >,
         }
@@ -6701,7 +7481,9 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::UpdateKnowledgeBaseTopicRequestName>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -6747,7 +7529,7 @@ pub mod types {
             >,
             is_default: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::UpdateVariantRequestName>,
                 ::std::string::String,
             >,
         }
@@ -6783,7 +7565,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::UpdateVariantRequestName>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value

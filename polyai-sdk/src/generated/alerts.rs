@@ -253,8 +253,7 @@ pub mod types {
         pub metric: AlertMetric,
         ///Display name, also carried in alert events.
         pub name: ::std::string::String,
-        ///How the metric is compared with the threshold: one of `>`, `<`, `>=`, `<=` (the rule fires when `metric <operator> threshold_value` holds).
-        pub operator: ::std::string::String,
+        pub operator: crate::AlertOperator,
         ///Project (agent) to watch. Omit to watch the whole account.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub project_id: ::std::option::Option<::std::string::String>,
@@ -305,12 +304,10 @@ pub mod types {
         ///New display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
-        ///New comparison, one of `>`, `<`, `>=`, `<=`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub operator: ::std::option::Option<::std::string::String>,
-        ///New project (agent) to watch.
+        pub operator: ::std::option::Option<crate::AlertOperator>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub project_id: ::std::option::Option<::std::string::String>,
+        pub project_id: ::std::option::Option<crate::AlertRuleProject>,
         ///New threshold, 0 or more.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub threshold_value: ::std::option::Option<i64>,
@@ -934,7 +931,7 @@ pub mod types {
             enabled: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
             metric: ::std::result::Result<super::AlertMetric, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
-            operator: ::std::result::Result<::std::string::String, ::std::string::String>,
+            operator: ::std::result::Result<crate::AlertOperator, ::std::string::String>,
             project_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -988,7 +985,7 @@ pub mod types {
             }
             pub fn operator<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<crate::AlertOperator>,
                 T::Error: ::std::fmt::Display,
             {
                 self.operator = value
@@ -1193,11 +1190,11 @@ pub mod types {
                 ::std::string::String,
             >,
             operator: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::AlertOperator>,
                 ::std::string::String,
             >,
             project_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::AlertRuleProject>,
                 ::std::string::String,
             >,
             threshold_value:
@@ -1253,7 +1250,7 @@ pub mod types {
             }
             pub fn operator<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::AlertOperator>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.operator = value
@@ -1263,7 +1260,7 @@ pub mod types {
             }
             pub fn project_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::AlertRuleProject>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.project_id = value

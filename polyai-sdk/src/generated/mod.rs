@@ -136,6 +136,139 @@ crate::transport::impl_client_hooks!(handoff);
 crate::transport::impl_client_hooks!(outbound);
 crate::transport::impl_client_hooks!(webhooks);
 
+/// Array-length and number-range limits of JSON request bodies, which the generated types do
+/// not enforce: (operation, field path, limit), checked before a request is sent.
+pub(crate) const REQUEST_LIMITS: &[(&str, &str, crate::validate::Limit)] = &[
+    (
+        "batch_get_connectors",
+        "connectorIds",
+        crate::validate::Limit::Items {
+            min: Some(1),
+            max: None,
+        },
+    ),
+    (
+        "batch_get_phone_numbers",
+        "phoneNumbers",
+        crate::validate::Limit::Items {
+            min: Some(1),
+            max: None,
+        },
+    ),
+    (
+        "batch_update_connectors",
+        "updates",
+        crate::validate::Limit::Items {
+            min: Some(1),
+            max: None,
+        },
+    ),
+    (
+        "bulk_delete_audio_cache_entries",
+        "ids",
+        crate::validate::Limit::Items {
+            min: Some(1),
+            max: Some(20),
+        },
+    ),
+    (
+        "create_alert_rule",
+        "threshold_value",
+        crate::validate::Limit::Range {
+            min: Some(0.0),
+            max: None,
+        },
+    ),
+    (
+        "create_annotations",
+        "annotations",
+        crate::validate::Limit::Items {
+            min: Some(1),
+            max: None,
+        },
+    ),
+    (
+        "create_annotations",
+        "annotations[].turnId",
+        crate::validate::Limit::Range {
+            min: Some(0.0),
+            max: None,
+        },
+    ),
+    (
+        "create_knowledge_base_topic",
+        "exampleQueries.queries",
+        crate::validate::Limit::Items {
+            min: None,
+            max: Some(100),
+        },
+    ),
+    (
+        "create_webhook_endpoint",
+        "event_types",
+        crate::validate::Limit::Items {
+            min: Some(1),
+            max: None,
+        },
+    ),
+    (
+        "create_webhook_endpoint",
+        "timeout_ms",
+        crate::validate::Limit::Range {
+            min: Some(1000.0),
+            max: Some(30000.0),
+        },
+    ),
+    (
+        "delete_phone_numbers",
+        "phoneNumbers",
+        crate::validate::Limit::Items {
+            min: Some(1),
+            max: None,
+        },
+    ),
+    (
+        "import_phone_numbers",
+        "phoneNumbers",
+        crate::validate::Limit::Items {
+            min: Some(1),
+            max: None,
+        },
+    ),
+    (
+        "update_alert_rule",
+        "threshold_value",
+        crate::validate::Limit::Range {
+            min: Some(0.0),
+            max: None,
+        },
+    ),
+    (
+        "update_knowledge_base_topic",
+        "exampleQueries.queries",
+        crate::validate::Limit::Items {
+            min: None,
+            max: Some(100),
+        },
+    ),
+    (
+        "update_webhook_endpoint",
+        "event_types",
+        crate::validate::Limit::Items {
+            min: Some(1),
+            max: None,
+        },
+    ),
+    (
+        "update_webhook_endpoint",
+        "timeout_ms",
+        crate::validate::Limit::Range {
+            min: Some(1000.0),
+            max: Some(30000.0),
+        },
+    ),
+];
+
 /// Operations whose success body is streamed to the caller (no total deadline, not buffered),
 /// with the media type they ask for in `Accept`.
 pub(crate) const STREAMING_OPERATIONS: &[(&str, &str)] = &[

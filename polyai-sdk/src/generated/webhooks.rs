@@ -23,16 +23,123 @@ pub mod types {
         )]
         pub headers: ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         ///Display name, 1 to 255 characters.
-        pub name: ::std::string::String,
+        pub name: CreateWebhookEndpointRequestName,
         ///How long PolyAI waits for the receiver to answer, in milliseconds, 1000 to 30000. Default 5000.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timeout_ms: ::std::option::Option<i64>,
-        ///Receiver address. Must be an absolute `https://` URL.
-        pub url: ::std::string::String,
+        ///Receiver address. Must be an absolute `https://` URL with a host and no whitespace (PolyAI requires a URI starting with `https://`).
+        pub url: CreateWebhookEndpointRequestUrl,
     }
     impl CreateWebhookEndpointRequest {
         pub fn builder() -> builder::CreateWebhookEndpointRequest {
             Default::default()
+        }
+    }
+    ///Display name, 1 to 255 characters.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateWebhookEndpointRequestName(::std::string::String);
+    impl ::std::ops::Deref for CreateWebhookEndpointRequestName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateWebhookEndpointRequestName> for ::std::string::String {
+        fn from(value: CreateWebhookEndpointRequestName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateWebhookEndpointRequestName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 255usize {
+                return Err("longer than 255 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateWebhookEndpointRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateWebhookEndpointRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateWebhookEndpointRequestName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Receiver address. Must be an absolute `https://` URL with a host and no whitespace (PolyAI requires a URI starting with `https://`).
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateWebhookEndpointRequestUrl(::std::string::String);
+    impl ::std::ops::Deref for CreateWebhookEndpointRequestUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateWebhookEndpointRequestUrl> for ::std::string::String {
+        fn from(value: CreateWebhookEndpointRequestUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateWebhookEndpointRequestUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
+                ::std::sync::LazyLock::new(|| {
+                    ::regress::Regex::new("^https://[^\\s/?#]+([/?#]\\S*)?$").unwrap()
+                });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://[^\\s/?#]+([/?#]\\S*)?$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateWebhookEndpointRequestUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CreateWebhookEndpointRequestUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateWebhookEndpointRequestUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A just-registered webhook endpoint together with its signing secret. The secret is not returned again by any read.
@@ -126,17 +233,124 @@ pub mod types {
         >,
         ///New display name, 1 to 255 characters.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: ::std::option::Option<UpdateWebhookEndpointRequestName>,
         ///New delivery timeout in milliseconds, 1000 to 30000.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timeout_ms: ::std::option::Option<i64>,
-        ///New receiver address; must be an absolute `https://` URL.
+        ///New receiver address; must be an absolute `https://` URL with a host and no whitespace.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub url: ::std::option::Option<::std::string::String>,
+        pub url: ::std::option::Option<UpdateWebhookEndpointRequestUrl>,
     }
     impl UpdateWebhookEndpointRequest {
         pub fn builder() -> builder::UpdateWebhookEndpointRequest {
             Default::default()
+        }
+    }
+    ///New display name, 1 to 255 characters.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UpdateWebhookEndpointRequestName(::std::string::String);
+    impl ::std::ops::Deref for UpdateWebhookEndpointRequestName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateWebhookEndpointRequestName> for ::std::string::String {
+        fn from(value: UpdateWebhookEndpointRequestName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UpdateWebhookEndpointRequestName {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 255usize {
+                return Err("longer than 255 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateWebhookEndpointRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateWebhookEndpointRequestName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UpdateWebhookEndpointRequestName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///New receiver address; must be an absolute `https://` URL with a host and no whitespace.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UpdateWebhookEndpointRequestUrl(::std::string::String);
+    impl ::std::ops::Deref for UpdateWebhookEndpointRequestUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateWebhookEndpointRequestUrl> for ::std::string::String {
+        fn from(value: UpdateWebhookEndpointRequestUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UpdateWebhookEndpointRequestUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
+                ::std::sync::LazyLock::new(|| {
+                    ::regress::Regex::new("^https://[^\\s/?#]+([/?#]\\S*)?$").unwrap()
+                });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://[^\\s/?#]+([/?#]\\S*)?$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateWebhookEndpointRequestUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UpdateWebhookEndpointRequestUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UpdateWebhookEndpointRequestUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A registered webhook endpoint, without its signing secret.
@@ -251,9 +465,15 @@ pub mod types {
                 ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<
+                super::CreateWebhookEndpointRequestName,
+                ::std::string::String,
+            >,
             timeout_ms: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            url: ::std::result::Result<
+                super::CreateWebhookEndpointRequestUrl,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CreateWebhookEndpointRequest {
             fn default() -> Self {
@@ -302,7 +522,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::CreateWebhookEndpointRequestName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -322,7 +542,7 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::CreateWebhookEndpointRequestUrl>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -732,12 +952,12 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::UpdateWebhookEndpointRequestName>,
                 ::std::string::String,
             >,
             timeout_ms: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::UpdateWebhookEndpointRequestUrl>,
                 ::std::string::String,
             >,
         }
@@ -793,7 +1013,9 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::UpdateWebhookEndpointRequestName>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -813,7 +1035,9 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::UpdateWebhookEndpointRequestUrl>,
+                    >,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
