@@ -41,8 +41,11 @@ async fn main() -> AnyResult<()> {
     let secret = configured
         .clone()
         .unwrap_or_else(|| "whsec_demo_secret".to_string());
+    // Processed events are remembered for 6 hours, longer than PolyAI's retries (about 5.5 h),
+    // so a late retry of an event already handled is acknowledged as a duplicate.
+    let guard = InMemoryReplayGuard::with_ttl(std::time::Duration::from_secs(6 * 3600));
     // A POLYAI_WEBHOOK_SECRET of only whitespace is refused here instead of verifying forgeries.
-    let verifier = Verifier::new(&secret)?.replay_guard(InMemoryReplayGuard::new())?;
+    let verifier = Verifier::new(&secret)?.replay_guard(guard)?;
     let app = axum::Router::new()
         .route("/polyai/webhooks", axum::routing::post(receive))
         // Records the event as processed when the handler answers 2xx, and releases it for
