@@ -153,7 +153,7 @@ async fn main() -> AnyResult<()> {
                 }
             }),
         )
-        .with_state(Verifier::new(secret));
+        .with_state(Verifier::new(secret)?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/webhooks", listener.local_addr()?);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });

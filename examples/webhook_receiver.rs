@@ -1,5 +1,7 @@
 //! An axum server that receives PolyAI webhooks and verifies them before the handler runs
-//! (bad signatures get 401, malformed deliveries 400), rejecting replays by event id.
+//! (bad signatures get 401, malformed deliveries 400), processing each event once: a retry of
+//! a processed event is acknowledged as a duplicate, and an event whose handler failed is
+//! processed again when PolyAI retries it.
 //!
 //! ```sh
 //! POLYAI_WEBHOOK_SECRET=whsec_... cargo run --example webhook_receiver -- [PORT]
@@ -9,7 +11,7 @@
 //! signed event to itself, then exits.
 
 use polyai_examples::{AnyResult, connect};
-use polyai_sdk::webhooks::{InMemoryReplayGuard, VerifiedWebhook, Verifier, WebhookEvent};
+use polyai_sdk::webhooks::{self, InMemoryReplayGuard, VerifiedWebhook, Verifier, WebhookEvent};
 
 async fn receive(webhook: VerifiedWebhook) -> &'static str {
     match &webhook.event {
@@ -39,9 +41,16 @@ async fn main() -> AnyResult<()> {
     let secret = configured
         .clone()
         .unwrap_or_else(|| "whsec_demo_secret".to_string());
-    let verifier = Verifier::new(&secret).replay_guard(InMemoryReplayGuard::new());
+    // Processed events are remembered for 6 hours, longer than PolyAI's retries (about 5.5 h),
+    // so a late retry of an event already handled is acknowledged as a duplicate.
+    let guard = InMemoryReplayGuard::with_ttl(std::time::Duration::from_secs(6 * 3600));
+    // A POLYAI_WEBHOOK_SECRET of only whitespace is refused here instead of verifying forgeries.
+    let verifier = Verifier::new(&secret)?.replay_guard(guard)?;
     let app = axum::Router::new()
         .route("/polyai/webhooks", axum::routing::post(receive))
+        // Records the event as processed when the handler answers 2xx, and releases it for
+        // PolyAI's retry otherwise.
+        .route_layer(axum::middleware::from_fn(webhooks::commit_on_success))
         .with_state(verifier);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let url = format!("http://{}/polyai/webhooks", listener.local_addr()?);

@@ -122,7 +122,7 @@ pub fn run(args: &crate::Args) -> BenchResult<Value> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as i64;
     let deliveries = deliveries(size, now)?;
     let keyed = HmacSha256::new_from_slice(SECRET.as_bytes())?;
-    let verifier = Verifier::new(SECRET);
+    let verifier = Verifier::new(SECRET)?;
 
     for _ in 0..warmup {
         baseline(&keyed, &deliveries, count)?;

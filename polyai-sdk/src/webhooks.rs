@@ -15,13 +15,19 @@
 //!   new secret while you rotate: PolyAI's rotation invalidates the old one at once);
 //! - the timestamp, which must be within a tolerance window of the receiver's clock in either
 //!   direction (300 s by default; the clock can be injected for tests);
-//! - optionally, with a [`ReplayGuard`], that the event was not accepted before;
+//! - optionally, with a [`ReplayGuard`], that the event is neither being processed nor was
+//!   processed before, reserving it until you [`commit`](VerifiedDelivery::commit) the
+//!   delivery once it was processed (dropping it uncommitted lets PolyAI's retry through);
 //!
 //! and then parses the body into a typed [`WebhookEvent`]. Always verify the **raw body bytes
 //! as received**: a body parsed and re-serialised will not match. Every failure is a distinct
 //! [`WebhookError`]. [`sign`] and [`signed_headers`] produce what PolyAI sends, to test your
 //! own handlers. With the `axum` feature, the `VerifiedWebhook` extractor does all of this
-//! before an axum handler runs.
+//! before an axum handler runs, and [`commit_on_success`] commits when the handler answers
+//! with a 2xx status.
+//!
+//! A secret that is empty or blank is refused ([`WebhookError::EmptySecret`]), so a
+//! receiver whose secret variable is unset fails at start-up instead of accepting forgeries.
 //!
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
@@ -39,10 +45,10 @@
 //!
 //! // The receiver, its clock 30 s later. In production leave the system clock in place and
 //! // pass the framework's header map (e.g. `&http::HeaderMap`) and the raw body bytes.
-//! let verifier = Verifier::new(secret)
+//! let verifier = Verifier::new(secret)?
 //!     .clock(|| UNIX_EPOCH + Duration::from_secs(1_763_884_830))
-//!     .replay_guard(InMemoryReplayGuard::new());
-//! let verified = verifier.verify_event(&headers, body)?;
+//!     .replay_guard(InMemoryReplayGuard::new())?;
+//! let mut verified = verifier.verify_event(&headers, body)?;
 //! assert_eq!(verified.delivery.event_id.as_deref(), Some("evt_1"));
 //! match &verified.event {
 //!     WebhookEvent::AlertTriggered(event) => {
@@ -52,10 +58,17 @@
 //!     _ => { /* an event this receiver does not handle: acknowledge it */ }
 //! }
 //!
-//! // A tampered body, a wrong secret or a second delivery of the event are refused.
+//! // A tampered body is refused. While the event is being processed a second delivery of it
+//! // is `InFlight` (answer with a status PolyAI retries); once the delivery is committed,
+//! // it is a `Duplicate` (acknowledge it without processing it again).
 //! let tampered = br#"{"event_type":"alerts.resolved","alert":{"id":"ar_1"}}"#;
 //! assert_eq!(verifier.verify(&headers, tampered), Err(WebhookError::SignatureMismatch));
-//! assert!(matches!(verifier.verify(&headers, body), Err(WebhookError::Replayed { .. })));
+//! assert!(matches!(verifier.verify(&headers, body), Err(WebhookError::InFlight { .. })));
+//! verified.delivery.commit();
+//! assert!(matches!(verifier.verify(&headers, body), Err(WebhookError::Duplicate { .. })));
+//!
+//! // An unset secret is refused up front.
+//! assert_eq!(Verifier::new("").unwrap_err(), WebhookError::EmptySecret);
 //! # Ok(()) }
 //! ```
 
@@ -74,11 +87,13 @@ mod headers;
 mod replay;
 
 #[cfg(feature = "axum")]
-pub use axum_extractor::{VerifiedWebhook, WebhookRejection};
+pub use axum_extractor::{VerifiedWebhook, WebhookRejection, commit_on_success};
 pub use error::WebhookError;
 pub use event::{Alert, AlertEvent, WebhookEvent};
 pub use headers::WebhookHeaders;
-pub use replay::{InMemoryReplayGuard, ReplayGuard};
+pub use replay::{
+    DEFAULT_CAPACITY, DEFAULT_RESERVATION_TTL, InMemoryReplayGuard, ReplayGuard, Reservation,
+};
 
 /// The name of the header carrying the delivery's Unix timestamp in seconds (`X-PolyAI-Timestamp`).
 pub const TIMESTAMP_HEADER: &str = "x-polyai-timestamp";
@@ -143,8 +158,14 @@ impl fmt::Debug for Verifier {
     }
 }
 
-/// What a verified delivery's headers said.
-#[derive(Clone, PartialEq, Eq)]
+/// What a verified delivery's headers said and, with a replay guard, the delivery's
+/// reservation in it.
+///
+/// With a replay guard, call [`commit`](VerifiedDelivery::commit) once the delivery was
+/// processed, before answering PolyAI with a 2xx status. Dropping it uncommitted (the handler
+/// returned an error, panicked, was cancelled or timed out) releases the reservation, so
+/// PolyAI's retry of the event is processed. A clone carries the headers' values but not the
+/// reservation; equality compares the values only.
 #[non_exhaustive]
 pub struct VerifiedDelivery {
     /// `X-PolyAI-Event-ID`, when sent (always, with a replay guard).
@@ -152,14 +173,89 @@ pub struct VerifiedDelivery {
     /// `X-PolyAI-Timestamp`, in Unix seconds.
     pub timestamp: i64,
     signature: [u8; SIGNATURE_LEN],
+    reservation: Option<Reserved>,
 }
+
+impl VerifiedDelivery {
+    /// Tells the replay guard that the delivery was processed: from now on, for the guard's
+    /// time to live, another delivery of the event (PolyAI's retry, or a replay) gives
+    /// [`WebhookError::Duplicate`]. Without a replay guard, or when already committed (or on a
+    /// clone), this does nothing.
+    pub fn commit(&mut self) {
+        if let Some(mut reservation) = self.reservation.take() {
+            reservation.commit();
+        }
+    }
+
+    /// Whether this value holds a reservation that [`commit`](VerifiedDelivery::commit) would
+    /// record: true after verification with a replay guard, until committed.
+    pub fn is_reserved(&self) -> bool {
+        self.reservation.is_some()
+    }
+
+    #[cfg(feature = "axum")]
+    fn take_reservation(&mut self) -> Option<Reserved> {
+        self.reservation.take()
+    }
+}
+
+impl Clone for VerifiedDelivery {
+    fn clone(&self) -> Self {
+        VerifiedDelivery {
+            event_id: self.event_id.clone(),
+            timestamp: self.timestamp,
+            signature: self.signature,
+            reservation: None,
+        }
+    }
+}
+
+impl PartialEq for VerifiedDelivery {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.event_id, self.timestamp, &self.signature)
+            == (&other.event_id, other.timestamp, &other.signature)
+    }
+}
+
+impl Eq for VerifiedDelivery {}
 
 impl fmt::Debug for VerifiedDelivery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifiedDelivery")
             .field("event_id", &self.event_id)
             .field("timestamp", &self.timestamp)
+            .field("reserved", &self.reservation.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+/// A delivery's two keys, reserved in the replay guard: committed by
+/// [`Reserved::commit`], released when dropped otherwise.
+struct Reserved {
+    guard: Arc<dyn ReplayGuard>,
+    signature_key: String,
+    event_id: String,
+    /// The verification time, which the committed keys' time to live counts from.
+    at: SystemTime,
+    committed: bool,
+}
+
+impl Reserved {
+    fn commit(&mut self) {
+        if !self.committed {
+            self.committed = true;
+            self.guard.commit(&self.signature_key, self.at);
+            self.guard.commit(&self.event_id, self.at);
+        }
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.guard.release(&self.signature_key);
+            self.guard.release(&self.event_id);
+        }
     }
 }
 
@@ -175,38 +271,52 @@ pub struct VerifiedEvent {
 
 impl Verifier {
     /// A verifier for one endpoint signing secret, as PolyAI returned it when the endpoint was
-    /// created or its secret rotated.
-    pub fn new(secret: impl AsRef<str>) -> Verifier {
-        Verifier {
-            keys: Arc::from([keyed(secret.as_ref())]),
-            tolerance: DEFAULT_TOLERANCE,
-            clock: Arc::new(SystemClock),
-            replay: None,
-        }
+    /// created or its secret rotated. Fails with [`WebhookError::EmptySecret`] if the secret is
+    /// empty or only whitespace (typically an unset environment variable): HMAC would accept
+    /// an empty key, and anyone could sign deliveries with it.
+    pub fn new(secret: impl AsRef<str>) -> Result<Verifier, WebhookError> {
+        Verifier::with_secrets([secret])
     }
 
     /// A verifier that accepts a signature made with any of `secrets`, so a receiver keeps
     /// working across a rotation: add the new secret, rotate, then drop the old one. Fails
-    /// with [`WebhookError::NoSecrets`] if `secrets` is empty.
+    /// with [`WebhookError::NoSecrets`] if `secrets` is empty and with
+    /// [`WebhookError::EmptySecret`] if any of them is empty or only whitespace.
     pub fn with_secrets<S: AsRef<str>>(
         secrets: impl IntoIterator<Item = S>,
     ) -> Result<Verifier, WebhookError> {
-        let keys: Arc<[HmacSha256]> = secrets.into_iter().map(|s| keyed(s.as_ref())).collect();
+        let keys = secrets
+            .into_iter()
+            .map(|secret| {
+                let secret = secret.as_ref();
+                if secret.trim().is_empty() {
+                    Err(WebhookError::EmptySecret)
+                } else {
+                    Ok(keyed(secret))
+                }
+            })
+            .collect::<Result<Arc<[HmacSha256]>, WebhookError>>()?;
         if keys.is_empty() {
             return Err(WebhookError::NoSecrets);
         }
         Ok(Verifier {
             keys,
-            ..Verifier::new("")
+            tolerance: DEFAULT_TOLERANCE,
+            clock: Arc::new(SystemClock),
+            replay: None,
         })
     }
 
     /// Sets how far a delivery's timestamp may be from the clock, in either direction
     /// (default [`DEFAULT_TOLERANCE`], 300 s). Whole seconds count; a difference of exactly
-    /// the tolerance is accepted.
-    pub fn tolerance(mut self, tolerance: Duration) -> Verifier {
+    /// the tolerance is accepted. Fails with [`WebhookError::ReplayWindowTooShort`] if a
+    /// replay guard is configured that forgets deliveries sooner than twice `tolerance`.
+    pub fn tolerance(mut self, tolerance: Duration) -> Result<Verifier, WebhookError> {
         self.tolerance = tolerance;
-        self
+        if let Some(guard) = &self.replay {
+            check_replay_window(&**guard, tolerance)?;
+        }
+        Ok(self)
     }
 
     /// Sets the clock timestamps are checked against (default [`SystemClock`]).
@@ -215,16 +325,25 @@ impl Verifier {
         self
     }
 
-    /// Refuses a second delivery of an accepted event, remembering deliveries in `guard`
-    /// (see [`ReplayGuard`] for what is remembered). With a guard, deliveries without
-    /// `X-PolyAI-Event-ID` are refused. Pass an `Arc` to keep a handle on the guard.
-    pub fn replay_guard(mut self, guard: impl ReplayGuard + 'static) -> Verifier {
+    /// Processes each event once, remembering deliveries in `guard` (see [`ReplayGuard`] for
+    /// what is remembered and for how the reservation of a delivery works). With a guard,
+    /// deliveries without `X-PolyAI-Event-ID` are refused. Pass an `Arc` to keep a handle on
+    /// the guard.
+    ///
+    /// Fails with [`WebhookError::ReplayWindowTooShort`] if the guard says it remembers
+    /// deliveries for less than twice the tolerance (set a longer tolerance before the guard):
+    /// a captured delivery would pass the timestamp check after the guard forgot it.
+    pub fn replay_guard(
+        mut self,
+        guard: impl ReplayGuard + 'static,
+    ) -> Result<Verifier, WebhookError> {
+        check_replay_window(&guard, self.tolerance)?;
         self.replay = Some(Arc::new(guard));
-        self
+        Ok(self)
     }
 
-    /// Verifies a delivery's signature and timestamp (and, with a replay guard, that it is
-    /// new) against the configured clock. `headers` is the request's headers, `body` the raw
+    /// Verifies a delivery's signature and timestamp (and, with a replay guard, that its
+    /// event is neither in flight nor processed, reserving it) against the configured clock. `headers` is the request's headers, `body` the raw
     /// body bytes exactly as received.
     pub fn verify(
         &self,
@@ -273,23 +392,15 @@ impl Verifier {
             return Err(WebhookError::SignatureMismatch);
         }
 
-        if let (Some(guard), Some(id)) = (&self.replay, event_id) {
-            // The signature first: a captured delivery replayed under a new event id must not
-            // get that id recorded. Then the id, which PolyAI keeps across retries.
-            let replayed = || WebhookError::Replayed {
-                event_id: id.to_owned(),
-            };
-            if !guard.check_and_record(&signature_key(&signature), now) {
-                return Err(replayed());
-            }
-            if !guard.check_and_record(id, now) {
-                return Err(replayed());
-            }
-        }
+        let reservation = match (&self.replay, event_id) {
+            (Some(guard), Some(id)) => Some(reserve(guard, &signature, id, now)?),
+            _ => None,
+        };
         Ok(VerifiedDelivery {
             event_id: event_id.map(str::to_owned),
             timestamp,
             signature,
+            reservation,
         })
     }
 
@@ -317,18 +428,6 @@ impl Verifier {
         Ok(VerifiedEvent { delivery, event })
     }
 
-    /// Makes the replay guard forget an accepted delivery, so PolyAI's retry of it is
-    /// accepted. Call it when your handler failed after verification and you answer with a
-    /// status PolyAI retries (408, 429 or 5xx). Without a replay guard this does nothing.
-    pub fn forget(&self, delivery: &VerifiedDelivery) {
-        if let Some(guard) = &self.replay {
-            guard.forget(&signature_key(&delivery.signature));
-            if let Some(id) = &delivery.event_id {
-                guard.forget(id);
-            }
-        }
-    }
-
     fn check_window(&self, timestamp: i64, now: SystemTime) -> Result<(), WebhookError> {
         let now_secs: i128 = match now.duration_since(UNIX_EPOCH) {
             Ok(since) => i128::from(since.as_secs()),
@@ -349,6 +448,75 @@ impl Verifier {
                 ahead_secs: distance,
                 tolerance_secs,
             })
+        }
+    }
+}
+
+/// Reserves a verified delivery's keys in `guard`: the signature first, so a captured
+/// delivery replayed under a new event id never reserves (or commits) that id, then the event
+/// id, which PolyAI keeps across retries.
+fn reserve(
+    guard: &Arc<dyn ReplayGuard>,
+    signature: &[u8; SIGNATURE_LEN],
+    event_id: &str,
+    now: SystemTime,
+) -> Result<Reserved, WebhookError> {
+    let signature_key = signature_key(signature);
+    match guard.reserve(&signature_key, now) {
+        Reservation::New => {}
+        Reservation::InFlight => {
+            return Err(WebhookError::InFlight {
+                event_id: event_id.to_owned(),
+            });
+        }
+        Reservation::Committed => {
+            return Err(WebhookError::Duplicate {
+                event_id: event_id.to_owned(),
+            });
+        }
+    }
+    match guard.reserve(event_id, now) {
+        Reservation::New => Ok(Reserved {
+            guard: guard.clone(),
+            signature_key,
+            event_id: event_id.to_owned(),
+            at: now,
+            committed: false,
+        }),
+        Reservation::InFlight => {
+            // PolyAI's retry while the first delivery is still being processed: free this
+            // signature so the retry can come again, and say so with a retryable status.
+            guard.release(&signature_key);
+            Err(WebhookError::InFlight {
+                event_id: event_id.to_owned(),
+            })
+        }
+        Reservation::Committed => {
+            // A retry (or a replay) of a processed event: its signature is now a duplicate
+            // too, so it cannot be replayed under another event id.
+            guard.commit(&signature_key, now);
+            Err(WebhookError::Duplicate {
+                event_id: event_id.to_owned(),
+            })
+        }
+    }
+}
+
+/// Refuses a guard that forgets deliveries before a captured one goes stale.
+fn check_replay_window(guard: &dyn ReplayGuard, tolerance: Duration) -> Result<(), WebhookError> {
+    match guard.ttl() {
+        Some(ttl) if ttl < tolerance.saturating_mul(2) => Err(WebhookError::ReplayWindowTooShort {
+            ttl_secs: ttl.as_secs(),
+            tolerance_secs: tolerance.as_secs(),
+        }),
+        Some(_) => Ok(()),
+        None => {
+            tracing::debug!(
+                "the webhook replay guard does not say how long it remembers deliveries; keep \
+                 them for at least twice the tolerance ({}s)",
+                tolerance.saturating_mul(2).as_secs()
+            );
+            Ok(())
         }
     }
 }
@@ -446,7 +614,8 @@ fn signature_key(signature: &[u8; SIGNATURE_LEN]) -> String {
 
 /// The signature PolyAI sends for `body` at `timestamp` under `secret`: the lower-case hex
 /// HMAC-SHA256, keyed with the secret's UTF-8 bytes, of `"{timestamp}.{body}"`. For testing
-/// your own handlers.
+/// your own handlers. An empty secret still gives a signature (HMAC accepts any key), which
+/// no [`Verifier`] accepts, since a verifier refuses empty secrets.
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac = keyed(secret);
     mac.update(timestamp.to_string().as_bytes());

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use polyai_sdk::webhooks::{
-    self, Clock, DEFAULT_TOLERANCE, EVENT_ID_HEADER, InMemoryReplayGuard, ReplayGuard,
+    self, Clock, DEFAULT_TOLERANCE, EVENT_ID_HEADER, InMemoryReplayGuard, ReplayGuard, Reservation,
     SIGNATURE_HEADER, TIMESTAMP_HEADER, Verifier, WebhookError, WebhookEvent,
 };
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -73,7 +73,7 @@ fn alert_body() -> Vec<u8> {
 }
 
 fn verifier() -> Verifier {
-    Verifier::new(SECRET).clock(FixedClock(NOW))
+    Verifier::new(SECRET).unwrap().clock(FixedClock(NOW))
 }
 
 /// Headers for `body` signed at `timestamp`, without an event id.
@@ -100,7 +100,7 @@ fn known_answer_vectors_from_python_and_openssl() {
             v.name
         );
 
-        let verifier = Verifier::new(&v.secret);
+        let verifier = Verifier::new(&v.secret).unwrap();
         let headers = [
             (TIMESTAMP_HEADER, v.timestamp.to_string()),
             (SIGNATURE_HEADER, v.signature.clone()),
@@ -164,7 +164,7 @@ fn known_answer_vectors_from_python_and_openssl() {
             "{}",
             v.name
         );
-        let other_secret = Verifier::new(format!("{}x", v.secret));
+        let other_secret = Verifier::new(format!("{}x", v.secret)).unwrap();
         assert_eq!(
             other_secret.verify_at(&headers, &v.body, time(v.timestamp)),
             Err(WebhookError::SignatureMismatch),
@@ -181,7 +181,7 @@ fn the_raw_body_verifies_and_a_reserialised_one_does_not() {
         (TIMESTAMP_HEADER, v.timestamp.to_string()),
         (SIGNATURE_HEADER, v.signature.clone()),
     ];
-    let verifier = Verifier::new(&v.secret);
+    let verifier = Verifier::new(&v.secret).unwrap();
     assert!(
         verifier
             .verify_at(&headers, &v.body, time(v.timestamp))
@@ -261,6 +261,7 @@ fn alerts_resolved_is_typed_and_lenient() {
         (SIGNATURE_HEADER, v.signature.clone()),
     ];
     let verified = Verifier::new(&v.secret)
+        .unwrap()
         .verify_event_at(&headers, &v.body, time(v.timestamp))
         .unwrap();
     let WebhookEvent::AlertResolved(event) = verified.event else {
@@ -353,7 +354,10 @@ fn each_missing_header_is_named() {
     // The event id is optional without a replay guard and required with one.
     let no_id = [(TIMESTAMP_HEADER, &ts), (SIGNATURE_HEADER, &signature)];
     assert!(verifier.verify(&no_id, &body).is_ok());
-    let guarded = verifier.clone().replay_guard(InMemoryReplayGuard::new());
+    let guarded = verifier
+        .clone()
+        .replay_guard(InMemoryReplayGuard::new())
+        .unwrap();
     assert_eq!(
         guarded.verify(&no_id, &body),
         Err(WebhookError::MissingHeader(EVENT_ID_HEADER))
@@ -545,7 +549,9 @@ fn tolerance_edges_in_both_directions() {
 
     // A configured window, with the clock as a closure and as an explicit `now`.
     let strict = Verifier::new(SECRET)
+        .unwrap()
         .tolerance(Duration::from_secs(10))
+        .unwrap()
         .clock(move || time(NOW));
     assert!(strict.verify(&headers_at(NOW - 10, &body), &body).is_ok());
     assert!(strict.verify(&headers_at(NOW + 10, &body), &body).is_ok());
@@ -581,7 +587,7 @@ fn tolerance_edges_in_both_directions() {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let live = Verifier::new(SECRET);
+    let live = Verifier::new(SECRET).unwrap();
     assert!(live.verify(&headers_at(now, &body), &body).is_ok());
     assert!(matches!(
         live.verify(&headers_at(now - 3600, &body), &body),
@@ -661,59 +667,87 @@ fn header_names_are_case_insensitive_in_every_container() {
 }
 
 #[test]
-fn a_replay_guard_refuses_a_second_delivery() {
+fn a_replay_guard_processes_an_event_once() {
     let body = alert_body();
-    let verifier = verifier().replay_guard(InMemoryReplayGuard::new());
+    let verifier = verifier().replay_guard(InMemoryReplayGuard::new()).unwrap();
     let headers = webhooks::signed_headers(SECRET, NOW, "evt_once", &body);
-    assert!(verifier.verify(&headers, &body).is_ok());
-    let replayed = Err(WebhookError::Replayed {
-        event_id: "evt_once".into(),
-    });
-    assert_eq!(verifier.verify(&headers, &body), replayed);
-    assert_eq!(
-        verifier.verify_event(&headers, &body).map(|_| ()),
-        replayed.clone().map(|_| ())
-    );
+    let mut first = verifier.verify(&headers, &body).unwrap();
+    assert!(first.is_reserved());
 
-    // PolyAI's retry of the event: same id, new timestamp and signature.
+    // While the first delivery is being processed, the same delivery, PolyAI's retry of the
+    // event (same id, new timestamp and signature) and the delivery relabelled with another
+    // event id are all in flight: a status PolyAI retries, not an authentication failure.
+    let in_flight = |id: &str| {
+        Err(WebhookError::InFlight {
+            event_id: id.into(),
+        })
+    };
     let retry = webhooks::signed_headers(SECRET, NOW + 60, "evt_once", &body);
-    assert_eq!(verifier.verify_at(&retry, &body, time(NOW + 60)), replayed);
-
-    // A captured delivery replayed under another event id (the id is not signed), or with its
-    // signature re-encoded in upper case, is still refused.
     let mut relabelled = headers.clone();
     relabelled[2].1 = "evt_forged".into();
+    assert_eq!(verifier.verify(&headers, &body), in_flight("evt_once"));
     assert_eq!(
-        verifier.verify(&relabelled, &body),
-        Err(WebhookError::Replayed {
-            event_id: "evt_forged".into()
-        })
+        verifier.verify_at(&retry, &body, time(NOW + 60)),
+        in_flight("evt_once")
     );
+    assert_eq!(verifier.verify(&relabelled, &body), in_flight("evt_forged"));
+
+    // Once committed, each of them is a duplicate.
+    first.commit();
+    assert!(!first.is_reserved());
+    let duplicate = |id: &str| {
+        Err(WebhookError::Duplicate {
+            event_id: id.into(),
+        })
+    };
+    assert_eq!(verifier.verify(&headers, &body), duplicate("evt_once"));
+    assert_eq!(
+        verifier.verify_event(&headers, &body).map(|_| ()),
+        duplicate("evt_once").map(|_| ())
+    );
+    assert_eq!(
+        verifier.verify_at(&retry, &body, time(NOW + 60)),
+        duplicate("evt_once")
+    );
+    assert_eq!(verifier.verify(&relabelled, &body), duplicate("evt_forged"));
     let mut upper = headers.clone();
     upper[1].1 = upper[1].1.to_uppercase();
-    assert!(matches!(
-        verifier.verify(&upper, &body),
-        Err(WebhookError::Replayed { .. })
-    ));
-
-    // Another event is accepted, and the error is an authentication failure.
-    let other = webhooks::signed_headers(SECRET, NOW, "evt_other", b"{\"event_type\":\"x\"}");
-    assert!(verifier.verify(&other, b"{\"event_type\":\"x\"}").is_ok());
-    assert!(
-        WebhookError::Replayed {
-            event_id: "evt_once".into()
-        }
-        .is_authentication_failure()
+    assert_eq!(verifier.verify(&upper, &body), duplicate("evt_once"));
+    // The retry's signature is now remembered too: relabelling it does not get it processed.
+    let mut retry_relabelled = retry.clone();
+    retry_relabelled[2].1 = "evt_new".into();
+    assert_eq!(
+        verifier.verify_at(&retry_relabelled, &body, time(NOW + 60)),
+        duplicate("evt_new")
     );
+
+    // The relabelled replays did not burn the ids they carried: genuine events with those ids
+    // are processed.
+    for id in ["evt_forged", "evt_new"] {
+        let other = br#"{"event_type":"alerts.resolved"}"#;
+        let genuine = webhooks::signed_headers(SECRET, NOW, id, other);
+        assert!(verifier.verify(&genuine, other).is_ok(), "{id}");
+    }
+
+    for error in [
+        WebhookError::Duplicate {
+            event_id: "e".into(),
+        },
+        WebhookError::InFlight {
+            event_id: "e".into(),
+        },
+    ] {
+        assert!(!error.is_authentication_failure(), "{error:?}");
+    }
 }
 
 #[test]
-fn failed_deliveries_are_not_recorded_and_forget_allows_a_retry() {
+fn an_uncommitted_delivery_is_released_when_dropped() {
     let body = alert_body();
     let guard = Arc::new(InMemoryReplayGuard::new());
-    let verifier = verifier().replay_guard(guard.clone());
+    let verifier = verifier().replay_guard(guard.clone()).unwrap();
 
-    // A forged or stale delivery does not burn the event id.
+    // A forged or stale delivery reserves nothing.
     let forged = webhooks::signed_headers("wrong", NOW, "evt_1", &body);
     assert_eq!(
         verifier.verify(&forged, &body),
@@ -728,68 +762,305 @@ fn failed_deliveries_are_not_recorded_and_forget_allows_a_retry() {
     assert_eq!(
         guard.len(),
         2,
-        "the event id and the signature are remembered"
+        "the event id and the signature are reserved"
     );
-    // The handler failed: forget the delivery so PolyAI's retry is processed.
-    verifier.forget(&delivery);
+    // A clone carries the values, not the reservation.
+    let copy = delivery.clone();
+    assert!(!copy.is_reserved() && delivery.is_reserved());
+    assert_eq!(copy, delivery);
+    drop(copy);
+    assert_eq!(guard.len(), 2);
+    // The handler failed: dropping the delivery releases it, and the retry is processed.
+    drop(delivery);
     assert!(guard.is_empty());
-    assert!(verifier.verify(&headers, &body).is_ok());
-    assert!(verifier.verify(&headers, &body).is_err());
+    let mut retried = verifier.verify(&headers, &body).unwrap();
+    retried.commit();
+    drop(retried);
+    assert_eq!(guard.len(), 2, "committed keys stay after the drop");
+    assert!(matches!(
+        verifier.verify(&headers, &body),
+        Err(WebhookError::Duplicate { .. })
+    ));
+
+    // An authentic body that is not an event is released too.
+    let junk = b"not an event";
+    let junk_headers = webhooks::signed_headers(SECRET, NOW, "evt_2", junk);
+    assert!(matches!(
+        verifier.verify_event(&junk_headers, junk),
+        Err(WebhookError::InvalidPayload(_))
+    ));
+    assert_eq!(guard.len(), 2);
+}
+
+/// A guard that logs the calls the verifier makes, over an in-memory guard, and does not say
+/// its TTL.
+struct LoggingGuard {
+    inner: InMemoryReplayGuard,
+    log: std::sync::Mutex<Vec<String>>,
+}
+
+impl ReplayGuard for LoggingGuard {
+    fn reserve(&self, key: &str, now: SystemTime) -> Reservation {
+        let outcome = self.inner.reserve(key, now);
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("reserve {key} {outcome:?}"));
+        outcome
+    }
+
+    fn commit(&self, key: &str, now: SystemTime) {
+        self.inner.commit(key, now);
+        self.log.lock().unwrap().push(format!("commit {key}"));
+    }
+
+    fn release(&self, key: &str) {
+        self.inner.release(key);
+        self.log.lock().unwrap().push(format!("release {key}"));
+    }
 }
 
 #[test]
-fn the_in_memory_guard_expires_entries_and_stays_bounded() {
-    let ttl = Duration::from_secs(600);
-    let guard = InMemoryReplayGuard::with_ttl(ttl);
-    assert_eq!(InMemoryReplayGuard::new().ttl(), 2 * DEFAULT_TOLERANCE);
-    assert_eq!(guard.ttl(), ttl);
-    let start = time(NOW);
-    assert!(guard.check_and_record("evt_1", start));
-    assert!(!guard.check_and_record("evt_1", start + Duration::from_secs(1)));
-    assert!(
-        !guard.check_and_record("evt_1", start + ttl),
-        "remembered for the whole TTL"
+fn the_guard_protocol_is_reserve_then_commit_or_release() {
+    let body = alert_body();
+    let guard = Arc::new(LoggingGuard {
+        inner: InMemoryReplayGuard::new(),
+        log: Default::default(),
+    });
+    assert_eq!(ReplayGuard::ttl(&guard), None);
+    let verifier = verifier().replay_guard(guard.clone()).unwrap();
+    let take_log = || std::mem::take(&mut *guard.log.lock().unwrap());
+    let headers = webhooks::signed_headers(SECRET, NOW, "evt_1", &body);
+    let sig = format!("sig:{}", headers[1].1);
+
+    let delivery = verifier.verify(&headers, &body).unwrap();
+    assert_eq!(
+        take_log(),
+        [format!("reserve {sig} New"), "reserve evt_1 New".into()]
     );
-    assert!(
-        guard.check_and_record("evt_1", start + ttl + Duration::from_secs(1)),
-        "accepted again once expired"
+    drop(delivery);
+    assert_eq!(
+        take_log(),
+        [format!("release {sig}"), "release evt_1".into()]
     );
 
-    // A burst of ids is purged once it has expired, as new ids arrive.
+    let mut delivery = verifier.verify(&headers, &body).unwrap();
+    // A retry while in flight releases the retry's own signature only.
+    let retry = webhooks::signed_headers(SECRET, NOW + 1, "evt_1", &body);
+    let retry_sig = format!("sig:{}", retry[1].1);
+    take_log();
+    assert!(verifier.verify(&retry, &body).is_err());
+    assert_eq!(
+        take_log(),
+        [
+            format!("reserve {retry_sig} New"),
+            "reserve evt_1 InFlight".into(),
+            format!("release {retry_sig}"),
+        ]
+    );
+    delivery.commit();
+    drop(delivery);
+    assert_eq!(take_log(), [format!("commit {sig}"), "commit evt_1".into()]);
+    // A relabelled replay stops at the signature and never touches its event id.
+    let mut relabelled = headers.clone();
+    relabelled[2].1 = "evt_other".into();
+    assert!(verifier.verify(&relabelled, &body).is_err());
+    assert_eq!(take_log(), [format!("reserve {sig} Committed")]);
+}
+
+#[test]
+fn a_guard_that_forgets_before_the_window_closes_is_refused() {
+    let short = InMemoryReplayGuard::with_ttl(Duration::from_secs(599));
+    let error = verifier().replay_guard(short).unwrap_err();
+    assert_eq!(
+        error,
+        WebhookError::ReplayWindowTooShort {
+            ttl_secs: 599,
+            tolerance_secs: 300
+        }
+    );
+    assert!(error.to_string().contains("at least 600s"), "{error}");
+    assert!(error.is_configuration_error());
+    // Exactly twice the tolerance is enough; so is the default guard.
+    let exact = InMemoryReplayGuard::with_ttl(Duration::from_secs(600));
+    assert!(verifier().replay_guard(exact).is_ok());
+    let guarded = verifier().replay_guard(InMemoryReplayGuard::new()).unwrap();
+    // Widening the tolerance past the guard's memory is refused, in either order.
+    assert_eq!(
+        guarded
+            .clone()
+            .tolerance(Duration::from_secs(301))
+            .unwrap_err(),
+        WebhookError::ReplayWindowTooShort {
+            ttl_secs: 600,
+            tolerance_secs: 301
+        }
+    );
+    let wide = verifier().tolerance(Duration::from_secs(3600)).unwrap();
+    assert!(
+        wide.clone()
+            .replay_guard(InMemoryReplayGuard::new())
+            .is_err()
+    );
+    assert!(
+        wide.replay_guard(InMemoryReplayGuard::with_ttl(Duration::from_secs(7200)))
+            .is_ok()
+    );
+    assert!(guarded.tolerance(Duration::from_secs(60)).is_ok());
+}
+
+#[test]
+fn empty_or_blank_secrets_are_refused() {
+    for blank in ["", " ", "\t\r\n", "\u{3000}"] {
+        assert_eq!(
+            Verifier::new(blank).unwrap_err(),
+            WebhookError::EmptySecret,
+            "{blank:?}"
+        );
+        assert_eq!(
+            Verifier::with_secrets([SECRET, blank]).unwrap_err(),
+            WebhookError::EmptySecret,
+            "{blank:?}"
+        );
+    }
+    // The usual way to get one: an unset environment variable.
+    let unset = std::env::var("POLYAI_TEST_WEBHOOK_SECRET_THAT_IS_NEVER_SET").unwrap_or_default();
+    let error = Verifier::new(unset).unwrap_err();
+    assert!(
+        error.to_string().contains("empty or blank")
+            && error.to_string().contains("environment variable"),
+        "{error}"
+    );
+    assert!(error.is_configuration_error() && !error.is_authentication_failure());
+
+    // The signing helper still works with an empty secret (it does not panic), but what it
+    // signs is refused by every verifier.
+    let body = alert_body();
+    let forged = webhooks::signed_headers("", NOW, "evt_1", &body);
+    assert_eq!(forged[1].1.len(), 64);
+    assert_eq!(
+        verifier().verify(&forged, &body),
+        Err(WebhookError::SignatureMismatch)
+    );
+    // A secret with content is used as-is, surrounding whitespace included.
+    let padded = Verifier::new(" s ").unwrap().clock(FixedClock(NOW));
+    let signed = webhooks::signed_headers(" s ", NOW, "evt_1", &body);
+    assert!(padded.verify(&signed, &body).is_ok());
+    let trimmed = webhooks::signed_headers("s", NOW, "evt_1", &body);
+    assert!(padded.verify(&trimmed, &body).is_err());
+}
+
+#[test]
+fn the_in_memory_guard_expires_entries() {
+    let ttl = Duration::from_secs(600);
+    let guard = InMemoryReplayGuard::with_ttl(ttl).reservation_ttl(Duration::from_secs(30));
+    assert_eq!(InMemoryReplayGuard::new().ttl(), 2 * DEFAULT_TOLERANCE);
+    assert_eq!((guard.ttl(), ReplayGuard::ttl(&guard)), (ttl, Some(ttl)));
+    let start = time(NOW);
+    let at = |secs: u64| start + Duration::from_secs(secs);
+    assert_eq!(guard.reserve("evt_1", start), Reservation::New);
+    assert_eq!(guard.reserve("evt_1", at(30)), Reservation::InFlight);
+    // A reservation nobody commits or releases expires, so the event's retries get through.
+    assert_eq!(guard.reserve("evt_1", at(31)), Reservation::New);
+    guard.commit("evt_1", at(31));
+    guard.release("evt_1");
+    assert_eq!(
+        guard.reserve("evt_1", at(31) + ttl),
+        Reservation::Committed,
+        "remembered for the whole TTL; release leaves a committed key alone"
+    );
+    assert_eq!(
+        guard.reserve("evt_1", at(32) + ttl),
+        Reservation::New,
+        "processed again once expired"
+    );
+
+    // A burst of keys is dropped once it has expired, as new keys arrive.
+    let burst = at(40) + ttl;
     for n in 0..10_000 {
-        assert!(guard.check_and_record(&format!("bulk-{n}"), start + Duration::from_secs(2)));
+        let key = format!("bulk-{n}");
+        assert_eq!(guard.reserve(&key, burst), Reservation::New);
+        guard.commit(&key, burst);
     }
     assert!(guard.len() >= 10_000);
-    let later = start + ttl + Duration::from_secs(200);
-    assert!(guard.check_and_record("later", later));
-    assert!(guard.len() <= 2, "expired ids were purged: {}", guard.len());
-    guard.purge(later + ttl + Duration::from_secs(1));
+    let later = burst + ttl + Duration::from_secs(1);
+    assert_eq!(guard.reserve("later", later), Reservation::New);
+    assert!(
+        guard.len() <= 2,
+        "expired keys were dropped: {}",
+        guard.len()
+    );
+    guard.purge(later + Duration::from_secs(31));
     assert!(guard.is_empty());
     assert!(format!("{guard:?}").contains("entries: 0"));
 
     // A clock that steps backwards does not expire anything.
-    assert!(guard.check_and_record("evt_2", later));
-    assert!(!guard.check_and_record("evt_2", start));
+    assert_eq!(guard.reserve("evt_2", later), Reservation::New);
+    guard.commit("evt_2", later);
+    assert_eq!(guard.reserve("evt_2", start), Reservation::Committed);
 }
 
 #[test]
-fn a_shared_guard_accepts_a_delivery_exactly_once_across_threads() {
+fn the_in_memory_guard_is_capped_and_evicts_the_oldest_first() {
+    assert_eq!(webhooks::DEFAULT_CAPACITY, 100_000);
+    assert!(format!("{:?}", InMemoryReplayGuard::new()).contains("capacity: 100000"));
+    let start = time(NOW);
+    let guard = InMemoryReplayGuard::new().capacity(3);
+    for key in ["a", "b", "c"] {
+        assert_eq!(guard.reserve(key, start), Reservation::New);
+        guard.commit(key, start);
+    }
+    assert_eq!(guard.reserve("d", start), Reservation::New);
+    assert_eq!(guard.len(), 3);
+    // "a" was the oldest and is gone; "b" and "c" are still remembered.
+    assert_eq!(guard.reserve("b", start), Reservation::Committed);
+    assert_eq!(guard.reserve("c", start), Reservation::Committed);
+    assert_eq!(guard.reserve("d", start), Reservation::InFlight);
+    assert_eq!(guard.reserve("a", start), Reservation::New);
+    assert_eq!(guard.reserve("b", start), Reservation::New, "b was next");
+    assert_eq!(guard.len(), 3);
+
+    // Many deliveries that fail (reserve, release) or succeed never grow it past the cap.
+    let capped = InMemoryReplayGuard::new().capacity(1_000);
+    for n in 0..50_000 {
+        let key = format!("k{n}");
+        assert_eq!(capped.reserve(&key, start), Reservation::New);
+        if n % 2 == 0 {
+            capped.release(&key);
+        } else {
+            capped.commit(&key, start);
+        }
+        assert!(capped.len() <= 1_000);
+    }
+    assert_eq!(capped.len(), 1_000);
+    // The newest committed keys are the ones kept.
+    assert_eq!(capped.reserve("k49999", start), Reservation::Committed);
+    assert_eq!(capped.reserve("k48001", start), Reservation::Committed);
+    assert_eq!(capped.reserve("k47999", start), Reservation::New);
+}
+
+#[test]
+fn a_shared_guard_accepts_a_delivery_once_across_threads() {
     let body = Arc::new(alert_body());
-    let verifier = verifier().replay_guard(InMemoryReplayGuard::new());
+    let verifier = verifier().replay_guard(InMemoryReplayGuard::new()).unwrap();
     let headers = Arc::new(webhooks::signed_headers(SECRET, NOW, "evt_race", &body));
-    let accepted: usize = std::thread::scope(|scope| {
+    let results: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
             .map(|_| {
                 let (verifier, headers, body) = (verifier.clone(), headers.clone(), body.clone());
-                scope.spawn(move || verifier.verify(&*headers, &body).is_ok())
+                // The accepted delivery is returned, so it stays reserved until all are done.
+                scope.spawn(move || verifier.verify(&*headers, &body))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| usize::from(h.join().unwrap()))
-            .sum()
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(accepted, 1);
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| matches!(e, WebhookError::InFlight { .. }))
+    );
 }
 
 #[test]
@@ -808,11 +1079,19 @@ fn every_error_is_distinct_and_says_what_to_do() {
         },
         WebhookError::MalformedSignature("x"),
         WebhookError::SignatureMismatch,
-        WebhookError::Replayed {
+        WebhookError::Duplicate {
+            event_id: "e".into(),
+        },
+        WebhookError::InFlight {
             event_id: "e".into(),
         },
         WebhookError::InvalidPayload("x".into()),
         WebhookError::NoSecrets,
+        WebhookError::EmptySecret,
+        WebhookError::ReplayWindowTooShort {
+            ttl_secs: 1,
+            tolerance_secs: 1,
+        },
     ];
     let messages: std::collections::HashSet<String> =
         errors.iter().map(ToString::to_string).collect();
@@ -832,7 +1111,6 @@ fn every_error_is_distinct_and_says_what_to_do() {
             "timestamp_too_old",
             "timestamp_in_future",
             "signature_mismatch",
-            "replayed"
         ]
     );
     // The crate's error wraps it.
@@ -848,7 +1126,8 @@ fn secrets_never_show_in_debug_or_display() {
     let verifier = Verifier::with_secrets([SECRET, SECOND])
         .unwrap()
         .clock(FixedClock(NOW))
-        .replay_guard(InMemoryReplayGuard::new());
+        .replay_guard(InMemoryReplayGuard::new())
+        .unwrap();
     let shown = format!("{verifier:?} {verifier:#?}");
     assert!(
         !shown.contains(SECRET) && !shown.contains(SECOND),
@@ -891,10 +1170,20 @@ fn secrets_never_show_in_debug_or_display() {
 }
 
 mod extractor {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
     use axum::Router;
-    use axum::extract::{DefaultBodyLimit, FromRef};
+    use axum::extract::{DefaultBodyLimit, FromRef, State};
+    use axum::http::StatusCode;
+    use axum::middleware::from_fn;
+    use axum::response::{IntoResponse, Response};
     use axum::routing::post;
-    use polyai_sdk::webhooks::{self, InMemoryReplayGuard, VerifiedWebhook, Verifier};
+    use polyai_sdk::webhooks::{
+        self, InMemoryReplayGuard, VerifiedWebhook, Verifier, commit_on_success,
+    };
+    use tokio::sync::Notify;
 
     use super::{SECRET, alert_body};
 
@@ -935,11 +1224,15 @@ mod extractor {
     #[tokio::test]
     async fn verifies_before_the_handler_runs() {
         let state = AppState {
-            verifier: Verifier::new(SECRET).replay_guard(InMemoryReplayGuard::new()),
+            verifier: Verifier::new(SECRET)
+                .unwrap()
+                .replay_guard(InMemoryReplayGuard::new())
+                .unwrap(),
             name: "app",
         };
         let app = Router::new()
             .route("/hooks", post(handler))
+            .route_layer(from_fn(commit_on_success))
             .layer(DefaultBodyLimit::max(64 * 1024))
             .with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -986,7 +1279,6 @@ mod extractor {
                 signed(SECRET, now + 3600, "evt_12", &body),
                 "timestamp_in_future",
             ),
-            (signed(SECRET, now, "evt_9", &body), "replayed"),
         ] {
             let (status, text) = send(headers, body.clone()).await;
             assert_eq!(status, 401, "{code}: {text}");
@@ -995,6 +1287,15 @@ mod extractor {
             assert!(json["message"].as_str().is_some_and(|m| !m.is_empty()));
             assert!(!text.contains(SECRET) && !text.contains("whsec"), "{text}");
         }
+
+        // A second delivery of the processed event: 200 "duplicate", without the handler.
+        let (status, text) = send(signed(SECRET, now + 1, "evt_9", &body), body.clone()).await;
+        assert_eq!(status, 200, "{text}");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"status": "duplicate", "event_id": "evt_9"})
+        );
 
         // 400: missing or malformed headers, and authentic bodies that are not events.
         let mut missing = signed(SECRET, now, "evt_13", &body);
@@ -1026,6 +1327,326 @@ mod extractor {
         assert_eq!(status, 413, "{text}");
         assert!(text.contains("unreadable_body"), "{text}");
 
+        server.abort();
+    }
+
+    /// How the scripted handler behaves on its first run; every later run succeeds.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum FirstRun {
+        Succeed,
+        Fail,
+        Panic,
+        /// Never finishes; signals when its future is dropped.
+        Hang,
+        /// Finishes when the test says so.
+        WaitForSignal,
+    }
+
+    #[derive(Clone)]
+    struct Script {
+        verifier: Verifier,
+        first_run: FirstRun,
+        runs: Arc<AtomicUsize>,
+        started: Arc<Notify>,
+        proceed: Arc<Notify>,
+        dropped: Arc<Notify>,
+    }
+
+    impl FromRef<Script> for Verifier {
+        fn from_ref(script: &Script) -> Verifier {
+            script.verifier.clone()
+        }
+    }
+
+    /// Notifies when dropped, to observe that a handler's future was dropped.
+    struct OnDrop(Arc<Notify>);
+
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            self.0.notify_one();
+        }
+    }
+
+    async fn scripted(State(script): State<Script>, webhook: VerifiedWebhook) -> Response {
+        let run = script.runs.fetch_add(1, Ordering::SeqCst);
+        if run == 0 {
+            match script.first_run {
+                FirstRun::Succeed => {}
+                FirstRun::Fail => {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "the handler failed")
+                        .into_response();
+                }
+                FirstRun::Panic => panic!("the webhook handler panics on purpose in this test"),
+                FirstRun::Hang => {
+                    let _signal = OnDrop(script.dropped.clone());
+                    script.started.notify_one();
+                    std::future::pending::<()>().await;
+                }
+                FirstRun::WaitForSignal => {
+                    script.started.notify_one();
+                    script.proceed.notified().await;
+                }
+            }
+        }
+        let id = webhook.event_id.unwrap_or_default();
+        format!("processed {id} on run {run}").into_response()
+    }
+
+    struct Reply {
+        status: u16,
+        retry_after: Option<String>,
+        text: String,
+    }
+
+    /// A receiver on 127.0.0.1 with a replay guard and the commit layer on `/hooks`, and the
+    /// same handler without the layer on `/no-layer`.
+    struct Receiver {
+        base: String,
+        script: Script,
+        http: reqwest::Client,
+        server: tokio::task::JoinHandle<std::io::Result<()>>,
+    }
+
+    impl Drop for Receiver {
+        fn drop(&mut self) {
+            self.server.abort();
+        }
+    }
+
+    impl Receiver {
+        async fn start(first_run: FirstRun) -> Receiver {
+            let script = Script {
+                verifier: Verifier::new(SECRET)
+                    .unwrap()
+                    .replay_guard(InMemoryReplayGuard::new())
+                    .unwrap(),
+                first_run,
+                runs: Default::default(),
+                started: Default::default(),
+                proceed: Default::default(),
+                dropped: Default::default(),
+            };
+            let app = Router::new()
+                .route("/hooks", post(scripted))
+                .route_layer(from_fn(commit_on_success))
+                .route("/no-layer", post(scripted))
+                .with_state(script.clone());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let server = tokio::spawn(async move { axum::serve(listener, app).await });
+            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            Receiver {
+                base,
+                script,
+                http,
+                server,
+            }
+        }
+
+        fn runs(&self) -> usize {
+            self.script.runs.load(Ordering::SeqCst)
+        }
+
+        async fn post(
+            &self,
+            path: &str,
+            (headers, body): &(Vec<(&'static str, String)>, Vec<u8>),
+            timeout: Option<Duration>,
+        ) -> Result<Reply, reqwest::Error> {
+            let mut request = self
+                .http
+                .post(format!("{}{path}", self.base))
+                .body(body.clone());
+            for (name, value) in headers {
+                request = request.header(*name, value);
+            }
+            if let Some(timeout) = timeout {
+                request = request.timeout(timeout);
+            }
+            let response = request.send().await?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let text = response.text().await?;
+            Ok(Reply {
+                status,
+                retry_after,
+                text,
+            })
+        }
+
+        async fn deliver(&self, delivery: &(Vec<(&'static str, String)>, Vec<u8>)) -> Reply {
+            self.post("/hooks", delivery, None).await.unwrap()
+        }
+    }
+
+    /// A delivery of event `id`, signed `offset` seconds from now (PolyAI's retries keep the id
+    /// and are signed afresh).
+    fn delivery(id: &str, offset: i64) -> (Vec<(&'static str, String)>, Vec<u8>) {
+        let body = alert_body();
+        let headers = webhooks::signed_headers(SECRET, now() + offset, id, &body).to_vec();
+        (headers, body)
+    }
+
+    fn assert_duplicate(reply: &Reply, id: &str) {
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let json: serde_json::Value = serde_json::from_str(&reply.text).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"status": "duplicate", "event_id": id})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_processed_event_is_acknowledged_as_a_duplicate_without_running_again() {
+        let receiver = Receiver::start(FirstRun::Succeed).await;
+        let first = delivery("evt_ok", 0);
+        let reply = receiver.deliver(&first).await;
+        assert_eq!(
+            (reply.status, reply.text.as_str()),
+            (200, "processed evt_ok on run 0")
+        );
+        // The same delivery again, and PolyAI's re-signed retry: 2xx, so PolyAI stops.
+        assert_duplicate(&receiver.deliver(&first).await, "evt_ok");
+        assert_duplicate(&receiver.deliver(&delivery("evt_ok", 1)).await, "evt_ok");
+        assert_eq!(receiver.runs(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_handler_error_releases_the_event_for_the_retry() {
+        let receiver = Receiver::start(FirstRun::Fail).await;
+        let first = delivery("evt_fail", 0);
+        let reply = receiver.deliver(&first).await;
+        assert_eq!(reply.status, 500, "{}", reply.text);
+        // PolyAI retries a 500: the retry is processed, not refused as a replay.
+        let reply = receiver.deliver(&first).await;
+        assert_eq!(
+            (reply.status, reply.text.as_str()),
+            (200, "processed evt_fail on run 1")
+        );
+        assert_duplicate(
+            &receiver.deliver(&delivery("evt_fail", 1)).await,
+            "evt_fail",
+        );
+        assert_eq!(receiver.runs(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_handler_panic_releases_the_event_for_the_retry() {
+        let receiver = Receiver::start(FirstRun::Panic).await;
+        let first = delivery("evt_panic", 0);
+        // The panic kills the connection's task: PolyAI sees a network error and retries.
+        let outcome = receiver.post("/hooks", &first, None).await;
+        assert!(
+            outcome.as_ref().map_or(true, |reply| reply.status >= 500),
+            "the panicking handler's request did not fail"
+        );
+        let reply = receiver.deliver(&delivery("evt_panic", 1)).await;
+        assert_eq!(
+            (reply.status, reply.text.as_str()),
+            (200, "processed evt_panic on run 1")
+        );
+        assert_eq!(receiver.runs(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_handler_releases_the_event_for_the_retry() {
+        let receiver = Receiver::start(FirstRun::Hang).await;
+        let first = delivery("evt_slow", 0);
+        // PolyAI gives up on a slow receiver (its timeout) and closes the connection, which
+        // drops the handler's future.
+        let outcome = receiver
+            .post("/hooks", &first, Some(Duration::from_millis(300)))
+            .await;
+        assert!(
+            outcome.as_ref().is_err_and(reqwest::Error::is_timeout),
+            "the hanging handler answered"
+        );
+        tokio::time::timeout(Duration::from_secs(20), receiver.script.dropped.notified())
+            .await
+            .expect("the server dropped the cancelled handler");
+        let reply = receiver.deliver(&first).await;
+        assert_eq!(
+            (reply.status, reply.text.as_str()),
+            (200, "processed evt_slow on run 1")
+        );
+        assert_eq!(receiver.runs(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_while_in_flight_gets_a_status_polyai_retries() {
+        let receiver = Arc::new(Receiver::start(FirstRun::WaitForSignal).await);
+        let first = delivery("evt_busy", 0);
+        let in_progress = tokio::spawn({
+            let (receiver, first) = (receiver.clone(), first.clone());
+            async move { receiver.deliver(&first).await }
+        });
+        receiver.script.started.notified().await;
+        for concurrent in [first.clone(), delivery("evt_busy", 1)] {
+            let reply = receiver.deliver(&concurrent).await;
+            assert_eq!(reply.status, 503, "{}", reply.text);
+            assert_eq!(reply.retry_after.as_deref(), Some("60"));
+            let json: serde_json::Value = serde_json::from_str(&reply.text).unwrap();
+            assert_eq!(json["error"], "in_flight", "{}", reply.text);
+        }
+        receiver.script.proceed.notify_one();
+        let reply = in_progress.await.unwrap();
+        assert_eq!(
+            (reply.status, reply.text.as_str()),
+            (200, "processed evt_busy on run 0")
+        );
+        assert_duplicate(
+            &receiver.deliver(&delivery("evt_busy", 2)).await,
+            "evt_busy",
+        );
+        assert_eq!(receiver.runs(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_missing_commit_layer_is_refused_with_a_retryable_500_that_loses_nothing() {
+        let receiver = Receiver::start(FirstRun::Succeed).await;
+        let first = delivery("evt_layer", 0);
+        let reply = receiver.post("/no-layer", &first, None).await.unwrap();
+        assert_eq!(reply.status, 500, "{}", reply.text);
+        let json: serde_json::Value = serde_json::from_str(&reply.text).unwrap();
+        assert_eq!(json["error"], "missing_commit_layer");
+        assert!(
+            json["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("commit_on_success")),
+            "{}",
+            reply.text
+        );
+        assert_eq!(receiver.runs(), 0, "the handler did not run");
+        // The event was released: once the route is fixed, PolyAI's retry is processed.
+        let reply = receiver.deliver(&first).await;
+        assert_eq!(
+            (reply.status, reply.text.as_str()),
+            (200, "processed evt_layer on run 0")
+        );
+
+        // Without a replay guard nothing needs committing, and no layer is needed.
+        let plain = Router::new()
+            .route(
+                "/plain",
+                post(
+                    |webhook: VerifiedWebhook| async move { webhook.event_id.unwrap_or_default() },
+                ),
+            )
+            .with_state(Verifier::new(SECRET).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/plain", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move { axum::serve(listener, plain).await });
+        let (headers, body) = delivery("evt_plain", 0);
+        let mut request = receiver.http.post(&url).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.text().await.unwrap(), "evt_plain");
         server.abort();
     }
 }

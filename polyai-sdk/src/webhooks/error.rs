@@ -67,14 +67,28 @@ pub enum WebhookError {
          one) and that you verify the raw body bytes as received, not re-serialised JSON"
     )]
     SignatureMismatch,
-    /// The delivery is authentic but was accepted before (same event id, or the same signed
-    /// delivery under another event id): a duplicate or a replay. Do not process it again.
+    /// The delivery is authentic but its event was already processed (same event id, or the
+    /// same signed delivery under another event id): a retry whose acknowledgement PolyAI did
+    /// not get, or a replay. Acknowledge it with a 2xx status, so PolyAI stops retrying, and do
+    /// not process it again.
     #[error(
-        "webhook event {event_id} was already accepted: this is a duplicate or replayed \
-         delivery; do not process it again"
+        "webhook event {event_id} was already processed: this is a duplicate or replayed \
+         delivery; acknowledge it with a 2xx status and do not process it again"
     )]
-    Replayed {
-        /// The `X-PolyAI-Event-ID` of the rejected delivery.
+    Duplicate {
+        /// The `X-PolyAI-Event-ID` of the duplicate delivery.
+        event_id: String,
+    },
+    /// The delivery is authentic but another delivery of the same event (or the same signed
+    /// delivery under another event id) is being processed right now and has not finished.
+    /// Answer with a status PolyAI retries (503 with `Retry-After`, or 429), not with 401 or
+    /// 409, which PolyAI does not retry: if the other delivery fails, the retry is processed.
+    #[error(
+        "webhook event {event_id} is being processed by another request that has not finished: \
+         answer with a status PolyAI retries (503 or 429) and do not process it now"
+    )]
+    InFlight {
+        /// The `X-PolyAI-Event-ID` of the delivery that was turned away.
         event_id: String,
     },
     /// The delivery is authentic but its body is not a PolyAI event (not JSON, not an object,
@@ -89,6 +103,30 @@ pub enum WebhookError {
         "no webhook signing secret was given: pass at least one secret to Verifier::with_secrets"
     )]
     NoSecrets,
+    /// A signing secret is empty or only whitespace, often an unset environment variable read
+    /// with `unwrap_or_default()`. HMAC accepts an empty key, so such a verifier would accept
+    /// deliveries signed by anyone who guesses it; it is refused instead.
+    #[error(
+        "a webhook signing secret is empty or blank (an unset environment variable?): pass the \
+         endpoint's signing secret exactly as PolyAI returned it when the endpoint was created \
+         or its secret rotated"
+    )]
+    EmptySecret,
+    /// The replay guard forgets deliveries sooner than twice the verifier's tolerance window,
+    /// so a captured delivery could be replayed successfully after the guard forgot it and
+    /// before its timestamp goes stale.
+    #[error(
+        "the replay guard remembers deliveries for {ttl_secs}s, less than twice the verifier's \
+         {tolerance_secs}s tolerance: give the guard a time to live of at least {}s, or lower \
+         the tolerance",
+        tolerance_secs.saturating_mul(2)
+    )]
+    ReplayWindowTooShort {
+        /// How long the guard remembers a delivery, in seconds.
+        ttl_secs: u64,
+        /// The verifier's tolerance window, in seconds.
+        tolerance_secs: u64,
+    },
 }
 
 impl WebhookError {
@@ -103,22 +141,36 @@ impl WebhookError {
             WebhookError::TimestampInFuture { .. } => "timestamp_in_future",
             WebhookError::MalformedSignature(_) => "malformed_signature",
             WebhookError::SignatureMismatch => "signature_mismatch",
-            WebhookError::Replayed { .. } => "replayed",
+            WebhookError::Duplicate { .. } => "duplicate",
+            WebhookError::InFlight { .. } => "in_flight",
             WebhookError::InvalidPayload(_) => "invalid_payload",
             WebhookError::NoSecrets => "no_secrets",
+            WebhookError::EmptySecret => "empty_secret",
+            WebhookError::ReplayWindowTooShort { .. } => "replay_window_too_short",
         }
     }
 
-    /// Whether the delivery failed authentication (stale or future timestamp, wrong signature,
-    /// replay) rather than being malformed. An HTTP receiver answers these with 401 and the
-    /// malformed ones with 400.
+    /// Whether the delivery failed authentication (stale or future timestamp, wrong signature)
+    /// rather than being malformed. An HTTP receiver answers these with 401 and the malformed
+    /// ones with 400. A duplicate or in-flight delivery is correctly signed, so it is not an
+    /// authentication failure.
     pub fn is_authentication_failure(&self) -> bool {
         matches!(
             self,
             WebhookError::TimestampTooOld { .. }
                 | WebhookError::TimestampInFuture { .. }
                 | WebhookError::SignatureMismatch
-                | WebhookError::Replayed { .. }
+        )
+    }
+
+    /// Whether the error is about the verifier's own configuration (no secret, an empty
+    /// secret, a replay guard that forgets too soon) rather than about a delivery.
+    pub fn is_configuration_error(&self) -> bool {
+        matches!(
+            self,
+            WebhookError::NoSecrets
+                | WebhookError::EmptySecret
+                | WebhookError::ReplayWindowTooShort { .. }
         )
     }
 }
