@@ -250,6 +250,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
+    max_response_size: Option<u64>,
     retry: Option<RetryPolicy>,
     retry_budget: Option<RetryBudget>,
     user_agent_suffix: Option<String>,
@@ -277,6 +278,7 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("max_response_size", &self.max_response_size)
             .field("retry", &self.retry)
             .field("retry_budget", &self.retry_budget)
             .finish()
@@ -288,6 +290,14 @@ impl ClientBuilder {
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
     /// The default time a response may go without sending a byte before it is abandoned.
     pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+    /// The default deadline for each attempt of a JSON call, from sending the request to the
+    /// last byte of the answer: a server that trickles bytes (each within the read timeout)
+    /// cannot hold a call open for longer. A full page of 1,000 conversations with their
+    /// turns arrives in seconds.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+    /// The default largest JSON response body, in bytes (64 MiB): far above a full listing
+    /// page, far below what would exhaust memory.
+    pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 64 * 1024 * 1024;
 
     /// The API key from Agent Studio, sent as `x-api-key`. It is never printed.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
@@ -353,10 +363,23 @@ impl ClientBuilder {
         self
     }
 
-    /// A deadline for the whole of each JSON call, retries excluded (off by default). Never
-    /// applied to audio downloads.
+    /// A deadline for each attempt of a JSON call, body included (default
+    /// [`DEFAULT_REQUEST_TIMEOUT`](Self::DEFAULT_REQUEST_TIMEOUT), 120 s); retries are bounded
+    /// separately by the [retry policy](crate::retry). Passing it ends the attempt with
+    /// [`Error::Timeout`]. Never applied to audio downloads, which may run for as long as bytes
+    /// keep coming (see [`read_timeout`](Self::read_timeout)).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest JSON response body accepted, in bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_SIZE`](Self::DEFAULT_MAX_RESPONSE_SIZE), 64 MiB). A larger
+    /// `Content-Length` is refused before the body is read, and a body without one is cut off
+    /// at the limit; either way the call fails with [`Error::ResponseTooLarge`] and is not
+    /// retried. Never applied to audio downloads, which stream to disk.
+    pub fn max_response_size(mut self, bytes: u64) -> Self {
+        self.max_response_size = Some(bytes);
         self
     }
 
@@ -435,7 +458,13 @@ impl ClientBuilder {
         let settings = Arc::new(Settings {
             retry: self.retry.unwrap_or_default(),
             retry_budget: RetryBucket::new(self.retry_budget.unwrap_or_default()),
-            request_timeout: self.request_timeout,
+            request_timeout: Some(
+                self.request_timeout
+                    .unwrap_or(ClientBuilder::DEFAULT_REQUEST_TIMEOUT),
+            ),
+            max_response_size: self
+                .max_response_size
+                .unwrap_or(ClientBuilder::DEFAULT_MAX_RESPONSE_SIZE),
         });
         let header = HeaderName::from_static;
         let transport = |credentials: Vec<(HeaderName, Credential)>| {
@@ -513,4 +542,45 @@ fn normalize_base_url(url: &str) -> Result<String, Error> {
         )));
     }
     Ok(trimmed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use progenitor_client::ClientInfo as _;
+
+    /// JSON calls are bounded even when the caller sets nothing: a deadline per attempt and a
+    /// largest body, shared by every family.
+    #[test]
+    fn json_calls_are_bounded_by_default() {
+        let client = Client::builder()
+            .api_key("k")
+            .region(Region::Us)
+            .build()
+            .unwrap();
+        for settings in [
+            client.data().inner().settings(),
+            client.conversations().inner().settings(),
+            client.chat().inner().settings(),
+        ] {
+            assert_eq!(
+                settings.request_timeout,
+                Some(ClientBuilder::DEFAULT_REQUEST_TIMEOUT)
+            );
+            assert_eq!(
+                settings.max_response_size,
+                ClientBuilder::DEFAULT_MAX_RESPONSE_SIZE
+            );
+        }
+        let custom = Client::builder()
+            .api_key("k")
+            .region(Region::Us)
+            .request_timeout(Duration::from_secs(5))
+            .max_response_size(1024)
+            .build()
+            .unwrap();
+        let settings = custom.data().inner().settings();
+        assert_eq!(settings.request_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(settings.max_response_size, 1024);
+    }
 }

@@ -103,6 +103,22 @@ pub enum Error {
     #[error("transfer failed: {0}")]
     Transfer(String),
 
+    /// A JSON response body was larger than the client allows
+    /// ([`ClientBuilder::max_response_size`](crate::ClientBuilder::max_response_size), 64 MiB by
+    /// default). Nothing beyond the limit was read. Ask for smaller pages, or raise the limit.
+    #[error(
+        "the response body is larger than the client's limit of {limit} bytes{}; ask for smaller \
+         pages or raise ClientBuilder::max_response_size",
+        .declared.map(|length| format!(" (Content-Length {length})")).unwrap_or_default()
+    )]
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+        /// The length the server declared in `Content-Length`, when it did (the body was then
+        /// not read at all).
+        declared: Option<u64>,
+    },
+
     /// A page of a listing stream could not be fetched, for the reason in `source` (after the
     /// client's retries), and the stream ended there. No item of that page was yielded:
     /// giving `position` to the same listing's `resume_from` (same filters) continues with
@@ -373,6 +389,12 @@ impl Error {
     /// cut to its path first (see [`url_to_path`]).
     pub(crate) fn from_reqwest(error: reqwest::Error) -> Error {
         let error = url_to_path(error);
+        if let Some(too_large) = crate::transport::ResponseTooLarge::find(&error) {
+            return Error::ResponseTooLarge {
+                limit: too_large.limit,
+                declared: too_large.declared,
+            };
+        }
         if error.is_timeout() {
             let what = if error.is_connect() {
                 "connecting to PolyAI"

@@ -72,8 +72,11 @@ pub(crate) struct Settings {
     pub(crate) retry: RetryPolicy,
     /// The client-wide retry budget, consulted before every retry of every family.
     pub(crate) retry_budget: RetryBucket,
-    /// A deadline for the whole of a JSON call (never applied to streaming downloads).
+    /// A deadline for each attempt of a JSON call, body included (never applied to streaming
+    /// downloads).
     pub(crate) request_timeout: Option<Duration>,
+    /// The largest success body of a JSON call, in bytes (never applied to streaming downloads).
+    pub(crate) max_response_size: u64,
 }
 
 /// The per-family context of a generated client: the shared settings and the credential
@@ -91,6 +94,12 @@ impl Transport {
             settings,
             credentials: Arc::from(credentials),
         }
+    }
+
+    /// The settings this transport applies.
+    #[cfg(test)]
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// The `pre` hook: checks the JSON body against the limits the documents give that the
@@ -164,6 +173,7 @@ impl Transport {
         );
         let policy = retry::effective(&self.settings.retry);
         let budget = &self.settings.retry_budget;
+        let limit = self.settings.max_response_size;
         let idempotent = idempotent || policy.allows_non_idempotent();
         let attempts = async move {
             let started = Instant::now();
@@ -177,7 +187,7 @@ impl Transport {
                 let spare = (attempt < policy.attempts())
                     .then(|| request.try_clone())
                     .flatten();
-                let mut outcome = attempt_once(client, request, streaming).await;
+                let mut outcome = attempt_once(client, request, streaming, limit).await;
                 let Some(next_request) = spare else {
                     break outcome;
                 };
@@ -422,12 +432,61 @@ fn check_path(url: &reqwest::Url, operation: &str, template: &str) -> Result<(),
     }
 }
 
-/// One attempt. For JSON operations with a success status the body is read here, so that a
+/// A JSON success body larger than the client's limit
+/// ([`ClientBuilder::max_response_size`](crate::ClientBuilder::max_response_size)). It travels
+/// as the source of the body error the generated code gets when it reads the response (the
+/// hooks can only hand back `reqwest` types), and becomes [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ResponseTooLarge {
+    /// The limit, in bytes.
+    pub(crate) limit: u64,
+    /// The `Content-Length` the server declared, when it did.
+    pub(crate) declared: Option<u64>,
+}
+
+impl fmt::Display for ResponseTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the response body exceeds the limit of {} bytes",
+            self.limit
+        )
+    }
+}
+
+impl std::error::Error for ResponseTooLarge {}
+
+impl ResponseTooLarge {
+    /// The oversize marker in `error`'s chain of sources, if it is one.
+    pub(crate) fn find(error: &(dyn std::error::Error + 'static)) -> Option<ResponseTooLarge> {
+        let mut cause = Some(error);
+        while let Some(current) = cause {
+            if let Some(found) = current.downcast_ref::<ResponseTooLarge>() {
+                return Some(*found);
+            }
+            cause = current.source();
+        }
+        None
+    }
+
+    /// A body that fails with this marker as soon as it is read. The generated code reads
+    /// it, gets a `reqwest` body error whose source is the marker, and the SDK turns that into
+    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge).
+    fn into_failing_body(self) -> reqwest::Body {
+        reqwest::Body::wrap_stream(futures::stream::once(async move {
+            Err::<bytes::Bytes, _>(self)
+        }))
+    }
+}
+
+/// One attempt. For JSON operations with a success status the body is read here, at most
+/// `limit` bytes of it (checked against `Content-Length` first, then as it arrives), so that a
 /// body cut short fails this attempt (and can be retried) instead of failing the decode later.
 async fn attempt_once(
     client: &reqwest::Client,
     request: reqwest::Request,
     streaming: bool,
+    limit: u64,
 ) -> reqwest::Result<reqwest::Response> {
     // Errors leave the transport with their URL cut to the path: they are logged by the retry
     // loop and end up in the caller's error.
@@ -443,8 +502,35 @@ async fn attempt_once(
     let status = response.status();
     let version = response.version();
     let url = response.url().clone();
+    let declared = response.content_length();
     let headers = std::mem::take(response.headers_mut());
-    let body = response.bytes().await.map_err(crate::error::url_to_path)?;
+    let too_large = ResponseTooLarge { limit, declared };
+    let body = if declared.is_some_and(|length| length > limit) {
+        // Refused unread; the same request would get the same answer, so it is not retried.
+        too_large.into_failing_body()
+    } else if declared.is_some() {
+        // The common case: the length is known and within the limit, and reqwest stops at it.
+        response
+            .bytes()
+            .await
+            .map_err(crate::error::url_to_path)?
+            .into()
+    } else {
+        let mut body = bytes::BytesMut::new();
+        let mut over = false;
+        while let Some(chunk) = response.chunk().await.map_err(crate::error::url_to_path)? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                over = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if over {
+            too_large.into_failing_body()
+        } else {
+            body.freeze().into()
+        }
+    };
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;

@@ -1,6 +1,7 @@
 //! Integration tests for polyai-sdk. One binary, one module per area, to keep link time low.
 
 mod audio;
+mod bounds;
 mod deploy_flow;
 mod errors;
 mod families;
