@@ -405,13 +405,10 @@ impl Error {
                 what: what.to_string(),
                 source: Some(error),
             }
-        } else if error.is_decode() {
-            Error::Decode {
-                status: error.status(),
-                message: error.to_string(),
-                body_excerpt: String::new(),
-            }
         } else {
+            // reqwest reports a body that could not be read (a connection cut mid-body) as a
+            // "decode" error; the SDK decodes JSON itself and enables no content decoding, so
+            // for it such an error is always a failed transfer, and worth retrying.
             Error::Transport(error)
         }
     }

@@ -160,3 +160,26 @@ async fn a_trickling_server_cannot_hold_a_call_past_the_request_deadline() {
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     assert!(error.is_retryable());
 }
+
+#[tokio::test]
+async fn a_body_cut_short_after_the_last_retry_is_a_retryable_transport_error() {
+    let body = detail_of_size(2000);
+    let server = RawServer::start(move |_, _| RawReply {
+        status: "200 OK".into(),
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("Content-Length".into(), body.len().to_string()),
+        ],
+        body: body.clone(),
+        cut_after: Some(700),
+        stall: None,
+    })
+    .await;
+    let error = client(server.base_url(), 1 << 20)
+        .get_conversation("agent", "CA1")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+    assert!(error.is_retryable(), "a cut transfer is worth retrying");
+    assert_eq!(server.requests().len(), 3, "the default three attempts");
+}

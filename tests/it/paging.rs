@@ -361,17 +361,16 @@ where
         failures += 1;
         assert!(failures < 500, "the listing keeps failing: {error}");
         // Only the injected faults fail the listing: 503, a stall past the read timeout, or a
-        // body cut mid-response (reported as a transport or decode error).
+        // body cut mid-response (a transport error); each is worth resuming.
         assert!(
             error.status().is_some_and(|s| s.as_u16() == 503)
                 || matches!(
                     error.underlying(),
-                    Error::Timeout { .. }
-                        | Error::Transport(_)
-                        | Error::Decode { status: None, .. }
+                    Error::Timeout { .. } | Error::Transport(_)
                 ),
             "{error:?}"
         );
+        assert!(error.is_retryable(), "{error:?}");
         position = Some(
             error
                 .resume_position()
