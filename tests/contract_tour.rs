@@ -114,6 +114,7 @@ async fn main() -> AnyResult<()> {
         .api_key(mock.api_key())
         .chat_token("contract-chat-token")
         .outbound_token("contract-outbound-token")
+        .dni_api_key("contract-dni-key")
         .base_url(&base_url)
         .build()?;
     let tour = run(&client, &mock).await?;

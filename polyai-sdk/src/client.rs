@@ -203,8 +203,9 @@ impl Client {
         &self.inner.alerts
     }
 
-    /// Chat (Platform host): create, respond to and close chats. Also sends `X-TOKEN` when a
-    /// [chat token](ClientBuilder::chat_token) is configured.
+    /// Chat (Platform host): create, respond to and close chats. PolyAI requires the API key
+    /// and the [chat token](ClientBuilder::chat_token) (`X-TOKEN`) on every call; without the
+    /// token each call fails with [`Error::InvalidInput`] before anything is sent.
     pub fn chat(&self) -> &generated::chat::Client {
         &self.inner.chat
     }
@@ -215,7 +216,9 @@ impl Client {
     }
 
     /// Legacy outbound calling (Platform host), authenticated with
-    /// [`ClientBuilder::outbound_token`] (`X-PolyAi-Auth-Token`).
+    /// [`ClientBuilder::outbound_token`] (`X-PolyAi-Auth-Token`) alone; without it each call
+    /// fails with [`Error::InvalidInput`] before anything is sent (the API key is not sent in
+    /// its place).
     pub fn outbound(&self) -> &generated::outbound::Client {
         &self.inner.outbound
     }
@@ -225,8 +228,10 @@ impl Client {
         &self.inner.concurrent_calls
     }
 
-    /// Dynamic number insertion reservations (Platform host), authenticated with
-    /// [`ClientBuilder::dni_api_key`] when set.
+    /// Dynamic number insertion reservations (Platform host), authenticated with the separate
+    /// key of [`ClientBuilder::dni_api_key`]; without it each call fails with
+    /// [`Error::InvalidInput`] before anything is sent (the general API key is not sent in its
+    /// place).
     pub fn dni(&self) -> &generated::dni::Client {
         &self.inner.dni
     }
@@ -306,21 +311,22 @@ impl ClientBuilder {
     }
 
     /// Chat's connector token, provisioned by PolyAI; sent as `X-TOKEN` beside the API key on
-    /// Chat calls. Never printed.
+    /// Chat calls, which need it (also read from `POLYAI_CHAT_TOKEN`). Never printed.
     pub fn chat_token(mut self, token: impl Into<String>) -> Self {
         self.chat_token = Some(token.into());
         self
     }
 
     /// Legacy outbound calling's per-project token, sent as `X-PolyAi-Auth-Token` instead of
-    /// the API key on Outbound calls. Never printed.
+    /// the API key on Outbound calls, which need it (also read from `POLYAI_OUTBOUND_TOKEN`).
+    /// Never printed.
     pub fn outbound_token(mut self, token: impl Into<String>) -> Self {
         self.outbound_token = Some(token.into());
         self
     }
 
-    /// The API key bound to a DNI virtual agent, used instead of the API key on DNI calls.
-    /// Never printed.
+    /// The API key bound to a DNI virtual agent, used instead of the API key on DNI calls,
+    /// which need it (also read from `POLYAI_DNI_API_KEY`). Never printed.
     pub fn dni_api_key(mut self, key: impl Into<String>) -> Self {
         self.dni_api_key = Some(key.into());
         self
@@ -471,17 +477,35 @@ impl ClientBuilder {
             Transport::new(Arc::clone(&settings), credentials)
         };
         let standard = transport(vec![(header(API_KEY_HEADER), api_key.clone())]);
-        let mut chat_credentials = vec![(header(API_KEY_HEADER), api_key.clone())];
-        chat_credentials.extend(chat_token.map(|token| (header(CHAT_TOKEN_HEADER), token)));
-        let chat = transport(chat_credentials);
-        let outbound = transport(vec![(
-            header(OUTBOUND_TOKEN_HEADER),
-            outbound_token.unwrap_or_else(|| api_key.clone()),
-        )]);
-        let dni = transport(vec![(
-            header(API_KEY_HEADER),
-            dni_api_key.unwrap_or(api_key),
-        )]);
+        // Chat, Outbound and DNI have credentials of their own, which PolyAI provisions; the
+        // general API key is never sent in their place.
+        let missing =
+            |explanation| Transport::without_credential(Arc::clone(&settings), explanation);
+        let chat = match chat_token {
+            Some(token) => transport(vec![
+                (header(API_KEY_HEADER), api_key.clone()),
+                (header(CHAT_TOKEN_HEADER), token),
+            ]),
+            None => missing(
+                "Chat needs its connector token (sent as X-TOKEN beside the API key), which \
+                 PolyAI provisions: set POLYAI_CHAT_TOKEN or call ClientBuilder::chat_token(..)",
+            ),
+        };
+        let outbound = match outbound_token {
+            Some(token) => transport(vec![(header(OUTBOUND_TOKEN_HEADER), token)]),
+            None => missing(
+                "legacy outbound calling needs its per-project token (sent as \
+                 X-PolyAi-Auth-Token), which PolyAI provisions; the API key is not accepted \
+                 there: set POLYAI_OUTBOUND_TOKEN or call ClientBuilder::outbound_token(..)",
+            ),
+        };
+        let dni = match dni_api_key {
+            Some(key) => transport(vec![(header(API_KEY_HEADER), key)]),
+            None => missing(
+                "DNI reservations need the separate API key PolyAI binds to one agent (sent as \
+                 x-api-key): set POLYAI_DNI_API_KEY or call ClientBuilder::dni_api_key(..)",
+            ),
+        };
 
         // Every family shares the one HTTP client (one connection pool).
         macro_rules! family {

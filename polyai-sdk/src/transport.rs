@@ -86,6 +86,9 @@ pub(crate) struct Settings {
 pub struct Transport {
     settings: Arc<Settings>,
     credentials: Arc<[(HeaderName, Credential)]>,
+    /// Why this family cannot send anything: a credential PolyAI requires for it was not
+    /// configured (what to configure, in words).
+    missing_credential: Option<&'static str>,
 }
 
 impl Transport {
@@ -93,6 +96,18 @@ impl Transport {
         Transport {
             settings,
             credentials: Arc::from(credentials),
+            missing_credential: None,
+        }
+    }
+
+    /// A transport for a family whose own credential was not configured: every request is
+    /// refused before it is sent, with `explanation` (which names what to configure), instead
+    /// of going out with the wrong credential to come back as a 401.
+    pub(crate) fn without_credential(settings: Arc<Settings>, explanation: &'static str) -> Self {
+        Transport {
+            settings,
+            credentials: Arc::from([]),
+            missing_credential: Some(explanation),
         }
     }
 
@@ -116,12 +131,15 @@ impl Transport {
             check_path(request.url(), operation, template)?;
         }
         crate::validate::request_body(operation, request.body().and_then(reqwest::Body::as_bytes))?;
-        self.add_headers(request, operation);
-        Ok(())
+        self.add_headers(request, operation)
     }
 
     /// The header part of [`prepare`](Self::prepare), shared with hand-written operations.
-    fn add_headers(&self, request: &mut reqwest::Request, operation: &str) {
+    /// Fails, sending nothing, when the family's own credential is not configured.
+    fn add_headers(&self, request: &mut reqwest::Request, operation: &str) -> Result<(), String> {
+        if let Some(explanation) = self.missing_credential {
+            return Err(format!("{operation}: {explanation}; nothing was sent"));
+        }
         let headers = request.headers_mut();
         headers.remove(&API_VERSION);
         for (name, credential) in self.credentials.iter() {
@@ -135,6 +153,7 @@ impl Transport {
                 headers.insert(name.clone(), value.clone());
             }
         });
+        Ok(())
     }
 
     /// Sends a request with retries (the `exec` hook).
@@ -328,7 +347,9 @@ where
     check_path(request.url(), operation.operation, operation.path)
         .map_err(crate::Error::InvalidInput)?;
     let transport = family.inner();
-    transport.add_headers(&mut request, operation.operation);
+    transport
+        .add_headers(&mut request, operation.operation)
+        .map_err(crate::Error::InvalidInput)?;
     let response = transport
         .run(
             family.client(),

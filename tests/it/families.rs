@@ -433,3 +433,106 @@ async fn connector_updates_can_unassign_the_variant() {
         "{paths:?}"
     );
 }
+
+/// Issue 11, point 14: Chat, legacy Outbound and DNI have credentials of their own. Without
+/// them every call fails before anything is sent, naming what to configure; the general API key
+/// is never sent in their place.
+#[tokio::test]
+async fn families_with_their_own_credential_refuse_to_send_without_it() {
+    let server = RecordingServer::start(reply).await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let chat = client
+        .chat()
+        .create_chat()
+        .version("v1")
+        .account_id("acme")
+        .project_id("support")
+        .body_map(|b| b)
+        .send()
+        .await;
+    let respond = client
+        .chat()
+        .send_chat_message()
+        .version("v1")
+        .account_id("acme")
+        .project_id("support")
+        .body_map(|b| b.conversation_id("c1").message(Some("hi".to_owned())))
+        .send()
+        .await;
+    let close = client
+        .chat()
+        .close_chat()
+        .version("v1")
+        .account_id("acme")
+        .project_id("support")
+        .body_map(|b| b.conversation_id("c1"))
+        .send()
+        .await;
+    let outbound = client
+        .outbound()
+        .get_legacy_outbound_call_status()
+        .call_sid("CA9")
+        .send()
+        .await;
+    let dni = client
+        .dni()
+        .reserve_dni()
+        .body_map(|b| b.attributes(serde_json::Map::new()))
+        .send()
+        .await;
+    for (what, result, names) in [
+        (
+            "create_chat",
+            chat.map(drop),
+            ["POLYAI_CHAT_TOKEN", "chat_token(..)"],
+        ),
+        (
+            "send_chat_message",
+            respond.map(drop),
+            ["POLYAI_CHAT_TOKEN", "chat_token(..)"],
+        ),
+        (
+            "close_chat",
+            close.map(drop),
+            ["POLYAI_CHAT_TOKEN", "chat_token(..)"],
+        ),
+        (
+            "get_legacy_outbound_call_status",
+            outbound.map(drop),
+            ["POLYAI_OUTBOUND_TOKEN", "outbound_token(..)"],
+        ),
+        (
+            "reserve_dni",
+            dni.map(drop),
+            ["POLYAI_DNI_API_KEY", "dni_api_key(..)"],
+        ),
+    ] {
+        let error = Error::from_generated(result.expect_err(what)).await;
+        let Error::InvalidInput(message) = &error else {
+            panic!("{what}: expected InvalidInput, got {error:?}");
+        };
+        for name in names {
+            assert!(message.contains(name), "{what}: {message}");
+        }
+        assert!(message.contains("nothing was sent"), "{what}: {message}");
+    }
+    assert!(
+        server.requests().is_empty(),
+        "nothing was sent: {:#?}",
+        server.requests()
+    );
+
+    // Families that take the API key still work on the same client.
+    let _ = client
+        .handoff()
+        .get_handoff_state()
+        .account_id("acme")
+        .project_id("support")
+        .send()
+        .await;
+    assert_eq!(server.single_request().header("x-api-key"), Some(KEY));
+}
