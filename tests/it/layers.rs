@@ -6,22 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::{StreamExt, TryStreamExt};
 use polyai_sdk::conversations::Environment;
-use polyai_sdk::{Client, Error, RetryPolicy};
-use polyai_tests::{RecordingServer, Reply};
+use polyai_sdk::Error;
+use polyai_tests::{Reply, recording_client};
 use serde_json::json;
-
-async fn client_for(
-    reply: impl Fn(&polyai_tests::RecordedRequest) -> Reply + Send + Sync + 'static,
-) -> (RecordingServer, Client) {
-    let server = RecordingServer::start(reply).await;
-    let client = Client::builder()
-        .api_key("k")
-        .base_url(server.base_url())
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .expect("client");
-    (server, client)
-}
 
 fn cursor_of(request: &polyai_tests::RecordedRequest) -> Option<String> {
     request
@@ -38,7 +25,7 @@ fn conversations(ids: std::ops::Range<usize>) -> serde_json::Value {
 
 #[tokio::test]
 async fn three_page_cursor_walk_yields_every_record_once() {
-    let (server, client) = client_for(|request| match cursor_of(request).as_deref() {
+    let (server, client) = recording_client(|request| match cursor_of(request).as_deref() {
         None => Reply::json(
             200,
             json!({"conversations": conversations(0..3), "cursor": "p2"}),
@@ -79,7 +66,7 @@ async fn three_page_cursor_walk_yields_every_record_once() {
 
 #[tokio::test]
 async fn pages_are_fetched_lazily() {
-    let (server, client) = client_for(|request| match cursor_of(request).as_deref() {
+    let (server, client) = recording_client(|request| match cursor_of(request).as_deref() {
         None => Reply::json(
             200,
             json!({"conversations": conversations(0..2), "cursor": "p2"}),
@@ -108,7 +95,7 @@ async fn pages_are_fetched_lazily() {
 
 #[tokio::test]
 async fn a_repeated_cursor_ends_the_stream_with_an_error() {
-    let (server, client) = client_for(|request| match cursor_of(request).as_deref() {
+    let (server, client) = recording_client(|request| match cursor_of(request).as_deref() {
         None => Reply::json(
             200,
             json!({"conversations": conversations(0..2), "cursor": "loop"}),
@@ -145,7 +132,7 @@ async fn a_repeated_cursor_ends_the_stream_with_an_error() {
 async fn endless_empty_pages_end_the_stream_with_an_error() {
     let counter = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&counter);
-    let (_server, client) = client_for(move |_| {
+    let (_server, client) = recording_client(move |_| {
         let n = seen.fetch_add(1, Ordering::SeqCst);
         Reply::json(200, json!({"conversations": [], "cursor": format!("c{n}")}))
     })
@@ -171,7 +158,8 @@ async fn endless_empty_pages_end_the_stream_with_an_error() {
 
 #[tokio::test]
 async fn invalid_listing_input_fails_before_any_request() {
-    let (server, client) = client_for(|_| Reply::json(200, json!({"conversations": []}))).await;
+    let (server, client) =
+        recording_client(|_| Reply::json(200, json!({"conversations": []}))).await;
     let cases = [
         client.list_conversations("acme", "support").page_size(0),
         client.list_conversations("acme", "support").page_size(1001),
@@ -224,7 +212,7 @@ async fn invalid_listing_input_fails_before_any_request() {
 
 #[tokio::test]
 async fn agent_conversation_list_pages_by_offset() {
-    let (server, client) = client_for(|request| {
+    let (server, client) = recording_client(|request| {
         let offset: usize = request
             .query_pairs()
             .iter()
@@ -275,7 +263,7 @@ async fn agent_conversation_list_pages_by_offset() {
 
 #[tokio::test]
 async fn empty_annotation_list_is_refused_before_sending() {
-    let (server, client) = client_for(|_| Reply::json(201, json!({"success": true}))).await;
+    let (server, client) = recording_client(|_| Reply::json(201, json!({"success": true}))).await;
     let error = client
         .add_annotations("agent", "CA1", [])
         .await
@@ -319,7 +307,7 @@ async fn empty_annotation_list_is_refused_before_sending() {
 
 #[tokio::test]
 async fn many_debug_chat_sessions_run_concurrently_on_one_client() {
-    let (server, client) = client_for(|request| {
+    let (server, client) = recording_client(|request| {
         let body: serde_json::Value = if request.body.is_empty() { json!({}) } else { request.json() };
         if request.path.ends_with("/debug-chat") {
             let id = body["conversationId"].as_str().unwrap_or("generated").to_string();

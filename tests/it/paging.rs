@@ -8,21 +8,8 @@ use futures::{StreamExt, TryStreamExt};
 use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
 use polyai_sdk::conversations::ListingPosition;
 use polyai_sdk::{Client, Error, RetryPolicy};
-use polyai_tests::{RecordedRequest, RecordingServer, Reply};
+use polyai_tests::{RecordedRequest, Reply, recording_client};
 use serde_json::json;
-
-async fn client_for(
-    reply: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
-) -> (RecordingServer, Client) {
-    let server = RecordingServer::start(reply).await;
-    let client = Client::builder()
-        .api_key("k")
-        .base_url(server.base_url())
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .expect("client");
-    (server, client)
-}
 
 fn query(request: &RecordedRequest, name: &str) -> Option<String> {
     request
@@ -48,7 +35,7 @@ fn expected(ids: std::ops::Range<usize>) -> Vec<String> {
 #[tokio::test]
 async fn offset_listing_follows_the_total_past_short_pages() {
     // 23 conversations, but the server never sends more than 7 per page, whatever is asked.
-    let (server, client) = client_for(|request| {
+    let (server, client) = recording_client(|request| {
         let offset = offset_of(request);
         let end = (offset + 7).min(23);
         Reply::json(
@@ -77,7 +64,7 @@ async fn offset_listing_follows_the_total_past_short_pages() {
 #[tokio::test]
 async fn offset_listing_without_a_total_ends_at_a_short_page_and_any_listing_at_an_empty_one() {
     // No `count`: the first short page is the last.
-    let (server, client) = client_for(|request| {
+    let (server, client) = recording_client(|request| {
         let offset = offset_of(request);
         let end = (offset + 10).min(24);
         Reply::json(200, json!({"conversations": summaries(offset..end)}))
@@ -95,7 +82,7 @@ async fn offset_listing_without_a_total_ends_at_a_short_page_and_any_listing_at_
     assert_eq!(server.requests().len(), 3);
 
     // A total that is never reached: the empty page ends the listing, without an error.
-    let (server, client) = client_for(|request| {
+    let (server, client) = recording_client(|request| {
         let offset = offset_of(request);
         let rows = if offset < 20 {
             summaries(offset..offset + 10)
@@ -120,7 +107,7 @@ async fn offset_listing_without_a_total_ends_at_a_short_page_and_any_listing_at_
 #[tokio::test]
 async fn a_server_that_ignores_offset_is_an_error_not_a_loop() {
     // Always the first page, with a total that promises many more.
-    let (server, client) = client_for(|_| {
+    let (server, client) = recording_client(|_| {
         Reply::json(
             200,
             json!({"conversations": summaries(0..10), "count": 1000, "limit": 10, "offset": 0}),
@@ -150,7 +137,7 @@ async fn a_server_that_ignores_offset_is_an_error_not_a_loop() {
 
 #[tokio::test]
 async fn agent_page_sizes_are_sent_as_given_and_only_zero_is_refused() {
-    let (server, client) = client_for(|request| {
+    let (server, client) = recording_client(|request| {
         let offset = offset_of(request);
         Reply::json(
             200,
@@ -188,7 +175,7 @@ async fn a_failed_page_reports_its_cause_and_position_and_the_listing_resumes_th
     // Cursor listing: page 1 ok, the page at cursor p2 fails once with 503, then works.
     let failures = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let failed_once = std::sync::Arc::clone(&failures);
-    let (server, client) = client_for(move |request| {
+    let (server, client) = recording_client(move |request| {
         let cursor = query(request, "cursor");
         match cursor.as_deref() {
             None => Reply::json(
@@ -251,7 +238,7 @@ async fn a_failed_page_reports_its_cause_and_position_and_the_listing_resumes_th
     );
 
     // Offset listing: the failed page's position is its offset.
-    let (_server, client) = client_for(|request| {
+    let (_server, client) = recording_client(|request| {
         let offset = offset_of(request);
         if offset == 4 {
             return Reply::json(500, json!({"success": false, "error_code": "INTERNAL"}));

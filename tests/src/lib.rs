@@ -204,6 +204,21 @@ async fn handle(State(shared): State<Shared>, request: Request) -> Response<Body
         .expect("valid response")
 }
 
+/// A [`RecordingServer`] answering through `reply`, and a client whose both host families
+/// point at it, with retries off.
+pub async fn recording_client(
+    reply: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+) -> (RecordingServer, polyai_sdk::Client) {
+    let server = RecordingServer::start(reply).await;
+    let client = polyai_sdk::Client::builder()
+        .api_key("k")
+        .base_url(server.base_url())
+        .retry_policy(polyai_sdk::RetryPolicy::disabled())
+        .build()
+        .expect("client");
+    (server, client)
+}
+
 /// The SHA-256 of some bytes, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
