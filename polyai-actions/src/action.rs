@@ -124,7 +124,11 @@ pub struct ApiAction {
     #[serde(default)]
     pub description: String,
     /// An optional shared API connection; with one, `url` is a path under its base URL.
-    #[serde(default, skip_serializing_if = "Option::is_none", alias = "api_connection")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "api_connection"
+    )]
     pub connection: Option<ApiConnection>,
     /// A full URL, or the path under the connection's base URL. No placeholders.
     pub url: String,

@@ -198,10 +198,7 @@ impl ApiAction {
                 errors: vec![ParameterError {
                     field: String::new(),
                     keyword: "$schema".to_owned(),
-                    message: format!(
-                        "the action `{}` cannot be called: {e}",
-                        self.name
-                    ),
+                    message: format!("the action `{}` cannot be called: {e}", self.name),
                 }],
             }),
         }
@@ -384,9 +381,10 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> ParameterError {
             field,
             format!("{subject} must be greater than {}", show(limit)),
         ),
-        ValidationErrorKind::ExclusiveMaximum { limit } => {
-            (field, format!("{subject} must be less than {}", show(limit)))
-        }
+        ValidationErrorKind::ExclusiveMaximum { limit } => (
+            field,
+            format!("{subject} must be less than {}", show(limit)),
+        ),
         ValidationErrorKind::MinLength { limit } => (
             field,
             format!(
@@ -401,10 +399,9 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> ParameterError {
                 plural(*limit, "character", "characters")
             ),
         ),
-        ValidationErrorKind::Pattern { pattern } => (
-            field,
-            format!("{subject} must match the pattern {pattern}"),
-        ),
+        ValidationErrorKind::Pattern { pattern } => {
+            (field, format!("{subject} must match the pattern {pattern}"))
+        }
         ValidationErrorKind::Format { format } => {
             (field, format!("{subject} must be a valid {format}"))
         }
@@ -420,11 +417,17 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> ParameterError {
         }
         ValidationErrorKind::MinItems { limit } => (
             field,
-            format!("{subject} must have at least {}", plural(*limit, "item", "items")),
+            format!(
+                "{subject} must have at least {}",
+                plural(*limit, "item", "items")
+            ),
         ),
         ValidationErrorKind::MaxItems { limit } => (
             field,
-            format!("{subject} must have at most {}", plural(*limit, "item", "items")),
+            format!(
+                "{subject} must have at most {}",
+                plural(*limit, "item", "items")
+            ),
         ),
         ValidationErrorKind::UniqueItems => (
             field,
@@ -436,11 +439,17 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> ParameterError {
         ),
         ValidationErrorKind::MinProperties { limit } => (
             field,
-            format!("{subject} must have at least {}", plural(*limit, "field", "fields")),
+            format!(
+                "{subject} must have at least {}",
+                plural(*limit, "field", "fields")
+            ),
         ),
         ValidationErrorKind::MaxProperties { limit } => (
             field,
-            format!("{subject} must have at most {}", plural(*limit, "field", "fields")),
+            format!(
+                "{subject} must have at most {}",
+                plural(*limit, "field", "fields")
+            ),
         ),
         _ => {
             let m = format!("{subject} is not accepted: {e}");
