@@ -6,6 +6,7 @@
 pub mod action;
 pub mod error;
 pub mod integration;
+pub mod lint;
 pub mod method;
 pub mod params;
 pub mod secret;
