@@ -10,8 +10,9 @@
 //	polyai-actions-oracle bench --template FILE --data FILE --iterations N [--missing-key M]
 //	                                                         renders per second, one JSON line
 //
-// A cases file is {"group": "...", "cases": [{"name", "template", "data", "missing_key"}]},
-// missing_key being "default", "zero" or "error". The results file it writes is
+// A cases file is {"group": "...", "data": ..., "cases": [{"name", "template", "data",
+// "missing_key"}]}, missing_key being "default", "zero" or "error"; a case without "data"
+// renders over the file's "data". The results file it writes is
 // {"group", "go", "results": [{"name", "ok", "output"} | {"name", "ok": false, "error_kind",
 // "error_message", "error_line", "error_column"}]}, in the order of the cases.
 package main
@@ -72,8 +73,9 @@ func main() {
 // render
 
 type caseFile struct {
-	Group string     `json:"group"`
-	Cases []testCase `json:"cases"`
+	Group string          `json:"group"`
+	Data  json.RawMessage `json:"data"` // the data of the cases that have none of their own
+	Cases []testCase      `json:"cases"`
 }
 
 type testCase struct {
@@ -118,6 +120,9 @@ func runRender(args []string) error {
 			return fmt.Errorf("%s: duplicate case name %q", args[0], c.Name)
 		}
 		seen[c.Name] = true
+		if len(c.Data) == 0 {
+			c.Data = file.Data
+		}
 		r, err := renderCase(c)
 		if err != nil {
 			return fmt.Errorf("%s: case %q: %w", args[0], c.Name, err)
@@ -144,11 +149,12 @@ func renderCase(c testCase) (result, error) {
 	default:
 		return result{}, fmt.Errorf("missing_key must be default, zero or error, not %q", c.MissingKey)
 	}
+	if len(c.Data) == 0 {
+		return result{}, errors.New("the case has no data and its file none either")
+	}
 	var data interface{}
-	if len(c.Data) > 0 {
-		if err := json.Unmarshal(c.Data, &data); err != nil {
-			return result{}, fmt.Errorf("data: %w", err)
-		}
+	if err := json.Unmarshal(c.Data, &data); err != nil {
+		return result{}, fmt.Errorf("data: %w", err)
 	}
 	r := result{Name: c.Name}
 	tmpl, err := template.New("t").Option("missingkey=" + c.MissingKey).Parse(c.Template)
