@@ -314,6 +314,9 @@ fn build_oracle(root: &Path) -> Result<PathBuf, String> {
         .arg(&binary)
         .arg(".")
         .current_dir(&source)
+        // Standard library only: never fetch a toolchain or a module.
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
         .status()
         .map_err(|e| {
             format!(
@@ -388,7 +391,7 @@ fn run_floats(oracle: &Path, corpus: &Path, mode: Mode) -> Result<(usize, String
                 .abs_diff(committed_sample.lines().count());
             if committed_hash.trim() != hash.trim() {
                 let note = format!(
-                    " (hash {} differs from the committed {})",
+                    " (hash {} differs from the committed {:?})",
                     hash.trim(),
                     committed_hash.trim()
                 );
