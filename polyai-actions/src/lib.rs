@@ -9,7 +9,9 @@ pub mod integration;
 pub mod lint;
 pub mod method;
 pub mod params;
+pub mod render;
 pub mod secret;
+pub mod secrets;
 pub mod template;
 
 pub use action::{
@@ -23,4 +25,9 @@ pub use integration::{
 };
 pub use method::Method;
 pub use params::{ParameterError, ParameterErrors, ParameterValidator, SchemaError};
+pub use render::{
+    CallArgs, PreparedAction, RenderContext, RenderError, RenderedRequest, RequestOptions,
+    render_action, render_operation,
+};
 pub use secret::SecretRef;
+pub use secrets::{InMemorySecretStore, SecretStore, SecretValue};

@@ -1,0 +1,335 @@
+//! The rendered request: the real `http::Request`, and its printed forms with secrets masked.
+
+use std::fmt;
+
+use bytes::Bytes;
+
+use super::RenderError;
+
+/// One header while a request is being put together.
+#[derive(Clone)]
+struct DraftHeader {
+    name: String,
+    value: String,
+    /// What printed forms show instead of `value`, when it holds a secret.
+    masked: Option<String>,
+}
+
+/// A request being put together: real and masked forms side by side.
+pub(crate) struct Draft {
+    pub(crate) method: http::Method,
+    pub(crate) url: String,
+    pub(crate) masked_url: String,
+    headers: Vec<DraftHeader>,
+    pub(crate) body: Bytes,
+    pub(crate) secrets: Vec<String>,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Draft {
+    pub(crate) fn new(method: http::Method, url: String) -> Self {
+        Draft {
+            method,
+            masked_url: url.clone(),
+            url,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            secrets: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Sets a header, replacing any header of the same name (case-insensitively) in place.
+    pub(crate) fn set_header(&mut self, name: &str, value: String, masked: Option<String>) {
+        let header = DraftHeader {
+            name: name.to_owned(),
+            value,
+            masked,
+        };
+        if let Some(i) = self
+            .headers
+            .iter()
+            .position(|h| h.name.eq_ignore_ascii_case(name))
+        {
+            self.headers[i] = header;
+            // A later duplicate of the same name (impossible through set_header) cannot exist.
+        } else {
+            self.headers.push(header);
+        }
+    }
+
+    pub(crate) fn has_header(&self, name: &str) -> bool {
+        self.headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Adds `pair` (`name=value`) to the `Cookie` header, creating it if needed.
+    pub(crate) fn add_cookie(&mut self, pair: String, masked_pair: String) {
+        if let Some(h) = self
+            .headers
+            .iter_mut()
+            .find(|h| h.name.eq_ignore_ascii_case("cookie"))
+        {
+            let masked_before = h.masked.clone().unwrap_or_else(|| h.value.clone());
+            h.value = format!("{}; {pair}", h.value);
+            h.masked = Some(format!("{masked_before}; {masked_pair}"));
+        } else {
+            self.headers.push(DraftHeader {
+                name: "Cookie".to_owned(),
+                value: pair,
+                masked: Some(masked_pair),
+            });
+        }
+    }
+
+    /// Appends an already encoded query pair, with its masked form.
+    pub(crate) fn add_query(&mut self, encoded: &str, masked: &str) {
+        super::url::append_query(&mut self.url, encoded);
+        super::url::append_query(&mut self.masked_url, masked);
+    }
+
+    pub(crate) fn note_secret(&mut self, name: &str) {
+        if !self.secrets.iter().any(|s| s == name) {
+            self.secrets.push(name.to_owned());
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<RenderedRequest, RenderError> {
+        // A fragment is never sent: it stays with the client.
+        let real = self.url.split('#').next().unwrap_or_default();
+        let masked_url = self
+            .masked_url
+            .split('#')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let uri: http::Uri =
+            real.parse()
+                .map_err(|e: http::uri::InvalidUri| RenderError::InvalidUrl {
+                    url: masked_url.clone(),
+                    reason: e.to_string(),
+                })?;
+        let mut builder = http::Request::builder()
+            .method(self.method.clone())
+            .uri(uri);
+        let mut printed = Vec::with_capacity(self.headers.len());
+        for h in &self.headers {
+            let name = http::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
+                RenderError::InvalidHeader {
+                    name: h.name.clone(),
+                    reason: "the name is not an HTTP token (letters, digits and !#$%&'*+-.^_`|~)"
+                        .to_owned(),
+                }
+            })?;
+            let mut value =
+                http::HeaderValue::from_str(&h.value).map_err(|_| RenderError::InvalidHeader {
+                    name: h.name.clone(),
+                    reason: match &h.masked {
+                        Some(m) => format!(
+                            "the value {m} holds a line break or another character a header \
+                             cannot carry; fix the secret's value"
+                        ),
+                        None => "the value holds a line break or another character a header \
+                                 cannot carry"
+                            .to_owned(),
+                    },
+                })?;
+            if h.masked.is_some() {
+                value.set_sensitive(true);
+            }
+            builder = builder.header(name, value);
+            printed.push((
+                h.name.clone(),
+                h.masked.clone().unwrap_or_else(|| h.value.clone()),
+            ));
+        }
+        let request = builder
+            .body(self.body)
+            .map_err(|e| RenderError::InvalidUrl {
+                url: masked_url.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(RenderedRequest {
+            request,
+            masked_url,
+            masked_headers: printed,
+            secrets: self.secrets,
+            warnings: self.warnings,
+        })
+    }
+}
+
+/// The request an action or an integration operation would send.
+///
+/// It holds the real [`http::Request`] (secrets included, secret header values marked
+/// [sensitive](http::HeaderValue::set_sensitive)) and a masked copy of its URL and headers for
+/// printing: [`Display`](fmt::Display), [`Debug`](fmt::Debug) and [`to_curl`](Self::to_curl)
+/// show each secret as `<secret:NAME>`. Note that the real request's own `Debug` (from the
+/// `http` crate) hides sensitive headers but prints the URI in full, including an API key
+/// sent as a query parameter: print this type instead.
+///
+/// Headers the sending client adds itself (`Host`, `Content-Length`, `User-Agent`, `Accept`,
+/// `Accept-Encoding`, `Connection`) are not part of the rendering.
+pub struct RenderedRequest {
+    request: http::Request<Bytes>,
+    masked_url: String,
+    masked_headers: Vec<(String, String)>,
+    secrets: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl RenderedRequest {
+    /// The real request, to inspect.
+    pub fn as_http(&self) -> &http::Request<Bytes> {
+        &self.request
+    }
+
+    /// The real request, to hand on to a client.
+    pub fn into_http(self) -> http::Request<Bytes> {
+        self.request
+    }
+
+    /// The method.
+    pub fn method(&self) -> &http::Method {
+        self.request.method()
+    }
+
+    /// The URL with secrets masked (`?api_key=<secret:NAME>`).
+    pub fn url_masked(&self) -> &str {
+        &self.masked_url
+    }
+
+    /// The headers in the order they are sent, names as written in the definition, secret
+    /// values masked.
+    pub fn headers_masked(&self) -> &[(String, String)] {
+        &self.masked_headers
+    }
+
+    /// The masked value of header `name` (case-insensitive), if it is set.
+    pub fn header_masked(&self, name: &str) -> Option<&str> {
+        self.masked_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body bytes (never holds a secret: templates cannot read the secret store).
+    pub fn body(&self) -> &Bytes {
+        self.request.body()
+    }
+
+    /// The body as text, when it is UTF-8.
+    pub fn body_text(&self) -> Option<&str> {
+        std::str::from_utf8(self.request.body()).ok()
+    }
+
+    /// The names of the secrets the request carries.
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
+    }
+
+    /// Things the request does that are probably not what was meant (a body that is not valid
+    /// JSON, a placeholder in place of an OAuth 2.0 token, ...).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// A `curl` command that sends this request, with every secret masked as `<secret:NAME>`
+    /// (replace those by hand to run it). Each argument is quoted for POSIX shells.
+    ///
+    /// There is deliberately no unmasked variant: a command line ends up in shell history and
+    /// logs. Use [`into_http`](Self::into_http) to send the real request.
+    pub fn to_curl(&self) -> String {
+        let mut out = String::from("curl");
+        if self.request.method() != http::Method::GET || !self.request.body().is_empty() {
+            out.push_str(" --request ");
+            out.push_str(self.request.method().as_str());
+        }
+        out.push(' ');
+        out.push_str(&shell_quote(self.masked_url.as_bytes()));
+        for (name, value) in &self.masked_headers {
+            out.push_str(" \\\n  --header ");
+            // `Name:` with nothing after it makes curl drop the header; `Name;` sends it empty.
+            let header = if value.is_empty() {
+                format!("{name};")
+            } else {
+                format!("{name}: {value}")
+            };
+            out.push_str(&shell_quote(header.as_bytes()));
+        }
+        if !self.request.body().is_empty() {
+            out.push_str(" \\\n  --data-binary ");
+            out.push_str(&shell_quote(self.request.body()));
+        }
+        out
+    }
+}
+
+/// Quotes `bytes` as one POSIX shell word: in single quotes (`'` written `'\''`), or, when the
+/// text is not UTF-8 or holds control characters, as a `$'...'` word with `\xNN` escapes.
+pub(crate) fn shell_quote(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text)
+            if !text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t') =>
+        {
+            format!("'{}'", text.replace('\'', r"'\''"))
+        }
+        _ => {
+            let mut out = String::from("$'");
+            for &b in bytes {
+                match b {
+                    b'\'' => out.push_str("\\'"),
+                    b'\\' => out.push_str("\\\\"),
+                    0x20..=0x7e => out.push(b as char),
+                    _ => out.push_str(&format!("\\x{b:02x}")),
+                }
+            }
+            out.push('\'');
+            out
+        }
+    }
+}
+
+impl fmt::Display for RenderedRequest {
+    /// An HTTP message: the request line with the masked URL, the masked headers, a blank
+    /// line and the body (lossily decoded if it is not UTF-8).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} {}", self.request.method(), self.masked_url)?;
+        for (name, value) in &self.masked_headers {
+            writeln!(f, "{name}: {value}")?;
+        }
+        if !self.request.body().is_empty() {
+            writeln!(f)?;
+            f.write_str(&String::from_utf8_lossy(self.request.body()))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RenderedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RenderedRequest")
+            .field("method", self.request.method())
+            .field("url", &self.masked_url)
+            .field("headers", &self.masked_headers)
+            .field("body", &String::from_utf8_lossy(self.request.body()))
+            .field("secrets", &self.secrets)
+            .field("warnings", &self.warnings)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(shell_quote(b"it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(b"a\nb"), "'a\nb'");
+        assert_eq!(shell_quote(b"\x01\xff'"), r"$'\x01\xff\''");
+    }
+}
