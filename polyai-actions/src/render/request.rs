@@ -27,7 +27,11 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
-    pub(crate) fn new(method: http::Method, url: String) -> Self {
+    /// A request to `url`; a fragment (`#...`) is dropped, as it is never sent.
+    pub(crate) fn new(method: http::Method, mut url: String) -> Self {
+        if let Some(i) = url.find('#') {
+            url.truncate(i);
+        }
         Draft {
             method,
             masked_url: url.clone(),
@@ -96,16 +100,10 @@ impl Draft {
     }
 
     pub(crate) fn finish(self) -> Result<RenderedRequest, RenderError> {
-        // A fragment is never sent: it stays with the client.
-        let real = self.url.split('#').next().unwrap_or_default();
-        let masked_url = self
-            .masked_url
-            .split('#')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let masked_url = self.masked_url;
         let uri: http::Uri =
-            real.parse()
+            self.url
+                .parse()
                 .map_err(|e: http::uri::InvalidUri| RenderError::InvalidUrl {
                     url: masked_url.clone(),
                     reason: e.to_string(),

@@ -161,14 +161,15 @@ pub(crate) fn join(base: &str, path: &str) -> String {
     )
 }
 
-/// Appends an encoded query string to `url`, after any query it already has.
+/// Appends an encoded query string to `url`, after any query it already has, joined by `&`
+/// exactly as `requests` joins them (so a query already ending in `&` gets a second one).
 pub(crate) fn append_query(url: &mut String, query: &str) {
     if query.is_empty() {
         return;
     }
     match url.find('?') {
         None => url.push('?'),
-        Some(i) if i + 1 == url.len() || url.ends_with('&') => {}
+        Some(i) if i + 1 == url.len() => {}
         Some(_) => url.push('&'),
     }
     url.push_str(query);
