@@ -10,6 +10,7 @@ pub mod lint;
 pub mod method;
 pub mod params;
 pub mod secret;
+pub mod template;
 
 pub use action::{
     ApiAction, ApiActions, ApiConnection, ApiKeyLocation, AuthConnector, CredentialsIn, Header,

@@ -6,12 +6,14 @@
 //! cargo xtask coverage           table of PolyAI's reference operations against openapi/*.yaml
 //! cargo xtask bench [--quick]    benchmarks against polyai-mock; writes BENCHMARKS.md
 //! cargo xtask contract           the examples and every operation through Stoplight Prism
+//! cargo xtask template-corpus [--check]  polyai-actions' Go parity corpus, rendered by Go
 //! ```
 
 mod bench;
 mod contract;
 mod coverage;
 mod generate;
+mod template_corpus;
 
 use std::process::ExitCode;
 
@@ -29,6 +31,9 @@ commands:
   contract             run the examples and a request of every SDK operation through
                        Stoplight Prism (PolyAI's published documents, proxy mode) in front
                        of polyai-mock; fail on request violations (`--help` for options)
+  template-corpus [--check]
+                       regenerate polyai-actions/tests/corpus/ and Go's results for it
+                       (needs Go); with --check, compare and fail on any difference
 ";
 
 fn main() -> ExitCode {
@@ -45,6 +50,7 @@ fn main() -> ExitCode {
         Some("coverage") => coverage::run(),
         Some("bench") => bench::run(&args[1..]),
         Some("contract") => contract::run(&args[1..]),
+        Some("template-corpus") => template_corpus::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

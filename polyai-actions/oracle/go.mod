@@ -1,0 +1,3 @@
+module polyai-actions-oracle
+
+go 1.19
