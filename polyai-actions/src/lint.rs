@@ -45,6 +45,7 @@ use crate::integration::ApiIntegrations;
 mod action;
 mod integration;
 mod schema;
+mod template;
 mod text;
 
 /// How serious a finding is.
@@ -195,6 +196,15 @@ rules! {
     "PA131" Error "two output variables have the same name";
     "PA132" Error "output variable JSONPath does not start with `$`";
     "PA133" Error "output variable JSONPath is not valid (RFC 9535)";
+    "PA201" Error "body template does not parse";
+    "PA202" Error "body template uses a construct outside PolyAI's subset (`range`, `template`, `define`, `block`, a function other than eq ne lt le gt ge and or not index)";
+    "PA203" Error "body template refers to a parameter the schema does not declare";
+    "PA204" Warning "a string parameter is printed into a JSON body unescaped (a `\"` breaks it)";
+    "PA205" Warning "a number parameter is printed with `%v` (1000000 prints `1e+06`)";
+    "PA206" Warning "an integer literal is compared with a JSON value (a run-time error in Go)";
+    "PA207" Error "a hyphenated key is used as a field (a parse error in Go; use `index`)";
+    "PA208" Warning "an optional parameter is used outside an `if`/`with` guard";
+    "PA209" Error "body template refers to a top-level key other than `.parameters`, `.variables`, `.static_variables`";
 }
 
 /// Looks up a rule by code.

@@ -385,8 +385,12 @@ pub fn walk<'a>(nodes: &'a [Node], visit: &mut dyn FnMut(&'a Node)) {
     for node in nodes {
         visit(node);
         match node {
-            Node::If(IfNode { list, else_list, .. })
-            | Node::With(WithNode { list, else_list, .. }) => {
+            Node::If(IfNode {
+                list, else_list, ..
+            })
+            | Node::With(WithNode {
+                list, else_list, ..
+            }) => {
                 walk(list, visit);
                 if let Some(e) = else_list {
                     walk(e, visit);

@@ -43,7 +43,10 @@ enum Val<'a> {
 impl<'a> Val<'a> {
     fn from_json(v: &'a Value, origin: Option<Origin<'a>>) -> Val<'a> {
         match v {
-            Value::Null => Val::NilIface(origin.map(|o| Origin { why: Why::Null, ..o })),
+            Value::Null => Val::NilIface(origin.map(|o| Origin {
+                why: Why::Null,
+                ..o
+            })),
             Value::Bool(b) => Val::Bool(*b),
             Value::Number(n) => Val::Float(n.as_f64().unwrap_or(f64::NAN)),
             Value::String(s) => Val::Str(s),
@@ -124,26 +127,21 @@ const INCOMPATIBLE: &str = "incompatible types for comparison";
 const INVALID_TYPE: &str = "invalid type for comparison";
 
 fn as_int(v: Val<'_>) -> i64 {
-    if let Val::Int(i) = v {
-        i
-    } else {
-        0
-    }
+    if let Val::Int(i) = v { i } else { 0 }
 }
 
 fn as_uint(v: Val<'_>) -> u64 {
-    if let Val::Byte(b) = v {
-        b as u64
-    } else {
-        0
-    }
+    if let Val::Byte(b) = v { b as u64 } else { 0 }
 }
 
 /// Go's `eq arg1 arg2...`.
 fn eq(argv: &[Val<'_>]) -> CallResult<bool> {
     let a = argv[0].indirect();
     if argv.len() == 1 {
-        return Err((ErrorKind::MissingArgument, "missing argument for comparison".into()));
+        return Err((
+            ErrorKind::MissingArgument,
+            "missing argument for comparison".into(),
+        ));
     }
     let k1 = basic(a);
     for b in &argv[1..] {
@@ -170,11 +168,18 @@ fn eq(argv: &[Val<'_>]) -> CallResult<bool> {
                 _ => {
                     // Maps, slices and the zero value: only nil compares.
                     let (na, nb) = (matches!(a, Val::Invalid(_)), matches!(b, Val::Invalid(_)));
-                    let same_kind = matches!((a, b), (Val::Map(_), Val::Map(_)) | (Val::Slice(_), Val::Slice(_)));
+                    let same_kind = matches!(
+                        (a, b),
+                        (Val::Map(_), Val::Map(_)) | (Val::Slice(_), Val::Slice(_))
+                    );
                     if !same_kind && !na && !nb {
                         return Err((
                             ErrorKind::InvalidComparison,
-                            format!("non-comparable types {} and {}", a.type_name(), b.type_name()),
+                            format!(
+                                "non-comparable types {} and {}",
+                                a.type_name(),
+                                b.type_name()
+                            ),
                         ));
                     }
                     if na || nb {
@@ -236,13 +241,13 @@ fn index_arg(idx: Val<'_>, cap: usize) -> CallResult<usize> {
         Val::Int(i) => i,
         Val::Byte(b) => b as i64,
         Val::Invalid(_) => {
-            return Err((ErrorKind::Index, "cannot index slice/array with nil".into()))
+            return Err((ErrorKind::Index, "cannot index slice/array with nil".into()));
         }
         other => {
             return Err((
                 ErrorKind::Index,
                 format!("cannot index slice/array with type {}", other.type_name()),
-            ))
+            ));
         }
     };
     if x < 0 || x as u64 > cap as u64 {
@@ -266,13 +271,21 @@ fn index<'a>(argv: &[Val<'a>], span: (usize, usize)) -> CallResult<Val<'a>> {
                 let Some(v) = s.get(x) else {
                     return Err((ErrorKind::Index, "reflect: slice index out of range".into()));
                 };
-                let o = Origin { start: span.0, end: span.1, why: Why::Null, key: None };
+                let o = Origin {
+                    start: span.0,
+                    end: span.1,
+                    why: Why::Null,
+                    key: None,
+                };
                 Val::from_json(v, Some(o))
             }
             Val::Str(s) => {
                 let x = index_arg(idx, s.len())?;
                 let Some(b) = s.as_bytes().get(x) else {
-                    return Err((ErrorKind::Index, "reflect: string index out of range".into()));
+                    return Err((
+                        ErrorKind::Index,
+                        "reflect: string index out of range".into(),
+                    ));
                 };
                 Val::Byte(*b)
             }
@@ -283,18 +296,29 @@ fn index<'a>(argv: &[Val<'a>], span: (usize, usize)) -> CallResult<Val<'a>> {
                         return Err((
                             ErrorKind::Index,
                             "value is nil; should be of type string".into(),
-                        ))
+                        ));
                     }
                     other => {
                         return Err((
                             ErrorKind::Index,
                             format!("value has type {}; should be string", other.type_name()),
-                        ))
+                        ));
                     }
                 };
-                let o = Origin { start: span.0, end: span.1, why: Why::Missing, key: Some(key) };
+                let o = Origin {
+                    start: span.0,
+                    end: span.1,
+                    why: Why::Missing,
+                    key: Some(key),
+                };
                 match m.get(key) {
-                    Some(v) => Val::from_json(v, Some(Origin { why: Why::Null, ..o })),
+                    Some(v) => Val::from_json(
+                        v,
+                        Some(Origin {
+                            why: Why::Null,
+                            ..o
+                        }),
+                    ),
                     None => Val::NilIface(Some(o)),
                 }
             }
@@ -302,7 +326,7 @@ fn index<'a>(argv: &[Val<'a>], span: (usize, usize)) -> CallResult<Val<'a>> {
                 return Err((
                     ErrorKind::Index,
                     format!("can't index item of type {}", other.type_name()),
-                ))
+                ));
             }
         };
     }
@@ -335,7 +359,11 @@ pub(crate) fn execute(
         mode: options.missing_key,
         vars: Vec::with_capacity(4),
         out,
-        at: Position { offset: 0, line: 1, column: 1 },
+        at: Position {
+            offset: 0,
+            line: 1,
+            column: 1,
+        },
     };
     s.vars.push(("$", root));
     s.walk(root, &t.root)
@@ -347,7 +375,11 @@ fn field_end(f: &FieldName) -> usize {
 
 impl<'a> State<'a, '_> {
     fn error(&self, kind: ErrorKind, message: String) -> TemplateError {
-        TemplateError { kind, position: Some(self.at), message }
+        TemplateError {
+            kind,
+            position: Some(self.at),
+            message,
+        }
     }
 
     fn walk(&mut self, dot: Val<'a>, nodes: &'a [Node]) -> EResult<()> {
@@ -449,7 +481,7 @@ impl<'a> State<'a, '_> {
                         return Err(self.error(
                             ErrorKind::Exec,
                             format!("undefined variable: {}", decl.name),
-                        ))
+                        ));
                     }
                 }
             } else {
@@ -565,7 +597,12 @@ impl<'a> State<'a, '_> {
         receiver: Val<'a>,
         span: (usize, usize),
     ) -> EResult<Val<'a>> {
-        let origin = Origin { start: span.0, end: span.1, why: Why::Missing, key: None };
+        let origin = Origin {
+            start: span.0,
+            end: span.1,
+            why: Why::Missing,
+            key: None,
+        };
         match receiver {
             Val::Invalid(o) => {
                 if self.mode == MissingKey::Error {
@@ -718,7 +755,9 @@ impl<'a> State<'a, '_> {
             Function::Index => index(argv, (f.position.offset, end)),
             Function::And | Function::Or | Function::Not => Ok(argv[0]),
         };
-        result.map_err(|(kind, msg)| self.error(kind, format!("error calling {}: {msg}", f.function.name())))
+        result.map_err(|(kind, msg)| {
+            self.error(kind, format!("error calling {}: {msg}", f.function.name()))
+        })
     }
 
     /// The platform mode refuses an absent value where Go would fail on it anyway (an
@@ -731,7 +770,11 @@ impl<'a> State<'a, '_> {
         };
         for v in checked {
             if let Some(o @ Some(_)) = v.absent() {
-                let use_ = if f == Function::Index { "is indexed" } else { "is compared" };
+                let use_ = if f == Function::Index {
+                    "is indexed"
+                } else {
+                    "is compared"
+                };
                 return Err(self.absent_error(o, use_));
             }
         }

@@ -83,7 +83,13 @@ struct Lexer<'s> {
 /// Splits `src` into tokens. The list ends with an `Eof` token, or with an `Error` token at
 /// the first thing Go's lexer would refuse.
 pub(crate) fn lex(src: &str) -> Vec<Token> {
-    let mut l = Lexer { src, pos: 0, start: 0, paren_depth: 0, tokens: Vec::new() };
+    let mut l = Lexer {
+        src,
+        pos: 0,
+        start: 0,
+        paren_depth: 0,
+        tokens: Vec::new(),
+    };
     let mut state = State::Text;
     loop {
         state = match state {
@@ -134,7 +140,12 @@ impl<'s> Lexer<'s> {
     }
 
     fn emit(&mut self, kind: Kind) {
-        self.tokens.push(Token { kind, start: self.start, end: self.pos, message: None });
+        self.tokens.push(Token {
+            kind,
+            start: self.start,
+            end: self.pos,
+            message: None,
+        });
         self.start = self.pos;
     }
 
@@ -299,7 +310,11 @@ impl<'s> Lexer<'s> {
                         return s;
                     }
                 }
-                '.' if self.bytes().get(self.pos).is_some_and(|b| !b.is_ascii_digit()) => {
+                '.' if self
+                    .bytes()
+                    .get(self.pos)
+                    .is_some_and(|b| !b.is_ascii_digit()) =>
+                {
                     if let Some(s) = self.lex_field_or_variable(Kind::Field) {
                         return s;
                     }
@@ -332,7 +347,7 @@ impl<'s> Lexer<'s> {
                     return self.error(format!(
                         "unrecognized character in action: U+{:04X}",
                         c as u32
-                    ))
+                    ));
                 }
             }
         }
@@ -409,7 +424,11 @@ impl<'s> Lexer<'s> {
 
     fn lex_field_or_variable(&mut self, kind: Kind) -> Option<State> {
         if self.at_terminator() {
-            self.emit(if kind == Kind::Variable { Kind::Variable } else { Kind::Dot });
+            self.emit(if kind == Kind::Variable {
+                Kind::Variable
+            } else {
+                Kind::Dot
+            });
             return None;
         }
         while let Some(c) = self.peek().filter(|c| is_alnum(*c)) {
@@ -430,7 +449,7 @@ impl<'s> Lexer<'s> {
                     _ => return Some(self.error("unterminated character constant".into())),
                 },
                 None | Some('\n') => {
-                    return Some(self.error("unterminated character constant".into()))
+                    return Some(self.error("unterminated character constant".into()));
                 }
                 Some('\'') => break,
                 _ => {}
@@ -529,8 +548,14 @@ mod tests {
     #[test]
     fn trim_markers_need_a_space() {
         use Kind::*;
-        assert_eq!(kinds("a {{- 3}}"), vec![Text, LeftDelim, Number, RightDelim, Eof]);
-        assert_eq!(kinds("a {{-3}}"), vec![Text, LeftDelim, Number, RightDelim, Eof]);
+        assert_eq!(
+            kinds("a {{- 3}}"),
+            vec![Text, LeftDelim, Number, RightDelim, Eof]
+        );
+        assert_eq!(
+            kinds("a {{-3}}"),
+            vec![Text, LeftDelim, Number, RightDelim, Eof]
+        );
         let toks = lex("a {{- 3}}");
         assert_eq!(&"a {{- 3}}"[toks[0].start..toks[0].end], "a");
         let toks = lex("a {{-3}}");
@@ -543,11 +568,16 @@ mod tests {
         use Kind::*;
         assert_eq!(
             kinds("{{$x := .a.b}}"),
-            vec![LeftDelim, Variable, Space, Declare, Space, Field, Field, RightDelim, Eof]
+            vec![
+                LeftDelim, Variable, Space, Declare, Space, Field, Field, RightDelim, Eof
+            ]
         );
         assert_eq!(kinds("{{.a-b}}").last(), Some(&Error));
         assert_eq!(kinds("{{/* x */ }}").last(), Some(&Error));
         assert_eq!(kinds("{{1a}}").last(), Some(&Error));
-        assert_eq!(kinds("{{ 1 -}} x"), vec![LeftDelim, Space, Number, RightDelim, Text, Eof]);
+        assert_eq!(
+            kinds("{{ 1 -}} x"),
+            vec![LeftDelim, Space, Number, RightDelim, Text, Eof]
+        );
     }
 }

@@ -126,7 +126,10 @@ pub(crate) fn parse_float(s: &str) -> Option<f64> {
         // Decimal: digits, optional point, optional exponent; no "inf"/"nan" (the lexer never
         // produces them as numbers, but be strict anyway).
         let cleaned: String = body.chars().filter(|c| *c != '_').collect();
-        if !cleaned.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
+        if !cleaned
+            .bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+        {
             return None;
         }
         let v: f64 = cleaned.parse().ok()?;
@@ -151,12 +154,10 @@ fn parse_hex_float(s: &str) -> Option<f64> {
         if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
             return None;
         }
-        let e = digits.bytes().fold(0i64, |e, c| (e * 10 + (c - b'0') as i64).min(100_000));
-        if eneg {
-            -e
-        } else {
-            e
-        }
+        let e = digits
+            .bytes()
+            .fold(0i64, |e, c| (e * 10 + (c - b'0') as i64).min(100_000));
+        if eneg { -e } else { e }
     };
     let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
     if int.is_empty() && frac.is_empty() {
@@ -262,7 +263,11 @@ pub(crate) fn number(text: &str) -> Result<NumberValue, NumberError> {
                 }
                 (true, f)
             }
-            None => return Err(NumberError::Parse(format!("illegal number syntax: {text:?}"))),
+            None => {
+                return Err(NumberError::Parse(format!(
+                    "illegal number syntax: {text:?}"
+                )));
+            }
         }
     };
     let b = text.as_bytes();
@@ -276,7 +281,9 @@ pub(crate) fn number(text: &str) -> Result<NumberValue, NumberError> {
     if is_uint {
         return Ok(NumberValue::OverflowsInt(u.unwrap_or(0)));
     }
-    Err(NumberError::Parse(format!("illegal number syntax: {text:?}")))
+    Err(NumberError::Parse(format!(
+        "illegal number syntax: {text:?}"
+    )))
 }
 
 /// One character of a quoted literal: `strconv.UnquoteChar`. Returns the value, whether it is
@@ -449,7 +456,10 @@ mod tests {
         assert_eq!(n("1e3"), format!("{:?}", Float(1000.0)));
         assert_eq!(n("0x1e"), format!("{:?}", Int(30)));
         assert_eq!(n("-0x1e"), format!("{:?}", Float(-30.0)));
-        assert_eq!(n("9223372036854775808"), format!("{:?}", OverflowsInt(1 << 63)));
+        assert_eq!(
+            n("9223372036854775808"),
+            format!("{:?}", OverflowsInt(1 << 63))
+        );
         assert!(n("09").starts_with("parse integer overflow"));
         assert!(n("08.5").contains("8.5"));
         assert!(n("1i").starts_with("unsupported"));

@@ -120,7 +120,11 @@ impl Template {
     pub fn parse(source: &str) -> Result<Template, TemplateError> {
         let lines = LineIndex::new(source);
         let root = parser::parse(source, &lines)?;
-        Ok(Template { source: source.to_string(), root, lines })
+        Ok(Template {
+            source: source.to_string(),
+            root,
+            lines,
+        })
     }
 
     /// Renders the template over `data` (the JSON a PolyAI action sees: `parameters`,
@@ -233,7 +237,9 @@ impl RenderOptions {
 }
 
 /// What a key that is not in the data does (see the [module docs](self#missing-values)).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingKey {
     /// PolyAI's documented behaviour: a missing value that is printed is an error; a missing
@@ -330,7 +336,12 @@ pub(crate) struct LineIndex {
 impl LineIndex {
     pub(crate) fn new(src: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        starts.extend(
+            src.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         LineIndex { starts }
     }
 
@@ -342,7 +353,11 @@ impl LineIndex {
         let line = self.starts.partition_point(|&s| s <= offset);
         let start = self.starts[line.saturating_sub(1)];
         let column = src[start..offset].chars().count() + 1;
-        Position { offset, line: line as u32, column: column as u32 }
+        Position {
+            offset,
+            line: line as u32,
+            column: column as u32,
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! that Go itself would refuse always reports [`ErrorKind::Parse`].
 
 use super::ast::*;
-use super::lexer::{lex, Kind, Token};
+use super::lexer::{Kind, Token, lex};
 use super::literal::{self, NumberError, StringError};
 use super::{ErrorKind, LineIndex, Position, TemplateError};
 
@@ -165,7 +165,10 @@ impl<'s> Parser<'s> {
     }
 
     fn unexpected<T>(&self, t: &Token, context: &str) -> PResult<T> {
-        Err(self.error_at(t.start, format!("unexpected {} in {context}", self.describe(t))))
+        Err(self.error_at(
+            t.start,
+            format!("unexpected {} in {context}", self.describe(t)),
+        ))
     }
 
     fn expect(&mut self, kind: Kind, context: &str) -> PResult<Token> {
@@ -293,7 +296,10 @@ impl<'s> Parser<'s> {
             _ => {
                 self.backup();
                 let pipeline = self.pipeline("command", Kind::RightDelim)?;
-                Ok(Item::Node(Node::Action(ActionNode { position: self.pos(start), pipeline })))
+                Ok(Item::Node(Node::Action(ActionNode {
+                    position: self.pos(start),
+                    pipeline,
+                })))
             }
         }
     }
@@ -305,9 +311,10 @@ impl<'s> Parser<'s> {
             return self.unexpected(&t, &format!("{{{{{name}}}}}"));
         }
         if self.range_depth == 0 {
-            return Err(
-                self.error_at(keyword.start, format!("{{{{{name}}}}} outside {{{{range}}}}"))
-            );
+            return Err(self.error_at(
+                keyword.start,
+                format!("{{{{{name}}}}} outside {{{{range}}}}"),
+            ));
         }
         self.unsupported(keyword.start, format!("{name} is outside the subset"));
         Ok(Item::Skip)
@@ -327,7 +334,12 @@ impl<'s> Parser<'s> {
 
     fn if_node(&mut self, start: usize) -> PResult<IfNode> {
         let (pipeline, list, else_list) = self.parse_control(true, "if")?;
-        Ok(IfNode { position: self.pos(start), pipeline, list, else_list })
+        Ok(IfNode {
+            position: self.pos(start),
+            pipeline,
+            list,
+            else_list,
+        })
     }
 
     #[allow(clippy::type_complexity)]
@@ -423,7 +435,10 @@ impl<'s> Parser<'s> {
             let v = self.next()?;
             let next = self.peek_non_space();
             let name = self.text(&v).to_string();
-            let decl = VariableName { position: self.pos(v.start), name: name.clone() };
+            let decl = VariableName {
+                position: self.pos(v.start),
+                name: name.clone(),
+            };
             match next {
                 Kind::Assign | Kind::Declare => {
                     is_assign = next == Kind::Assign;
@@ -439,10 +454,8 @@ impl<'s> Parser<'s> {
                         match self.peek_non_space() {
                             Kind::Variable | Kind::RightDelim | Kind::RightParen => continue,
                             _ => {
-                                return Err(self.error_at(
-                                    comma.start,
-                                    "range can only initialize variables",
-                                ))
+                                return Err(self
+                                    .error_at(comma.start, "range can only initialize variables"));
                             }
                         }
                     }
@@ -522,7 +535,13 @@ impl<'s> Parser<'s> {
         }
         match first {
             None => Err(self.error_at(start, "empty command")),
-            Some(kind) => Ok((Command { position: self.pos(start), args }, kind)),
+            Some(kind) => Ok((
+                Command {
+                    position: self.pos(start),
+                    args,
+                },
+                kind,
+            )),
         }
     }
 
@@ -530,7 +549,10 @@ impl<'s> Parser<'s> {
         let mut names = Vec::new();
         while self.peek_kind() == Kind::Field {
             let t = self.next()?;
-            names.push(FieldName { position: self.pos(t.start), name: self.text(&t)[1..].into() });
+            names.push(FieldName {
+                position: self.pos(t.start),
+                name: self.text(&t)[1..].into(),
+            });
         }
         Ok(names)
     }
@@ -559,7 +581,14 @@ impl<'s> Parser<'s> {
             }
             (node, _) => {
                 let position = node.position();
-                (Operand::Chain(Chain { position, operand: Box::new(node), fields: names }), GoKind::Chain)
+                (
+                    Operand::Chain(Chain {
+                        position,
+                        operand: Box::new(node),
+                        fields: names,
+                    }),
+                    GoKind::Chain,
+                )
             }
         }))
     }
@@ -584,9 +613,10 @@ impl<'s> Parser<'s> {
                     return Err(self.error_at(t.start, format!("function {text:?} not defined")));
                 }
                 match Function::from_name(text) {
-                    Some(function) => {
-                        (Operand::Function(FunctionRef { position, function }), GoKind::Identifier)
-                    }
+                    Some(function) => (
+                        Operand::Function(FunctionRef { position, function }),
+                        GoKind::Identifier,
+                    ),
                     None => {
                         self.unsupported(
                             t.start,
@@ -605,14 +635,21 @@ impl<'s> Parser<'s> {
                     return Err(self.error_at(t.start, format!("undefined variable {text:?}")));
                 }
                 (
-                    Operand::Variable(Variable { position, name: text.into(), fields: Vec::new() }),
+                    Operand::Variable(Variable {
+                        position,
+                        name: text.into(),
+                        fields: Vec::new(),
+                    }),
                     GoKind::Variable,
                 )
             }
             Kind::Field => (
                 Operand::Field(Field {
                     position,
-                    names: vec![FieldName { position, name: text[1..].into() }],
+                    names: vec![FieldName {
+                        position,
+                        name: text[1..].into(),
+                    }],
                 }),
                 GoKind::Field,
             ),
@@ -629,7 +666,10 @@ impl<'s> Parser<'s> {
                 )
             }
             Kind::Complex => {
-                self.unsupported(t.start, format!("complex constant {text} is outside the subset"));
+                self.unsupported(
+                    t.start,
+                    format!("complex constant {text} is outside the subset"),
+                );
                 (Operand::Nil(position), GoKind::Number)
             }
             Kind::Number => {
@@ -642,7 +682,11 @@ impl<'s> Parser<'s> {
                     }
                 };
                 (
-                    Operand::Number(NumberLiteral { position, text: text.into(), value }),
+                    Operand::Number(NumberLiteral {
+                        position,
+                        text: text.into(),
+                        value,
+                    }),
                     GoKind::Number,
                 )
             }
@@ -654,7 +698,7 @@ impl<'s> Parser<'s> {
                 let value = match literal::unquote(text) {
                     Ok(v) => v,
                     Err(StringError::Syntax) => {
-                        return Err(self.error_at(t.start, "invalid syntax"))
+                        return Err(self.error_at(t.start, "invalid syntax"));
                     }
                     Err(StringError::NotUtf8) => {
                         self.unsupported(
@@ -665,7 +709,11 @@ impl<'s> Parser<'s> {
                     }
                 };
                 (
-                    Operand::String(StringLiteral { position, quoted: text.into(), value }),
+                    Operand::String(StringLiteral {
+                        position,
+                        quoted: text.into(),
+                        value,
+                    }),
                     GoKind::String,
                 )
             }

@@ -70,7 +70,11 @@ pub(crate) fn write_float(out: &mut String, f: f64) {
         out.push('.');
         for i in 0..frac {
             let idx = dp + i;
-            out.push(if idx < 0 { '0' } else { digits[idx as usize] as char });
+            out.push(if idx < 0 {
+                '0'
+            } else {
+                digits[idx as usize] as char
+            });
         }
     }
 }
@@ -83,7 +87,10 @@ struct StackBuf {
 
 impl Default for StackBuf {
     fn default() -> StackBuf {
-        StackBuf { buf: [0; 40], len: 0 }
+        StackBuf {
+            buf: [0; 40],
+            len: 0,
+        }
     }
 }
 
