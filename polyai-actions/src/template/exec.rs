@@ -740,7 +740,8 @@ impl<'a> State<'a, '_> {
         if let Some(v) = fin {
             argv[n - 1] = v;
         }
-        self.at = f.position;
+        // Go moves its error position back to the function only when the call fails; on
+        // success it stays on the last argument evaluated (a later field error reports it).
         if self.mode == MissingKey::Platform {
             self.platform_check(f.function, argv)?;
         }
@@ -756,6 +757,7 @@ impl<'a> State<'a, '_> {
             Function::And | Function::Or | Function::Not => Ok(argv[0]),
         };
         result.map_err(|(kind, msg)| {
+            self.at = f.position;
             self.error(kind, format!("error calling {}: {msg}", f.function.name()))
         })
     }

@@ -24,9 +24,21 @@ pub(crate) fn write_float(out: &mut String, f: f64) {
         out.push('0');
         return;
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddddde[-]x".
+    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddddde[-]x". When two digit
+    // strings of that length read back as `f`, Go takes the one closest to `f`'s exact value
+    // (the even one on a tie) and Rust may take the other, so the exactly rounded string of
+    // the same length is preferred whenever it also reads back as `f`.
     let mut buf = StackBuf::default();
     let _ = write!(buf, "{f:e}");
+    let nd = buf
+        .as_str()
+        .split_once('e')
+        .map_or(1, |(m, _)| m.bytes().filter(u8::is_ascii_digit).count());
+    let mut exact = StackBuf::default();
+    let _ = write!(exact, "{f:.prec$e}", prec = nd.saturating_sub(1));
+    if exact.as_str() != buf.as_str() && exact.as_str().parse::<f64>() == Ok(f) {
+        buf = exact;
+    }
     let s = buf.as_str();
     let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
