@@ -219,7 +219,7 @@ fn round_to_f64(mut m: u64, mut sticky: bool, mut e2: i64) -> f64 {
     if guard && (sticky || q & 1 == 1) {
         q += 1;
     }
-    let e_of_q = e2 + drop as i64; // value = q * 2^e_of_q
+    let e_of_q = e2 + drop; // value = q * 2^e_of_q
     // q < 2^54; convert exactly: q * 2^e via powers of two (exact when no overflow).
     let mut v = q as f64;
     let mut e = e_of_q;
@@ -238,12 +238,13 @@ fn round_to_f64(mut m: u64, mut sticky: bool, mut e2: i64) -> f64 {
 
 /// Go's number-literal typing (`parse.NumberNode` plus the executor's `idealConstant`).
 pub(crate) fn number(text: &str) -> Result<NumberValue, NumberError> {
-    if let Some(stripped) = text.strip_suffix('i') {
-        if parse_float(stripped).is_some() {
-            return Err(NumberError::Unsupported(format!(
-                "complex constant {text} is outside the subset"
-            )));
-        }
+    if text
+        .strip_suffix('i')
+        .is_some_and(|s| parse_float(s).is_some())
+    {
+        return Err(NumberError::Unsupported(format!(
+            "complex constant {text} is outside the subset"
+        )));
     }
     let u = parse_uint(text);
     let i = parse_int(text);
