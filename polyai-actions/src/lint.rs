@@ -6,7 +6,19 @@
 //! `api_integrations[0].operations[2].resource`) and, inside a template, the line and column.
 //!
 //! An `Error` is something PolyAI refuses or that cannot work; a `Warning` is valid but
-//! probably not what the author meant.
+//! probably not what the author meant. A hyphenated key used as a field (`PA207`) is an error,
+//! not a warning: Go's parser refuses it, so the template cannot render at all.
+//!
+//! The template rules (`PA2xx`) read the tree [`Template::parse`](crate::template::Template::parse)
+//! builds, never the text, except `PA207`, which looks for the hyphenated key in the text
+//! when Go's parser has refused it. Whether an absent optional parameter fails the render
+//! (`PA208`) follows [`MissingKey::Platform`](crate::template::MissingKey::Platform): printing
+//! it, ordering it (`lt le gt ge`) or indexing into it fails; testing it (`if`, `with`, `and`,
+//! `or`, `not`), comparing it with `eq`/`ne` or assigning it does not. A string parameter
+//! restricted by an `enum`/`const` of safe strings, a `pattern` (trusted, not analysed) or a
+//! `format` such as `date` or `uuid` is not reported by `PA204`; an integer bounded within
+//! ±999999 is not reported by `PA205`. JSONPath is checked as RFC 9535 (`PA133`): PolyAI does
+//! not document its dialect.
 //!
 //! # Rules
 //!
@@ -45,6 +57,7 @@ use crate::integration::ApiIntegrations;
 mod action;
 mod integration;
 mod schema;
+mod template;
 mod text;
 
 /// How serious a finding is.
@@ -195,6 +208,15 @@ rules! {
     "PA131" Error "two output variables have the same name";
     "PA132" Error "output variable JSONPath does not start with `$`";
     "PA133" Error "output variable JSONPath is not valid (RFC 9535)";
+    "PA201" Error "body template does not parse";
+    "PA202" Error "body template uses a construct outside PolyAI's subset (`range`, `template`, `define`, `block`, a function other than eq ne lt le gt ge and or not index)";
+    "PA203" Error "body template refers to a parameter the schema does not declare";
+    "PA204" Warning "a string parameter is printed into a JSON body unescaped (a `\"` breaks it)";
+    "PA205" Warning "a number parameter is printed with `%v` (1000000 prints `1e+06`)";
+    "PA206" Warning "an integer literal is compared with a JSON value (a run-time error in Go)";
+    "PA207" Error "a hyphenated key is used as a field (a parse error in Go; use `index`)";
+    "PA208" Warning "an optional parameter is used outside an `if`/`with` guard";
+    "PA209" Error "body template refers to a top-level key other than `.parameters`, `.variables`, `.static_variables`";
 }
 
 /// Looks up a rule by code.
@@ -247,6 +269,29 @@ pub fn lint_action(action: &ApiAction) -> Vec<Diagnostic> {
 
 /// Checks a file of actions: each action, and that names are unique. Field paths start with
 /// `actions[i]`.
+///
+/// ```
+/// use polyai_actions::ApiActions;
+/// use polyai_actions::lint::lint_actions;
+///
+/// let file = ApiActions::from_yaml_str(r#"
+/// actions:
+///   - name: lookup_order
+///     description: Look up an order
+///     url: https://api.example/orders
+///     method: POST
+///     parameters:
+///       type: object
+///       properties: { qty: { type: integer } }
+///     body_template: '{"qty": {{if gt .parameters.qty 5}}"many"{{end}}}'
+/// "#)?;
+/// let found = lint_actions(&file);
+/// // `qty` is optional and compared outside a guard; `5` should be `5.0`.
+/// let codes: Vec<_> = found.iter().map(|d| d.code).collect();
+/// assert_eq!(codes, ["PA206", "PA208"]);
+/// assert_eq!(found[0].location.to_string(), "actions[0].body_template:1:33");
+/// # Ok::<(), polyai_actions::DefinitionError>(())
+/// ```
 pub fn lint_actions(actions: &ApiActions) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for key in actions.extra.keys() {

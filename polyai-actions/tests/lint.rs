@@ -286,7 +286,7 @@ headers:
 parameters:
   type: object
   properties:
-    order_number: { type: string }
+    order_number: { type: string, pattern: '^[A-Z0-9-]+$' }
     customer:
       type: object
       properties: { email: { type: string, format: email } }

@@ -1,7 +1,7 @@
 //! Rules for API-call actions (`PA1xx`).
 
 use super::text::{is_http_url, is_token, quote, unknown_key};
-use super::{Diagnostic, Location, diag, schema};
+use super::{Diagnostic, Location, diag, schema, template};
 use crate::action::{ApiAction, ApiKeyLocation, AuthConnector, Header, HeaderValue};
 
 /// Names the common LLM APIs accept for a tool.
@@ -69,6 +69,7 @@ pub(crate) fn lint(action: &ApiAction) -> Vec<Diagnostic> {
         ));
     }
     schema::lint(&action.parameters, action.method, &mut out);
+    template::lint(action, &mut out);
     outputs(action, &mut out);
     out
 }
