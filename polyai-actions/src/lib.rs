@@ -10,6 +10,11 @@
 //!   [`lint::Diagnostic`]s with stable codes.
 //! - [`ParameterValidator`]: the parameters an agent supplies, checked against the action's
 //!   JSON Schema (Draft 7), with messages the agent can act on.
+//! - [`template`]: the subset of Go's `text/template` that action bodies are written in.
+//! - [`render`]: the request an action ([`render_action`], [`PreparedAction`]) or an integration
+//!   call ([`render_operation`]) would send in one environment, as an [`http::Request`] with
+//!   secrets from a [`SecretStore`] (see [`secrets`]); every printed form (`Display`, `Debug`,
+//!   [`RenderedRequest::to_curl`]) shows a secret as `<secret:NAME>`.
 //!
 //! ```
 //! use polyai_actions::{ApiAction, lint};
@@ -38,6 +43,43 @@
 //! let err = validator.validate(&json!({"priority": "urgent", "summary": "Broken"})).unwrap_err();
 //! assert_eq!(err.to_string(), "`priority` must be one of low, medium, high");
 //! # Ok::<(), polyai_actions::DefinitionError>(())
+//! ```
+//!
+//! Rendering an integration call, `conv.api.shop.get_order("A 1", params={"expand": True})`,
+//! in two environments:
+//!
+//! ```
+//! use polyai_actions::render::{CallArgs, RenderContext, render_operation};
+//! use polyai_actions::{ApiIntegrations, AuthConnector, Environment, InMemorySecretStore, SecretRef};
+//! use serde_json::json;
+//!
+//! let file = ApiIntegrations::from_yaml_str(r#"
+//! api_integrations:
+//!   - name: shop
+//!     environments:
+//!       sandbox: { base_url: "https://sandbox.shop.example", auth_type: basic }
+//!       live:    { base_url: "https://shop.example/api/", auth_type: basic }
+//!     operations:
+//!       - { name: get_order, method: GET, resource: "/orders/{order_id}" }
+//! "#)?;
+//! let secrets = InMemorySecretStore::new()
+//!     .with(Environment::Sandbox, "shop_password", "sandbox-pw")
+//!     .with(Environment::Live, "shop_password", "live-pw");
+//! let basic = AuthConnector::Basic { username: "agent".into(), password: SecretRef::new("shop_password") };
+//! let call = CallArgs::new().arg(json!("A 1")).param("expand", json!(true));
+//! for (env, url) in [
+//!     (Environment::Sandbox, "https://sandbox.shop.example/orders/A%201?expand=True"),
+//!     (Environment::Live, "https://shop.example/api/orders/A%201?expand=True"),
+//! ] {
+//!     let context = RenderContext::new(env, &secrets).with_integration_auth("shop", basic.clone());
+//!     let request = render_operation(file.get("shop").unwrap(), "get_order", &call, &context)?;
+//!     assert_eq!(request.as_http().uri(), url);
+//!     assert_eq!(
+//!         request.to_curl(),
+//!         format!("curl '{url}' \\\n  --header 'Authorization: Basic base64(agent:<secret:shop_password>)'")
+//!     );
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod action;
