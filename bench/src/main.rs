@@ -15,8 +15,10 @@
 //! polyai-bench find-recording --base-url URL --api-key K --agent A
 //! polyai-bench webhooks     [--deliveries 100000] [--body-bytes 600] [--reps 5] [--warmup 1]
 //! polyai-bench debug-chat   --base-url URL --api-key K --agent A [--sessions 1000] [--turns 10]
+//! polyai-bench actions      --out-dir DIR [--renders 100000] [--reps 5] [--warmup 1]
 //! ```
 
+mod actions;
 mod audio;
 mod debug_chat;
 mod measure;
@@ -127,6 +129,7 @@ impl Args {
 fn run(scenario: &str, args: &Args) -> BenchResult<Value> {
     match scenario {
         "webhooks" => webhooks::run(args),
+        "actions" => actions::run(args),
         _ => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

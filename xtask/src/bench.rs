@@ -39,6 +39,7 @@ struct Sizes {
     calls: u64,
     audio_mib: Vec<u64>,
     deliveries: u64,
+    renders: u64,
     sessions: u64,
     reps: usize,
     audio_reps: usize,
@@ -54,6 +55,7 @@ impl Sizes {
                 calls: 2_000,
                 audio_mib: vec![16],
                 deliveries: 10_000,
+                renders: 2_000,
                 sessions: 100,
                 reps: 2,
                 audio_reps: 2,
@@ -67,6 +69,7 @@ impl Sizes {
                 calls: 20_000,
                 audio_mib: vec![50, 200, 800],
                 deliveries: 100_000,
+                renders: 100_000,
                 sessions: 1_000,
                 reps: 5,
                 audio_reps: 3,
@@ -88,7 +91,7 @@ usage: cargo xtask bench [--quick] [--profile dev|release] [--reps N] [--only LI
   --quick          small sizes (seconds, for CI); implies --profile dev and --no-write
   --profile P      cargo profile to build with (default release; dev with --quick)
   --reps N         measured repetitions per scenario (default 5; audio and chat 3)
-  --only LIST      comma-separated scenarios: transcripts,small-calls,audio,webhooks,debug-chat
+  --only LIST      comma-separated scenarios: transcripts,small-calls,audio,webhooks,actions,debug-chat
   --no-write       print the table without updating BENCHMARKS.md
 ";
 
@@ -174,6 +177,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     if wanted("webhooks") {
         suite.webhooks(&mut report)?;
+    }
+    if wanted("actions") {
+        suite.actions(&mut report)?;
     }
     if wanted("debug-chat") {
         suite.debug_chat(&mut report)?;
@@ -463,6 +469,66 @@ impl Suite<'_> {
         Ok(())
     }
 
+    /// Action rendering, ours (`polyai-bench actions`) and Go's own `text/template` (the
+    /// template-corpus oracle's bench mode, pinned to the same core) over the same template and
+    /// data, when Go is installed.
+    fn actions(&self, report: &mut Report) -> Result<(), String> {
+        let renders = self.sizes.renders.to_string();
+        eprintln!("action rendering: {renders} renders...");
+        let out_dir = self.scratch.join("actions");
+        let mut extra = args([
+            "--renders",
+            &renders,
+            "--out-dir",
+            &out_dir.to_string_lossy(),
+        ]);
+        extra.extend(self.reps(self.sizes.reps));
+        let ours = self.bench("actions", None, &extra)?;
+        let go = match crate::template_corpus::build_oracle(&workspace_root()) {
+            Ok(oracle) => Ok(self.go_renders(&oracle, &ours, &renders)?),
+            Err(why) => Err(why),
+        };
+        report.actions(&ours, go);
+        Ok(())
+    }
+
+    /// Go's renders of the benchmark's template: a warm-up, then `reps` runs; the medians are
+    /// taken by the report. Fails if Go's output length differs from ours.
+    fn go_renders(&self, oracle: &Path, ours: &Value, renders: &str) -> Result<Value, String> {
+        let text = |key: &str| ours[key].as_str().unwrap_or_default().to_owned();
+        let (template, data) = (text("template"), text("data"));
+        let mut runs = Vec::new();
+        for round in 0..=self.sizes.reps {
+            let output = self
+                .pinning
+                .command(oracle, |(client, _)| client)
+                .args(["bench", "--template", &template, "--data", &data])
+                .args(["--iterations", renders, "--missing-key", "default"])
+                .stderr(Stdio::inherit())
+                .output()
+                .map_err(|e| format!("cannot run the Go oracle: {e}"))?;
+            if !output.status.success() {
+                return Err(format!("the Go oracle's bench failed ({})", output.status));
+            }
+            let line = String::from_utf8_lossy(&output.stdout);
+            let run: Value = serde_json::from_str(line.lines().last().unwrap_or_default())
+                .map_err(|e| format!("the Go oracle printed no report ({e}): {line:?}"))?;
+            if run["output_bytes"] != ours["output_bytes"] {
+                return Err(format!(
+                    "Go renders {} bytes where ours renders {}: not the same work",
+                    run["output_bytes"], ours["output_bytes"]
+                ));
+            }
+            if round > 0 {
+                runs.push(run);
+            }
+        }
+        Ok(serde_json::json!({
+            "engine": runs.first().map(|r| r["engine"].clone()).unwrap_or_default(),
+            "seconds": runs.iter().map(|r| r["seconds"].clone()).collect::<Vec<_>>(),
+        }))
+    }
+
     fn debug_chat(&self, report: &mut Report) -> Result<(), String> {
         eprintln!(
             "debug-chat bots: {} sessions x 10 turns...",
@@ -689,6 +755,50 @@ impl Report {
             "<= 1.2x".into(),
             verdict,
         ]);
+    }
+
+    fn actions(&mut self, ours: &Value, go: Result<Value, String>) {
+        self.raw.insert("actions".into(), ours.clone());
+        let units = ours["units"].as_f64().unwrap_or(f64::NAN);
+        let rate = |runs: &Value| units / median(&numbers(&runs["seconds"]));
+        let (full, template) = (rate(&ours["full"]), rate(&ours["template_only"]));
+        let scenario = format!(
+            "Action rendering, {units} renders of a {}-byte booking body",
+            ours["output_bytes"]
+        );
+        match go {
+            Ok(go) => {
+                self.raw.insert("actions_go".into(), go.clone());
+                let go_rate = rate(&go);
+                let engine = go["engine"].as_str().unwrap_or("Go text/template");
+                for (what, ours_rate) in [
+                    ("schema validation + template + request", full),
+                    ("template only", template),
+                ] {
+                    let ratio = ours_rate / go_rate;
+                    let verdict = self.verdict(ratio >= 1.0, f64::NAN);
+                    self.rows.push([
+                        format!("{scenario}: {what}, against {engine} (template only)"),
+                        format!("{go_rate:.0} renders/s"),
+                        format!("{ours_rate:.0} renders/s"),
+                        format!("{ratio:.2}x throughput"),
+                        ">= 1.0x".into(),
+                        verdict,
+                    ]);
+                }
+            }
+            Err(why) => {
+                eprintln!("Go is not available for the action-rendering comparison: {why}");
+                self.rows.push([
+                    format!("{scenario}: schema validation + template + request"),
+                    "Go not installed: not compared".into(),
+                    format!("{full:.0} renders/s (template only {template:.0})"),
+                    "-".into(),
+                    ">= 1.0x of Go".into(),
+                    "not compared".into(),
+                ]);
+            }
+        }
     }
 
     fn debug_chat(&mut self, result: &Value) {

@@ -305,8 +305,9 @@ fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
-/// Builds the Go oracle once (`go build`), into the target directory.
-fn build_oracle(root: &Path) -> Result<PathBuf, String> {
+/// Builds the Go oracle once (`go build`), into the target directory. Also used by the
+/// benchmark suite (Go's `text/template` beside ours).
+pub(crate) fn build_oracle(root: &Path) -> Result<PathBuf, String> {
     let source = root.join("polyai-actions/oracle");
     let binary = target_dir(root).join("template-corpus/polyai-actions-oracle");
     let status = Command::new("go")
