@@ -97,7 +97,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             }
             Mode::Check => {
                 if read_optional(&cases_path)?.as_deref() != Some(cases_text.as_str()) {
-                    drift.push(cases_path.display().to_string());
+                    drift.push(format!(
+                        "{} (the generator now writes something else)",
+                        cases_path.display()
+                    ));
                 }
                 let path = scratch.join(format!("{}.cases.json", group.name));
                 write(&path, &cases_text)?;
@@ -151,6 +154,34 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
     }
 
+    // Files of groups that no longer exist would still be read by the parity test.
+    let known: Vec<String> = groups
+        .iter()
+        .flat_map(|g| {
+            [
+                format!("{}.cases.json", g.name),
+                format!("{}.go.json", g.name),
+            ]
+        })
+        .collect();
+    for stale in corpus_files(&corpus)? {
+        let file_name = stale
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !known.contains(&file_name) {
+            match mode {
+                Mode::Write => {
+                    std::fs::remove_file(&stale).map_err(|e| format!("{}: {e}", stale.display()))?
+                }
+                Mode::Check => drift.push(format!(
+                    "{} (no generator writes it any more)",
+                    stale.display()
+                )),
+            }
+        }
+    }
+
     let floats = run_floats(&oracle, &corpus, mode)?;
 
     match mode {
@@ -187,7 +218,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 floats.0, floats.1
             );
             for path in &drift {
-                println!("  stale: {path} (the generator now writes something else)");
+                println!("  stale: {path}");
             }
             if differences.is_empty() && drift.is_empty() && floats.0 == 0 {
                 Ok(())
@@ -297,6 +328,27 @@ fn read_optional(path: &Path) -> Result<Option<String>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
+}
+
+/// The `*.cases.json` and `*.go.json` files in the corpus directory.
+fn corpus_files(corpus: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = match std::fs::read_dir(corpus) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("{}: {e}", corpus.display())),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("{}: {e}", corpus.display()))?
+            .path();
+        let name = path.to_string_lossy();
+        if name.ends_with(".cases.json") || name.ends_with(".go.json") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 fn target_dir(root: &Path) -> PathBuf {
