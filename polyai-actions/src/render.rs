@@ -90,7 +90,7 @@
 //! "#)?;
 //! let secrets = InMemorySecretStore::new().with(Environment::Live, "shop_token", "t0k3n");
 //! let context = RenderContext::new(Environment::Live, &secrets)
-//!     .with_parameters(json!({"order_number": "ORD 1", "express": true}));
+//!     .with_parameters(json!({"express": true, "order_number": "ORD 1"}));
 //! let request = render_action(&action, &context)?;
 //!
 //! assert_eq!(
@@ -433,7 +433,7 @@ impl RequestOptions {
 ///     .with_variable("account.tier", json!(2))
 ///     .with_static_variables(Environment::Sandbox, json!({"region": "eu"}));
 /// assert_eq!(context.variables, json!({"account": {"status": "active", "tier": 2}}));
-/// assert_eq!(context.static_variables(), &json!({"region": "eu"}));
+/// assert_eq!(context.static_variables(), Some(&json!({"region": "eu"})));
 /// ```
 #[derive(Clone)]
 pub struct RenderContext<'a> {
@@ -452,8 +452,6 @@ pub struct RenderContext<'a> {
     /// Settings.
     pub options: RequestOptions,
 }
-
-const EMPTY_OBJECT: &Value = &Value::Null;
 
 impl<'a> RenderContext<'a> {
     /// A context for `environment` with no parameters or variables and default options.
@@ -537,11 +535,10 @@ impl<'a> RenderContext<'a> {
         self
     }
 
-    /// The static variables of the context's environment (`null` when none were given).
-    pub fn static_variables(&self) -> &Value {
-        self.static_variables
-            .get(&self.environment)
-            .unwrap_or(EMPTY_OBJECT)
+    /// The static variables of the context's environment, if any were given (a template then
+    /// sees an empty object).
+    pub fn static_variables(&self) -> Option<&Value> {
+        self.static_variables.get(&self.environment)
     }
 
     fn integration_connector(&self, name: &str) -> Option<&AuthConnector> {
@@ -669,11 +666,21 @@ impl<'a> PreparedAction<'a> {
         if !action.method.sends_query() {
             let body = match &self.template {
                 Some(template) => {
-                    let data = serde_json::json!({
-                        "parameters": context.parameters,
-                        "variables": context.variables,
-                        "static_variables": context.static_variables(),
-                    });
+                    // What the template sees; a part that was not given is an empty object
+                    // (as the platform always has one), so a reference into it is a missing
+                    // key rather than a field of nil.
+                    let or_empty = |v: Option<&Value>| match v {
+                        None | Some(Value::Null) => Value::Object(Map::new()),
+                        Some(v) => v.clone(),
+                    };
+                    let mut data = Map::with_capacity(3);
+                    data.insert("parameters".into(), or_empty(Some(&context.parameters)));
+                    data.insert("variables".into(), or_empty(Some(&context.variables)));
+                    data.insert(
+                        "static_variables".into(),
+                        or_empty(context.static_variables()),
+                    );
+                    let data = Value::Object(data);
                     let rendered = template
                         .render(
                             &data,
