@@ -494,10 +494,11 @@ impl<'a> RenderContext<'a> {
             if !slot.is_object() {
                 *slot = Value::Object(Map::new());
             }
-            let Value::Object(map) = slot else {
-                unreachable!("made an object just above")
+            slot = match slot {
+                Value::Object(map) => map.entry(part.to_owned()).or_insert(Value::Null),
+                // Not reached: `slot` was made an object just above.
+                other => other,
             };
-            slot = map.entry(part.to_owned()).or_insert(Value::Null);
         }
         *slot = value;
         self
