@@ -50,6 +50,9 @@
 //! [`RenderError::MissingSecret`], naming the secret and the environment. An integration call
 //! sends the auth headers, then the call's `headers` merged over them (same name, the call
 //! wins), then `Content-Type` if the body needs one and no header set it.
+//! A header value with non-ASCII characters is refused ([`RenderError::InvalidHeader`]): Go
+//! would send its UTF-8 bytes and Python's `http.client` Latin-1, so the bytes on the wire are
+//! not knowable offline.
 //!
 //! **Auth.** Bearer (`Authorization: Bearer <token>`), API key (a header, a query parameter
 //! or a cookie, added to any `Cookie` header already set) and Basic (`Authorization: Basic

@@ -1182,3 +1182,28 @@ fn reserved_characters_in_a_static_path_are_kept() {
     let r = render_action(&a, &live(&store)).unwrap();
     assert_eq!(uri(&r), "https://h.example/a%22b%3Cc%3E%7C%5E%60%7B%7D%5C");
 }
+
+#[test]
+fn bad_static_headers_are_errors_that_say_why() {
+    let store = NoSecrets;
+    for (name, value, why) in [
+        ("X-Name", "é", "non-ASCII"),
+        ("X-Name", "a\r\nX-Injected: 1", "line break"),
+        ("Bad Name", "v", "not an HTTP token"),
+    ] {
+        let mut a = action("https://h.example/x", Method::Get);
+        a.headers.push(Header::new_static(name, value));
+        let err = render_action(&a, &live(&store)).unwrap_err();
+        assert!(matches!(err, RenderError::InvalidHeader { .. }), "{err}");
+        assert!(err.to_string().contains(why), "{err}");
+    }
+}
+
+#[test]
+fn results_and_errors_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<polyai_actions::RenderedRequest>();
+    send_sync::<RenderError>();
+    send_sync::<polyai_actions::PreparedAction<'static>>();
+    send_sync::<RenderContext<'static>>();
+}
