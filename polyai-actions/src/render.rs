@@ -50,6 +50,9 @@
 //! [`RenderError::MissingSecret`], naming the secret and the environment. An integration call
 //! sends the auth headers, then the call's `headers` merged over them (same name, the call
 //! wins), then `Content-Type` if the body needs one and no header set it.
+//! A header value with non-ASCII characters is refused ([`RenderError::InvalidHeader`]): Go
+//! would send its UTF-8 bytes and Python's `http.client` Latin-1, so the bytes on the wire are
+//! not knowable offline.
 //!
 //! **Auth.** Bearer (`Authorization: Bearer <token>`), API key (a header, a query parameter
 //! or a cookie, added to any `Cookie` header already set) and Basic (`Authorization: Basic
@@ -90,7 +93,7 @@
 //! "#)?;
 //! let secrets = InMemorySecretStore::new().with(Environment::Live, "shop_token", "t0k3n");
 //! let context = RenderContext::new(Environment::Live, &secrets)
-//!     .with_parameters(json!({"order_number": "ORD 1", "express": true}));
+//!     .with_parameters(json!({"express": true, "order_number": "ORD 1"}));
 //! let request = render_action(&action, &context)?;
 //!
 //! assert_eq!(
@@ -433,7 +436,7 @@ impl RequestOptions {
 ///     .with_variable("account.tier", json!(2))
 ///     .with_static_variables(Environment::Sandbox, json!({"region": "eu"}));
 /// assert_eq!(context.variables, json!({"account": {"status": "active", "tier": 2}}));
-/// assert_eq!(context.static_variables(), &json!({"region": "eu"}));
+/// assert_eq!(context.static_variables(), Some(&json!({"region": "eu"})));
 /// ```
 #[derive(Clone)]
 pub struct RenderContext<'a> {
@@ -452,8 +455,6 @@ pub struct RenderContext<'a> {
     /// Settings.
     pub options: RequestOptions,
 }
-
-const EMPTY_OBJECT: &Value = &Value::Null;
 
 impl<'a> RenderContext<'a> {
     /// A context for `environment` with no parameters or variables and default options.
@@ -496,10 +497,11 @@ impl<'a> RenderContext<'a> {
             if !slot.is_object() {
                 *slot = Value::Object(Map::new());
             }
-            let Value::Object(map) = slot else {
-                unreachable!("made an object just above")
+            slot = match slot {
+                Value::Object(map) => map.entry(part.to_owned()).or_insert(Value::Null),
+                // Not reached: `slot` was made an object just above.
+                other => other,
             };
-            slot = map.entry(part.to_owned()).or_insert(Value::Null);
         }
         *slot = value;
         self
@@ -537,11 +539,10 @@ impl<'a> RenderContext<'a> {
         self
     }
 
-    /// The static variables of the context's environment (`null` when none were given).
-    pub fn static_variables(&self) -> &Value {
-        self.static_variables
-            .get(&self.environment)
-            .unwrap_or(EMPTY_OBJECT)
+    /// The static variables of the context's environment, if any were given (a template then
+    /// sees an empty object).
+    pub fn static_variables(&self) -> Option<&Value> {
+        self.static_variables.get(&self.environment)
     }
 
     fn integration_connector(&self, name: &str) -> Option<&AuthConnector> {
@@ -669,11 +670,21 @@ impl<'a> PreparedAction<'a> {
         if !action.method.sends_query() {
             let body = match &self.template {
                 Some(template) => {
-                    let data = serde_json::json!({
-                        "parameters": context.parameters,
-                        "variables": context.variables,
-                        "static_variables": context.static_variables(),
-                    });
+                    // What the template sees; a part that was not given is an empty object
+                    // (as the platform always has one), so a reference into it is a missing
+                    // key rather than a field of nil.
+                    let or_empty = |v: Option<&Value>| match v {
+                        None | Some(Value::Null) => Value::Object(Map::new()),
+                        Some(v) => v.clone(),
+                    };
+                    let mut data = Map::with_capacity(3);
+                    data.insert("parameters".into(), or_empty(Some(&context.parameters)));
+                    data.insert("variables".into(), or_empty(Some(&context.variables)));
+                    data.insert(
+                        "static_variables".into(),
+                        or_empty(context.static_variables()),
+                    );
+                    let data = Value::Object(data);
                     let rendered = template
                         .render(
                             &data,

@@ -447,7 +447,7 @@ fn flat_json_body_is_go_json_marshal() {
     let a = action("https://h.example/x", Method::Post);
     let params: Value = serde_json::from_str(
         r#"{"b": "é\u2028<>&\"\\\n\u0001\u007f\b\f", "a": 1e6, "c": [1, null, true], "d": 1e21,
-            "e": 1e20, "f": 1e-7, "g": 1.5e-10, "h": 0.000001, "j": 9007199254740993,
+            "e": 1e20, "f": 1e-7, "g": 1.5e-10, "h": 0.000001, "i": -0, "j": 9007199254740993,
             "k": 18446744073709551615, "l": 12345678}"#,
     )
     .unwrap();
@@ -457,13 +457,13 @@ fn flat_json_body_is_go_json_marshal() {
         r.body_text().unwrap(),
         "{\"a\":1000000,\"b\":\"é\\u2028\\u003c\\u003e\\u0026\\\"\\\\\\n\\u0001\u{7f}\\u0008\\u000c\",\
          \"c\":[1,null,true],\"d\":1e+21,\"e\":100000000000000000000,\"f\":1e-7,\"g\":1.5e-10,\
-         \"h\":0.000001,\"j\":9007199254740992,\"k\":18446744073709552000,\"l\":12345678}"
+         \"h\":0.000001,\"i\":-0,\"j\":9007199254740992,\"k\":18446744073709552000,\"l\":12345678}"
     );
     assert_eq!(r.header_masked("Content-Type"), Some("application/json"));
     assert!(r.warnings().is_empty());
 
     let ctx = live(&store)
-        .with_parameters(json!({"s": "ü\"", "a": [1, 2.0, {"b": null}], "z": 1e21}))
+        .with_parameters(json!({"a": [1, 2.0, {"b": null}], "s": "ü\"", "z": 1e21}))
         .with_options(RequestOptions::new().with_flat_body(JsonStyle::PythonDumps));
     let r = render_action(&a, &ctx).unwrap();
     // Python: json.dumps({...}) with the same key order.
@@ -1153,4 +1153,57 @@ fn context_and_store_debug_show_no_secret() {
         assert!(!text.contains(secret), "{text}");
     }
     assert!(text.contains("live:token"));
+}
+
+#[test]
+fn parts_of_the_template_data_not_given_are_empty_objects() {
+    let store = NoSecrets;
+    let a = templated(r#"{"queue": "{{.static_variables.queue}}"}"#);
+    let ctx = live(&store).with_parameters(json!({"title": "t"}));
+    match render_action(&a, &ctx).unwrap_err() {
+        RenderError::Template(e) => assert_eq!(e.kind, ErrorKind::MissingKey, "{e}"),
+        other => panic!("{other}"),
+    }
+    // Static variables of another environment are not seen.
+    let ctx = ctx.with_static_variables(Environment::Sandbox, json!({"queue": "q"}));
+    assert!(render_action(&a, &ctx).is_err());
+    let ctx = ctx.with_environment(Environment::Sandbox);
+    let r = render_action(&a, &ctx).unwrap();
+    assert_eq!(r.body_text(), Some(r#"{"queue": "q"}"#));
+}
+
+#[test]
+fn reserved_characters_in_a_static_path_are_kept() {
+    let store = NoSecrets;
+    let a = action("https://h.example/a[1]/it's/(x)*,;=:@!$+", Method::Get);
+    let r = render_action(&a, &live(&store)).unwrap();
+    assert_eq!(uri(&r), "https://h.example/a[1]/it's/(x)*,;=:@!$+");
+    let a = action("https://h.example/a\"b<c>|^`{}\\", Method::Get);
+    let r = render_action(&a, &live(&store)).unwrap();
+    assert_eq!(uri(&r), "https://h.example/a%22b%3Cc%3E%7C%5E%60%7B%7D%5C");
+}
+
+#[test]
+fn bad_static_headers_are_errors_that_say_why() {
+    let store = NoSecrets;
+    for (name, value, why) in [
+        ("X-Name", "é", "non-ASCII"),
+        ("X-Name", "a\r\nX-Injected: 1", "line break"),
+        ("Bad Name", "v", "not an HTTP token"),
+    ] {
+        let mut a = action("https://h.example/x", Method::Get);
+        a.headers.push(Header::new_static(name, value));
+        let err = render_action(&a, &live(&store)).unwrap_err();
+        assert!(matches!(err, RenderError::InvalidHeader { .. }), "{err}");
+        assert!(err.to_string().contains(why), "{err}");
+    }
+}
+
+#[test]
+fn results_and_errors_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<polyai_actions::RenderedRequest>();
+    send_sync::<RenderError>();
+    send_sync::<polyai_actions::PreparedAction<'static>>();
+    send_sync::<RenderContext<'static>>();
 }

@@ -120,16 +120,32 @@ impl Draft {
                         .to_owned(),
                 }
             })?;
+            if !h.value.is_ascii() {
+                // The `http` crate would send UTF-8 bytes, Python's http.client Latin-1 (or
+                // fail): the bytes on the wire depend on the runtime, so refuse.
+                let which = match &h.masked {
+                    Some(m) => format!("the value {m}"),
+                    None => "the value".to_owned(),
+                };
+                return Err(RenderError::InvalidHeader {
+                    name: h.name.clone(),
+                    reason: format!(
+                        "{which} has non-ASCII characters, whose bytes on the wire differ \
+                         between runtimes (UTF-8 in Go, Latin-1 in Python); use ASCII, \
+                         percent-encoded if need be"
+                    ),
+                });
+            }
             let mut value =
                 http::HeaderValue::from_str(&h.value).map_err(|_| RenderError::InvalidHeader {
                     name: h.name.clone(),
                     reason: match &h.masked {
                         Some(m) => format!(
-                            "the value {m} holds a line break or another character a header \
-                             cannot carry; fix the secret's value"
+                            "the value {m} holds a line break, a control character or a \
+                             non-ASCII character, which a header cannot carry; fix the secret's value"
                         ),
-                        None => "the value holds a line break or another character a header \
-                                 cannot carry"
+                        None => "the value holds a line break, a control character or a \
+                                 non-ASCII character, which a header cannot carry"
                             .to_owned(),
                     },
                 })?;
