@@ -189,8 +189,8 @@ impl ApiAction {
     /// ```
     ///
     /// # Errors
-    /// [`ParameterErrors::Schema`]-style entry when the schema itself is invalid, else one
-    /// entry per failed rule.
+    /// One entry per failed rule; when the schema itself is invalid, a single entry with the
+    /// keyword `$schema` that says why.
     pub fn validate_parameters(&self, parameters: &Value) -> Result<(), ParameterErrors> {
         match self.parameter_validator() {
             Ok(v) => v.validate(parameters),

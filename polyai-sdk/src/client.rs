@@ -106,7 +106,7 @@ impl Client {
 
     /// Builds a client from the environment: `POLYAI_API_KEY` (required), `POLYAI_REGION`, and
     /// the optional base-URL overrides `POLYAI_BASE_URL`, `POLYAI_AGENTS_BASE_URL` and
-    /// `POLYAI_PLATFORM_BASE_URL` (see [`env`]).
+    /// `POLYAI_PLATFORM_BASE_URL` (see [`env`](mod@env)).
     pub fn from_env() -> Result<Client, Error> {
         Self::builder_from_env()?.build()
     }
