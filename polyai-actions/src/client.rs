@@ -405,9 +405,15 @@ impl ReqwestClient {
         // reqwest's own messages; the source chain says what happened (refused, reset...).
         let message = source_chain(&error);
         if timeout {
+            // A connect timeout names the connect limit; otherwise the total one.
+            let limit = if error.is_connect() {
+                self.options.connect_timeout.or(self.options.timeout)
+            } else {
+                self.options.timeout
+            };
             SendError::Timeout {
                 url,
-                after: self.options.timeout.unwrap_or(Duration::ZERO),
+                after: limit.unwrap_or(Duration::ZERO),
             }
         } else if error.is_connect() {
             SendError::Connect { url, message }
