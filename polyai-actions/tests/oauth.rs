@@ -820,3 +820,40 @@ fn applying_a_token_uses_the_connector_header_and_prefix() {
         Err(TokenError::NotOAuth2 { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_calls_refused_with_one_token_refresh_it_once() {
+    let mut ep = Endpoint::new(json_answer(200, GOOD));
+    ep.delay = Duration::from_millis(50);
+    let url = ep.serve().await;
+    let tokens = OAuth2Tokens::new();
+    let c = Arc::new(connector(&url, CredentialsIn::Header));
+    let (s, client) = (Arc::new(secrets()), Arc::new(client()));
+    let refused = tokens
+        .token(Environment::Sandbox, &c, &*s, &*client)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let (tokens, c, s, client) = (tokens.clone(), c.clone(), s.clone(), client.clone());
+            let refused = refused.clone();
+            tokio::spawn(async move {
+                // What the runner does on a 401: drop the refused token, ask again.
+                let dropped = tokens.invalidate(Environment::Sandbox, &c, &refused);
+                let fresh = tokens
+                    .token(Environment::Sandbox, &c, &*s, &*client)
+                    .await
+                    .unwrap();
+                (dropped, fresh)
+            })
+        })
+        .collect();
+    let mut dropped = 0;
+    for task in tasks {
+        let (d, fresh) = task.await.unwrap();
+        dropped += usize::from(d);
+        assert_eq!(fresh.expose(), "tok-2");
+    }
+    assert_eq!(dropped, 1);
+    assert_eq!(ep.requests(), 2);
+}
