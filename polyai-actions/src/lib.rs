@@ -92,6 +92,7 @@ pub mod error;
 pub mod integration;
 pub mod lint;
 pub mod method;
+pub mod oauth;
 pub mod params;
 pub mod render;
 pub mod secret;
@@ -109,6 +110,7 @@ pub use integration::{
     Operation,
 };
 pub use method::Method;
+pub use oauth::{AccessToken, OAuth2Tokens, OAuthErrorCode, TokenError, apply_token};
 pub use params::{ParameterError, ParameterErrors, ParameterValidator, SchemaError};
 pub use render::{
     CallArgs, PreparedAction, RenderContext, RenderError, RenderedRequest, RequestOptions,
