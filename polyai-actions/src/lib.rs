@@ -83,10 +83,12 @@
 //! ```
 
 pub mod action;
+pub mod chain;
 pub mod error;
 pub mod integration;
 pub mod lint;
 pub mod method;
+pub mod outcome;
 pub mod params;
 pub mod render;
 pub mod secret;
