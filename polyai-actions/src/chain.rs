@@ -64,6 +64,13 @@ pub enum RunError {
     /// variable in the template, a missing secret, ...).
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// No OAuth 2.0 access token could be had (the token source's error; it names no secret).
+    #[error("no OAuth 2.0 access token: {0}")]
+    Token(crate::run::BoxError),
+    /// The request was sent but no response came back (refused connection, timeout, a body
+    /// over the size limit...: the sender's error).
+    #[error("no response from the service: {0}")]
+    Send(crate::run::BoxError),
 }
 
 impl RunError {
@@ -82,8 +89,35 @@ impl RunError {
             RunError::Render(_) => {
                 "The action could not be called because of a configuration problem.".to_owned()
             }
+            RunError::Token(_) => {
+                "The action could not be called: the service's sign-in failed.".to_owned()
+            }
+            RunError::Send(e) if is_timeout(e.as_ref()) => {
+                "The service did not answer in time; the request may or may not have been processed."
+                    .to_owned()
+            }
+            RunError::Send(_) => "The service could not be reached.".to_owned(),
         }
     }
+}
+
+/// Whether a sender's error (or its sources) says it timed out.
+fn is_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return true;
+        }
+        if e.to_string().to_ascii_lowercase().contains("timed out")
+            || e.to_string().to_ascii_lowercase().contains("timeout")
+        {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 /// The state of one conversation: environment, secrets, conversation variables and static

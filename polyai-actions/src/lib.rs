@@ -91,6 +91,7 @@ pub mod method;
 pub mod outcome;
 pub mod params;
 pub mod render;
+pub mod run;
 pub mod secret;
 pub mod secrets;
 pub mod template;
