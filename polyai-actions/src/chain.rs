@@ -235,6 +235,36 @@ impl<'a> Conversation<'a> {
         }
     }
 
+    /// `text` with every sensitive conversation variable's value (a string, or a number or
+    /// boolean as JSON writes it; at least 4 characters, so short values do not blank out
+    /// unrelated text) replaced by `<sensitive:NAME>`. Use it on printed requests
+    /// ([`RenderedRequest`]'s `Display`, `to_curl`): a body template can copy a sensitive
+    /// variable into the body, and the request's own printed forms mask only secrets.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for name in &self.sensitive {
+            let mut node = Some(&self.variables);
+            let mut value = None;
+            let mut parts = name.split('.').peekable();
+            while let (Some(map), Some(part)) = (node, parts.next()) {
+                if parts.peek().is_none() {
+                    value = map.get(part);
+                    break;
+                }
+                node = map.get(part).and_then(Value::as_object);
+            }
+            let needle = match value {
+                Some(Value::String(s)) => s.clone(),
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
+                _ => continue,
+            };
+            if needle.chars().count() >= 4 {
+                out = out.replace(&needle, &format!("<sensitive:{name}>"));
+            }
+        }
+        out
+    }
+
     fn printed_variables(&self) -> Value {
         let mut v = Value::Object(self.variables.clone());
         for name in &self.sensitive {

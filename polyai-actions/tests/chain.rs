@@ -244,6 +244,12 @@ body_template: '{"account": "{{.variables.account.id}}", "status": "{{.variables
         Some(r#"{"account": "ACC-SECRET", "status": "gold", "site": "LIVE"}"#)
     );
 
+    // The request's printed form masks secrets only; the conversation redacts its sensitive
+    // variables in it.
+    let printed = conversation.redact(&request.to_string());
+    assert!(!printed.contains("ACC-SECRET"), "{printed}");
+    assert!(printed.contains("<sensitive:account.id>"), "{printed}");
+
     // A second lookup whose path matches nothing removes the stale value.
     conversation.record(
         &lookup,
