@@ -92,14 +92,28 @@ impl RunError {
             RunError::Token(_) => {
                 "The action could not be called: the service's sign-in failed.".to_owned()
             }
-            RunError::Send(e) if is_timeout(e.as_ref()) => {
-                "The service did not answer in time; the request may or may not have been processed."
-                    .to_owned()
-            }
-            RunError::Send(_) => "The service could not be reached.".to_owned(),
+            RunError::Send(e) => send_message(e.as_ref()),
         }
     }
 }
+
+fn send_message(error: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
+    use crate::client::SendError;
+    match error.downcast_ref::<SendError>() {
+        Some(SendError::Timeout { .. }) => TIMEOUT.to_owned(),
+        Some(SendError::Connect { .. }) => UNREACHABLE.to_owned(),
+        Some(SendError::ResponseTooLarge { .. }) => {
+            "The service's answer was too large to read.".to_owned()
+        }
+        Some(_) => "The service did not give a complete answer; the request may or may not have been processed.".to_owned(),
+        None if is_timeout(error) => TIMEOUT.to_owned(),
+        None => UNREACHABLE.to_owned(),
+    }
+}
+
+const TIMEOUT: &str =
+    "The service did not answer in time; the request may or may not have been processed.";
+const UNREACHABLE: &str = "The service could not be reached.";
 
 /// Whether a sender's error (or its sources) says it timed out.
 fn is_timeout(error: &(dyn std::error::Error + 'static)) -> bool {

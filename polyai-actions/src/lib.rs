@@ -1,7 +1,7 @@
 //! PolyAI API-call actions and API integrations, offline: their definitions, the checks PolyAI
 //! applies (and the traps it does not warn about), parameter validation, the subset of Go's
 //! `text/template` that action bodies are written in, and the exact HTTP request an action or
-//! integration operation would send. Nothing in this crate touches the network.
+//! integration operation would send; and sending it ([`client`]).
 //!
 //! - Definitions: [`ApiIntegrations`] (PolyAI's ADK `api_integrations.yaml`) and [`ApiAction`] /
 //!   [`ApiActions`] (this crate's file format for Studio's API-call actions), loaded from and
@@ -15,6 +15,10 @@
 //!   call ([`render_operation`]) would send in one environment, as an [`http::Request`] with
 //!   secrets from a [`SecretStore`] (see [`secrets`]); every printed form (`Display`, `Debug`,
 //!   [`RenderedRequest::to_curl`]) shows a secret as `<secret:NAME>`.
+//! - [`client`]: sending a rendered request over the network ([`ReqwestClient`]) or in-process
+//!   to any tower `Service` such as an axum `Router` ([`ServiceClient`]), with no socket, within
+//!   a timeout and a maximum response size ([`ClientOptions`]); failures are [`SendError`]s.
+//!   Nothing in this crate retries a request on its own.
 //!
 //! ```
 //! use polyai_actions::{ApiAction, lint};
@@ -84,6 +88,7 @@
 
 pub mod action;
 pub mod chain;
+pub mod client;
 pub mod error;
 pub mod integration;
 pub mod lint;
@@ -100,6 +105,7 @@ pub use action::{
     ApiAction, ApiActions, ApiConnection, ApiKeyLocation, AuthConnector, CredentialsIn, Header,
     HeaderValue, OutputVariable,
 };
+pub use client::{ClientOptions, HttpClient, ReqwestClient, SendError, ServiceClient};
 pub use error::{DefinitionError, Format};
 pub use integration::{
     ApiIntegration, ApiIntegrations, AuthType, Environment, EnvironmentConfig, Environments,

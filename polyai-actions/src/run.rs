@@ -142,6 +142,23 @@ fn with_token(
 }
 
 impl Conversation<'_> {
+    /// [`Self::run_with`] through an [`HttpClient`](crate::client::HttpClient): a
+    /// [`ReqwestClient`](crate::client::ReqwestClient) over the network, or a
+    /// [`ServiceClient`](crate::client::ServiceClient) in-process (an axum `Router`).
+    ///
+    /// # Errors
+    /// As [`Self::run_with`]; [`RunError::Send`] holds a [`SendError`](crate::client::SendError).
+    pub async fn run(
+        &mut self,
+        action: &PreparedAction<'_>,
+        parameters: Value,
+        client: &dyn crate::client::HttpClient,
+        tokens: Option<&dyn AccessTokens>,
+    ) -> Result<Outcome, RunError> {
+        self.run_with(action, parameters, tokens, |request| client.send(request))
+            .await
+    }
+
     /// Renders `action` with `parameters`, applies an OAuth 2.0 token from `tokens` when the
     /// action's connector needs one, sends the request through `send`, and records the
     /// outcome (see the [module docs](self) for the single resend after a `401`).
