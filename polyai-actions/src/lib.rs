@@ -93,6 +93,7 @@ pub mod error;
 pub mod integration;
 pub mod lint;
 pub mod method;
+pub mod oauth;
 pub mod outcome;
 pub mod params;
 pub mod render;
@@ -112,6 +113,7 @@ pub use integration::{
     Operation,
 };
 pub use method::Method;
+pub use oauth::{AccessToken, OAuth2Tokens, OAuthErrorCode, TokenError, apply_token};
 pub use params::{ParameterError, ParameterErrors, ParameterValidator, SchemaError};
 pub use render::{
     CallArgs, PreparedAction, RenderContext, RenderError, RenderedRequest, RequestOptions,
