@@ -87,14 +87,17 @@
 //! ```
 
 pub mod action;
+pub mod chain;
 pub mod client;
 pub mod error;
 pub mod integration;
 pub mod lint;
 pub mod method;
 pub mod oauth;
+pub mod outcome;
 pub mod params;
 pub mod render;
+pub mod run;
 pub mod secret;
 pub mod secrets;
 pub mod template;

@@ -1,0 +1,218 @@
+//! Running an action: render it over a [`Conversation`]'s state, apply an OAuth 2.0 token,
+//! send it, and read the [`Outcome`] back into the conversation.
+//!
+//! [`Conversation::run_with`] takes the sender as a function from the request to a future of
+//! the response, so any client fits (the shared `client::HttpClient` trait, an in-process
+//! service, a test double).
+//!
+//! # Retries, and the choices where PolyAI documents none
+//!
+//! PolyAI does not document retrying actions. Nothing here retries a request, whatever its
+//! method, with one exception: with an OAuth 2.0 connector, a `401` from the service makes
+//! the runner invalidate the token, fetch a new one and send the same request again, once.
+//! This holds for every method, POST included: the service rejected the credentials, so it did
+//! not process the request. A second `401` is the outcome. A `5xx` is an outcome the agent
+//! sees, never retried; a transport failure (refused connection, timeout, a body over the
+//! limit) is [`RunError::Send`].
+//!
+//! ```
+//! use bytes::Bytes;
+//! use polyai_actions::chain::Conversation;
+//! use polyai_actions::secrets::NoSecrets;
+//! use polyai_actions::{ApiAction, Environment, PreparedAction};
+//! use serde_json::json;
+//!
+//! let action = ApiAction::from_yaml_str(r#"
+//! name: lookup
+//! url: https://crm.example/customers
+//! method: GET
+//! output_variables: [{ name: customer.id, path: "$.id" }]
+//! "#)?;
+//! let prepared = PreparedAction::new(&action)?;
+//! let mut conversation = Conversation::new(Environment::Live, &NoSecrets);
+//! // An in-process "service": any function from the request to a future of the response.
+//! let send = |request: http::Request<Bytes>| {
+//!     assert_eq!(request.uri(), "https://crm.example/customers?phone=%2B44");
+//!     std::future::ready(Ok::<_, std::io::Error>(http::Response::new(Bytes::from(r#"{"id": "C-1"}"#))))
+//! };
+//! let run = conversation.run_with(&prepared, json!({"phone": "+44"}), None, send);
+//! let outcome = polyai_actions::run::block_on(run)?;
+//! assert_eq!(outcome.variable("customer.id"), Some(&json!("C-1")));
+//! assert_eq!(conversation.variables()["customer"]["id"], json!("C-1"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::error::Error as StdError;
+use std::future::Future;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::action::AuthConnector;
+use crate::chain::{Conversation, RunError};
+use crate::integration::Environment;
+use crate::outcome::Outcome;
+use crate::render::{OAuth2Handling, PreparedAction};
+use crate::secrets::{SecretStore, SecretValue};
+
+/// A boxed error from a sender or a token source.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where OAuth 2.0 access tokens come from (cached per connector and environment by the
+/// implementation; see the `oauth` module).
+pub trait AccessTokens: Send + Sync {
+    /// A current token for `connector` in `environment`.
+    fn token<'a>(
+        &'a self,
+        connector: &'a AuthConnector,
+        environment: Environment,
+        secrets: &'a dyn SecretStore,
+    ) -> BoxFuture<'a, Result<SecretValue, BoxError>>;
+
+    /// The service rejected `token` (a `401`): drop it, so the next [`Self::token`] fetches a
+    /// new one.
+    fn invalidate(&self, connector: &AuthConnector, environment: Environment, token: &SecretValue);
+}
+
+/// Drives a future to completion on the current thread, for futures that need no reactor
+/// (an in-process sender such as a `std::future::ready` double). Use your runtime's own
+/// `block_on` or `.await` for anything that does I/O.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    loop {
+        if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
+fn oauth_connector<'b>(action: &'b PreparedAction<'_>) -> Option<&'b AuthConnector> {
+    let a = action.action();
+    let connector = a
+        .auth
+        .as_ref()
+        .or_else(|| a.connection.as_ref().and_then(|c| c.auth.as_ref()))?;
+    matches!(connector, AuthConnector::OAuth2ClientCredentials { .. }).then_some(connector)
+}
+
+fn with_token(
+    request: &http::Request<Bytes>,
+    connector: &AuthConnector,
+    token: &SecretValue,
+) -> Result<http::Request<Bytes>, RunError> {
+    let (header, prefix) = match connector {
+        AuthConnector::OAuth2ClientCredentials {
+            auth_header_name,
+            token_prefix,
+            ..
+        } => (
+            auth_header_name.as_deref().unwrap_or("Authorization"),
+            token_prefix.as_deref().unwrap_or("Bearer"),
+        ),
+        _ => ("Authorization", "Bearer"),
+    };
+    let value = if prefix.is_empty() {
+        token.expose().to_owned()
+    } else {
+        format!("{prefix} {}", token.expose())
+    };
+    let mut out = http::Request::new(request.body().clone());
+    *out.method_mut() = request.method().clone();
+    *out.uri_mut() = request.uri().clone();
+    *out.version_mut() = request.version();
+    *out.headers_mut() = request.headers().clone();
+    let name = http::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+        RunError::Token(format!("the auth header name `{header}` is not an HTTP token").into())
+    })?;
+    let mut value = http::HeaderValue::from_str(&value).map_err(|_| {
+        RunError::Token(
+            "the token endpoint returned a token that cannot be sent in a header".into(),
+        )
+    })?;
+    value.set_sensitive(true);
+    out.headers_mut().insert(name, value);
+    Ok(out)
+}
+
+impl Conversation<'_> {
+    /// [`Self::run_with`] through an [`HttpClient`](crate::client::HttpClient): a
+    /// [`ReqwestClient`](crate::client::ReqwestClient) over the network, or a
+    /// [`ServiceClient`](crate::client::ServiceClient) in-process (an axum `Router`).
+    ///
+    /// # Errors
+    /// As [`Self::run_with`]; [`RunError::Send`] holds a [`SendError`](crate::client::SendError).
+    pub async fn run(
+        &mut self,
+        action: &PreparedAction<'_>,
+        parameters: Value,
+        client: &dyn crate::client::HttpClient,
+        tokens: Option<&dyn AccessTokens>,
+    ) -> Result<Outcome, RunError> {
+        self.run_with(action, parameters, tokens, |request| client.send(request))
+            .await
+    }
+
+    /// Renders `action` with `parameters`, applies an OAuth 2.0 token from `tokens` when the
+    /// action's connector needs one, sends the request through `send`, and records the
+    /// outcome (see the [module docs](self) for the single resend after a `401`).
+    ///
+    /// # Errors
+    /// [`RunError::Render`] (nothing was sent; also an OAuth 2.0 connector without `tokens`,
+    /// as [`RenderError::NeedsNetwork`](crate::render::RenderError::NeedsNetwork)),
+    /// [`RunError::Token`] (no token), [`RunError::Send`] (no response). A non-2xx response is
+    /// an `Ok` outcome; see [`Outcome::agent_error`].
+    pub async fn run_with<S, F, E>(
+        &mut self,
+        action: &PreparedAction<'_>,
+        parameters: Value,
+        tokens: Option<&dyn AccessTokens>,
+        send: S,
+    ) -> Result<Outcome, RunError>
+    where
+        S: Fn(http::Request<Bytes>) -> F,
+        F: Future<Output = Result<http::Response<Bytes>, E>>,
+        E: Into<BoxError>,
+    {
+        let connector = oauth_connector(action);
+        let mut context = self.context(parameters);
+        if connector.is_some() && tokens.is_some() {
+            // The placeholder header is replaced by the real token below.
+            context.options.oauth2 = OAuth2Handling::Placeholder;
+        }
+        let rendered = action.render(&context)?.into_http();
+        let response = match (connector, tokens) {
+            (Some(connector), Some(tokens)) => {
+                let environment = self.environment();
+                let secrets = context.secrets;
+                let token = tokens
+                    .token(connector, environment, secrets)
+                    .await
+                    .map_err(RunError::Token)?;
+                let first = send(with_token(&rendered, connector, &token)?)
+                    .await
+                    .map_err(|e| RunError::Send(e.into()))?;
+                if first.status() == http::StatusCode::UNAUTHORIZED {
+                    tokens.invalidate(connector, environment, &token);
+                    let fresh = tokens
+                        .token(connector, environment, secrets)
+                        .await
+                        .map_err(RunError::Token)?;
+                    send(with_token(&rendered, connector, &fresh)?)
+                        .await
+                        .map_err(|e| RunError::Send(e.into()))?
+                } else {
+                    first
+                }
+            }
+            _ => send(rendered).await.map_err(|e| RunError::Send(e.into()))?,
+        };
+        Ok(self.record(action.action(), response))
+    }
+}

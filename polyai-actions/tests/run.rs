@@ -1,0 +1,261 @@
+//! The runner: OAuth token applied and refreshed once on a 401, no other retry, transport
+//! failures as typed errors with agent text. The sender is an in-process function (the
+//! network senders come with the shared `client` module).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use polyai_actions::chain::{Conversation, RunError};
+use polyai_actions::run::{AccessTokens, BoxError, BoxFuture, block_on};
+use polyai_actions::secrets::{InMemorySecretStore, SecretStore, SecretValue};
+use polyai_actions::{ApiAction, AuthConnector, Environment, PreparedAction, RenderError};
+use serde_json::json;
+
+/// Hands out `tok-1`, `tok-2`, ...: a new one after each invalidation.
+#[derive(Default)]
+struct CountingTokens {
+    fetches: AtomicUsize,
+    current: Mutex<Option<String>>,
+    invalidated: Mutex<Vec<String>>,
+}
+
+impl AccessTokens for CountingTokens {
+    fn token<'a>(
+        &'a self,
+        connector: &'a AuthConnector,
+        environment: Environment,
+        secrets: &'a dyn SecretStore,
+    ) -> BoxFuture<'a, Result<SecretValue, BoxError>> {
+        Box::pin(async move {
+            let AuthConnector::OAuth2ClientCredentials { client_secret, .. } = connector else {
+                return Err("not an OAuth connector".into());
+            };
+            if secrets.get(environment, client_secret.name()).is_none() {
+                return Err("no client secret".into());
+            }
+            let mut current = self.current.lock().unwrap();
+            if current.is_none() {
+                let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+                *current = Some(format!("tok-{n}"));
+            }
+            Ok(SecretValue::new("oauth2_token", current.clone().unwrap()))
+        })
+    }
+
+    fn invalidate(&self, _: &AuthConnector, _: Environment, token: &SecretValue) {
+        self.invalidated
+            .lock()
+            .unwrap()
+            .push(token.expose().to_owned());
+        *self.current.lock().unwrap() = None;
+    }
+}
+
+fn oauth_action(method: &str) -> ApiAction {
+    ApiAction::from_yaml_str(&format!(
+        r#"
+name: book
+connection:
+  base_url: http://127.0.0.1:9/api
+  auth:
+    type: oauth2_client_credentials
+    token_url: http://127.0.0.1:9/token
+    client_id: agent
+    client_secret: {{ secret: crm_secret }}
+    token_prefix: Token
+url: /bookings
+method: {method}
+output_variables: [{{ name: booking.id, path: "$.id" }}]
+"#
+    ))
+    .expect("valid action")
+}
+
+fn secrets() -> InMemorySecretStore {
+    InMemorySecretStore::new().with(Environment::Live, "crm_secret", "client-SECRET")
+}
+
+fn reply(status: u16, body: &str) -> http::Response<Bytes> {
+    http::Response::builder()
+        .status(status)
+        .body(Bytes::from(body.to_owned()))
+        .unwrap()
+}
+
+#[test]
+fn a_401_refreshes_the_token_once_and_resends() {
+    let action = oauth_action("POST");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let tokens = CountingTokens::default();
+    let seen = Mutex::new(Vec::new());
+    let send = |request: http::Request<Bytes>| {
+        let auth = request.headers()["authorization"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        seen.lock().unwrap().push(auth.clone());
+        let response = if auth == "Token tok-1" {
+            reply(401, r#"{"error": "expired"}"#)
+        } else {
+            reply(201, r#"{"id": "B-9"}"#)
+        };
+        std::future::ready(Ok::<_, std::io::Error>(response))
+    };
+    let mut conversation = Conversation::new(Environment::Live, &store);
+    let outcome =
+        block_on(conversation.run_with(&prepared, json!({}), Some(&tokens), send)).expect("runs");
+    assert_eq!(outcome.status(), 201);
+    assert_eq!(*seen.lock().unwrap(), ["Token tok-1", "Token tok-2"]);
+    assert_eq!(tokens.fetches.load(Ordering::SeqCst), 2);
+    assert_eq!(*tokens.invalidated.lock().unwrap(), ["tok-1"]);
+    assert_eq!(conversation.variables()["booking"]["id"], json!("B-9"));
+    // The token is never printed.
+    assert!(!format!("{outcome:?} {conversation:?}").contains("tok-"));
+}
+
+#[test]
+fn a_second_401_is_the_outcome() {
+    let action = oauth_action("GET");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let tokens = CountingTokens::default();
+    let calls = AtomicUsize::new(0);
+    let send = |_request: http::Request<Bytes>| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(Ok::<_, std::io::Error>(reply(401, "")))
+    };
+    let mut conversation = Conversation::new(Environment::Live, &store);
+    let outcome = block_on(conversation.run_with(&prepared, json!({}), Some(&tokens), send))
+        .expect("a 401 is an outcome");
+    assert_eq!(outcome.status(), 401);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        outcome.agent_error().unwrap().agent_message(),
+        "The request failed with HTTP status 401 and an empty response."
+    );
+}
+
+#[test]
+fn a_5xx_is_sent_once_and_is_an_outcome() {
+    let action = oauth_action("POST");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let tokens = CountingTokens::default();
+    let calls = AtomicUsize::new(0);
+    let send = |_request: http::Request<Bytes>| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(Ok::<_, std::io::Error>(reply(503, "busy")))
+    };
+    let mut conversation = Conversation::new(Environment::Live, &store);
+    let outcome =
+        block_on(conversation.run_with(&prepared, json!({}), Some(&tokens), send)).unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(outcome.status(), 503);
+    assert!(conversation.variables().is_empty());
+}
+
+#[test]
+fn oauth_without_a_token_source_is_refused_before_sending() {
+    let action = oauth_action("GET");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let mut conversation = Conversation::new(Environment::Live, &store);
+    let send = |_request: http::Request<Bytes>| -> std::future::Ready<Result<_, std::io::Error>> {
+        panic!("nothing may be sent")
+    };
+    let err = block_on(conversation.run_with(&prepared, json!({}), None, send)).unwrap_err();
+    assert!(matches!(
+        err,
+        RunError::Render(RenderError::NeedsNetwork { .. })
+    ));
+}
+
+#[test]
+fn transport_failures_are_typed_with_agent_text() {
+    let action =
+        ApiAction::from_yaml_str("name: ping\nurl: http://127.0.0.1:9/ping\nmethod: POST\n")
+            .unwrap();
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let mut conversation = Conversation::new(Environment::Live, &store);
+    for (kind, text) in [
+        (
+            std::io::ErrorKind::TimedOut,
+            "The service did not answer in time; the request may or may not have been processed.",
+        ),
+        (
+            std::io::ErrorKind::ConnectionRefused,
+            "The service could not be reached.",
+        ),
+    ] {
+        let calls = AtomicUsize::new(0);
+        let send = |_request: http::Request<Bytes>| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            std::future::ready(Err::<http::Response<Bytes>, _>(std::io::Error::from(kind)))
+        };
+        let err = block_on(conversation.run_with(&prepared, json!({}), None, send)).unwrap_err();
+        assert!(matches!(err, RunError::Send(_)), "{err:?}");
+        assert_eq!(err.agent_message(), text);
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "never retried");
+    }
+}
+
+#[test]
+fn a_missing_client_secret_is_refused_before_sending() {
+    let action = oauth_action("GET");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let empty = InMemorySecretStore::new();
+    let tokens = CountingTokens::default();
+    let mut conversation = Conversation::new(Environment::Live, &empty);
+    let send = |_request: http::Request<Bytes>| -> std::future::Ready<Result<_, std::io::Error>> {
+        panic!("nothing may be sent")
+    };
+    // Rendering needs the client secret in the store; without it nothing is sent either.
+    let err =
+        block_on(conversation.run_with(&prepared, json!({}), Some(&tokens), send)).unwrap_err();
+    assert!(
+        matches!(err, RunError::Render(RenderError::MissingSecret { .. })),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.agent_message(),
+        "The action could not be called because of a configuration problem."
+    );
+}
+
+/// A token endpoint that answers `invalid_client`.
+struct FailingTokens;
+
+impl AccessTokens for FailingTokens {
+    fn token<'a>(
+        &'a self,
+        _: &'a AuthConnector,
+        _: Environment,
+        _: &'a dyn SecretStore,
+    ) -> BoxFuture<'a, Result<SecretValue, BoxError>> {
+        Box::pin(async { Err("the token endpoint answered invalid_client".into()) })
+    }
+
+    fn invalidate(&self, _: &AuthConnector, _: Environment, _: &SecretValue) {}
+}
+
+#[test]
+fn token_source_failure_is_a_token_error() {
+    let action = oauth_action("GET");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let mut conversation = Conversation::new(Environment::Live, &store);
+    let send = |_request: http::Request<Bytes>| -> std::future::Ready<Result<_, std::io::Error>> {
+        panic!("nothing may be sent")
+    };
+    let err = block_on(conversation.run_with(&prepared, json!({}), Some(&FailingTokens), send))
+        .unwrap_err();
+    assert!(matches!(err, RunError::Token(_)), "{err:?}");
+    assert!(err.to_string().contains("invalid_client"));
+    assert_eq!(
+        err.agent_message(),
+        "The action could not be called: the service's sign-in failed."
+    );
+}
