@@ -718,6 +718,43 @@ impl OAuth2Tokens {
         }
     }
 
+    /// [`invalidate`](Self::invalidate) by the token's value: drops the cached token for
+    /// `connector` in `environment` only if it is still the one whose value is `value`.
+    pub fn invalidate_value(
+        &self,
+        environment: Environment,
+        connector: &AuthConnector,
+        value: &str,
+    ) -> bool {
+        let Ok(config) = config(connector) else {
+            return false;
+        };
+        let entry = lock(&self.inner.entries)
+            .get(&key(environment, &config))
+            .cloned();
+        let Some(entry) = entry else {
+            return false;
+        };
+        let mut cached = lock(&entry.cached);
+        if cached.as_ref().is_some_and(|token| token.expose() == value) {
+            *cached = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// This cache as the runner's token source
+    /// ([`run::AccessTokens`](crate::run::AccessTokens)), fetching through `client`: pass it to
+    /// [`Conversation::run`](crate::chain::Conversation::run), usually with the same client
+    /// the action is sent through.
+    pub fn source<'c>(&self, client: &'c dyn HttpClient) -> OAuth2Source<'c> {
+        OAuth2Source {
+            tokens: self.clone(),
+            client,
+        }
+    }
+
     /// Drops every cached token.
     pub fn clear(&self) {
         lock(&self.inner.entries).clear();
@@ -907,4 +944,52 @@ static SERIAL: AtomicU64 = AtomicU64::new(1);
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// [`OAuth2Tokens`] as the runner's [`AccessTokens`](crate::run::AccessTokens): tokens are
+/// fetched through the given client, cached and shared as the cache does, and a token the
+/// service refused with a 401 is dropped so the runner's one resend gets a fresh one. Made by
+/// [`OAuth2Tokens::source`].
+#[derive(Clone)]
+pub struct OAuth2Source<'c> {
+    tokens: OAuth2Tokens,
+    client: &'c dyn HttpClient,
+}
+
+impl std::fmt::Debug for OAuth2Source<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth2Source")
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+impl crate::run::AccessTokens for OAuth2Source<'_> {
+    fn token<'a>(
+        &'a self,
+        connector: &'a AuthConnector,
+        environment: Environment,
+        secrets: &'a dyn crate::secrets::SecretStore,
+    ) -> crate::run::BoxFuture<'a, Result<crate::secrets::SecretValue, crate::run::BoxError>> {
+        Box::pin(async move {
+            let token = self
+                .tokens
+                .token(environment, connector, secrets, self.client)
+                .await?;
+            Ok(crate::secrets::SecretValue::new(
+                "oauth2 access token",
+                token.expose(),
+            ))
+        })
+    }
+
+    fn invalidate(
+        &self,
+        connector: &AuthConnector,
+        environment: Environment,
+        token: &crate::secrets::SecretValue,
+    ) {
+        self.tokens
+            .invalidate_value(environment, connector, token.expose());
+    }
 }
