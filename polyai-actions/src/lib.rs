@@ -83,6 +83,8 @@
 //! ```
 
 pub mod action;
+pub mod conv_api;
+pub mod doubles;
 pub mod error;
 pub mod integration;
 pub mod lint;
@@ -97,6 +99,8 @@ pub use action::{
     ApiAction, ApiActions, ApiConnection, ApiKeyLocation, AuthConnector, CredentialsIn, Header,
     HeaderValue, OutputVariable,
 };
+pub use conv_api::{ApiResponse, ConvApi, ConvApiError};
+pub use doubles::{Doubles, MockResponse, ResponseRule};
 pub use error::{DefinitionError, Format};
 pub use integration::{
     ApiIntegration, ApiIntegrations, AuthType, Environment, EnvironmentConfig, Environments,
