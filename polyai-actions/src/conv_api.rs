@@ -112,7 +112,9 @@ enum Backend {
 #[non_exhaustive]
 pub enum ConvApiError {
     /// No integration of that name is loaded.
-    #[error("no integration called `{name}` is loaded (loaded: {known}); check the name in api_integrations.yaml")]
+    #[error(
+        "no integration called `{name}` is loaded (loaded: {known}); check the name in api_integrations.yaml"
+    )]
     UnknownIntegration {
         /// The name asked for.
         name: String,
@@ -134,7 +136,9 @@ pub enum ConvApiError {
     #[error(transparent)]
     Double(#[from] DoubleError),
     /// Neither doubles nor a sender were given.
-    #[error("`{integration}.{operation}`: this ConvApi has nowhere to send requests; give it ConvApi::with_doubles or ConvApi::with_sender")]
+    #[error(
+        "`{integration}.{operation}`: this ConvApi has nowhere to send requests; give it ConvApi::with_doubles or ConvApi::with_sender"
+    )]
     NoBackend {
         /// The integration.
         integration: String,
@@ -170,7 +174,9 @@ pub enum ResponseError {
         url: String,
     },
     /// The body is not JSON.
-    #[error("the response body ({status}, content-type {content_type}) is not JSON: {detail}; read it with text()")]
+    #[error(
+        "the response body ({status}, content-type {content_type}) is not JSON: {detail}; read it with text()"
+    )]
     NotJson {
         /// The status code.
         status: u16,
@@ -363,7 +369,8 @@ impl ConvApi {
         environment: Environment,
         connector: AuthConnector,
     ) -> Self {
-        self.auth.insert((name.to_owned(), Some(environment)), connector);
+        self.auth
+            .insert((name.to_owned(), Some(environment)), connector);
         self
     }
 
@@ -543,13 +550,14 @@ impl OperationCall<'_> {
                 Ok(ApiResponse::from_http(response, url))
             }
             Backend::Sender(sender) => {
-                let response = sender(rendered.into_http()).await.map_err(|source| {
-                    ConvApiError::Send {
-                        integration: self.integration.clone(),
-                        operation: self.operation.clone(),
-                        source,
-                    }
-                })?;
+                let response =
+                    sender(rendered.into_http())
+                        .await
+                        .map_err(|source| ConvApiError::Send {
+                            integration: self.integration.clone(),
+                            operation: self.operation.clone(),
+                            source,
+                        })?;
                 Ok(ApiResponse::from_http(response, url))
             }
         }

@@ -273,9 +273,11 @@ pub fn validate_rules(
                 rule.respond.status
             )));
         }
-        rule.respond
-            .to_http()
-            .map_err(|e| err(format!("rule {n} has a header http refuses ({e}); fix its name or value")))?;
+        rule.respond.to_http().map_err(|e| {
+            err(format!(
+                "rule {n} has a header http refuses ({e}); fix its name or value"
+            ))
+        })?;
     }
     Ok(())
 }
@@ -384,10 +386,7 @@ impl Doubles {
     ///
     /// # Errors
     /// [`DoubleError`] when the operation has no rules or they are exhausted.
-    pub fn respond(
-        &self,
-        request: RecordedRequest,
-    ) -> Result<http::Response<Bytes>, DoubleError> {
+    pub fn respond(&self, request: RecordedRequest) -> Result<http::Response<Bytes>, DoubleError> {
         let key = (request.integration.clone(), request.operation.clone());
         lock(&self.requests).push(request);
         let mut state = lock(&self.state);

@@ -43,7 +43,11 @@ fn every_case_matches_requests_prepare() {
         .unwrap_or_else(|e| panic!("{name}: {e}"));
         let doubles = Arc::new(
             Doubles::new()
-                .with("svc", "op", vec![ResponseRule::always(MockResponse::new(200))])
+                .with(
+                    "svc",
+                    "op",
+                    vec![ResponseRule::always(MockResponse::new(200))],
+                )
                 .unwrap(),
         );
         let conv = ConvApi::new(integrations, Environment::Sandbox).with_doubles(doubles.clone());
@@ -66,13 +70,20 @@ fn every_case_matches_requests_prepare() {
                 }) => refused += 1,
                 other => panic!("{name}: expected a QueryValue refusal, got {other:?}"),
             }
-            assert!(doubles.requests().is_empty(), "{name}: a refused call was sent");
+            assert!(
+                doubles.requests().is_empty(),
+                "{name}: a refused call was sent"
+            );
             continue;
         }
         result.unwrap_or_else(|e| panic!("{name}: {e}"));
         let sent = &doubles.requests()[0];
         let expected = &case["expected"];
-        assert_eq!(sent.method, case["method"].as_str().unwrap(), "{name}: method");
+        assert_eq!(
+            sent.method,
+            case["method"].as_str().unwrap(),
+            "{name}: method"
+        );
         assert_eq!(sent.url, expected["url"].as_str().unwrap(), "{name}: url");
         let body = match &expected["body"] {
             Value::Null => "",
