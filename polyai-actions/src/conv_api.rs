@@ -129,8 +129,8 @@ pub enum ConvApiError {
         integration: String,
         /// The operation.
         operation: String,
-        /// Why.
-        source: RenderError,
+        /// Why (boxed: it is large).
+        source: Box<RenderError>,
     },
     /// The test doubles could not answer.
     #[error(transparent)]
@@ -519,7 +519,7 @@ impl OperationCall<'_> {
             ConvApiError::Render {
                 integration: self.integration.clone(),
                 operation: self.operation.clone(),
-                source,
+                source: Box::new(source),
             }
         })
     }

@@ -15,6 +15,11 @@
 //!   call ([`render_operation`]) would send in one environment, as an [`http::Request`] with
 //!   secrets from a [`SecretStore`] (see [`secrets`]); every printed form (`Display`, `Debug`,
 //!   [`RenderedRequest::to_curl`]) shows a secret as `<secret:NAME>`.
+//! - [`conv_api`]: `conv.api.<integration>.<operation>(...)` for Rust ([`ConvApi`]): an
+//!   integration call rendered as above and sent to [test doubles](doubles) (ADK-shaped
+//!   response rules, [`Doubles`]; no server) or to a sender of your choice, read back like
+//!   `requests.Response` ([`ApiResponse`]). Query, form and JSON encoding are checked against
+//!   Python `requests` itself (`tests/requests_parity.rs`). See the runnable example there.
 //!
 //! ```
 //! use polyai_actions::{ApiAction, lint};

@@ -64,10 +64,11 @@ fn every_case_matches_requests_prepare() {
         let result = futures::executor::block_on(call.send());
         if case["rust_refuses"] == json!(true) {
             match result {
-                Err(ConvApiError::Render {
-                    source: RenderError::QueryValue { .. },
-                    ..
-                }) => refused += 1,
+                Err(ConvApiError::Render { source, .. })
+                    if matches!(*source, RenderError::QueryValue { .. }) =>
+                {
+                    refused += 1
+                }
                 other => panic!("{name}: expected a QueryValue refusal, got {other:?}"),
             }
             assert!(
