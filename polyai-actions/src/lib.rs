@@ -1,7 +1,7 @@
 //! PolyAI API-call actions and API integrations, offline: their definitions, the checks PolyAI
 //! applies (and the traps it does not warn about), parameter validation, the subset of Go's
 //! `text/template` that action bodies are written in, and the exact HTTP request an action or
-//! integration operation would send. Nothing in this crate touches the network.
+//! integration operation would send; and sending it ([`client`]).
 //!
 //! - Definitions: [`ApiIntegrations`] (PolyAI's ADK `api_integrations.yaml`) and [`ApiAction`] /
 //!   [`ApiActions`] (this crate's file format for Studio's API-call actions), loaded from and
@@ -20,6 +20,10 @@
 //!   response rules, [`Doubles`]; no server) or to a sender of your choice, read back like
 //!   `requests.Response` ([`ApiResponse`]). Query, form and JSON encoding are checked against
 //!   Python `requests` itself (`tests/requests_parity.rs`). See the runnable example there.
+//! - [`client`]: sending a rendered request over the network ([`ReqwestClient`]) or in-process
+//!   to any tower `Service` such as an axum `Router` ([`ServiceClient`]), with no socket, within
+//!   a timeout and a maximum response size ([`ClientOptions`]); failures are [`SendError`]s.
+//!   Nothing in this crate retries a request on its own.
 //!
 //! ```
 //! use polyai_actions::{ApiAction, lint};
@@ -90,6 +94,7 @@
 pub mod action;
 pub mod conv_api;
 pub mod doubles;
+pub mod client;
 pub mod error;
 pub mod integration;
 pub mod lint;
@@ -106,6 +111,7 @@ pub use action::{
 };
 pub use conv_api::{ApiResponse, ConvApi, ConvApiError};
 pub use doubles::{Doubles, MockResponse, ResponseRule};
+pub use client::{ClientOptions, HttpClient, ReqwestClient, SendError, ServiceClient};
 pub use error::{DefinitionError, Format};
 pub use integration::{
     ApiIntegration, ApiIntegrations, AuthType, Environment, EnvironmentConfig, Environments,
