@@ -5,9 +5,9 @@
 //! A [`ConvApi`] holds the integrations (the ADK's `api_integrations.yaml`, an
 //! [`ApiIntegrations`]), the environment, the credentials (a [`SecretStore`] and one
 //! [`AuthConnector`] per integration, as [`RenderContext::with_integration_auth`] takes them)
-//! and where requests go: [test doubles](crate::doubles::Doubles) (no server) or a sender
-//! (any async function from `http::Request<Bytes>` to `http::Response<Bytes>`: a `reqwest`
-//! client, an in-process axum `Router`).
+//! and where requests go: [test doubles](crate::doubles::Doubles) (no server), an
+//! [`HttpClient`] ([`ConvApi::with_client`]: `reqwest` over the network, or an in-process
+//! tower `Service` such as an axum `Router`), or any async function ([`ConvApi::with_sender`]).
 //!
 //! The request is rendered by [`render_operation`], so every rule there applies. The query and
 //! form rules are Python `requests`' (PolyAI's runtime), checked against `requests` itself by
@@ -81,6 +81,7 @@ use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
 use crate::action::AuthConnector;
+use crate::client::HttpClient;
 use crate::doubles::{DoubleError, Doubles, RecordedRequest};
 use crate::integration::{ApiIntegrations, Environment};
 use crate::method::Method;
@@ -105,6 +106,7 @@ enum Backend {
     None,
     Doubles(Arc<Doubles>),
     Sender(Sender),
+    Client(Arc<dyn HttpClient>),
 }
 
 /// Why a call did not produce a response.
@@ -320,6 +322,7 @@ impl fmt::Debug for ConvApi {
                     Backend::None => "none",
                     Backend::Doubles(_) => "doubles",
                     Backend::Sender(_) => "sender",
+                    Backend::Client(_) => "client",
                 },
             )
             .finish_non_exhaustive()
@@ -389,6 +392,13 @@ impl ConvApi {
     /// Send every call with `sender`.
     pub fn with_sender(mut self, sender: Sender) -> Self {
         self.backend = Backend::Sender(sender);
+        self
+    }
+
+    /// Send every call with `client` (a [`ReqwestClient`](crate::client::ReqwestClient) over
+    /// the network, a [`ServiceClient`](crate::client::ServiceClient) in-process).
+    pub fn with_client(mut self, client: Arc<dyn HttpClient>) -> Self {
+        self.backend = Backend::Client(client);
         self
     }
 
@@ -558,6 +568,16 @@ impl OperationCall<'_> {
                             operation: self.operation.clone(),
                             source,
                         })?;
+                Ok(ApiResponse::from_http(response, url))
+            }
+            Backend::Client(client) => {
+                let response = client.send(rendered.into_http()).await.map_err(|source| {
+                    ConvApiError::Send {
+                        integration: self.integration.clone(),
+                        operation: self.operation.clone(),
+                        source: Box::new(source),
+                    }
+                })?;
                 Ok(ApiResponse::from_http(response, url))
             }
         }

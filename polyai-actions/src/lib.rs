@@ -92,9 +92,9 @@
 //! ```
 
 pub mod action;
+pub mod client;
 pub mod conv_api;
 pub mod doubles;
-pub mod client;
 pub mod error;
 pub mod integration;
 pub mod lint;
@@ -109,9 +109,9 @@ pub use action::{
     ApiAction, ApiActions, ApiConnection, ApiKeyLocation, AuthConnector, CredentialsIn, Header,
     HeaderValue, OutputVariable,
 };
+pub use client::{ClientOptions, HttpClient, ReqwestClient, SendError, ServiceClient};
 pub use conv_api::{ApiResponse, ConvApi, ConvApiError};
 pub use doubles::{Doubles, MockResponse, ResponseRule};
-pub use client::{ClientOptions, HttpClient, ReqwestClient, SendError, ServiceClient};
 pub use error::{DefinitionError, Format};
 pub use integration::{
     ApiIntegration, ApiIntegrations, AuthType, Environment, EnvironmentConfig, Environments,

@@ -658,3 +658,46 @@ fn doubles_are_shared_across_threads() {
         .is_err()
     );
 }
+
+/// An in-process client (the shared `HttpClient` interface) answering 418 with the API key
+/// it received, or failing as the real client would when asked to.
+struct Teapot;
+
+impl polyai_actions::HttpClient for Teapot {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> futures::future::BoxFuture<'_, Result<http::Response<Bytes>, polyai_actions::SendError>>
+    {
+        Box::pin(async move {
+            let key = request.headers().get("x-api-key").cloned();
+            let mut response = http::Response::builder().status(418);
+            if let Some(key) = key {
+                response = response.header("x-echo", key);
+            }
+            Ok(response
+                .body(Bytes::from_static(b"short and stout"))
+                .unwrap())
+        })
+    }
+}
+
+#[test]
+fn an_http_client_backend_sends_the_real_request() {
+    let conv = conv(Arc::new(Doubles::new())).with_client(Arc::new(Teapot));
+    let response = block_on(
+        conv.api("sweet_booking_api")
+            .op("create_booking")
+            .arg("s1")
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(response.status_code(), 418);
+    assert_eq!(response.text(), "short and stout");
+    assert_eq!(response.headers()["x-echo"], KEY);
+    assert_eq!(
+        response.raise_for_status().unwrap_err().to_string(),
+        "418 Client Error: I'm a teapot for url: http://127.0.0.1:9001/api/shops/s1/bookings"
+    );
+    assert!(format!("{conv:?}").contains("client"));
+}
