@@ -15,6 +15,11 @@
 //!   call ([`render_operation`]) would send in one environment, as an [`http::Request`] with
 //!   secrets from a [`SecretStore`] (see [`secrets`]); every printed form (`Display`, `Debug`,
 //!   [`RenderedRequest::to_curl`]) shows a secret as `<secret:NAME>`.
+//! - [`conv_api`]: `conv.api.<integration>.<operation>(...)` for Rust ([`ConvApi`]): an
+//!   integration call rendered as above and sent to [test doubles](doubles) (ADK-shaped
+//!   response rules, [`Doubles`]; no server) or to a sender of your choice, read back like
+//!   `requests.Response` ([`ApiResponse`]). Query, form and JSON encoding are checked against
+//!   Python `requests` itself (`tests/requests_parity.rs`). See the runnable example there.
 //! - [`client`]: sending a rendered request over the network ([`ReqwestClient`]) or in-process
 //!   to any tower `Service` such as an axum `Router` ([`ServiceClient`]), with no socket, within
 //!   a timeout and a maximum response size ([`ClientOptions`]); failures are [`SendError`]s.
@@ -89,6 +94,8 @@
 pub mod action;
 pub mod chain;
 pub mod client;
+pub mod conv_api;
+pub mod doubles;
 pub mod error;
 pub mod integration;
 pub mod lint;
@@ -107,6 +114,8 @@ pub use action::{
     HeaderValue, OutputVariable,
 };
 pub use client::{ClientOptions, HttpClient, ReqwestClient, SendError, ServiceClient};
+pub use conv_api::{ApiResponse, ConvApi, ConvApiError};
+pub use doubles::{Doubles, MockResponse, ResponseRule};
 pub use error::{DefinitionError, Format};
 pub use integration::{
     ApiIntegration, ApiIntegrations, AuthType, Environment, EnvironmentConfig, Environments,
