@@ -1,7 +1,9 @@
-//! PolyAI API-call actions and API integrations, offline: their definitions, the checks PolyAI
-//! applies (and the traps it does not warn about), parameter validation, the subset of Go's
+//! PolyAI API-call actions and API integrations: their definitions, the checks PolyAI applies
+//! (and the traps it does not warn about), parameter validation, the subset of Go's
 //! `text/template` that action bodies are written in, and the exact HTTP request an action or
-//! integration operation would send; and sending it ([`client`]).
+//! integration operation would send, all offline; then running them against your own service
+//! ([`client`], [`oauth`], [`chain`], [`conv_api`]) over the network or in-process, and reading
+//! back what the agent would see ([`outcome`]).
 //!
 //! - Definitions: [`ApiIntegrations`] (PolyAI's ADK `api_integrations.yaml`) and [`ApiAction`] /
 //!   [`ApiActions`] (this crate's file format for Studio's API-call actions), loaded from and

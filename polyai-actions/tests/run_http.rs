@@ -262,3 +262,96 @@ async fn connection_refused() {
     );
     assert_eq!(err.agent_message(), "The service could not be reached.");
 }
+
+/// The real token cache behind the runner: one token fetched for many runs, and after the
+/// service refuses it (401) exactly one refetch and one resend, all in-process.
+#[tokio::test]
+async fn client_credentials_tokens_from_the_cache_with_one_refresh_on_401() {
+    use polyai_actions::OAuth2Tokens;
+    use polyai_actions::secrets::InMemorySecretStore;
+
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let refuse_next = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (f, r) = (Arc::clone(&fetches), Arc::clone(&refuse_next));
+    let app = axum::Router::new()
+        .route(
+            "/token",
+            post(move |body: String| {
+                let n = f.fetch_add(1, Ordering::SeqCst) + 1;
+                async move {
+                    assert!(body.contains("grant_type=client_credentials"), "{body}");
+                    Json(json!({"access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": 3600}))
+                }
+            }),
+        )
+        .route(
+            "/bookings",
+            post(move |headers: axum::http::HeaderMap| {
+                let refuse = r.swap(false, Ordering::SeqCst);
+                async move {
+                    let auth = headers["authorization"].to_str().unwrap_or_default().to_owned();
+                    if refuse {
+                        (axum::http::StatusCode::UNAUTHORIZED, Json(json!({"error": "expired"})))
+                    } else {
+                        // Which token was used, without echoing the token itself.
+                        let id = auth.strip_prefix("Bearer tok-").map(|n| format!("booking-{n}"));
+                        (axum::http::StatusCode::OK, Json(json!({"id": id})))
+                    }
+                }
+            }),
+        );
+    let client = ServiceClient::new(app);
+    let action = ApiAction::from_yaml_str(
+        r#"
+name: book
+connection:
+  base_url: http://crm.test
+  auth:
+    type: oauth2_client_credentials
+    token_url: http://crm.test/token
+    client_id: agent
+    client_secret: { secret: crm_secret }
+url: /bookings
+method: POST
+output_variables: [{ name: booking.id, path: "$.id" }]
+"#,
+    )
+    .expect("valid action");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let secrets = InMemorySecretStore::new().with_shared("crm_secret", "s3cret-value");
+    let tokens = OAuth2Tokens::new();
+    let source = tokens.source(&client);
+    let mut conversation = Conversation::new(Environment::Live, &secrets);
+    for _ in 0..5 {
+        let outcome = conversation
+            .run(&prepared, json!({}), &client, Some(&source))
+            .await
+            .expect("booked");
+        assert_eq!(
+            outcome.variable("booking.id").cloned(),
+            Some(json!("booking-1"))
+        );
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 1, "one token for five runs");
+
+    refuse_next.store(true, Ordering::SeqCst);
+    let outcome = conversation
+        .run(&prepared, json!({}), &client, Some(&source))
+        .await
+        .expect("booked after one refresh");
+    assert_eq!(outcome.status(), 200);
+    assert_eq!(
+        outcome.variable("booking.id").cloned(),
+        Some(json!("booking-2"))
+    );
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        2,
+        "exactly one refetch after the 401"
+    );
+    let printed = format!("{outcome:?} {conversation:?} {source:?}");
+    assert!(
+        !printed.contains("tok-") && !printed.contains("s3cret"),
+        "{printed}"
+    );
+}
