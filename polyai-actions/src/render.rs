@@ -111,7 +111,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod auth;
+pub(crate) mod auth;
 mod number;
 mod query;
 mod request;
