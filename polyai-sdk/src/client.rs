@@ -552,7 +552,12 @@ mod tests {
     /// out), and each credential is a `Secret`, so none of them can.
     #[test]
     fn builder_debug_shows_every_setting_and_no_secret() {
-        let secrets = ["sk-key-5d1e", "chat-tok-8a2f", "out-tok-3c9b", "dni-key-7e4a"];
+        let secrets = [
+            "sk-key-5d1e",
+            "chat-tok-8a2f",
+            "out-tok-3c9b",
+            "dni-key-7e4a",
+        ];
         let builder = Client::builder()
             .api_key(secrets[0])
             .chat_token(secrets[1])
@@ -587,7 +592,10 @@ mod tests {
             assert!(shown.contains(field), "{field} missing from {shown}");
         }
         let pretty = format!("{builder:#?}");
-        assert!(secrets.iter().all(|secret| !pretty.contains(secret)), "{pretty}");
+        assert!(
+            secrets.iter().all(|secret| !pretty.contains(secret)),
+            "{pretty}"
+        );
     }
 
     /// JSON calls are bounded even when the caller sets nothing: a deadline per attempt and a
