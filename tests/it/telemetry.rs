@@ -35,7 +35,7 @@ fn listing(seen: Arc<AtomicUsize>) -> impl Fn(&polyai_tests::RecordedRequest) ->
     }
 }
 
-fn client(base_url: &str) -> Client {
+fn client_at(base_url: &str) -> Client {
     Client::builder()
         .api_key(KEY)
         .base_url(base_url)
@@ -62,7 +62,7 @@ async fn every_call_emits_one_completion_event() {
     }
     let (events, _guard) = capture();
     let server = RecordingServer::start(listing(Arc::default())).await;
-    let client = client(server.base_url());
+    let client = client_at(server.base_url());
     let endpoints = client.webhook_endpoints();
 
     // A retried call: 503, then 200 after exactly 2 ms (no jitter).
@@ -129,7 +129,7 @@ async fn every_call_emits_one_completion_event() {
 
     // No answer at all: the kind of failure, after every attempt.
     events.clear();
-    let closed = client_to_closed_port().await;
+    let closed = client_at(&polyai_tests::closed_port_url());
     closed
         .webhook_endpoints()
         .list_webhook_endpoints()
@@ -153,7 +153,7 @@ async fn no_event_carries_the_key_or_a_query() {
     }
     let (events, _guard) = capture();
     let server = RecordingServer::start(listing(Arc::default())).await;
-    let client = client(server.base_url());
+    let client = client_at(server.base_url());
     for enabled in [true, false, true] {
         let _ = client
             .webhook_endpoints()
@@ -183,14 +183,4 @@ async fn no_event_carries_the_key_or_a_query() {
             );
         }
     }
-}
-
-/// A client whose every family points at a loopback port nothing listens on.
-async fn client_to_closed_port() -> Client {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    drop(listener);
-    client(&format!("http://{address}"))
 }

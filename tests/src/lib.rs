@@ -240,6 +240,15 @@ impl TwoHosts {
     }
 }
 
+/// `http://127.0.0.1:PORT` for a loopback port nothing listens on (bound, then released), so
+/// that a connection attempt is refused: a request there provably never reached a server.
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let address = listener.local_addr().expect("local address");
+    drop(listener);
+    format!("http://{address}")
+}
+
 /// The SHA-256 of some bytes, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
