@@ -184,3 +184,48 @@ async fn no_event_carries_the_key_or_a_query() {
         }
     }
 }
+
+/// A seeded jitter source gives the same waits on every run: SplitMix64's first two draws
+/// for seed 1234567 scale the 100 ms and 200 ms bounds to 35.0 ms and 34.7 ms.
+#[tokio::test]
+async fn seeded_jitter_gives_exact_waits() {
+    if !run_alone("telemetry::seeded_jitter_gives_exact_waits") {
+        return;
+    }
+    let (events, _guard) = capture();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let server = RecordingServer::start(move |_| {
+        if seen.fetch_add(1, Ordering::SeqCst) < 2 {
+            Reply::json(503, json!({"error": "busy"}))
+        } else {
+            Reply::json(200, json!({"data": []}))
+        }
+    })
+    .await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .retry_policy(
+            RetryPolicy::standard()
+                .initial_backoff(Duration::from_millis(100))
+                .jitter(Jitter::seeded(1_234_567)),
+        )
+        .build()
+        .expect("client");
+    client
+        .webhook_endpoints()
+        .list_webhook_endpoints()
+        .send()
+        .await
+        .expect("200 at the third attempt");
+    let waits: Vec<_> = events
+        .all()
+        .into_iter()
+        .filter(|event| event.field("message") == Some("request failed; retrying"))
+        .map(|event| field(&event, "wait_ms").to_string())
+        .collect();
+    assert_eq!(waits, ["35", "34"]);
+    let calls = events.of_target("polyai_sdk::call");
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(field(&calls[0], "attempts"), "3");
+}
