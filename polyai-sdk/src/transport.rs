@@ -26,7 +26,7 @@ use tracing::Instrument;
 use crate::generated::OPERATIONS;
 use crate::region::HostFamily;
 use crate::retry::{
-    self, AttemptOutcome, AttemptState, NotRetried, RetryAction, RetryBucket, RetryPolicy,
+    self, AttemptOutcome, AttemptState, GiveUp, NotRetried, RetryAction, RetryBucket, RetryPolicy,
     TransportFailure,
 };
 
@@ -297,13 +297,23 @@ impl Transport {
                 let (wait, cost, reason) = match action {
                     RetryAction::DoNotRetry => break outcome,
                     RetryAction::FailNow(reason, why) => {
-                        tracing::debug!(
-                            attempt = state.number,
-                            waited_ms = state.waited.as_millis() as u64,
-                            %reason,
-                            why = ?why,
-                            "not retrying"
-                        );
+                        if why == GiveUp::Refused(NotRetried::BudgetExhausted) {
+                            tracing::warn!(
+                                attempt = state.number,
+                                available = state.budget_available,
+                                %reason,
+                                "retry refused: the client-wide retry budget is used up (many \
+                                 calls are failing); returning the error"
+                            );
+                        } else {
+                            tracing::debug!(
+                                attempt = state.number,
+                                waited_ms = state.waited.as_millis() as u64,
+                                %reason,
+                                why = ?why,
+                                "not retrying"
+                            );
+                        }
                         if let (Some(why), Ok(response)) = (why.recorded(), &mut outcome) {
                             response.extensions_mut().insert(why);
                         }
