@@ -62,7 +62,7 @@ macro_rules! op {
                 Some(response.into_inner())
             }
             Err(error) => {
-                $tour.failed($name, Error::from_generated(error).await);
+                $tour.failed($name, error);
                 None
             }
         }

@@ -130,7 +130,7 @@ impl Client {
             .get_agent_conversation()
             .agent_id(agent_id)
             .conversation_id(conversation_id);
-        crate::error::generated(request.send().await).await
+        request.send().await.map(crate::ResponseValue::into_inner)
     }
 
     /// Adds annotations to turns of a conversation. At least one is required; an empty list
@@ -159,8 +159,10 @@ impl Client {
             .agent_id(agent_id)
             .conversation_id(conversation_id)
             .body(data::AnnotationRequest { annotations });
-        crate::error::generated(request.send().await)
+        request
+            .send()
             .await
+            .map(crate::ResponseValue::into_inner)
             .map(drop)
     }
 
@@ -179,8 +181,10 @@ impl Client {
             .agent_id(agent_id)
             .conversation_id(conversation_id)
             .body(data::NoteRequest { note: note.into() });
-        crate::error::generated(request.send().await)
+        request
+            .send()
             .await
+            .map(crate::ResponseValue::into_inner)
             .map(drop)
     }
 
@@ -252,7 +256,7 @@ impl ListAgentConversations {
             .agent_id(self.agent_id.as_str())
             .limit(limit)
             .offset(validate::offset(offset)?);
-        let response = crate::error::generated(request.send().await).await?;
+        let response = request.send().await.map(crate::ResponseValue::into_inner)?;
         let total = response.count.and_then(|c| u64::try_from(c).ok());
         Ok((response.conversations, total))
     }

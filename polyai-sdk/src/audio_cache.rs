@@ -144,7 +144,7 @@ impl ListAudioCacheEntries {
         if let Some(sort) = &self.sort {
             request = request.sort(sort.as_str());
         }
-        let page = crate::error::generated(request.send().await).await?;
+        let page = request.send().await.map(crate::ResponseValue::into_inner)?;
         let total = page.total_count.and_then(|t| u64::try_from(t).ok());
         Ok((page.entries, total))
     }

@@ -467,7 +467,7 @@ impl ListConversations {
         if let Some(cursor) = cursor {
             request = request.cursor(cursor);
         }
-        let response = crate::error::generated(request.send().await).await?;
+        let response = request.send().await.map(crate::ResponseValue::into_inner)?;
         let next_cursor = response.cursor.filter(|c| !c.is_empty());
         Ok(Page {
             items: response.conversations,

@@ -129,7 +129,7 @@ impl DebugChatOptions {
             .start_debug_chat()
             .agent_id(self.agent_id.as_str())
             .body(self.request);
-        let greeting = crate::error::generated(call.send().await).await?;
+        let greeting = call.send().await.map(crate::ResponseValue::into_inner)?;
         validate::path_segment(
             "conversation id returned by PolyAI",
             &greeting.conversation_id,
@@ -213,7 +213,7 @@ impl DebugChatSession {
             .agent_id(self.agent_id.as_str())
             .conversation_id(self.conversation_id.as_str())
             .body(body);
-        let reply = crate::error::generated(call.send().await).await?;
+        let reply = call.send().await.map(crate::ResponseValue::into_inner)?;
         if reply.conversation_ended == Some(true) {
             self.ended = true;
         }

@@ -76,7 +76,7 @@ impl Client {
             .publish_deployment()
             .agent_id(agent_id)
             .body(request);
-        outcome(crate::error::generated(call.send().await).await)
+        outcome(call.send().await.map(crate::ResponseValue::into_inner))
     }
 
     /// Promotes a deployment to the next environment (sandbox to pre-release, pre-release to
@@ -96,7 +96,7 @@ impl Client {
             .agent_id(agent_id)
             .deployment_id(deployment_id)
             .body(request);
-        outcome(crate::error::generated(call.send().await).await)
+        outcome(call.send().await.map(crate::ResponseValue::into_inner))
     }
 }
 

@@ -59,6 +59,22 @@ pub use timestamp::{InvalidTimestamp, Timestamp};
 pub use transport::Transport;
 pub use variant_assignment::VariantAssignment;
 
+// The family clients that `Client`'s accessors hand out, one per OpenAPI document, and the
+// success value every generated `send()` returns.
+pub use generated::agents::AgentsClient;
+pub use generated::alerts::AlertsClient;
+pub use generated::chat::ChatClient;
+pub use generated::concurrent_calls::ConcurrentCallsClient;
+pub use generated::conversations::ConversationsClient;
+pub use generated::data::DataClient;
+pub use generated::debug_chat::DebugChatClient;
+pub use generated::dni::DniClient;
+pub use generated::external_events::ExternalEventsClient;
+pub use generated::handoff::HandoffClient;
+pub use generated::outbound::OutboundClient;
+pub use generated::webhooks::WebhookEndpointsClient;
+pub use progenitor_client::{ByteStream, ResponseValue};
+
 /// The generated request and response types of every family, by family.
 pub mod types {
     pub use crate::generated::agents::types as agents;

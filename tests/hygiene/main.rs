@@ -182,7 +182,7 @@ async fn no_secret_in_trace_logs_or_errors() {
         rotate().send().await.map(drop),
         rotate().send().await.map(drop),
     ] {
-        let error = polyai_sdk::Error::from_generated(result.unwrap_err()).await;
+        let error = result.unwrap_err();
         tracing::error!(%error, ?error, "captured error from a secret-carrying response");
         secret_errors.push(format!("{error} | {error:?} | {error:#}"));
     }

@@ -18,13 +18,13 @@ async fn mock() -> (MockServer, Client) {
     (server, client)
 }
 
-/// Sends a generated call and unwraps its value, converting its error into the SDK's.
+/// Sends a generated call and unwraps its value.
 macro_rules! sdk {
     ($call:expr) => {
-        match $call.send().await {
-            Ok(value) => Ok::<_, Error>(value.into_inner()),
-            Err(error) => Err(Error::from_generated(error).await),
-        }
+        $call
+            .send()
+            .await
+            .map(polyai_sdk::ResponseValue::into_inner)
     };
 }
 

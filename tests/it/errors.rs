@@ -189,3 +189,79 @@ async fn refused_connection_is_a_transport_error() {
     );
     assert!(error.is_retryable());
 }
+
+#[tokio::test]
+async fn debug_leads_with_the_display_sentence_and_not_found_says_what_to_check() {
+    let (_server, client) = client_for(|_| {
+        Reply::json(
+            404,
+            json!({"success": false, "error_code": "CONVERSATIONS_NOT_FOUND",
+                   "error_message": "no such conversation", "error_id": "c-404"}),
+        )
+        .header("x-polyai-correlation-id", "c-404")
+    })
+    .await;
+    let error = client
+        .data()
+        .get_agent_conversation()
+        .agent_id("support")
+        .conversation_id("CA404")
+        .send()
+        .await
+        .expect_err("404");
+    let display = error.to_string();
+    for part in [
+        "not found",
+        "404",
+        "CONVERSATIONS_NOT_FOUND",
+        "no such conversation",
+        "c-404",
+        "agent id is the project id",
+        "region",
+    ] {
+        assert!(display.contains(part), "{part:?} in {display}");
+    }
+    for debug in [format!("{error:?}"), format!("{error:#?}")] {
+        assert!(debug.starts_with(&display), "{debug}");
+        assert!(debug.contains("Error::NotFound"), "{debug}");
+    }
+    assert!(
+        !format!("{error:?}").contains("ApiError {"),
+        "no struct dump"
+    );
+    assert!(
+        format!("{error:#?}").contains("correlation_id: Some("),
+        "the alternate form adds the fields"
+    );
+
+    // Invalid input, a transport failure and a listing error read the same way.
+    let refused = "2026-13-40"
+        .parse::<polyai_sdk::Timestamp>()
+        .map_err(Error::from);
+    let refused = refused.expect_err("not a date");
+    assert!(matches!(refused, Error::InvalidInput(_)), "{refused:?}");
+    assert!(format!("{refused:?}").starts_with(&refused.to_string()));
+    let region = "mars".parse::<polyai_sdk::Region>().map_err(Error::from);
+    let region = region.expect_err("no such region");
+    assert!(
+        region.to_string().contains("unknown PolyAI region `mars`"),
+        "{region}"
+    );
+    assert!(format!("{region:?}").starts_with(&region.to_string()));
+}
+
+#[tokio::test]
+async fn question_mark_converts_timestamps_and_regions() {
+    fn parse(region: &str, since: &str) -> Result<(), Error> {
+        let _region: polyai_sdk::Region = region.parse()?;
+        let _since: polyai_sdk::Timestamp = since.parse()?;
+        Ok(())
+    }
+    assert!(parse("eu", "2026-07-01T16:35:00Z").is_ok());
+    assert!(
+        matches!(parse("xx", "2026-07-01T16:35:00Z"), Err(Error::InvalidInput(m)) if m.contains("xx"))
+    );
+    assert!(
+        matches!(parse("uk", "yesterday"), Err(Error::InvalidInput(m)) if m.contains("yesterday"))
+    );
+}

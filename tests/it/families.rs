@@ -288,10 +288,7 @@ async fn every_agents_api_resource_group_is_routed() {
     macro_rules! call {
         ($builder:expr) => {{
             let result = $builder.send().await.map(drop);
-            let error = match result {
-                Ok(()) => None,
-                Err(error) => Some(Error::from_generated(error).await),
-            };
+            let error = result.err();
             assert!(
                 matches!(error, None | Some(Error::Decode { .. })),
                 "{error:?}"
@@ -511,7 +508,7 @@ async fn families_with_their_own_credential_refuse_to_send_without_it() {
             ["POLYAI_DNI_API_KEY", "dni_api_key(..)"],
         ),
     ] {
-        let error = Error::from_generated(result.expect_err(what)).await;
+        let error = result.expect_err(what);
         let Error::InvalidInput(message) = &error else {
             panic!("{what}: expected InvalidInput, got {error:?}");
         };

@@ -5,6 +5,7 @@ mod bounds;
 mod deploy_flow;
 mod errors;
 mod families;
+mod family_errors;
 mod handwritten;
 mod layers;
 mod limits;

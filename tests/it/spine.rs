@@ -518,7 +518,7 @@ async fn path_parameters_are_encoded_and_cannot_change_the_path() {
             .conversation_id("CA1")
             .send()
             .await;
-        let error = Error::from_generated(call.expect_err(raw)).await;
+        let error = call.expect_err(raw);
         assert!(matches!(error, Error::InvalidInput(_)), "{raw}: {error:?}");
     }
     assert_eq!(

@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -8373,18 +8375,18 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI Agents API
+///The client of the PolyAI Agents API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published Agents API: building and shipping agents (agents, branches, behaviour, knowledge base, variants and their attributes, deployments), the account's voice library, real-time configuration, telephony (connectors and phone numbers), the TTS audio cache and agent-initiated outbound calls. It is written for the polyai-rs code generator, not copied from PolyAI; PolyAI's document has no operation ids, so the ids here are ours. Bodies are camelCase. Response schemas are deliberately lenient (optional, nullable fields, no closed enums, free-form JSON where the shape is loose) because real responses carry nulls and extra fields; request schemas follow PolyAI's contract, which rejects unknown fields on most writes. All operations live on the Agents host family (`api.{us|uk|eu|studio}.poly.ai`) and take a workspace-scoped API key from Agent Studio in the `x-api-key` header; keys only work in the region that issued them.
 ///Working rules worth knowing: the `main` branch is read-only (writes under `branches/main/...` answer 422); edit on a branch, then merge it. Merging publishes to `sandbox` automatically, so publishing straight after a merge answers 409 (`DEPLOYMENTS_ALREADY_PUBLISHED`). Deployments move sandbox, then pre-release, then live with `promote_deployment`; promoting to live before pre-release may answer 412 (`ErrPreReleaseNotReady`). There is no operation to read a single agent: list them. No POST here carries an idempotency key, so a retried create, merge, publish, promote or rollback can act twice; only the read-only POSTs are marked `x-polyai-idempotent`.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct AgentsClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl AgentsClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -8420,7 +8422,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for AgentsClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -8438,11 +8440,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        AgentsClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl AgentsClient {
     ///List agents
     ///
     ///Returns every agent of the workspace. Not paginated: the response is a bare JSON array with all agents.
@@ -9624,16 +9626,16 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::list_agents`]
+    ///Builder for [`AgentsClient::list_agents`]
     ///
-    ///[`Client::list_agents`]: super::Client::list_agents
+    ///[`AgentsClient::list_agents`]: super::AgentsClient::list_agents
     #[derive(Debug, Clone)]
     pub struct ListAgents<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
     }
     impl<'a> ListAgents<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -9649,7 +9651,17 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/accounts/{accountId}/agents`
-        pub async fn send(self) -> Result<ResponseValue<::std::vec::Vec<types::Agent>>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Agent>>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Agent>>, Error<()>> {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -9661,7 +9673,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -9686,17 +9698,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_agent`]
+    ///Builder for [`AgentsClient::create_agent`]
     ///
-    ///[`Client::create_agent`]: super::Client::create_agent
+    ///[`AgentsClient::create_agent`]: super::AgentsClient::create_agent
     #[derive(Debug, Clone)]
     pub struct CreateAgent<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateAgentRequest, String>,
     }
     impl<'a> CreateAgent<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -9733,7 +9745,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/accounts/{accountId}/agents`
-        pub async fn send(self) -> Result<ResponseValue<types::Agent>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Agent>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Agent>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -9752,7 +9770,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -9778,16 +9796,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_agent`]
+    ///Builder for [`AgentsClient::delete_agent`]
     ///
-    ///[`Client::delete_agent`]: super::Client::delete_agent
+    ///[`AgentsClient::delete_agent`]: super::AgentsClient::delete_agent
     #[derive(Debug, Clone)]
     pub struct DeleteAgent<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteAgent<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -9803,7 +9821,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -9815,7 +9839,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -9832,17 +9856,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::duplicate_agent`]
+    ///Builder for [`AgentsClient::duplicate_agent`]
     ///
-    ///[`Client::duplicate_agent`]: super::Client::duplicate_agent
+    ///[`AgentsClient::duplicate_agent`]: super::AgentsClient::duplicate_agent
     #[derive(Debug, Clone)]
     pub struct DuplicateAgent<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::DuplicateAgentRequest, String>,
     }
     impl<'a> DuplicateAgent<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -9881,7 +9905,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/duplicate`
-        pub async fn send(self) -> Result<ResponseValue<types::Agent>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Agent>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Agent>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -9900,7 +9930,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -9926,12 +9956,12 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_voices`]
+    ///Builder for [`AgentsClient::list_voices`]
     ///
-    ///[`Client::list_voices`]: super::Client::list_voices
+    ///[`AgentsClient::list_voices`]: super::AgentsClient::list_voices
     #[derive(Debug, Clone)]
     pub struct ListVoices<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         gender: Result<Option<types::VoiceGender>, String>,
         is_poly_voice: Result<Option<bool>, String>,
@@ -9939,7 +9969,7 @@ pub mod builder {
         provider: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ListVoices<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -9997,7 +10027,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/accounts/{accountId}/voice-library`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::VoiceList>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -10020,7 +10056,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10052,17 +10088,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_voice`]
+    ///Builder for [`AgentsClient::create_voice`]
     ///
-    ///[`Client::create_voice`]: super::Client::create_voice
+    ///[`AgentsClient::create_voice`]: super::AgentsClient::create_voice
     #[derive(Debug, Clone)]
     pub struct CreateVoice<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateVoiceRequest, String>,
     }
     impl<'a> CreateVoice<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -10099,7 +10135,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/accounts/{accountId}/voice-library`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -10118,7 +10162,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10144,17 +10188,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_voice`]
+    ///Builder for [`AgentsClient::get_voice`]
     ///
-    ///[`Client::get_voice`]: super::Client::get_voice
+    ///[`AgentsClient::get_voice`]: super::AgentsClient::get_voice
     #[derive(Debug, Clone)]
     pub struct GetVoice<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         voice_id: Result<::std::string::String, String>,
     }
     impl<'a> GetVoice<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -10180,7 +10224,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/accounts/{accountId}/voice-library/{voiceId}`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -10199,7 +10251,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10224,18 +10276,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_voice`]
+    ///Builder for [`AgentsClient::update_voice`]
     ///
-    ///[`Client::update_voice`]: super::Client::update_voice
+    ///[`AgentsClient::update_voice`]: super::AgentsClient::update_voice
     #[derive(Debug, Clone)]
     pub struct UpdateVoice<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         voice_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateVoiceRequest, String>,
     }
     impl<'a> UpdateVoice<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -10282,7 +10334,15 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/accounts/{accountId}/voice-library/{voiceId}`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -10305,7 +10365,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10331,17 +10391,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_voice_sample`]
+    ///Builder for [`AgentsClient::get_voice_sample`]
     ///
-    ///[`Client::get_voice_sample`]: super::Client::get_voice_sample
+    ///[`AgentsClient::get_voice_sample`]: super::AgentsClient::get_voice_sample
     #[derive(Debug, Clone)]
     pub struct GetVoiceSample<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         voice_id: Result<::std::string::String, String>,
     }
     impl<'a> GetVoiceSample<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -10367,7 +10427,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/accounts/{accountId}/voice-library/{voiceId}/sample`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceSample>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceSample>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::VoiceSample>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -10386,7 +10452,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10411,16 +10477,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_branches`]
+    ///Builder for [`AgentsClient::list_branches`]
     ///
-    ///[`Client::list_branches`]: super::Client::list_branches
+    ///[`AgentsClient::list_branches`]: super::AgentsClient::list_branches
     #[derive(Debug, Clone)]
     pub struct ListBranches<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
     }
     impl<'a> ListBranches<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10436,7 +10502,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches`
-        pub async fn send(self) -> Result<ResponseValue<types::BranchList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::BranchList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::BranchList>, Error<()>> {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -10448,7 +10520,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10473,17 +10545,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_branch`]
+    ///Builder for [`AgentsClient::create_branch`]
     ///
-    ///[`Client::create_branch`]: super::Client::create_branch
+    ///[`AgentsClient::create_branch`]: super::AgentsClient::create_branch
     #[derive(Debug, Clone)]
     pub struct CreateBranch<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateBranchRequest, String>,
     }
     impl<'a> CreateBranch<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10520,7 +10592,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/branches`
-        pub async fn send(self) -> Result<ResponseValue<types::CreatedBranch>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::CreatedBranch>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::CreatedBranch>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -10539,7 +10619,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10565,17 +10645,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_branch`]
+    ///Builder for [`AgentsClient::delete_branch`]
     ///
-    ///[`Client::delete_branch`]: super::Client::delete_branch
+    ///[`AgentsClient::delete_branch`]: super::AgentsClient::delete_branch
     #[derive(Debug, Clone)]
     pub struct DeleteBranch<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteBranch<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10601,7 +10681,15 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/branches/{branchId}`
-        pub async fn send(self) -> Result<ResponseValue<types::BranchChange>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::BranchChange>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::BranchChange>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -10620,7 +10708,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10645,18 +10733,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::merge_branch`]
+    ///Builder for [`AgentsClient::merge_branch`]
     ///
-    ///[`Client::merge_branch`]: super::Client::merge_branch
+    ///[`AgentsClient::merge_branch`]: super::AgentsClient::merge_branch
     #[derive(Debug, Clone)]
     pub struct MergeBranch<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         body: Result<types::builder::MergeBranchRequest, String>,
     }
     impl<'a> MergeBranch<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10703,7 +10791,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/branches/{branchId}/merge`
-        pub async fn send(self) -> Result<ResponseValue<types::MergedBranch>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::MergedBranch>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::MergedBranch>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -10726,7 +10822,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10752,17 +10848,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_attributes`]
+    ///Builder for [`AgentsClient::list_attributes`]
     ///
-    ///[`Client::list_attributes`]: super::Client::list_attributes
+    ///[`AgentsClient::list_attributes`]: super::AgentsClient::list_attributes
     #[derive(Debug, Clone)]
     pub struct ListAttributes<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
     }
     impl<'a> ListAttributes<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10788,7 +10884,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches/{branchId}/attributes`
-        pub async fn send(self) -> Result<ResponseValue<types::AttributeList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::AttributeList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::AttributeList>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -10807,7 +10911,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10832,18 +10936,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_attribute`]
+    ///Builder for [`AgentsClient::create_attribute`]
     ///
-    ///[`Client::create_attribute`]: super::Client::create_attribute
+    ///[`AgentsClient::create_attribute`]: super::AgentsClient::create_attribute
     #[derive(Debug, Clone)]
     pub struct CreateAttribute<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         body: Result<types::builder::AttributeNameRequest, String>,
     }
     impl<'a> CreateAttribute<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10892,7 +10996,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/branches/{branchId}/attributes`
-        pub async fn send(self) -> Result<ResponseValue<types::Attribute>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Attribute>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Attribute>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -10915,7 +11025,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10941,18 +11051,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_attribute`]
+    ///Builder for [`AgentsClient::delete_attribute`]
     ///
-    ///[`Client::delete_attribute`]: super::Client::delete_attribute
+    ///[`AgentsClient::delete_attribute`]: super::AgentsClient::delete_attribute
     #[derive(Debug, Clone)]
     pub struct DeleteAttribute<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         attribute_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteAttribute<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10988,7 +11098,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/branches/{branchId}/attributes/{attributeId}`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedItem>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeletedItem>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::DeletedItem>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11011,7 +11127,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11036,19 +11152,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_attribute`]
+    ///Builder for [`AgentsClient::update_attribute`]
     ///
-    ///[`Client::update_attribute`]: super::Client::update_attribute
+    ///[`AgentsClient::update_attribute`]: super::AgentsClient::update_attribute
     #[derive(Debug, Clone)]
     pub struct UpdateAttribute<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         attribute_id: Result<::std::string::String, String>,
         body: Result<types::builder::AttributeNameRequest, String>,
     }
     impl<'a> UpdateAttribute<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11107,7 +11223,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/branches/{branchId}/attributes/{attributeId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Attribute>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Attribute>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Attribute>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11134,7 +11256,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11160,17 +11282,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_agent_behavior`]
+    ///Builder for [`AgentsClient::get_agent_behavior`]
     ///
-    ///[`Client::get_agent_behavior`]: super::Client::get_agent_behavior
+    ///[`AgentsClient::get_agent_behavior`]: super::AgentsClient::get_agent_behavior
     #[derive(Debug, Clone)]
     pub struct GetAgentBehavior<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
     }
     impl<'a> GetAgentBehavior<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11196,7 +11318,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches/{branchId}/behavior`
-        pub async fn send(self) -> Result<ResponseValue<types::Behavior>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Behavior>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Behavior>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11215,7 +11343,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11240,18 +11368,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_agent_behavior`]
+    ///Builder for [`AgentsClient::update_agent_behavior`]
     ///
-    ///[`Client::update_agent_behavior`]: super::Client::update_agent_behavior
+    ///[`AgentsClient::update_agent_behavior`]: super::AgentsClient::update_agent_behavior
     #[derive(Debug, Clone)]
     pub struct UpdateAgentBehavior<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateBehaviorRequest, String>,
     }
     impl<'a> UpdateAgentBehavior<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11300,7 +11428,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/branches/{branchId}/behavior`
-        pub async fn send(self) -> Result<ResponseValue<types::Behavior>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Behavior>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Behavior>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11323,7 +11457,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11349,17 +11483,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_knowledge_base_topics`]
+    ///Builder for [`AgentsClient::list_knowledge_base_topics`]
     ///
-    ///[`Client::list_knowledge_base_topics`]: super::Client::list_knowledge_base_topics
+    ///[`AgentsClient::list_knowledge_base_topics`]: super::AgentsClient::list_knowledge_base_topics
     #[derive(Debug, Clone)]
     pub struct ListKnowledgeBaseTopics<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
     }
     impl<'a> ListKnowledgeBaseTopics<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11385,7 +11519,16 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics`
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
         pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::KnowledgeBaseTopic>>, crate::Error>
+        {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::KnowledgeBaseTopic>>, Error<()>> {
             let Self {
@@ -11406,7 +11549,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11431,18 +11574,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_knowledge_base_topic`]
+    ///Builder for [`AgentsClient::create_knowledge_base_topic`]
     ///
-    ///[`Client::create_knowledge_base_topic`]: super::Client::create_knowledge_base_topic
+    ///[`AgentsClient::create_knowledge_base_topic`]: super::AgentsClient::create_knowledge_base_topic
     #[derive(Debug, Clone)]
     pub struct CreateKnowledgeBaseTopic<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateKnowledgeBaseTopicRequest, String>,
     }
     impl<'a> CreateKnowledgeBaseTopic<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11492,7 +11635,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics`
-        pub async fn send(self) -> Result<ResponseValue<types::KnowledgeBaseTopic>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::KnowledgeBaseTopic>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::KnowledgeBaseTopic>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11517,7 +11668,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11543,18 +11694,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_knowledge_base_topic`]
+    ///Builder for [`AgentsClient::get_knowledge_base_topic`]
     ///
-    ///[`Client::get_knowledge_base_topic`]: super::Client::get_knowledge_base_topic
+    ///[`AgentsClient::get_knowledge_base_topic`]: super::AgentsClient::get_knowledge_base_topic
     #[derive(Debug, Clone)]
     pub struct GetKnowledgeBaseTopic<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         topic_id: Result<::std::string::String, String>,
     }
     impl<'a> GetKnowledgeBaseTopic<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11590,7 +11741,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}`
-        pub async fn send(self) -> Result<ResponseValue<types::KnowledgeBaseTopic>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::KnowledgeBaseTopic>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::KnowledgeBaseTopic>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11613,7 +11772,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11638,18 +11797,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_knowledge_base_topic`]
+    ///Builder for [`AgentsClient::delete_knowledge_base_topic`]
     ///
-    ///[`Client::delete_knowledge_base_topic`]: super::Client::delete_knowledge_base_topic
+    ///[`AgentsClient::delete_knowledge_base_topic`]: super::AgentsClient::delete_knowledge_base_topic
     #[derive(Debug, Clone)]
     pub struct DeleteKnowledgeBaseTopic<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         topic_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteKnowledgeBaseTopic<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11685,7 +11844,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11708,7 +11873,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -11725,19 +11890,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_knowledge_base_topic`]
+    ///Builder for [`AgentsClient::update_knowledge_base_topic`]
     ///
-    ///[`Client::update_knowledge_base_topic`]: super::Client::update_knowledge_base_topic
+    ///[`AgentsClient::update_knowledge_base_topic`]: super::AgentsClient::update_knowledge_base_topic
     #[derive(Debug, Clone)]
     pub struct UpdateKnowledgeBaseTopic<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         topic_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateKnowledgeBaseTopicRequest, String>,
     }
     impl<'a> UpdateKnowledgeBaseTopic<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11797,7 +11962,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11826,7 +11997,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11848,17 +12019,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_variants`]
+    ///Builder for [`AgentsClient::list_variants`]
     ///
-    ///[`Client::list_variants`]: super::Client::list_variants
+    ///[`AgentsClient::list_variants`]: super::AgentsClient::list_variants
     #[derive(Debug, Clone)]
     pub struct ListVariants<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
     }
     impl<'a> ListVariants<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11884,7 +12055,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches/{branchId}/variants`
-        pub async fn send(self) -> Result<ResponseValue<types::VariantList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VariantList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::VariantList>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11903,7 +12080,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11928,18 +12105,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_variant`]
+    ///Builder for [`AgentsClient::create_variant`]
     ///
-    ///[`Client::create_variant`]: super::Client::create_variant
+    ///[`AgentsClient::create_variant`]: super::AgentsClient::create_variant
     #[derive(Debug, Clone)]
     pub struct CreateVariant<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateVariantRequest, String>,
     }
     impl<'a> CreateVariant<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11988,7 +12165,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/branches/{branchId}/variants`
-        pub async fn send(self) -> Result<ResponseValue<types::Variant>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Variant>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Variant>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12011,7 +12194,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12037,18 +12220,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_variant`]
+    ///Builder for [`AgentsClient::delete_variant`]
     ///
-    ///[`Client::delete_variant`]: super::Client::delete_variant
+    ///[`AgentsClient::delete_variant`]: super::AgentsClient::delete_variant
     #[derive(Debug, Clone)]
     pub struct DeleteVariant<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         variant_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteVariant<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12084,7 +12267,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/branches/{branchId}/variants/{variantId}`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedItem>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeletedItem>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::DeletedItem>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12107,7 +12296,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12132,19 +12321,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_variant`]
+    ///Builder for [`AgentsClient::update_variant`]
     ///
-    ///[`Client::update_variant`]: super::Client::update_variant
+    ///[`AgentsClient::update_variant`]: super::AgentsClient::update_variant
     #[derive(Debug, Clone)]
     pub struct UpdateVariant<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         variant_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateVariantRequest, String>,
     }
     impl<'a> UpdateVariant<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12203,7 +12392,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/branches/{branchId}/variants/{variantId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Variant>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Variant>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Variant>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12230,7 +12425,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12256,18 +12451,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_deployments`]
+    ///Builder for [`AgentsClient::list_deployments`]
     ///
-    ///[`Client::list_deployments`]: super::Client::list_deployments
+    ///[`AgentsClient::list_deployments`]: super::AgentsClient::list_deployments
     #[derive(Debug, Clone)]
     pub struct ListDeployments<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         environment: Result<types::Environment, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
     }
     impl<'a> ListDeployments<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12303,7 +12498,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/deployments`
-        pub async fn send(self) -> Result<ResponseValue<types::DeploymentList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeploymentList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeploymentList>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12322,7 +12525,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12352,16 +12555,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_active_deployments`]
+    ///Builder for [`AgentsClient::get_active_deployments`]
     ///
-    ///[`Client::get_active_deployments`]: super::Client::get_active_deployments
+    ///[`AgentsClient::get_active_deployments`]: super::AgentsClient::get_active_deployments
     #[derive(Debug, Clone)]
     pub struct GetActiveDeployments<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
     }
     impl<'a> GetActiveDeployments<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12377,7 +12580,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/deployments/active`
-        pub async fn send(self) -> Result<ResponseValue<types::ActiveDeployments>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ActiveDeployments>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ActiveDeployments>, Error<()>> {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -12389,7 +12600,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12414,17 +12625,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::publish_deployment`]
+    ///Builder for [`AgentsClient::publish_deployment`]
     ///
-    ///[`Client::publish_deployment`]: super::Client::publish_deployment
+    ///[`AgentsClient::publish_deployment`]: super::AgentsClient::publish_deployment
     #[derive(Debug, Clone)]
     pub struct PublishDeployment<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::PublishDeploymentRequest, String>,
     }
     impl<'a> PublishDeployment<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12463,7 +12674,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/deployments/publish`
-        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12484,7 +12703,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12510,18 +12729,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::promote_deployment`]
+    ///Builder for [`AgentsClient::promote_deployment`]
     ///
-    ///[`Client::promote_deployment`]: super::Client::promote_deployment
+    ///[`AgentsClient::promote_deployment`]: super::AgentsClient::promote_deployment
     #[derive(Debug, Clone)]
     pub struct PromoteDeployment<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         deployment_id: Result<::std::string::String, String>,
         body: Result<types::builder::PromoteDeploymentRequest, String>,
     }
     impl<'a> PromoteDeployment<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12570,7 +12789,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/deployments/{deploymentId}/promote`
-        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12595,7 +12822,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12621,18 +12848,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::rollback_deployment`]
+    ///Builder for [`AgentsClient::rollback_deployment`]
     ///
-    ///[`Client::rollback_deployment`]: super::Client::rollback_deployment
+    ///[`AgentsClient::rollback_deployment`]: super::AgentsClient::rollback_deployment
     #[derive(Debug, Clone)]
     pub struct RollbackDeployment<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         deployment_id: Result<::std::string::String, String>,
         body: Result<types::builder::RollbackDeploymentRequest, String>,
     }
     impl<'a> RollbackDeployment<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12682,7 +12909,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/deployments/{deploymentId}/rollback`
-        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12707,7 +12942,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12733,16 +12968,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_real_time_configs`]
+    ///Builder for [`AgentsClient::list_real_time_configs`]
     ///
-    ///[`Client::list_real_time_configs`]: super::Client::list_real_time_configs
+    ///[`AgentsClient::list_real_time_configs`]: super::AgentsClient::list_real_time_configs
     #[derive(Debug, Clone)]
     pub struct ListRealTimeConfigs<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
     }
     impl<'a> ListRealTimeConfigs<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12758,7 +12993,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/real-time-configs`
-        pub async fn send(self) -> Result<ResponseValue<types::ConfigPageList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConfigPageList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ConfigPageList>, Error<()>> {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -12770,7 +13013,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12795,17 +13038,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_real_time_config`]
+    ///Builder for [`AgentsClient::get_real_time_config`]
     ///
-    ///[`Client::get_real_time_config`]: super::Client::get_real_time_config
+    ///[`AgentsClient::get_real_time_config`]: super::AgentsClient::get_real_time_config
     #[derive(Debug, Clone)]
     pub struct GetRealTimeConfig<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         client_env: Result<types::Environment, String>,
     }
     impl<'a> GetRealTimeConfig<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12831,7 +13074,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/real-time-configs/{clientEnv}`
-        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12850,7 +13099,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12875,18 +13124,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::put_real_time_config_schema`]
+    ///Builder for [`AgentsClient::put_real_time_config_schema`]
     ///
-    ///[`Client::put_real_time_config_schema`]: super::Client::put_real_time_config_schema
+    ///[`AgentsClient::put_real_time_config_schema`]: super::AgentsClient::put_real_time_config_schema
     #[derive(Debug, Clone)]
     pub struct PutRealTimeConfigSchema<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         client_env: Result<types::Environment, String>,
         body: Result<types::builder::ConfigSchemaRequest, String>,
     }
     impl<'a> PutRealTimeConfigSchema<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12933,7 +13182,13 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v1/agents/{agentId}/real-time-configs/{clientEnv}/schema`
-        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12956,7 +13211,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12982,18 +13237,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_real_time_config_variables`]
+    ///Builder for [`AgentsClient::update_real_time_config_variables`]
     ///
-    ///[`Client::update_real_time_config_variables`]: super::Client::update_real_time_config_variables
+    ///[`AgentsClient::update_real_time_config_variables`]: super::AgentsClient::update_real_time_config_variables
     #[derive(Debug, Clone)]
     pub struct UpdateRealTimeConfigVariables<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         client_env: Result<types::Environment, String>,
         body: Result<types::builder::ConfigVariablesRequest, String>,
     }
     impl<'a> UpdateRealTimeConfigVariables<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13042,7 +13297,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/real-time-configs/{clientEnv}/variables`
-        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13065,7 +13326,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13091,16 +13352,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_connectors`]
+    ///Builder for [`AgentsClient::list_connectors`]
     ///
-    ///[`Client::list_connectors`]: super::Client::list_connectors
+    ///[`AgentsClient::list_connectors`]: super::AgentsClient::list_connectors
     #[derive(Debug, Clone)]
     pub struct ListConnectors<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
     }
     impl<'a> ListConnectors<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13116,7 +13377,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/telephony/connectors`
-        pub async fn send(self) -> Result<ResponseValue<types::ConnectorList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConnectorList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ConnectorList>, Error<()>> {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -13128,7 +13397,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13153,17 +13422,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::batch_get_connectors`]
+    ///Builder for [`AgentsClient::batch_get_connectors`]
     ///
-    ///[`Client::batch_get_connectors`]: super::Client::batch_get_connectors
+    ///[`AgentsClient::batch_get_connectors`]: super::AgentsClient::batch_get_connectors
     #[derive(Debug, Clone)]
     pub struct BatchGetConnectors<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::BatchGetConnectorsRequest, String>,
     }
     impl<'a> BatchGetConnectors<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13203,7 +13472,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/connectors/batch`
-        pub async fn send(self) -> Result<ResponseValue<types::ConnectorBatch>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConnectorBatch>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ConnectorBatch>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13224,7 +13501,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13250,17 +13527,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::batch_update_connectors`]
+    ///Builder for [`AgentsClient::batch_update_connectors`]
     ///
-    ///[`Client::batch_update_connectors`]: super::Client::batch_update_connectors
+    ///[`AgentsClient::batch_update_connectors`]: super::AgentsClient::batch_update_connectors
     #[derive(Debug, Clone)]
     pub struct BatchUpdateConnectors<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::BatchUpdateConnectorsRequest, String>,
     }
     impl<'a> BatchUpdateConnectors<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13300,7 +13577,17 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/telephony/connectors/batch`
-        pub async fn send(self) -> Result<ResponseValue<types::ConnectorUpdateResults>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ConnectorUpdateResults>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ConnectorUpdateResults>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13321,7 +13608,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13347,17 +13634,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::lookup_connector`]
+    ///Builder for [`AgentsClient::lookup_connector`]
     ///
-    ///[`Client::lookup_connector`]: super::Client::lookup_connector
+    ///[`AgentsClient::lookup_connector`]: super::AgentsClient::lookup_connector
     #[derive(Debug, Clone)]
     pub struct LookupConnector<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::LookupConnectorRequest, String>,
     }
     impl<'a> LookupConnector<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13396,7 +13683,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/connectors/lookup`
-        pub async fn send(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Connector>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13415,7 +13708,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13441,17 +13734,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_connector`]
+    ///Builder for [`AgentsClient::get_connector`]
     ///
-    ///[`Client::get_connector`]: super::Client::get_connector
+    ///[`AgentsClient::get_connector`]: super::AgentsClient::get_connector
     #[derive(Debug, Clone)]
     pub struct GetConnector<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         connector_id: Result<::std::string::String, String>,
     }
     impl<'a> GetConnector<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13477,7 +13770,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/telephony/connectors/{connectorId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Connector>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13496,7 +13795,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13521,17 +13820,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_connector`]
+    ///Builder for [`AgentsClient::delete_connector`]
     ///
-    ///[`Client::delete_connector`]: super::Client::delete_connector
+    ///[`AgentsClient::delete_connector`]: super::AgentsClient::delete_connector
     #[derive(Debug, Clone)]
     pub struct DeleteConnector<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         connector_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteConnector<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13557,7 +13856,15 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/telephony/connectors/{connectorId}`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedConnector>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeletedConnector>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeletedConnector>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13576,7 +13883,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13601,18 +13908,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_connector`]
+    ///Builder for [`AgentsClient::update_connector`]
     ///
-    ///[`Client::update_connector`]: super::Client::update_connector
+    ///[`AgentsClient::update_connector`]: super::AgentsClient::update_connector
     #[derive(Debug, Clone)]
     pub struct UpdateConnector<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         connector_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateConnectorRequest, String>,
     }
     impl<'a> UpdateConnector<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13661,7 +13968,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/telephony/connectors/{connectorId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Connector>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13684,7 +13997,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13710,17 +14023,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_phone_numbers`]
+    ///Builder for [`AgentsClient::list_phone_numbers`]
     ///
-    ///[`Client::list_phone_numbers`]: super::Client::list_phone_numbers
+    ///[`AgentsClient::list_phone_numbers`]: super::AgentsClient::list_phone_numbers
     #[derive(Debug, Clone)]
     pub struct ListPhoneNumbers<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         connector_id: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ListPhoneNumbers<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13746,7 +14059,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/telephony/phone-numbers`
-        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumberList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumberList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PhoneNumberList>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13763,7 +14084,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13792,17 +14113,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::import_phone_numbers`]
+    ///Builder for [`AgentsClient::import_phone_numbers`]
     ///
-    ///[`Client::import_phone_numbers`]: super::Client::import_phone_numbers
+    ///[`AgentsClient::import_phone_numbers`]: super::AgentsClient::import_phone_numbers
     #[derive(Debug, Clone)]
     pub struct ImportPhoneNumbers<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::ImportPhoneNumbersRequest, String>,
     }
     impl<'a> ImportPhoneNumbers<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13842,7 +14163,17 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/phone-numbers`
-        pub async fn send(self) -> Result<ResponseValue<types::ImportedPhoneNumbers>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ImportedPhoneNumbers>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ImportedPhoneNumbers>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13863,7 +14194,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13889,17 +14220,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_phone_numbers`]
+    ///Builder for [`AgentsClient::delete_phone_numbers`]
     ///
-    ///[`Client::delete_phone_numbers`]: super::Client::delete_phone_numbers
+    ///[`AgentsClient::delete_phone_numbers`]: super::AgentsClient::delete_phone_numbers
     #[derive(Debug, Clone)]
     pub struct DeletePhoneNumbers<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::PhoneNumbersRequest, String>,
     }
     impl<'a> DeletePhoneNumbers<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13936,7 +14267,15 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/telephony/phone-numbers`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedPhoneNumbers>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeletedPhoneNumbers>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeletedPhoneNumbers>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13955,7 +14294,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13981,17 +14320,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::batch_get_phone_numbers`]
+    ///Builder for [`AgentsClient::batch_get_phone_numbers`]
     ///
-    ///[`Client::batch_get_phone_numbers`]: super::Client::batch_get_phone_numbers
+    ///[`AgentsClient::batch_get_phone_numbers`]: super::AgentsClient::batch_get_phone_numbers
     #[derive(Debug, Clone)]
     pub struct BatchGetPhoneNumbers<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::PhoneNumbersRequest, String>,
     }
     impl<'a> BatchGetPhoneNumbers<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14028,7 +14367,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/phone-numbers/batch`
-        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumberBatch>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumberBatch>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PhoneNumberBatch>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14047,7 +14394,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14073,17 +14420,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_phone_number`]
+    ///Builder for [`AgentsClient::get_phone_number`]
     ///
-    ///[`Client::get_phone_number`]: super::Client::get_phone_number
+    ///[`AgentsClient::get_phone_number`]: super::AgentsClient::get_phone_number
     #[derive(Debug, Clone)]
     pub struct GetPhoneNumber<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         phone_number: Result<::std::string::String, String>,
     }
     impl<'a> GetPhoneNumber<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14109,7 +14456,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}`
-        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumber>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumber>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::PhoneNumber>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14128,7 +14481,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14153,18 +14506,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::import_phone_number`]
+    ///Builder for [`AgentsClient::import_phone_number`]
     ///
-    ///[`Client::import_phone_number`]: super::Client::import_phone_number
+    ///[`AgentsClient::import_phone_number`]: super::AgentsClient::import_phone_number
     #[derive(Debug, Clone)]
     pub struct ImportPhoneNumber<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         phone_number: Result<::std::string::String, String>,
         body: Result<types::builder::ImportPhoneNumberRequest, String>,
     }
     impl<'a> ImportPhoneNumber<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14213,7 +14566,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}`
-        pub async fn send(self) -> Result<ResponseValue<types::ImportedPhoneNumber>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ImportedPhoneNumber>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ImportedPhoneNumber>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14238,7 +14599,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14264,17 +14625,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_phone_number`]
+    ///Builder for [`AgentsClient::delete_phone_number`]
     ///
-    ///[`Client::delete_phone_number`]: super::Client::delete_phone_number
+    ///[`AgentsClient::delete_phone_number`]: super::AgentsClient::delete_phone_number
     #[derive(Debug, Clone)]
     pub struct DeletePhoneNumber<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         phone_number: Result<::std::string::String, String>,
     }
     impl<'a> DeletePhoneNumber<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14300,7 +14661,15 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedPhoneNumber>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeletedPhoneNumber>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeletedPhoneNumber>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14319,7 +14688,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14344,18 +14713,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::reassign_phone_number`]
+    ///Builder for [`AgentsClient::reassign_phone_number`]
     ///
-    ///[`Client::reassign_phone_number`]: super::Client::reassign_phone_number
+    ///[`AgentsClient::reassign_phone_number`]: super::AgentsClient::reassign_phone_number
     #[derive(Debug, Clone)]
     pub struct ReassignPhoneNumber<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         phone_number: Result<::std::string::String, String>,
         body: Result<types::builder::ReassignPhoneNumberRequest, String>,
     }
     impl<'a> ReassignPhoneNumber<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14405,7 +14774,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}`
-        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumber>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumber>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::PhoneNumber>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14430,7 +14805,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14456,19 +14831,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_audio_cache_entries`]
+    ///Builder for [`AgentsClient::list_audio_cache_entries`]
     ///
-    ///[`Client::list_audio_cache_entries`]: super::Client::list_audio_cache_entries
+    ///[`AgentsClient::list_audio_cache_entries`]: super::AgentsClient::list_audio_cache_entries
     #[derive(Debug, Clone)]
     pub struct ListAudioCacheEntries<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         offset: Result<Option<i64>, String>,
         sort: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ListAudioCacheEntries<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14515,7 +14890,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/audio-cache`
-        pub async fn send(self) -> Result<ResponseValue<types::AudioCachePage>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::AudioCachePage>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::AudioCachePage>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14536,7 +14919,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14564,17 +14947,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::bulk_delete_audio_cache_entries`]
+    ///Builder for [`AgentsClient::bulk_delete_audio_cache_entries`]
     ///
-    ///[`Client::bulk_delete_audio_cache_entries`]: super::Client::bulk_delete_audio_cache_entries
+    ///[`AgentsClient::bulk_delete_audio_cache_entries`]: super::AgentsClient::bulk_delete_audio_cache_entries
     #[derive(Debug, Clone)]
     pub struct BulkDeleteAudioCacheEntries<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::BulkDeleteAudioCacheRequest, String>,
     }
     impl<'a> BulkDeleteAudioCacheEntries<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14614,7 +14997,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/audio-cache/bulk-delete`
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
         pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::BulkDeleteAudioCacheResult>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::BulkDeleteAudioCacheResult>, Error<()>> {
             let Self {
@@ -14637,7 +15028,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14663,17 +15054,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_audio_cache_entry`]
+    ///Builder for [`AgentsClient::delete_audio_cache_entry`]
     ///
-    ///[`Client::delete_audio_cache_entry`]: super::Client::delete_audio_cache_entry
+    ///[`AgentsClient::delete_audio_cache_entry`]: super::AgentsClient::delete_audio_cache_entry
     #[derive(Debug, Clone)]
     pub struct DeleteAudioCacheEntry<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         entry_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteAudioCacheEntry<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14699,7 +15090,17 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/audio-cache/{entryId}`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedAudioCacheEntry>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DeletedAudioCacheEntry>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeletedAudioCacheEntry>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14718,7 +15119,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14743,17 +15144,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_audio_cache_file`]
+    ///Builder for [`AgentsClient::get_audio_cache_file`]
     ///
-    ///[`Client::get_audio_cache_file`]: super::Client::get_audio_cache_file
+    ///[`AgentsClient::get_audio_cache_file`]: super::AgentsClient::get_audio_cache_file
     #[derive(Debug, Clone)]
     pub struct GetAudioCacheFile<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         entry_id: Result<::std::string::String, String>,
     }
     impl<'a> GetAudioCacheFile<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14779,7 +15180,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/audio-cache/{entryId}/file`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14798,7 +15205,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
@@ -14815,18 +15222,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::synthesize_audio_preview`]
+    ///Builder for [`AgentsClient::synthesize_audio_preview`]
     ///
-    ///[`Client::synthesize_audio_preview`]: super::Client::synthesize_audio_preview
+    ///[`AgentsClient::synthesize_audio_preview`]: super::AgentsClient::synthesize_audio_preview
     #[derive(Debug, Clone)]
     pub struct SynthesizeAudioPreview<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         entry_id: Result<::std::string::String, String>,
         body: Result<types::builder::SynthesizeAudioRequest, String>,
     }
     impl<'a> SynthesizeAudioPreview<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14875,7 +15282,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/audio-cache/{entryId}/synthesize`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14898,7 +15311,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14920,17 +15333,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::place_outbound_call`]
+    ///Builder for [`AgentsClient::place_outbound_call`]
     ///
-    ///[`Client::place_outbound_call`]: super::Client::place_outbound_call
+    ///[`AgentsClient::place_outbound_call`]: super::AgentsClient::place_outbound_call
     #[derive(Debug, Clone)]
     pub struct PlaceOutboundCall<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::PlaceOutboundCallRequest, String>,
     }
     impl<'a> PlaceOutboundCall<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14969,7 +15382,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/outbound-calls`
-        pub async fn send(self) -> Result<ResponseValue<types::OutboundCall>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::OutboundCall>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::OutboundCall>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14990,7 +15411,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15016,18 +15437,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_outbound_call_status`]
+    ///Builder for [`AgentsClient::get_outbound_call_status`]
     ///
-    ///[`Client::get_outbound_call_status`]: super::Client::get_outbound_call_status
+    ///[`AgentsClient::get_outbound_call_status`]: super::AgentsClient::get_outbound_call_status
     #[derive(Debug, Clone)]
     pub struct GetOutboundCallStatus<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         call_sid: Result<::std::string::String, String>,
         environment: Result<types::Environment, String>,
     }
     impl<'a> GetOutboundCallStatus<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -15063,7 +15484,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/telephony/outbound-calls/{callSid}/status`
-        pub async fn send(self) -> Result<ResponseValue<types::OutboundCallStatus>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::OutboundCallStatus>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::OutboundCallStatus>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -15084,7 +15513,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15116,5 +15545,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::AgentsClient;
 }

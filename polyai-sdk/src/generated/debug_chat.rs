@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -1126,17 +1128,17 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI Debug Chat API
+///The client of the PolyAI Debug Chat API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published Debug Chat contract: text conversations with a deployed agent for testing, outside production traffic. It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are camelCase. Reply schemas are deliberately lenient (optional, nullable fields, no closed enums, free-form JSON where the shape is loose) because PolyAI publishes two conflicting shapes for the reply metadata and its own examples omit fields. The operations live on the Agents host family (`api.{us|uk|eu|studio}.poly.ai`) and use the same workspace API key as the Agents API, sent in the `x-api-key` header; keys only work in the region that issued them. Only published deployments can be chatted with: publish to an environment before testing it.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct DebugChatClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl DebugChatClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -1172,7 +1174,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for DebugChatClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -1190,11 +1192,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        DebugChatClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl DebugChatClient {
     ///Start a debug chat session
     ///
     ///Opens a test conversation against the agent's deployment in the chosen environment and returns the agent's greeting in `response` (with an empty `userInput`). Keep the returned `conversationId` for the following messages. Answers 201. Fails with 400 `CHAT_DRAFT_NOT_EXIST` when nothing is deployed to that environment.
@@ -1245,17 +1247,17 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::start_debug_chat`]
+    ///Builder for [`DebugChatClient::start_debug_chat`]
     ///
-    ///[`Client::start_debug_chat`]: super::Client::start_debug_chat
+    ///[`DebugChatClient::start_debug_chat`]: super::DebugChatClient::start_debug_chat
     #[derive(Debug, Clone)]
     pub struct StartDebugChat<'a> {
-        client: &'a super::Client,
+        client: &'a super::DebugChatClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::DebugChatStartRequest, String>,
     }
     impl<'a> StartDebugChat<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::DebugChatClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -1294,7 +1296,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/debug-chat`
-        pub async fn send(self) -> Result<ResponseValue<types::DebugChatReply>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DebugChatReply>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DebugChatReply>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -1313,7 +1323,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::DebugChatClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1339,18 +1349,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::send_debug_chat_message`]
+    ///Builder for [`DebugChatClient::send_debug_chat_message`]
     ///
-    ///[`Client::send_debug_chat_message`]: super::Client::send_debug_chat_message
+    ///[`DebugChatClient::send_debug_chat_message`]: super::DebugChatClient::send_debug_chat_message
     #[derive(Debug, Clone)]
     pub struct SendDebugChatMessage<'a> {
-        client: &'a super::Client,
+        client: &'a super::DebugChatClient,
         agent_id: Result<::std::string::String, String>,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::DebugChatMessageRequest, String>,
     }
     impl<'a> SendDebugChatMessage<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::DebugChatClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -1399,7 +1409,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/debug-chat/{conversationId}`
-        pub async fn send(self) -> Result<ResponseValue<types::DebugChatReply>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DebugChatReply>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DebugChatReply>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -1424,7 +1442,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::DebugChatClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1453,5 +1471,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::DebugChatClient;
 }
