@@ -10,9 +10,9 @@
 
 use futures::{StreamExt, TryStreamExt};
 use polyai_examples::{AnyResult, byte_bar, connect};
+use polyai_sdk::Environment;
 use polyai_sdk::Timestamp;
 use polyai_sdk::agent_conversations::{Annotation, AnnotationKind, AnnotationRole};
-use polyai_sdk::conversations::Environment;
 use polyai_sdk::webhooks::{VerifiedWebhook, Verifier};
 
 #[tokio::main]

@@ -20,10 +20,10 @@ use std::fmt;
 
 use std::num::NonZeroU64;
 
-use crate::conversations::{
+use crate::generated::data::types as data;
+use crate::paging::{
     ItemStream, ListingPosition, PageStream, failed, flatten_pages, paginate_offset,
 };
-use crate::generated::data::types as data;
 use crate::{Client, Error, validate};
 
 /// One conversation with its turns, metrics and function events (camelCase on the wire).
@@ -226,8 +226,8 @@ impl ListAgentConversations {
     }
 
     /// Starts from a position reported by an earlier listing of the same agent: a
-    /// [`Page::next_position`](crate::conversations::Page::next_position), a
-    /// [`Page::next_cursor`](crate::conversations::Page::next_cursor) (the offset as text), or
+    /// [`Page::next_position`](crate::paging::Page::next_position), a
+    /// [`Page::next_cursor`](crate::paging::Page::next_cursor) (the offset as text), or
     /// the [`Error::resume_position`] of a listing that failed.
     pub fn resume_from(mut self, position: impl Into<ListingPosition>) -> Self {
         self.start = position.into();

@@ -30,10 +30,10 @@ use futures::TryStreamExt;
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
-use crate::conversations::{
+use crate::generated::agents::types as agents;
+use crate::paging::{
     ItemStream, ListingPosition, PageStream, failed, flatten_pages, paginate_offset,
 };
-use crate::generated::agents::types as agents;
 use crate::transport::{HandWritten, send_hand_written};
 use crate::{Client, Error, validate};
 
@@ -106,7 +106,7 @@ impl ListAudioCacheEntries {
     }
 
     /// Starts from a position reported by an earlier listing with the same sort: a
-    /// [`Page::next_position`](crate::conversations::Page::next_position) or the
+    /// [`Page::next_position`](crate::paging::Page::next_position) or the
     /// [`Error::resume_position`] of a listing that failed.
     pub fn resume_from(mut self, position: impl Into<ListingPosition>) -> Self {
         self.start = position.into();

@@ -1,7 +1,7 @@
 //! Debug-chat sessions: hold a text conversation with an agent, turn by turn.
 //!
 //! ```no_run
-//! use polyai_sdk::conversations::Environment;
+//! use polyai_sdk::Environment;
 //! # async fn demo(client: polyai_sdk::Client) -> Result<(), polyai_sdk::Error> {
 //! let mut session = client.debug_chat_session("my-agent", Environment::Sandbox).start().await?;
 //! println!("agent: {}", session.greeting().response.as_deref().unwrap_or(""));
@@ -19,7 +19,7 @@
 //! share its connection pool. Sending a message is not retried once the request may have
 //! reached the server, so a message is never delivered twice.
 
-use crate::conversations::Environment;
+use crate::Environment;
 use crate::generated::debug_chat::types as wire;
 use crate::{Client, Error, validate};
 
@@ -27,14 +27,6 @@ use crate::{Client, Error, validate};
 pub type DebugChatReply = wire::DebugChatReply;
 /// The metadata of a [`DebugChatReply`] (state, current node, node trace, metrics, ...).
 pub type DebugChatMetadata = wire::DebugChatMetadata;
-
-fn wire_environment(environment: Environment) -> wire::ClientEnvironment {
-    match environment {
-        Environment::Sandbox => wire::ClientEnvironment::Sandbox,
-        Environment::PreRelease => wire::ClientEnvironment::PreRelease,
-        Environment::Live => wire::ClientEnvironment::Live,
-    }
-}
 
 impl Client {
     /// Prepares a debug-chat session with an agent in `environment`. Configure it, then call
@@ -48,7 +40,7 @@ impl Client {
             client: self.clone(),
             agent_id: agent_id.into(),
             request: wire::DebugChatStartRequest {
-                client_env: wire_environment(environment),
+                client_env: environment,
                 asr_lang_code: None,
                 tts_lang_code: None,
                 channel: None,
@@ -153,7 +145,7 @@ pub struct DebugChatSession {
     client: Client,
     agent_id: String,
     conversation_id: String,
-    environment: wire::ClientEnvironment,
+    environment: Environment,
     asr_lang_code: Option<String>,
     tts_lang_code: Option<String>,
     greeting: DebugChatReply,

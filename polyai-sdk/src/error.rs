@@ -14,7 +14,7 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::conversations::ListingPosition;
+use crate::paging::ListingPosition;
 use crate::retry::{NotRetried, Wait};
 use crate::webhooks::WebhookError;
 

@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 
 use polyai_mock::{MockServer, WebhookEvent as MockEvent};
-use polyai_sdk::types::agents::{Environment, ExampleQueriesInput, PromotionTarget};
+use polyai_sdk::Environment;
+use polyai_sdk::types::agents::{ExampleQueriesInput, PromotionTarget};
 use polyai_sdk::types::webhook_endpoints::WebhookEventType;
 use polyai_sdk::webhooks::{self, Verifier, WebhookError, WebhookEvent};
 use polyai_sdk::{Client, Error};

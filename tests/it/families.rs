@@ -282,7 +282,7 @@ async fn audio_cache_listing_is_a_stream_over_offsets() {
 /// the API key, and whatever the body, answers without a transport error or a panic.
 #[tokio::test]
 async fn every_agents_api_resource_group_is_routed() {
-    use polyai_sdk::types::agents::Environment;
+    use polyai_sdk::Environment;
     let s = setup().await;
     let agents = s.client.agents();
     macro_rules! call {

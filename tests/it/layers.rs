@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::{StreamExt, TryStreamExt};
+use polyai_sdk::Environment;
 use polyai_sdk::Error;
-use polyai_sdk::conversations::Environment;
 use polyai_tests::{Reply, recording_client};
 use serde_json::json;
 

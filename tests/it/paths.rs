@@ -100,7 +100,7 @@ async fn generated<T>(result: Result<T, Error>) -> Result<(), Error> {
 /// At least one operation with path parameters from every family, plus the hand-written
 /// layers that build paths themselves or on top of generated calls.
 fn operations() -> Vec<Operation> {
-    use polyai_sdk::generated::debug_chat::types::ClientEnvironment;
+    use polyai_sdk::Environment;
     vec![
         operation!(
             "conversations.list_conversations",
@@ -139,7 +139,7 @@ fn operations() -> Vec<Operation> {
                     .send_debug_chat_message()
                     .agent_id(&a[0])
                     .conversation_id(&a[1])
-                    .body_map(|b| b.client_env(ClientEnvironment::Sandbox).message("hi"))
+                    .body_map(|b| b.client_env(Environment::Sandbox).message("hi"))
                     .send()
                     .await
             )

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use polyai_sdk::conversations::Environment;
+use polyai_sdk::Environment;
 use polyai_sdk::retry::with_retry_policy;
 use polyai_sdk::{Client, Error, RetryBudget, RetryPolicy};
 use polyai_tests::faults::{Fault, Tally, apply, listing_scenario, scheduled, suite_client};

@@ -2,7 +2,7 @@
 //! decodes a realistic response; regions map to the documented hosts; path parameters are
 //! encoded and cannot change the path; the API key never shows.
 
-use polyai_sdk::conversations::Environment;
+use polyai_sdk::Environment;
 use polyai_sdk::{Client, Error, HostFamily, Region};
 use polyai_tests::{RecordingServer, Reply};
 use serde_json::json;

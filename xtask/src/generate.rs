@@ -178,6 +178,14 @@ fn settings() -> Result<GenerationSettings, String> {
         // Alert rule operators are the symbols `>`, `<`, `>=`, `<=`, from which typify cannot
         // make variant names; the SDK's own enum reads and writes them.
         .with_replacement("AlertOperator", "crate::AlertOperator", std::iter::empty())
+        // One environment type for every family: the listing, debug chat and the Agents API
+        // take the same three values.
+        .with_replacement("Environment", "crate::Environment", std::iter::empty())
+        .with_replacement(
+            "ClientEnvironment",
+            "crate::Environment",
+            std::iter::empty(),
+        )
         // An alert rule update must be able to send `"project_id": null` (watch the
         // whole account) as well as leave the field out (keep the rule's project).
         .with_replacement(

@@ -1488,61 +1488,6 @@ pub mod types {
                 })
         }
     }
-    ///A deployment environment (request side).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-    )]
-    pub enum Environment {
-        #[serde(rename = "sandbox")]
-        Sandbox,
-        #[serde(rename = "pre-release")]
-        PreRelease,
-        #[serde(rename = "live")]
-        Live,
-    }
-    impl ::std::fmt::Display for Environment {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Sandbox => f.write_str("sandbox"),
-                Self::PreRelease => f.write_str("pre-release"),
-                Self::Live => f.write_str("live"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for Environment {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "sandbox" => Ok(Self::Sandbox),
-                "pre-release" => Ok(Self::PreRelease),
-                "live" => Ok(Self::Live),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Environment {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Environment {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///PolyAI's JSON error body. Every field is optional here so that partial or unusual bodies still decode; not every failure (for example a proxy error page) is JSON.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ErrorEnvelope {
@@ -1600,7 +1545,7 @@ pub mod types {
             rename = "clientEnv",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client_env: ::std::option::Option<Environment>,
+        pub client_env: ::std::option::Option<crate::Environment>,
     }
     impl ImportPhoneNumberRequest {
         pub fn builder() -> builder::ImportPhoneNumberRequest {
@@ -1614,7 +1559,7 @@ pub mod types {
             rename = "clientEnv",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client_env: ::std::option::Option<Environment>,
+        pub client_env: ::std::option::Option<crate::Environment>,
         ///The numbers in E.164 form; at least one.
         #[serde(rename = "phoneNumbers")]
         pub phone_numbers: ::std::vec::Vec<::std::string::String>,
@@ -1951,7 +1896,7 @@ pub mod types {
         ///Encryption of the call leg, e.g. `tls_srtp` (the default).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub encryption: ::std::option::Option<::std::string::String>,
-        pub environment: Environment,
+        pub environment: crate::Environment,
         ///String key/value pairs handed to the agent as SIP headers. Values must be strings, and the whole map, base64 encoded, must stay under 26 KB.
         #[serde(
             default,
@@ -2054,7 +1999,7 @@ pub mod types {
         )]
         pub deployment_message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub environment: ::std::option::Option<Environment>,
+        pub environment: ::std::option::Option<crate::Environment>,
     }
     impl PublishDeploymentRequest {
         pub fn builder() -> builder::PublishDeploymentRequest {
@@ -5860,7 +5805,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ImportPhoneNumberRequest {
             client_env: ::std::result::Result<
-                ::std::option::Option<super::Environment>,
+                ::std::option::Option<crate::Environment>,
                 ::std::string::String,
             >,
         }
@@ -5874,7 +5819,7 @@ pub mod types {
         impl ImportPhoneNumberRequest {
             pub fn client_env<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Environment>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Environment>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_env = value
@@ -5903,7 +5848,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ImportPhoneNumbersRequest {
             client_env: ::std::result::Result<
-                ::std::option::Option<super::Environment>,
+                ::std::option::Option<crate::Environment>,
                 ::std::string::String,
             >,
             phone_numbers: ::std::result::Result<
@@ -5922,7 +5867,7 @@ pub mod types {
         impl ImportPhoneNumbersRequest {
             pub fn client_env<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Environment>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Environment>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_env = value
@@ -6886,7 +6831,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            environment: ::std::result::Result<super::Environment, ::std::string::String>,
+            environment: ::std::result::Result<crate::Environment, ::std::string::String>,
             metadata: ::std::result::Result<
                 ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
@@ -6932,7 +6877,7 @@ pub mod types {
             }
             pub fn environment<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Environment>,
+                T: ::std::convert::TryInto<crate::Environment>,
                 T::Error: ::std::fmt::Display,
             {
                 self.environment = value
@@ -7067,7 +7012,7 @@ pub mod types {
                 ::std::string::String,
             >,
             environment: ::std::result::Result<
-                ::std::option::Option<super::Environment>,
+                ::std::option::Option<crate::Environment>,
                 ::std::string::String,
             >,
         }
@@ -7092,7 +7037,7 @@ pub mod types {
             }
             pub fn environment<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Environment>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Environment>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.environment = value
@@ -12458,7 +12403,7 @@ pub mod builder {
     pub struct ListDeployments<'a> {
         client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
-        environment: Result<types::Environment, String>,
+        environment: Result<crate::Environment, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
     }
     impl<'a> ListDeployments<'a> {
@@ -12481,11 +12426,11 @@ pub mod builder {
         }
         pub fn environment<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Environment>,
+            V: std::convert::TryInto<crate::Environment>,
         {
-            self.environment = value
-                .try_into()
-                .map_err(|_| "conversion to `Environment` for environment failed".to_string());
+            self.environment = value.try_into().map_err(|_| {
+                "conversion to `crate :: Environment` for environment failed".to_string()
+            });
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
@@ -13045,7 +12990,7 @@ pub mod builder {
     pub struct GetRealTimeConfig<'a> {
         client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
-        client_env: Result<types::Environment, String>,
+        client_env: Result<crate::Environment, String>,
     }
     impl<'a> GetRealTimeConfig<'a> {
         pub fn new(client: &'a super::AgentsClient) -> Self {
@@ -13066,11 +13011,11 @@ pub mod builder {
         }
         pub fn client_env<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Environment>,
+            V: std::convert::TryInto<crate::Environment>,
         {
-            self.client_env = value
-                .try_into()
-                .map_err(|_| "conversion to `Environment` for client_env failed".to_string());
+            self.client_env = value.try_into().map_err(|_| {
+                "conversion to `crate :: Environment` for client_env failed".to_string()
+            });
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/real-time-configs/{clientEnv}`
@@ -13131,7 +13076,7 @@ pub mod builder {
     pub struct PutRealTimeConfigSchema<'a> {
         client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
-        client_env: Result<types::Environment, String>,
+        client_env: Result<crate::Environment, String>,
         body: Result<types::builder::ConfigSchemaRequest, String>,
     }
     impl<'a> PutRealTimeConfigSchema<'a> {
@@ -13154,11 +13099,11 @@ pub mod builder {
         }
         pub fn client_env<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Environment>,
+            V: std::convert::TryInto<crate::Environment>,
         {
-            self.client_env = value
-                .try_into()
-                .map_err(|_| "conversion to `Environment` for client_env failed".to_string());
+            self.client_env = value.try_into().map_err(|_| {
+                "conversion to `crate :: Environment` for client_env failed".to_string()
+            });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -13244,7 +13189,7 @@ pub mod builder {
     pub struct UpdateRealTimeConfigVariables<'a> {
         client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
-        client_env: Result<types::Environment, String>,
+        client_env: Result<crate::Environment, String>,
         body: Result<types::builder::ConfigVariablesRequest, String>,
     }
     impl<'a> UpdateRealTimeConfigVariables<'a> {
@@ -13267,11 +13212,11 @@ pub mod builder {
         }
         pub fn client_env<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Environment>,
+            V: std::convert::TryInto<crate::Environment>,
         {
-            self.client_env = value
-                .try_into()
-                .map_err(|_| "conversion to `Environment` for client_env failed".to_string());
+            self.client_env = value.try_into().map_err(|_| {
+                "conversion to `crate :: Environment` for client_env failed".to_string()
+            });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -15445,7 +15390,7 @@ pub mod builder {
         client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         call_sid: Result<::std::string::String, String>,
-        environment: Result<types::Environment, String>,
+        environment: Result<crate::Environment, String>,
     }
     impl<'a> GetOutboundCallStatus<'a> {
         pub fn new(client: &'a super::AgentsClient) -> Self {
@@ -15476,11 +15421,11 @@ pub mod builder {
         }
         pub fn environment<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Environment>,
+            V: std::convert::TryInto<crate::Environment>,
         {
-            self.environment = value
-                .try_into()
-                .map_err(|_| "conversion to `Environment` for environment failed".to_string());
+            self.environment = value.try_into().map_err(|_| {
+                "conversion to `crate :: Environment` for environment failed".to_string()
+            });
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/telephony/outbound-calls/{callSid}/status`

@@ -10,61 +10,6 @@ use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///Which deployment of the agent to chat with.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-    )]
-    pub enum ClientEnvironment {
-        #[serde(rename = "sandbox")]
-        Sandbox,
-        #[serde(rename = "pre-release")]
-        PreRelease,
-        #[serde(rename = "live")]
-        Live,
-    }
-    impl ::std::fmt::Display for ClientEnvironment {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Sandbox => f.write_str("sandbox"),
-                Self::PreRelease => f.write_str("pre-release"),
-                Self::Live => f.write_str("live"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ClientEnvironment {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "sandbox" => Ok(Self::Sandbox),
-                "pre-release" => Ok(Self::PreRelease),
-                "live" => Ok(Self::Live),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ClientEnvironment {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ClientEnvironment {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///One user turn for an existing debug chat session.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DebugChatMessageRequest {
@@ -75,7 +20,7 @@ pub mod types {
         )]
         pub asr_lang_code: ::std::option::Option<::std::string::String>,
         #[serde(rename = "clientEnv")]
-        pub client_env: ClientEnvironment,
+        pub client_env: crate::Environment,
         ///What the user says. Defaults to an empty string.
         #[serde(default)]
         pub message: ::std::string::String,
@@ -238,7 +183,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub channel: ::std::option::Option<::std::string::String>,
         #[serde(rename = "clientEnv")]
-        pub client_env: ClientEnvironment,
+        pub client_env: crate::Environment,
         ///Id to give the session; the server generates one when omitted.
         #[serde(
             rename = "conversationId",
@@ -305,7 +250,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            client_env: ::std::result::Result<super::ClientEnvironment, ::std::string::String>,
+            client_env: ::std::result::Result<crate::Environment, ::std::string::String>,
             message: ::std::result::Result<::std::string::String, ::std::string::String>,
             metadata: ::std::result::Result<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -340,7 +285,7 @@ pub mod types {
             }
             pub fn client_env<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClientEnvironment>,
+                T: ::std::convert::TryInto<crate::Environment>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_env = value
@@ -840,7 +785,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            client_env: ::std::result::Result<super::ClientEnvironment, ::std::string::String>,
+            client_env: ::std::result::Result<crate::Environment, ::std::string::String>,
             conversation_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -894,7 +839,7 @@ pub mod types {
             }
             pub fn client_env<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClientEnvironment>,
+                T: ::std::convert::TryInto<crate::Environment>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_env = value
