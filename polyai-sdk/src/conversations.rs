@@ -29,10 +29,10 @@ pub use crate::paging::{ItemStream, ListingPosition, Page, PageStream};
 use crate::paging::{failed, flatten_pages, paginate};
 use crate::{Client, Error, Timestamp, validate};
 
-/// A conversation as Conversations v3 lists it (snake_case fields, turns included).
-pub type Conversation = v3::Conversation;
-/// One turn of a [`Conversation`].
-pub type ConversationTurn = v3::ConversationTurn;
+/// A conversation as Conversations v3 lists it (snake_case fields, turns included), and one
+/// of its turns.
+#[doc(no_inline)]
+pub use crate::generated::conversations::types::{Conversation, ConversationTurn};
 
 /// Which part of a transcript a search looks at.
 pub type TurnType = v3::ListConversationsTurnType;
@@ -53,7 +53,7 @@ enum Retrieval {
 /// [`first_page`](Self::first_page).
 #[derive(Clone, Debug)]
 #[must_use = "a listing does nothing until it is streamed"]
-pub struct ListConversations {
+pub struct ConversationListing {
     client: Client,
     account_id: String,
     project_id: String,
@@ -79,8 +79,8 @@ impl Client {
         &self,
         account_id: impl Into<String>,
         project_id: impl Into<String>,
-    ) -> ListConversations {
-        ListConversations {
+    ) -> ConversationListing {
+        ConversationListing {
             client: self.clone(),
             account_id: account_id.into(),
             project_id: project_id.into(),
@@ -100,7 +100,7 @@ impl Client {
     }
 }
 
-impl ListConversations {
+impl ConversationListing {
     /// Only conversations that started at or after `start`.
     pub fn since(mut self, start: Timestamp) -> Self {
         self.start = Some(start);

@@ -23,10 +23,10 @@ use crate::Environment;
 use crate::generated::debug_chat::types as wire;
 use crate::{Client, Error, validate};
 
-/// The agent's answer to a message (or its greeting), with metadata.
-pub type DebugChatReply = wire::DebugChatReply;
-/// The metadata of a [`DebugChatReply`] (state, current node, node trace, metrics, ...).
-pub type DebugChatMetadata = wire::DebugChatMetadata;
+/// The agent's answer to a message (or its greeting), with its metadata (state, current node,
+/// node trace, metrics, ...).
+#[doc(no_inline)]
+pub use crate::generated::debug_chat::types::{DebugChatMetadata, DebugChatReply};
 
 impl Client {
     /// Prepares a debug-chat session with an agent in `environment`. Configure it, then call

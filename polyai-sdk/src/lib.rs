@@ -3,28 +3,61 @@
 //! A typed, async Rust SDK for [PolyAI](https://poly.ai)'s public HTTP APIs.
 //!
 //! One [`Client`] holds one connection pool and your API key, and knows which host each API
-//! family lives on in your [`Region`]. Family accessors hand out typed clients generated from
-//! our OpenAPI documents ([`Client::conversations`], [`Client::data`],
-//! [`Client::debug_chat`]); every call goes through the same retry, timeout and error handling,
-//! and every failure is one [`Error`]. The few operations the generator cannot express are
-//! written by hand in the same builder style and go through the same path:
-//! [`Client::replace_audio_cache_file`], [`Client::replace_audio_cache_details`] and
-//! [`Client::post_external_event`].
+//! family lives on in your [`Region`]. Every job has one call:
+//!
+//! | job | the call |
+//! |---|---|
+//! | make a client | [`Client::builder`]`().api_key(..).region(..).build()`, or [`Client::from_env`] |
+//! | every conversation of a project, filtered by time, environment, channel, search | [`Client::list_conversations`]`(account, project).since(..).stream()` |
+//! | every conversation of one agent (the agent id is the project id) | [`Client::list_agent_conversations`]`(project).stream()` |
+//! | one conversation with its turns, metrics and function events | [`Client::data`]`().get_agent_conversation().agent_id(..).conversation_id(..).send()` |
+//! | save a recording to a file, resuming after a dropped connection | [`Client::audio`]`(agent, conversation).save_to(path)` |
+//! | label turns of a conversation | [`Client::data`]`().create_annotations()...send()` |
+//! | set a conversation's note | [`Client::data`]`().upsert_conversation_note()...send()` |
+//! | talk to an agent in a test chat | [`Client::debug_chat_session`]`(agent, `[`Environment::Sandbox`]`).start()`, then `send(..)` |
+//! | publish `main`, or promote a deployment, where "already there" is not an error | [`Client::publish_deployment`], [`Client::promote_deployment`] |
+//! | agents, branches, knowledge base, variants, connectors, phone numbers, deployments history | [`Client::agents`]`()...send()` |
+//! | the audio cache: list it, replace a file or its voice settings | [`Client::list_audio_cache_entries`]`(agent).stream()`, [`Client::replace_audio_cache_file`], [`Client::replace_audio_cache_details`] |
+//! | register, change, rotate webhook endpoints | [`Client::webhook_endpoints`]`()...send()` |
+//! | check a webhook delivery's signature and read its event | [`webhooks::Verifier`]`::new(secret)?.verify_event(..)` |
+//! | alert rules and active alerts | [`Client::alerts`]`()...send()` |
+//! | deliver an external event to a live conversation | [`Client::post_external_event`]`(account, project)...send()` |
+//! | Chat, handoff state, outbound calls, concurrent calls, DNI reservations | [`Client::chat`], [`Client::handoff`], [`Client::outbound`], [`Client::concurrent_calls`], [`Client::dni`] |
+//!
+//! Listings are streams that follow PolyAI's paging (cursors or offsets) to the end, and can
+//! resume where they stopped (see [`paging`]); the generated single-page operations of the same
+//! name (`client.conversations().list_conversations()`, ...) stay available for one page.
+//!
+//! The family accessors ([`Client::conversations`], [`Client::data`], [`Client::agents`],
+//! [`Client::webhook_endpoints`], ...) hand out typed clients generated from our OpenAPI
+//! documents, one type per family ([`ConversationsClient`], [`DataClient`], [`AgentsClient`],
+//! [`WebhookEndpointsClient`], ...). Each operation is a builder: set its parameters, then
+//! `send().await`, which gives a [`ResponseValue`] (`into_inner()` for the body, `status()` and
+//! `headers()` for the rest) or an [`Error`]. The few operations the generator cannot express
+//! are written by hand in the same builder style.
+//!
+//! Every call, generated or hand-written, goes through the same retry, timeout and error
+//! handling, and every failure is one [`Error`]: PolyAI's status, error code, message and
+//! correlation id when it answered, and what to check. It prints well from `main`:
 //!
 //! ```no_run
 //! use polyai_sdk::{Client, Region};
 //!
-//! # async fn demo() -> Result<(), polyai_sdk::Error> {
-//! let client = Client::builder().api_key("my-key").region(Region::Us).build()?;
-//! let detail = client
-//!     .data()
-//!     .get_agent_conversation()
-//!     .agent_id("my-agent")
-//!     .conversation_id("CA0123")
-//!     .send()
-//!     .await
-//!     .map(|response| response.into_inner());
-//! # let _ = detail; Ok(()) }
+//! #[tokio::main]
+//! async fn main() -> Result<(), polyai_sdk::Error> {
+//!     let region: Region = std::env::var("POLYAI_REGION").unwrap_or("us".into()).parse()?;
+//!     let client = Client::builder().api_key("my-key").region(region).build()?;
+//!     let detail = client
+//!         .data()
+//!         .get_agent_conversation()
+//!         .agent_id("my-project")
+//!         .conversation_id("CA0123")
+//!         .send()
+//!         .await?
+//!         .into_inner();
+//!     println!("{} turns", detail.turns.map_or(0, |turns| turns.len()));
+//!     Ok(())
+//! }
 //! ```
 
 #![warn(missing_docs)]

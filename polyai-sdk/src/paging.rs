@@ -30,7 +30,7 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// The cursor of the page after this one; `None` on the last page. For limit/offset
     /// listings it is the next offset, as text. Store it to resume a listing later with
-    /// [`ListConversations::resume_from`].
+    /// [`ConversationListing::resume_from`](crate::conversations::ConversationListing::resume_from).
     pub next_cursor: Option<String>,
     /// Where the page after this one starts; `None` on the last page. The same position as
     /// [`next_cursor`](Self::next_cursor), typed: store its text form
@@ -44,9 +44,9 @@ pub struct Page<T> {
 /// Every listing stream reports positions: each [`Page::next_position`], and the position of
 /// the page that could not be fetched when a stream ends with an error
 /// ([`Error::resume_position`]). Give a position back to the same listing (same filters) with
-/// `resume_from` ([`ListConversations::resume_from`],
-/// [`ListAgentConversations::resume_from`](crate::agent_conversations::ListAgentConversations::resume_from),
-/// [`ListAudioCacheEntries::resume_from`](crate::audio_cache::ListAudioCacheEntries::resume_from))
+/// `resume_from` ([`ConversationListing::resume_from`](crate::conversations::ConversationListing::resume_from),
+/// [`AgentConversationListing::resume_from`](crate::agent_conversations::AgentConversationListing::resume_from),
+/// [`AudioCacheListing::resume_from`](crate::audio_cache::AudioCacheListing::resume_from))
 /// to continue without losing or repeating a record: a page that failed yielded nothing.
 ///
 /// The text form (`Display` / `FromStr`) is `start`, `cursor:{cursor}` or `offset:{n}`, for

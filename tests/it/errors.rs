@@ -26,7 +26,7 @@ async fn polyai_error_envelope_is_parsed() {
             .header("x-polyai-correlation-id", "f00d")
     })
     .await;
-    let error = client.get_conversation("a", "c").await.expect_err("400");
+    let error = crate::detail(&client, "a", "c").await.expect_err("400");
     let Error::Api(api) = &error else {
         panic!("{error:?}")
     };
@@ -56,15 +56,14 @@ async fn not_found_and_rate_limited_are_their_own_variants() {
         }
     })
     .await;
-    let error = client
-        .get_conversation("a", "missing")
+    let error = crate::detail(&client, "a", "missing")
         .await
         .expect_err("404");
     assert!(
         matches!(&error, Error::NotFound(api) if api.error_code.as_deref() == Some("NOT_FOUND")),
         "{error:?}"
     );
-    let error = client.get_conversation("a", "busy").await.expect_err("429");
+    let error = crate::detail(&client, "a", "busy").await.expect_err("429");
     assert!(
         matches!(&error, Error::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 7),
         "{error:?}"
@@ -78,7 +77,9 @@ async fn alerts_style_validation_errors_keep_their_details() {
         Reply::json(422, json!({"detail": [{"loc": ["body", "note"], "msg": "field required", "type": "value_error.missing"}]}))
     })
     .await;
-    let error = client.set_note("a", "c", "x").await.expect_err("422");
+    let error = crate::set_note(&client, "a", "c", "x")
+        .await
+        .expect_err("422");
     let api = error.api_error().expect("api error");
     assert_eq!(api.status.as_u16(), 422);
     assert!(
@@ -110,20 +111,14 @@ async fn bad_bodies_become_typed_errors_with_bounded_excerpts() {
         )
         .await;
 
-    let error = client
-        .get_conversation("a", "html")
-        .await
-        .expect_err("html");
+    let error = crate::detail(&client, "a", "html").await.expect_err("html");
     assert!(
         matches!(&error, Error::Api(api) if api.status.as_u16() == 502 && api.body_excerpt.contains("502 Bad Gateway")),
         "{error:?}"
     );
     assert!(error.is_retryable());
 
-    let error = client
-        .get_conversation("a", "huge")
-        .await
-        .expect_err("huge");
+    let error = crate::detail(&client, "a", "huge").await.expect_err("huge");
     let api = error.api_error().expect("api");
     assert!(
         api.body_excerpt.len() <= 520,
@@ -138,11 +133,10 @@ async fn bad_bodies_become_typed_errors_with_bounded_excerpts() {
         ("empty", "empty body"),
         ("utf8", "invalid UTF-8"),
     ] {
-        let error = client.get_conversation("a", id).await.expect_err(what);
+        let error = crate::detail(&client, "a", id).await.expect_err(what);
         assert!(matches!(error, Error::Decode { .. }), "{what}: {error:?}");
     }
-    let error = client
-        .get_conversation("a", "invalid")
+    let error = crate::detail(&client, "a", "invalid")
         .await
         .expect_err("invalid");
     let Error::Decode { body_excerpt, .. } = &error else {
@@ -150,16 +144,14 @@ async fn bad_bodies_become_typed_errors_with_bounded_excerpts() {
     };
     assert!(body_excerpt.contains("\"id\": \"CA1\""), "{body_excerpt}");
 
-    let error = client
-        .get_conversation("a", "teapot")
+    let error = crate::detail(&client, "a", "teapot")
         .await
         .expect_err("418");
     assert!(
         matches!(&error, Error::Api(api) if api.status.as_u16() == 418 && api.body_excerpt == "I'm a teapot"),
         "{error:?}"
     );
-    let error = client
-        .get_conversation("a", "empty-error")
+    let error = crate::detail(&client, "a", "empty-error")
         .await
         .expect_err("503");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
@@ -179,8 +171,7 @@ async fn refused_connection_is_a_transport_error() {
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap();
-    let error = client
-        .get_conversation("a", "c")
+    let error = crate::detail(&client, "a", "c")
         .await
         .expect_err("closed port");
     assert!(

@@ -262,7 +262,7 @@ fn operations() -> Vec<Operation> {
         operation!(
             "Client::get_conversation (hand-written over data)",
             "/v1/agents/{agentId}/conversations/{conversationId}",
-            |client, a| client.get_conversation(&a[0], &a[1]).await
+            |client, a| crate::detail(&client, &a[0], &a[1]).await
         ),
         operation!(
             "Client::audio (hand-written download)",
@@ -367,7 +367,7 @@ async fn a_backslash_can_no_longer_reach_another_conversation() {
         .base_url(server.base_url())
         .build()
         .unwrap();
-    let _ = client.get_conversation("agent-1", r"x\..\CA2").await;
+    let _ = crate::detail(&client, "agent-1", r"x\..\CA2").await;
     assert_eq!(
         server.single_request().path,
         "/v1/agents/agent-1/conversations/x%5C..%5CCA2"
