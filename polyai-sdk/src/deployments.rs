@@ -26,7 +26,7 @@
 use crate::generated::agents::types::{
     DeploymentChange, PromoteDeploymentRequest, PublishDeploymentRequest,
 };
-use crate::{Client, Error, validate};
+use crate::{Client, Error};
 
 /// The error codes with which PolyAI says the version already runs in the environment.
 pub const ALREADY_PUBLISHED_CODES: [&str; 2] = [
@@ -70,7 +70,6 @@ impl Client {
         agent_id: &str,
         request: PublishDeploymentRequest,
     ) -> Result<DeploymentOutcome, Error> {
-        validate::path_segment("agent_id", agent_id)?;
         let call = self
             .agents()
             .publish_deployment()
@@ -88,8 +87,6 @@ impl Client {
         deployment_id: &str,
         request: PromoteDeploymentRequest,
     ) -> Result<DeploymentOutcome, Error> {
-        validate::path_segment("agent_id", agent_id)?;
-        validate::path_segment("deployment_id", deployment_id)?;
         let call = self
             .agents()
             .promote_deployment()

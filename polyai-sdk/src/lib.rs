@@ -131,3 +131,58 @@ pub mod types {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    /// The names of the public structs, enums, type aliases and traits declared in the `.rs`
+    /// files under `dir` (not following `skip`).
+    fn declared_types(dir: &Path, skip: Option<&Path>) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        for entry in std::fs::read_dir(dir).expect("source directory") {
+            let path = entry.expect("entry").path();
+            if Some(path.as_path()) == skip {
+                continue;
+            }
+            if path.is_dir() {
+                names.extend(declared_types(&path, skip));
+                continue;
+            }
+            if path.extension().is_none_or(|ext| ext != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source file");
+            for line in text.lines() {
+                let line = line.trim_start();
+                for keyword in ["pub struct ", "pub enum ", "pub type ", "pub trait "] {
+                    if let Some(rest) = line.strip_prefix(keyword) {
+                        let name: String = rest
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect();
+                        names.insert(name);
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn no_hand_written_type_shares_a_name_with_a_generated_one() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let generated = src.join("generated");
+        let hand_written = declared_types(&src, Some(&generated));
+        let from_documents = declared_types(&generated, None);
+        assert!(from_documents.contains("ConversationsClient"));
+        assert!(hand_written.contains("ConversationListing"));
+        let shared: Vec<_> = hand_written.intersection(&from_documents).collect();
+        assert!(
+            shared.is_empty(),
+            "hand-written types named like generated ones (rename the hand-written one, or \
+             re-export the generated type with `pub use`): {shared:?}"
+        );
+    }
+}
