@@ -170,18 +170,21 @@ impl Client {
         &self.inner.http
     }
 
-    /// Conversations v3 (platform host): list a project's conversations with their turns.
+    /// Conversations v3 (platform host): one page of a project's conversations per call. To
+    /// read every page, use the stream of [`Client::list_conversations`].
     pub fn conversations(&self) -> &crate::ConversationsClient {
         &self.inner.conversations
     }
 
-    /// The agent-scoped data endpoints (Agents host): list and read conversations, download
-    /// audio, add annotations and notes.
+    /// The agent-scoped data endpoints (Agents host): read a conversation, add annotations, set
+    /// its note; their agent id is the project id. For every page of the list, use
+    /// [`Client::list_agent_conversations`]; for a recording, [`Client::audio`].
     pub fn data(&self) -> &crate::DataClient {
         &self.inner.data
     }
 
-    /// Debug chat (Agents host): hold a text conversation with an agent.
+    /// Debug chat (Agents host): one request per call. A conversation with its state is
+    /// [`Client::debug_chat_session`].
     pub fn debug_chat(&self) -> &crate::DebugChatClient {
         &self.inner.debug_chat
     }
@@ -236,8 +239,11 @@ impl Client {
         &self.inner.dni
     }
 
-    /// External events (Platform host).
-    pub fn external_events(&self) -> &crate::ExternalEventsClient {
+    /// External events (Platform host). The document has no operation the generator can
+    /// express, so users call [`Client::post_external_event`]; this is its host and transport.
+    pub(crate) fn external_events(
+        &self,
+    ) -> &crate::generated::external_events::ExternalEventsClient {
         &self.inner.external_events
     }
 }
@@ -509,24 +515,28 @@ impl ClientBuilder {
 
         // Every family shares the one HTTP client (one connection pool).
         macro_rules! family {
-            ($client:ident, $base_url:expr, $transport:expr) => {
-                crate::$client::new_with_client($base_url, http.clone(), $transport.clone())
+            ($client:ty, $base_url:expr, $transport:expr) => {
+                <$client>::new_with_client($base_url, http.clone(), $transport.clone())
             };
         }
         let (agents_url, platform_url) = (agents_base_url.as_str(), platform_base_url.as_str());
         let inner = Inner {
-            conversations: family!(ConversationsClient, platform_url, standard),
-            data: family!(DataClient, agents_url, standard),
-            debug_chat: family!(DebugChatClient, agents_url, standard),
-            agents: family!(AgentsClient, agents_url, standard),
-            webhook_endpoints: family!(WebhookEndpointsClient, agents_url, standard),
-            alerts: family!(AlertsClient, agents_url, standard),
-            chat: family!(ChatClient, platform_url, chat),
-            handoff: family!(HandoffClient, platform_url, standard),
-            outbound: family!(OutboundClient, platform_url, outbound),
-            concurrent_calls: family!(ConcurrentCallsClient, platform_url, standard),
-            dni: family!(DniClient, platform_url, dni),
-            external_events: family!(ExternalEventsClient, platform_url, standard),
+            conversations: family!(crate::ConversationsClient, platform_url, standard),
+            data: family!(crate::DataClient, agents_url, standard),
+            debug_chat: family!(crate::DebugChatClient, agents_url, standard),
+            agents: family!(crate::AgentsClient, agents_url, standard),
+            webhook_endpoints: family!(crate::WebhookEndpointsClient, agents_url, standard),
+            alerts: family!(crate::AlertsClient, agents_url, standard),
+            chat: family!(crate::ChatClient, platform_url, chat),
+            handoff: family!(crate::HandoffClient, platform_url, standard),
+            outbound: family!(crate::OutboundClient, platform_url, outbound),
+            concurrent_calls: family!(crate::ConcurrentCallsClient, platform_url, standard),
+            dni: family!(crate::DniClient, platform_url, dni),
+            external_events: family!(
+                generated::external_events::ExternalEventsClient,
+                platform_url,
+                standard
+            ),
             http: http.clone(),
             region: self.region,
             agents_base_url: agents_base_url.clone(),

@@ -105,7 +105,6 @@ pub use generated::conversations::ConversationsClient;
 pub use generated::data::DataClient;
 pub use generated::debug_chat::DebugChatClient;
 pub use generated::dni::DniClient;
-pub use generated::external_events::ExternalEventsClient;
 pub use generated::handoff::HandoffClient;
 pub use generated::outbound::OutboundClient;
 pub use generated::webhooks::WebhookEndpointsClient;
