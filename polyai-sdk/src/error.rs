@@ -316,8 +316,15 @@ impl fmt::Display for ApiError {
             None if !self.body_excerpt.is_empty() => write!(f, ": {:?}", self.body_excerpt)?,
             None => {}
         }
-        if self.status == StatusCode::UNAUTHORIZED {
-            f.write_str(" (check the API key; keys only work in the region they were created in)")?;
+        match self.status {
+            StatusCode::UNAUTHORIZED => f.write_str(
+                " (check the API key; keys only work in the region they were created in)",
+            )?,
+            StatusCode::FORBIDDEN => f.write_str(
+                " (check that the key may use this project or workspace: Conversations keys are \
+                 scoped to one project, Agents API keys to a workspace)",
+            )?,
+            _ => {}
         }
         if let Some(id) = self.correlation_id.as_ref().or(self.error_id.as_ref()) {
             write!(f, " [correlation id {id}]")?;
@@ -579,6 +586,12 @@ fn request_hint(message: String) -> String {
     if let Some(name) = message.strip_suffix(" was not initialized") {
         return format!(
             "`{name}` is required: set it on the request builder (`.{name}(...)`) before send()"
+        );
+    }
+    if let Some(field) = message.strip_prefix("no value supplied for ") {
+        return format!(
+            "the request body has no `{field}`, which is required: set it with \
+             `.body_map(|body| body.{field}(...))` or give a whole body with `.body(...)`"
         );
     }
     if let Some(rest) = message.strip_prefix("conversion to `")

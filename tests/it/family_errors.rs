@@ -36,7 +36,10 @@ fn shapes() -> Vec<Shape> {
             name: "a bare error_message",
             status: 403,
             body: json!({"error_message": "this key has no access to project support"}),
-            shows: &["this key has no access to project support"],
+            shows: &[
+                "this key has no access to project support",
+                "scoped to one project",
+            ],
         },
         Shape {
             name: "a 422 validation detail list",
@@ -295,6 +298,20 @@ async fn builder_values_that_are_missing_or_refused_are_invalid_input_with_a_hin
     };
     assert!(
         message.contains("`conversation_id` is required") && message.contains(".conversation_id("),
+        "{message}"
+    );
+    let error = client
+        .webhook_endpoints()
+        .create_webhook_endpoint()
+        .body_map(|body| body.name("ops".to_owned()))
+        .send()
+        .await
+        .expect_err("the body has no url");
+    let Error::InvalidInput(message) = &error else {
+        panic!("{error:?}")
+    };
+    assert!(
+        message.contains("the request body has no `") && message.contains(".body_map("),
         "{message}"
     );
 }
