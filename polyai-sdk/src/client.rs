@@ -74,18 +74,18 @@ struct Inner {
     region: Option<Region>,
     agents_base_url: String,
     platform_base_url: String,
-    conversations: generated::conversations::Client,
-    data: generated::data::Client,
-    debug_chat: generated::debug_chat::Client,
-    agents: generated::agents::Client,
-    webhook_endpoints: generated::webhooks::Client,
-    alerts: generated::alerts::Client,
-    chat: generated::chat::Client,
-    handoff: generated::handoff::Client,
-    outbound: generated::outbound::Client,
-    concurrent_calls: generated::concurrent_calls::Client,
-    dni: generated::dni::Client,
-    external_events: generated::external_events::Client,
+    conversations: generated::conversations::ConversationsClient,
+    data: generated::data::DataClient,
+    debug_chat: generated::debug_chat::DebugChatClient,
+    agents: generated::agents::AgentsClient,
+    webhook_endpoints: generated::webhooks::WebhookEndpointsClient,
+    alerts: generated::alerts::AlertsClient,
+    chat: generated::chat::ChatClient,
+    handoff: generated::handoff::HandoffClient,
+    outbound: generated::outbound::OutboundClient,
+    concurrent_calls: generated::concurrent_calls::ConcurrentCallsClient,
+    dni: generated::dni::DniClient,
+    external_events: generated::external_events::ExternalEventsClient,
 }
 
 impl fmt::Debug for Client {
@@ -171,48 +171,51 @@ impl Client {
         &self.inner.http
     }
 
-    /// Conversations v3 (platform host): list a project's conversations with their turns.
-    pub fn conversations(&self) -> &generated::conversations::Client {
+    /// Conversations v3 (platform host): one page of a project's conversations per call. To
+    /// read every page, use the stream of [`Client::list_conversations`].
+    pub fn conversations(&self) -> &crate::ConversationsClient {
         &self.inner.conversations
     }
 
-    /// The agent-scoped data endpoints (Agents host): list and read conversations, download
-    /// audio, add annotations and notes.
-    pub fn data(&self) -> &generated::data::Client {
+    /// The agent-scoped data endpoints (Agents host): read a conversation, add annotations, set
+    /// its note; their agent id is the project id. For every page of the list, use
+    /// [`Client::list_agent_conversations`]; for a recording, [`Client::audio`].
+    pub fn data(&self) -> &crate::DataClient {
         &self.inner.data
     }
 
-    /// Debug chat (Agents host): hold a text conversation with an agent.
-    pub fn debug_chat(&self) -> &generated::debug_chat::Client {
+    /// Debug chat (Agents host): one request per call. A conversation with its state is
+    /// [`Client::debug_chat_session`].
+    pub fn debug_chat(&self) -> &crate::DebugChatClient {
         &self.inner.debug_chat
     }
 
     /// The Agents API (Agents host): agents, branches, knowledge base, variants, deployments,
     /// telephony and more.
-    pub fn agents(&self) -> &generated::agents::Client {
+    pub fn agents(&self) -> &crate::AgentsClient {
         &self.inner.agents
     }
 
     /// Webhook endpoint management (Agents host): register endpoints, rotate secrets. To
     /// verify deliveries, see [`crate::webhooks`].
-    pub fn webhook_endpoints(&self) -> &generated::webhooks::Client {
+    pub fn webhook_endpoints(&self) -> &crate::WebhookEndpointsClient {
         &self.inner.webhook_endpoints
     }
 
     /// Alerts (Agents host): alert rules and active alerts.
-    pub fn alerts(&self) -> &generated::alerts::Client {
+    pub fn alerts(&self) -> &crate::AlertsClient {
         &self.inner.alerts
     }
 
     /// Chat (Platform host): create, respond to and close chats. PolyAI requires the API key
     /// and the [chat token](ClientBuilder::chat_token) (`X-TOKEN`) on every call; without the
     /// token each call fails with [`Error::InvalidInput`] before anything is sent.
-    pub fn chat(&self) -> &generated::chat::Client {
+    pub fn chat(&self) -> &crate::ChatClient {
         &self.inner.chat
     }
 
     /// Handoff state (Platform host).
-    pub fn handoff(&self) -> &generated::handoff::Client {
+    pub fn handoff(&self) -> &crate::HandoffClient {
         &self.inner.handoff
     }
 
@@ -220,12 +223,12 @@ impl Client {
     /// [`ClientBuilder::outbound_token`] (`X-PolyAi-Auth-Token`) alone; without it each call
     /// fails with [`Error::InvalidInput`] before anything is sent (the API key is not sent in
     /// its place).
-    pub fn outbound(&self) -> &generated::outbound::Client {
+    pub fn outbound(&self) -> &crate::OutboundClient {
         &self.inner.outbound
     }
 
     /// Concurrent calls (Platform host).
-    pub fn concurrent_calls(&self) -> &generated::concurrent_calls::Client {
+    pub fn concurrent_calls(&self) -> &crate::ConcurrentCallsClient {
         &self.inner.concurrent_calls
     }
 
@@ -233,12 +236,15 @@ impl Client {
     /// key of [`ClientBuilder::dni_api_key`]; without it each call fails with
     /// [`Error::InvalidInput`] before anything is sent (the general API key is not sent in its
     /// place).
-    pub fn dni(&self) -> &generated::dni::Client {
+    pub fn dni(&self) -> &crate::DniClient {
         &self.inner.dni
     }
 
-    /// External events (Platform host).
-    pub fn external_events(&self) -> &generated::external_events::Client {
+    /// External events (Platform host). The document has no operation the generator can
+    /// express, so users call [`Client::post_external_event`]; this is its host and transport.
+    pub(crate) fn external_events(
+        &self,
+    ) -> &crate::generated::external_events::ExternalEventsClient {
         &self.inner.external_events
     }
 }
@@ -484,28 +490,28 @@ impl ClientBuilder {
 
         // Every family shares the one HTTP client (one connection pool).
         macro_rules! family {
-            ($module:ident, $base_url:expr, $transport:expr) => {
-                generated::$module::Client::new_with_client(
-                    $base_url,
-                    http.clone(),
-                    $transport.clone(),
-                )
+            ($client:ty, $base_url:expr, $transport:expr) => {
+                <$client>::new_with_client($base_url, http.clone(), $transport.clone())
             };
         }
         let (agents_url, platform_url) = (agents_base_url.as_str(), platform_base_url.as_str());
         let inner = Inner {
-            conversations: family!(conversations, platform_url, standard),
-            data: family!(data, agents_url, standard),
-            debug_chat: family!(debug_chat, agents_url, standard),
-            agents: family!(agents, agents_url, standard),
-            webhook_endpoints: family!(webhooks, agents_url, standard),
-            alerts: family!(alerts, agents_url, standard),
-            chat: family!(chat, platform_url, chat),
-            handoff: family!(handoff, platform_url, standard),
-            outbound: family!(outbound, platform_url, outbound),
-            concurrent_calls: family!(concurrent_calls, platform_url, standard),
-            dni: family!(dni, platform_url, dni),
-            external_events: family!(external_events, platform_url, standard),
+            conversations: family!(crate::ConversationsClient, platform_url, standard),
+            data: family!(crate::DataClient, agents_url, standard),
+            debug_chat: family!(crate::DebugChatClient, agents_url, standard),
+            agents: family!(crate::AgentsClient, agents_url, standard),
+            webhook_endpoints: family!(crate::WebhookEndpointsClient, agents_url, standard),
+            alerts: family!(crate::AlertsClient, agents_url, standard),
+            chat: family!(crate::ChatClient, platform_url, chat),
+            handoff: family!(crate::HandoffClient, platform_url, standard),
+            outbound: family!(crate::OutboundClient, platform_url, outbound),
+            concurrent_calls: family!(crate::ConcurrentCallsClient, platform_url, standard),
+            dni: family!(crate::DniClient, platform_url, dni),
+            external_events: family!(
+                generated::external_events::ExternalEventsClient,
+                platform_url,
+                standard
+            ),
             http: http.clone(),
             region: self.region,
             agents_base_url: agents_base_url.clone(),

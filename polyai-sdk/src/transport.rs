@@ -688,11 +688,12 @@ async fn attempt_once(
     Ok(reqwest::Response::from(rebuilt))
 }
 
-/// Implements `progenitor_client::ClientHooks` for a generated module's `Client`, routing
-/// every request through [`Transport`]. Invoked from the generated `mod.rs`.
+/// Implements `progenitor_client::ClientHooks` for a generated module's family client (e.g.
+/// `conversations::ConversationsClient`), routing every request through [`Transport`].
+/// Invoked from the generated `mod.rs`.
 macro_rules! impl_client_hooks {
-    ($module:ident) => {
-        impl progenitor_client::ClientHooks<crate::transport::Transport> for $module::Client {
+    ($module:ident :: $client:ident) => {
+        impl progenitor_client::ClientHooks<crate::transport::Transport> for $module::$client {
             async fn pre<E>(
                 &self,
                 request: &mut reqwest::Request,

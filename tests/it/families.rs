@@ -268,16 +268,13 @@ async fn audio_cache_listing_is_a_stream_over_offsets() {
 /// the API key, and whatever the body, answers without a transport error or a panic.
 #[tokio::test]
 async fn every_agents_api_resource_group_is_routed() {
-    use polyai_sdk::types::agents::Environment;
+    use polyai_sdk::Environment;
     let s = setup().await;
     let agents = s.client.agents();
     macro_rules! call {
         ($builder:expr) => {{
             let result = $builder.send().await.map(drop);
-            let error = match result {
-                Ok(()) => None,
-                Err(error) => Some(Error::from_generated(error).await),
-            };
+            let error = result.err();
             assert!(
                 matches!(error, None | Some(Error::Decode { .. })),
                 "{error:?}"
@@ -497,7 +494,7 @@ async fn families_with_their_own_credential_refuse_to_send_without_it() {
             ["POLYAI_DNI_API_KEY", "dni_api_key(..)"],
         ),
     ] {
-        let error = Error::from_generated(result.expect_err(what)).await;
+        let error = result.expect_err(what);
         let Error::InvalidInput(message) = &error else {
             panic!("{what}: expected InvalidInput, got {error:?}");
         };

@@ -123,18 +123,18 @@ pub mod outbound;
 )]
 pub mod webhooks;
 
-crate::transport::impl_client_hooks!(agents);
-crate::transport::impl_client_hooks!(alerts);
-crate::transport::impl_client_hooks!(chat);
-crate::transport::impl_client_hooks!(concurrent_calls);
-crate::transport::impl_client_hooks!(conversations);
-crate::transport::impl_client_hooks!(data);
-crate::transport::impl_client_hooks!(debug_chat);
-crate::transport::impl_client_hooks!(dni);
-crate::transport::impl_client_hooks!(external_events);
-crate::transport::impl_client_hooks!(handoff);
-crate::transport::impl_client_hooks!(outbound);
-crate::transport::impl_client_hooks!(webhooks);
+crate::transport::impl_client_hooks!(agents::AgentsClient);
+crate::transport::impl_client_hooks!(alerts::AlertsClient);
+crate::transport::impl_client_hooks!(chat::ChatClient);
+crate::transport::impl_client_hooks!(concurrent_calls::ConcurrentCallsClient);
+crate::transport::impl_client_hooks!(conversations::ConversationsClient);
+crate::transport::impl_client_hooks!(data::DataClient);
+crate::transport::impl_client_hooks!(debug_chat::DebugChatClient);
+crate::transport::impl_client_hooks!(dni::DniClient);
+crate::transport::impl_client_hooks!(external_events::ExternalEventsClient);
+crate::transport::impl_client_hooks!(handoff::HandoffClient);
+crate::transport::impl_client_hooks!(outbound::OutboundClient);
+crate::transport::impl_client_hooks!(webhooks::WebhookEndpointsClient);
 
 /// Array-length and number-range limits of JSON request bodies, which the generated types do
 /// not enforce: (operation, field path, limit), checked before a request is sent.
