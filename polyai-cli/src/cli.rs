@@ -1,0 +1,359 @@
+//! The command line: every command, its flags, and the examples `--help` shows.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ROOT_HELP: &str = "\
+Examples:
+  polyai mock --now                      # an offline PolyAI; prints the export lines to use it
+  polyai profile add prod --region uk --account ws-1234 --project PROJECT-99 --agent my-agent
+  polyai conversations list --since 1d --channel VOICE-SIP
+  polyai conversations export --since 2026-11-01 --until 2026-11-02 -o day.jsonl.gz
+  polyai audio download --from day.jsonl.gz --dir recordings --parallel 8
+  polyai completions zsh > ~/.zfunc/_polyai
+
+Configuration (flags win over the environment, which wins over the profile):
+  POLYAI_API_KEY, POLYAI_REGION (us, uk, eu, studio), POLYAI_ACCOUNT_ID, POLYAI_PROJECT_ID,
+  POLYAI_AGENT_ID, POLYAI_BASE_URL, POLYAI_AGENTS_BASE_URL, POLYAI_PLATFORM_BASE_URL,
+  POLYAI_PROFILE (the profile to use), POLYAI_CONFIG (the config file; default
+  $XDG_CONFIG_HOME/polyai/config.json or ~/.config/polyai/config.json). NO_COLOR turns colour
+  off; output that is not a terminal gets no colour and no progress bar.
+
+Exit codes:
+  0 success   1 the operation failed   2 wrong usage or input   3 configuration missing or unsafe
+  4 credentials or permission refused (401/403)   5 not found (404)
+  6 PolyAI unavailable, rate limiting or unreachable (rerun later; exports resume)";
+
+/// polyai: PolyAI from the command line (exports, recordings, profiles, an offline mock).
+#[derive(Debug, Parser)]
+#[command(name = "polyai", version, about, after_help = ROOT_HELP)]
+pub struct Cli {
+    /// Settings that every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Connection settings and output switches accepted by every command.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Use this profile of the config file (default: POLYAI_PROFILE, then the current one).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// PolyAI region: us, uk, eu or studio (default: POLYAI_REGION, then the profile's).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Account (workspace) id or slug (default: POLYAI_ACCOUNT_ID, then the profile's).
+    #[arg(long, global = true, value_name = "ID")]
+    pub account: Option<String>,
+    /// Project id or slug (default: POLYAI_PROJECT_ID, then the profile's).
+    #[arg(long, global = true, value_name = "ID")]
+    pub project: Option<String>,
+    /// Agent id (default: POLYAI_AGENT_ID, then the profile's).
+    #[arg(long, global = true, value_name = "ID")]
+    pub agent: Option<String>,
+    /// One base URL for every host family, e.g. a proxy or the mock (default: POLYAI_BASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Show the SDK's tracing on stderr (-v requests, -vv everything); RUST_LOG refines it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Named profiles in the config file (region, ids, base URLs, optionally the key).
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Conversations v3: list and export transcripts.
+    #[command(subcommand)]
+    Conversations(ConversationsCommand),
+    /// Call recordings.
+    #[command(subcommand)]
+    Audio(AudioCommand),
+    /// Run the offline mock of PolyAI and print the environment that points polyai at it.
+    #[command(after_help = "\
+Examples:
+  polyai mock --now --conversations 5000     # then paste the printed export lines in another shell
+  polyai mock --port 8080 --seed 7")]
+    Mock(MockArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  polyai completions bash > /etc/bash_completion.d/polyai
+  polyai completions zsh > ~/.zfunc/_polyai
+  polyai completions fish > ~/.config/fish/completions/polyai.fish")]
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+}
+
+/// The shells completions are generated for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+/// `polyai profile ...`
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Add or replace a profile with the values of the global flags given with it.
+    #[command(after_help = "\
+The profile takes --region, --account, --project, --agent and --base-url from this command
+line only (not from the environment). The API key is stored only with --store-key: it is read
+from POLYAI_API_KEY, or from standard input, and the file is then written owner-only (0600);
+polyai refuses to read a file holding a key that group or others can read.
+
+Examples:
+  polyai profile add prod --region uk --account ws-1234 --project PROJECT-99 --agent my-agent
+  printf %s \"$KEY\" | polyai profile add prod --region uk --store-key --use
+  polyai profile add local --base-url http://127.0.0.1:8080 --account acme --project support")]
+    Add {
+        /// The profile's name.
+        name: String,
+        /// Also store the API key (from POLYAI_API_KEY, or read from standard input).
+        #[arg(long)]
+        store_key: bool,
+        /// Make it the current profile.
+        #[arg(long = "use")]
+        make_current: bool,
+    },
+    /// List the profiles (the current one is marked; keys are never shown).
+    #[command(after_help = "Examples:\n  polyai profile list")]
+    List,
+    /// Make a profile the current one.
+    #[command(after_help = "Examples:\n  polyai profile use prod")]
+    Use {
+        /// The profile's name.
+        name: String,
+    },
+    /// Remove a profile.
+    #[command(after_help = "Examples:\n  polyai profile remove staging")]
+    Remove {
+        /// The profile's name.
+        name: String,
+    },
+    /// Show the settings commands would use now, and where each comes from.
+    #[command(
+        after_help = "Examples:\n  polyai profile show\n  polyai --profile prod profile show"
+    )]
+    Show,
+}
+
+/// Output formats of listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns (the default on a terminal).
+    Table,
+    /// One JSON object per line (the default when piped).
+    Jsonl,
+    /// One JSON array.
+    Json,
+    /// Comma-separated values with a header line.
+    Csv,
+}
+
+/// Deployment environments of Conversations v3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Env {
+    /// Sandbox (draft) deployments.
+    Sandbox,
+    /// Pre-release deployments.
+    PreRelease,
+    /// Live deployments (PolyAI's default).
+    Live,
+}
+
+/// Which side of a transcript a search looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TurnSide {
+    /// The caller's inputs.
+    User,
+    /// The agent's responses.
+    Agent,
+}
+
+/// Every filter of the Conversations v3 listing.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Filters {
+    /// Conversations that started at or after this instant: RFC 3339, a date (UTC midnight),
+    /// `now`, or an age such as 30m, 12h, 7d, 2w.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Conversations that started before this instant (same forms as --since; exclusive).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// The deployment environment (PolyAI's default: live).
+    #[arg(long = "env", value_enum, value_name = "ENV")]
+    pub environment: Option<Env>,
+    /// Only this channel (repeat for several), e.g. VOICE-SIP, WEBCHAT.
+    #[arg(long, value_name = "CHANNEL")]
+    pub channel: Vec<String>,
+    /// Only this variant id (exclusive with --variant-name).
+    #[arg(long, value_name = "ID", conflicts_with = "variant_name")]
+    pub variant_id: Option<String>,
+    /// Only this variant name.
+    #[arg(long, value_name = "NAME")]
+    pub variant_name: Option<String>,
+    /// Only conversations still in progress (true) or finished (false).
+    #[arg(long, value_name = "BOOL")]
+    pub in_progress: Option<bool>,
+    /// Transcript search: conversations whose turns contain this text.
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["semantic", "sample"])]
+    pub search: Option<String>,
+    /// Semantic search over transcripts.
+    #[arg(long, value_name = "TEXT", conflicts_with = "sample")]
+    pub semantic: Option<String>,
+    /// Which side of the transcript a search looks at.
+    #[arg(long, value_enum, value_name = "SIDE")]
+    pub turn_type: Option<TurnSide>,
+    /// A random sample instead of every conversation (exclusive with searches).
+    #[arg(long)]
+    pub sample: bool,
+    /// Include each turn's latency.
+    #[arg(long)]
+    pub include_latency: bool,
+    /// Conversations per request, 1 to 1000 (PolyAI's default: 1000).
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<u32>,
+}
+
+/// `polyai conversations ...`
+#[derive(Debug, Subcommand)]
+pub enum ConversationsCommand {
+    /// List conversations (table on a terminal, JSON Lines when piped).
+    #[command(after_help = "\
+Examples:
+  polyai conversations list --since 1d
+  polyai conversations list --since 2026-11-01 --until 2026-11-02 --channel VOICE-SIP --format csv > day.csv
+  polyai conversations list --since 7d --search refund --turn-type user --limit 20
+  polyai conversations list --since 30d --sample --format json")]
+    List {
+        /// The filters.
+        #[command(flatten)]
+        filters: Filters,
+        /// Output format (default: table on a terminal, jsonl otherwise).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Stop after this many conversations.
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+    },
+    /// Export a time window to JSON Lines (turns included), resumable after a kill.
+    #[command(after_help = "\
+The export writes a checkpoint beside the output (OUTPUT.checkpoint) after every page it has
+flushed: the listing position, the count and the output's length. Run the same command again
+after a crash or a kill and it continues from there, with nothing lost or written twice. A
+finished export's checkpoint says so; rerunning it does nothing (use --restart to redo it).
+
+--shard i/n splits [since, until) by time into n windows of equal length; shard i (1..=n)
+exports window i. Each window starts inclusive and ends exclusive, as Conversations v3 treats
+start_time and end_time, so the n parts are disjoint and their union is the whole window.
+
+Examples:
+  polyai conversations export --since 2026-11-01 --until 2026-11-02 -o day.jsonl
+  polyai conversations export --since 7d -o week.jsonl.gz          # gzip by extension
+  polyai conversations export --since 2026-10-01 --until 2026-11-01 --shard 3/8 -o part3.jsonl
+  polyai conversations export --since 1d -o - | jq .id               # stdout: no checkpoint")]
+    Export {
+        /// The filters (--since is required; --until defaults to now, fixed at the first run).
+        #[command(flatten)]
+        filters: Filters,
+        /// The output file (`-` for standard output, which cannot resume).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Compress with gzip (the default when FILE ends in .gz).
+        #[arg(long)]
+        gzip: bool,
+        /// Export part i of n of the window (1-based), e.g. 2/4.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// The checkpoint file (default: FILE.checkpoint).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// Ignore an existing checkpoint and output, and start over.
+        #[arg(long)]
+        restart: bool,
+        /// Do not fsync the output and the checkpoint after each page (faster; a power loss
+        /// may then lose the last pages, a killed process still loses nothing).
+        #[arg(long)]
+        no_sync: bool,
+    },
+}
+
+/// Which side of a call a recording holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Direction {
+    /// Both sides mixed.
+    Combined,
+    /// Only the caller.
+    User,
+    /// Only the agent.
+    Agent,
+}
+
+/// `polyai audio ...`
+#[derive(Debug, Subcommand)]
+pub enum AudioCommand {
+    /// Download recordings, N at a time; complete files are skipped, so a rerun resumes.
+    #[command(after_help = "\
+Recordings are saved as DIR/ID.wav (ID.user.wav, ID.agent.wav for one side). The SDK writes a
+recording under a temporary name and renames it only once it is complete, so a file that
+exists is complete and is skipped. Conversations without a recording are counted, not failed.
+
+Examples:
+  polyai audio download CA0123 CA0456 --dir recordings
+  polyai audio download --from day.jsonl.gz --dir recordings --parallel 8
+  polyai audio download --since 1d --channel VOICE-SIP --dir recordings
+  polyai conversations list --since 1d | polyai audio download --from - --dir recordings")]
+    Download {
+        /// Conversation ids.
+        ids: Vec<String>,
+        /// Read conversation ids from a file (`-` for standard input): JSON Lines with an `id`
+        /// field (an export, or `conversations list` output; .gz is read too) or one id per line.
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        /// List conversations with these filters and download theirs (needs --since).
+        #[command(flatten)]
+        filters: Filters,
+        /// The folder to save into (created if missing).
+        #[arg(long, value_name = "DIR", default_value = "recordings")]
+        dir: PathBuf,
+        /// How many downloads run at once.
+        #[arg(long, value_name = "N", default_value_t = 4)]
+        parallel: usize,
+        /// Which side of the call.
+        #[arg(long, value_enum, default_value_t = Direction::Combined)]
+        direction: Direction,
+        /// Ask for the redacted (true) or unredacted (false) recording.
+        #[arg(long, value_name = "BOOL")]
+        redacted: Option<bool>,
+    },
+}
+
+/// `polyai mock`
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// How many conversations the mock holds.
+    #[arg(long, default_value_t = 250)]
+    pub conversations: u64,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// End the data's time window now (default: a fixed window ending 2026-11-01).
+    #[arg(long)]
+    pub now: bool,
+}
