@@ -65,6 +65,9 @@ fn init_tracing(verbose: u8) {
         .with_writer(std::io::stderr)
         .with_ansi(output::stderr_color())
         .with_target(true)
+        // The SDK opens a `polyai.request` span per call: print it when it closes, so that
+        // every request shows (operation, method, path, time), not only retries and failures.
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .try_init();
 }
 
