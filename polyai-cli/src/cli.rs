@@ -75,6 +75,9 @@ pub enum Command {
     /// Call recordings.
     #[command(subcommand)]
     Audio(AudioCommand),
+    /// Webhooks: a verifying receiver, test deliveries, and the endpoints PolyAI delivers to.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// Run the offline mock of PolyAI and print the environment that points polyai at it.
     #[command(after_help = "\
 Examples:
@@ -356,4 +359,187 @@ pub struct MockArgs {
     /// End the data's time window now (default: a fixed window ending 2026-11-01).
     #[arg(long)]
     pub now: bool,
+}
+
+/// Webhook event types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventType {
+    /// An alert rule started to fire.
+    #[value(name = "alerts.triggered")]
+    AlertsTriggered,
+    /// An alert rule stopped firing.
+    #[value(name = "alerts.resolved")]
+    AlertsResolved,
+}
+
+/// How `webhooks listen` prints events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per event (event id, type, timestamp, payload).
+    Json,
+}
+
+/// `polyai webhooks ...`
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Receive deliveries, verify them with the SDK's verifier, print them, optionally forward.
+    #[command(after_help = "\
+The secret comes from --secret (repeat it while rotating: old and new) or POLYAI_WEBHOOK_SECRET.
+Answers: 200 once a delivery is verified (and, with --forward, once the handler answered 2xx);
+200 for a repeat of an event already processed; 401 for a bad signature or a stale timestamp;
+400 for a malformed delivery; 503 while the same event is being processed, and 502 when the
+forwarded handler failed, so that PolyAI retries.
+
+Examples:
+  polyai webhooks listen --port 8080 --forward http://127.0.0.1:3000/webhooks --format json
+  POLYAI_WEBHOOK_SECRET=whsec_... polyai webhooks listen --port 8080")]
+    Listen {
+        /// Port on --host (0 picks a free one; the address is printed).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// The endpoint's signing secret (default: POLYAI_WEBHOOK_SECRET).
+        #[arg(long, value_name = "SECRET")]
+        secret: Vec<String>,
+        /// Forward each verified delivery (body and PolyAI headers) to this URL.
+        #[arg(long, value_name = "URL")]
+        forward: Option<String>,
+        /// How events are printed on standard output.
+        #[arg(long, value_enum, default_value_t = EventFormat::Text)]
+        format: EventFormat,
+        /// Stop after this many verified deliveries.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
+    /// Sign a test event as PolyAI does and deliver it to a receiver.
+    #[command(after_help = "\
+Examples:
+  polyai webhooks send http://127.0.0.1:8080/ --secret whsec_test --event alerts.resolved
+  POLYAI_WEBHOOK_SECRET=whsec_... polyai webhooks send http://127.0.0.1:8080/webhooks
+  polyai webhooks send http://127.0.0.1:8080/ --secret whsec_test --body @event.json")]
+    Send {
+        /// The receiver's URL.
+        url: String,
+        /// The signing secret (default: POLYAI_WEBHOOK_SECRET).
+        #[arg(long, value_name = "SECRET")]
+        secret: Option<String>,
+        /// The event type of the generated body.
+        #[arg(long, value_enum, default_value_t = EventType::AlertsTriggered)]
+        event: EventType,
+        /// The body instead of a generated one: JSON text, or @FILE.
+        #[arg(long, value_name = "JSON|@FILE")]
+        body: Option<String>,
+        /// The X-PolyAI-Event-ID (default: a new one).
+        #[arg(long, value_name = "ID")]
+        event_id: Option<String>,
+    },
+    /// The account's webhook endpoints.
+    #[command(subcommand)]
+    Endpoints(EndpointsCommand),
+}
+
+/// `polyai webhooks endpoints ...`
+#[derive(Debug, Subcommand)]
+pub enum EndpointsCommand {
+    /// List the endpoints.
+    #[command(
+        after_help = "Examples:\n  polyai webhooks endpoints list\n  polyai webhooks endpoints list --enabled true --format json"
+    )]
+    List {
+        /// Only enabled (true) or disabled (false) endpoints.
+        #[arg(long, value_name = "BOOL")]
+        enabled: Option<bool>,
+        /// Only endpoints subscribed to this event type.
+        #[arg(long, value_enum)]
+        event_type: Option<EventType>,
+        /// Output format (default: table on a terminal, jsonl otherwise).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Create an endpoint; its signing secret is printed once (or written to --secret-file).
+    #[command(
+        after_help = "Examples:\n  polyai webhooks endpoints create --name alerts --url https://example.com/hooks --event-type alerts.triggered --event-type alerts.resolved\n  polyai webhooks endpoints create --name ops --url https://example.com/h --event-type alerts.triggered --secret-file ops.secret"
+    )]
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// The receiver (https:// only).
+        #[arg(long)]
+        url: String,
+        /// Event types to deliver (repeat; at least one).
+        #[arg(long, value_enum, required = true)]
+        event_type: Vec<EventType>,
+        /// Extra header PolyAI sends with each delivery, NAME=VALUE (repeat).
+        #[arg(long, value_name = "NAME=VALUE")]
+        header: Vec<String>,
+        /// How long PolyAI waits for the receiver, 1000 to 30000 ms.
+        #[arg(long, value_name = "MS")]
+        timeout_ms: Option<i64>,
+        /// Create it disabled.
+        #[arg(long)]
+        disabled: bool,
+        /// Write the signing secret to this file (0600) instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        secret_file: Option<PathBuf>,
+    },
+    /// Change an endpoint (only the fields given).
+    #[command(
+        after_help = "Examples:\n  polyai webhooks endpoints update whe_123 --disable --yes\n  polyai webhooks endpoints update whe_123 --url https://example.com/new --event-type alerts.triggered"
+    )]
+    Update {
+        /// The endpoint id (whe_...).
+        id: String,
+        /// New display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New receiver URL.
+        #[arg(long)]
+        url: Option<String>,
+        /// Replace the event types (repeat).
+        #[arg(long, value_enum)]
+        event_type: Vec<EventType>,
+        /// Replace the extra headers, NAME=VALUE (repeat).
+        #[arg(long, value_name = "NAME=VALUE")]
+        header: Vec<String>,
+        /// New timeout, 1000 to 30000 ms.
+        #[arg(long, value_name = "MS")]
+        timeout_ms: Option<i64>,
+        /// Enable deliveries.
+        #[arg(long, conflicts_with = "disable")]
+        enable: bool,
+        /// Disable deliveries.
+        #[arg(long)]
+        disable: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Replace an endpoint's signing secret (the old one stops working at once).
+    #[command(
+        after_help = "Examples:\n  polyai webhooks endpoints rotate-secret whe_123 --yes --secret-file new.secret"
+    )]
+    RotateSecret {
+        /// The endpoint id (whe_...).
+        id: String,
+        /// Write the new secret to this file (0600) instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        secret_file: Option<PathBuf>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Delete an endpoint.
+    #[command(after_help = "Examples:\n  polyai webhooks endpoints delete whe_123 --yes")]
+    Delete {
+        /// The endpoint id (whe_...).
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }

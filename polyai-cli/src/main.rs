@@ -12,13 +12,15 @@ mod error;
 mod mock;
 mod output;
 mod profile;
+mod prompt;
+mod webhooks;
 mod window;
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{AudioCommand, Cli, Command, ConversationsCommand, Shell};
+use crate::cli::{AudioCommand, Cli, Command, ConversationsCommand, Shell, WebhooksCommand};
 use crate::config::Settings;
 use crate::error::CliResult;
 
@@ -117,6 +119,34 @@ async fn run(cli: Cli) -> CliResult {
                     .await
                 }
             }
+        }
+        Command::Webhooks(WebhooksCommand::Listen {
+            port,
+            host,
+            secret,
+            forward,
+            format,
+            count,
+        }) => webhooks::listen(*host, *port, secret, forward.as_deref(), *format, *count).await,
+        Command::Webhooks(WebhooksCommand::Send {
+            url,
+            secret,
+            event,
+            body,
+            event_id,
+        }) => {
+            webhooks::send(
+                url,
+                secret.as_deref(),
+                *event,
+                body.as_deref(),
+                event_id.as_deref(),
+            )
+            .await
+        }
+        Command::Webhooks(WebhooksCommand::Endpoints(command)) => {
+            let settings = Settings::resolve(global)?;
+            webhooks::endpoints(&settings, command).await
         }
         Command::Audio(AudioCommand::Download {
             ids,

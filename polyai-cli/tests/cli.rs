@@ -31,6 +31,13 @@ fn every_command_has_help_with_examples() {
         &["audio", "download"],
         &["mock"],
         &["completions"],
+        &["webhooks", "listen"],
+        &["webhooks", "send"],
+        &["webhooks", "endpoints", "list"],
+        &["webhooks", "endpoints", "create"],
+        &["webhooks", "endpoints", "update"],
+        &["webhooks", "endpoints", "rotate-secret"],
+        &["webhooks", "endpoints", "delete"],
     ] {
         let (help, _) = ok(bare(&scratch).args(command).arg("--help"));
         assert!(help.contains("Examples:\n  polyai "), "{command:?}: {help}");
@@ -692,4 +699,246 @@ fn audio_download_never_writes_outside_its_folder() {
         last[0].starts_with("hint: ") && last[1].starts_with("error: "),
         "{stderr}"
     );
+}
+
+// ---------------------------------------------------------------- webhooks
+
+/// Starts `polyai webhooks listen` on a free port; returns the child and its URL.
+fn listener(
+    scratch: &Scratch,
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    String,
+    BufReader<std::process::ChildStderr>,
+) {
+    let mut child = bare(scratch)
+        .args(["webhooks", "listen", "--port", "0", "--format", "json"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("the address in {line:?}"))
+        .to_string();
+    (child, url, stderr)
+}
+
+#[test]
+fn webhooks_listen_verifies_prints_forwards_and_answers_polyai() {
+    let scratch = Scratch::new();
+    let secret = "whsec_cli_test_secret";
+    // B: the "developer's handler", itself a verifying listener, receives what A forwards.
+    let (handler, handler_url, _handler_err) =
+        listener(&scratch, &["--secret", secret, "--count", "2"]);
+    let (receiver, url, mut receiver_err) = listener(
+        &scratch,
+        &[
+            "--secret",
+            secret,
+            "--count",
+            "2",
+            "--forward",
+            &handler_url,
+        ],
+    );
+    let send = |extra: &[&str]| {
+        run(bare(&scratch)
+            .env("POLYAI_WEBHOOK_SECRET", secret)
+            .args(["webhooks", "send", &url])
+            .args(extra))
+    };
+
+    // A wrong secret: 401, and the delivery is not printed or forwarded.
+    let (output, stdout, stderr) =
+        run(bare(&scratch).args(["webhooks", "send", &url, "--secret", "whsec_wrong"]));
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("401"), "{stdout}");
+    let mut line = String::new();
+    receiver_err.read_line(&mut line).unwrap();
+    assert!(line.contains("rejected") && line.contains("401"), "{line}");
+    assert!(
+        !line.contains(secret) && !line.contains("whsec_wrong"),
+        "{line}"
+    );
+
+    // A good one: 200; printed as JSON; forwarded with its headers (B verifies it too).
+    let (output, stdout, stderr) = send(&["--event-id", "evt_one"]);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("200"), "{stdout}");
+    // Its retry: acknowledged as a duplicate, not processed again.
+    let (output, stdout, _) = send(&["--event-id", "evt_one"]);
+    assert!(
+        output.status.success() && stdout.contains("200"),
+        "{stdout}"
+    );
+    receiver_err.read_line(&mut line).unwrap();
+    assert!(line.contains("duplicate"), "{line}");
+    // A second event ends A (--count 2).
+    let (output, _, _) = send(&["--event-id", "evt_two", "--event", "alerts.resolved"]);
+    assert!(output.status.success());
+
+    let receiver = receiver.wait_with_output().unwrap();
+    assert!(receiver.status.success());
+    let printed: Vec<serde_json::Value> = String::from_utf8_lossy(&receiver.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(printed.len(), 2, "{printed:?}");
+    assert_eq!(printed[0]["event_id"], "evt_one");
+    assert_eq!(printed[0]["event_type"], "alerts.triggered");
+    assert_eq!(printed[0]["payload"]["alert"]["metric"], "api_errors");
+    assert_eq!(printed[1]["event_type"], "alerts.resolved");
+    let handler = handler.wait_with_output().unwrap();
+    let forwarded = String::from_utf8_lossy(&handler.stdout);
+    assert!(
+        forwarded.contains("\"event_id\":\"evt_one\""),
+        "{forwarded}"
+    );
+}
+
+#[test]
+fn webhooks_listen_answers_502_when_the_forward_fails_so_polyai_retries() {
+    let scratch = Scratch::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let (mut receiver, url, _err) =
+        listener(&scratch, &["--secret", "whsec_x", "--forward", &dead]);
+    let (output, stdout, _) = run(bare(&scratch).args([
+        "webhooks",
+        "send",
+        &url,
+        "--secret",
+        "whsec_x",
+        "--event-id",
+        "evt_f",
+    ]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout.contains("502"), "{stdout}");
+    // Not committed: the retry is processed again (and fails again), not taken as a duplicate.
+    let (_, stdout, _) = run(bare(&scratch).args([
+        "webhooks",
+        "send",
+        &url,
+        "--secret",
+        "whsec_x",
+        "--event-id",
+        "evt_f",
+    ]));
+    assert!(stdout.contains("502"), "{stdout}");
+    receiver.kill().unwrap();
+    receiver.wait().unwrap();
+}
+
+#[test]
+fn webhook_endpoints_create_list_update_rotate_delete() {
+    let mock = Mock::start(MockServer::builder().conversations(1));
+    let scratch = Scratch::new();
+    let secret_file = scratch.path("hook.secret");
+    let (_, stderr) = ok(polyai(&mock, &scratch)
+        .args([
+            "webhooks",
+            "endpoints",
+            "create",
+            "--name",
+            "ops",
+            "--url",
+            "https://hooks.example/ops",
+            "--event-type",
+            "alerts.triggered",
+            "--header",
+            "X-Token=abc",
+            "--secret-file",
+        ])
+        .arg(&secret_file));
+    let id = stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("whe_"))
+        .unwrap_or_else(|| panic!("an id in {stderr}"))
+        .to_string();
+    let first_secret = std::fs::read_to_string(&secret_file).unwrap();
+    assert!(!first_secret.is_empty());
+    #[cfg(unix)]
+    assert_eq!(mode(&secret_file), 0o600);
+    assert!(
+        !stderr.contains(&first_secret),
+        "the secret went to the file only"
+    );
+
+    let (list, _) = ok(polyai(&mock, &scratch).args(["webhooks", "endpoints", "list"]));
+    let rows: Vec<serde_json::Value> = list
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["id"], id.as_str());
+    assert!(!list.contains(&first_secret));
+
+    // Changing live configuration needs a confirmation: refused from a script without --yes.
+    let (output, _, stderr) = run(polyai(&mock, &scratch)
+        .args(["webhooks", "endpoints", "update", &id, "--disable"])
+        .stdin(Stdio::null()));
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--yes"), "{stderr}");
+    let (stdout, _) = ok(polyai(&mock, &scratch).args([
+        "webhooks",
+        "endpoints",
+        "update",
+        &id,
+        "--disable",
+        "--yes",
+        "--name",
+        "ops2",
+    ]));
+    assert!(
+        stdout.contains("enabled=no") && stdout.contains("ops2"),
+        "{stdout}"
+    );
+    let (list, _) = ok(polyai(&mock, &scratch).args([
+        "webhooks",
+        "endpoints",
+        "list",
+        "--enabled",
+        "false",
+        "--format",
+        "table",
+    ]));
+    assert!(list.contains(&id), "{list}");
+
+    let (stdout, _) =
+        ok(polyai(&mock, &scratch).args(["webhooks", "endpoints", "rotate-secret", &id, "--yes"]));
+    let rotated = stdout.trim();
+    assert!(
+        !rotated.is_empty() && rotated != first_secret,
+        "a new secret"
+    );
+
+    ok(polyai(&mock, &scratch).args(["webhooks", "endpoints", "delete", &id, "--yes"]));
+    let (list, _) = ok(polyai(&mock, &scratch).args(["webhooks", "endpoints", "list"]));
+    assert!(list.trim().is_empty(), "{list}");
+    let (output, _, stderr) =
+        run(polyai(&mock, &scratch).args(["webhooks", "endpoints", "delete", &id, "--yes"]));
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert_one_line_error(&stderr);
+
+    // http:// is refused before anything is sent.
+    let (output, _, stderr) = run(polyai(&mock, &scratch).args([
+        "webhooks",
+        "endpoints",
+        "create",
+        "--name",
+        "x",
+        "--url",
+        "http://insecure.example",
+        "--event-type",
+        "alerts.triggered",
+    ]));
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
 }
