@@ -11,6 +11,8 @@ Examples:
   polyai conversations list --since 1d --channel VOICE-SIP
   polyai conversations export --since 2026-11-01 --until 2026-11-02 -o day.jsonl.gz
   polyai audio download --from day.jsonl.gz --dir recordings --parallel 8
+  polyai webhooks listen --port 8080 --forward http://127.0.0.1:3000/hooks
+  polyai agents promote --from pre-release --to live
   polyai completions zsh > ~/.zfunc/_polyai
 
 Configuration (flags win over the environment, which wins over the profile):
@@ -25,7 +27,8 @@ Exit codes:
   4 credentials or permission refused (401/403)   5 not found (404)
   6 PolyAI unavailable, rate limiting or unreachable (rerun later; exports resume)";
 
-/// polyai: PolyAI from the command line (exports, recordings, profiles, an offline mock).
+/// polyai: PolyAI from the command line (exports, recordings, webhooks, releases, profiles, an
+/// offline mock).
 #[derive(Debug, Parser)]
 #[command(name = "polyai", version, about, after_help = ROOT_HELP)]
 pub struct Cli {
@@ -75,6 +78,9 @@ pub enum Command {
     /// Call recordings.
     #[command(subcommand)]
     Audio(AudioCommand),
+    /// Agents: the release flow (branches, publish, promote, rollback, what each environment runs).
+    #[command(subcommand)]
+    Agents(AgentsCommand),
     /// Webhooks: a verifying receiver, test deliveries, and the endpoints PolyAI delivers to.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
@@ -538,6 +544,114 @@ pub enum EndpointsCommand {
     Delete {
         /// The endpoint id (whe_...).
         id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Agent deployment environments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Stage {
+    /// Sandbox (draft).
+    Sandbox,
+    /// Pre-release (testing).
+    PreRelease,
+    /// Live (callers).
+    Live,
+}
+
+/// `polyai agents ...`
+#[derive(Debug, Subcommand)]
+pub enum AgentsCommand {
+    /// List the account's agents.
+    #[command(
+        after_help = "Examples:\n  polyai agents list\n  polyai agents list --account ws-1234 --format json"
+    )]
+    List {
+        /// Output format (default: table on a terminal, jsonl otherwise).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// List an agent's branches.
+    #[command(after_help = "Examples:\n  polyai agents branches --agent my-agent")]
+    Branches {
+        /// Output format (default: table on a terminal, jsonl otherwise).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// What each environment runs now, or with --history the deployments, newest first.
+    #[command(
+        after_help = "Examples:\n  polyai agents deployments --agent my-agent\n  polyai agents deployments --history --env live --limit 10"
+    )]
+    Deployments {
+        /// List past deployments instead of the active ones.
+        #[arg(long)]
+        history: bool,
+        /// With --history: only this environment.
+        #[arg(long = "env", value_enum, requires = "history")]
+        environment: Option<Stage>,
+        /// With --history: at most this many.
+        #[arg(long, value_name = "N", requires = "history")]
+        limit: Option<u64>,
+        /// Output format (default: table on a terminal, jsonl otherwise).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Publish the agent's main branch to an environment (sandbox by default).
+    #[command(after_help = "\
+Publishing to pre-release or live asks for confirmation unless --yes. A version that already
+runs there is reported as such, with exit status 0.
+
+Examples:
+  polyai agents publish --agent my-agent --message \"opening hours\"
+  polyai agents publish --env pre-release --yes")]
+    Publish {
+        /// The environment.
+        #[arg(long = "env", value_enum, default_value_t = Stage::Sandbox)]
+        environment: Stage,
+        /// The deployment message.
+        #[arg(long)]
+        message: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Promote a deployment to the next environment (or --to), asking first unless --yes.
+    #[command(after_help = "\
+Give the deployment id, or --from ENV to promote what ENV runs now.
+
+Examples:
+  polyai agents promote --from sandbox            # to pre-release
+  polyai agents promote --from pre-release --to live --yes
+  polyai agents promote dep_123 --to live --message \"release 42\"")]
+    Promote {
+        /// The deployment to promote.
+        #[arg(required_unless_present = "from", conflicts_with = "from")]
+        deployment: Option<String>,
+        /// Promote the deployment this environment runs now.
+        #[arg(long, value_enum)]
+        from: Option<Stage>,
+        /// The target environment (default: the next one).
+        #[arg(long, value_enum)]
+        to: Option<Stage>,
+        /// The deployment message.
+        #[arg(long)]
+        message: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Roll an environment back to an earlier deployment of it, asking first unless --yes.
+    #[command(
+        after_help = "Examples:\n  polyai agents deployments --history --env live\n  polyai agents rollback dep_122 --yes --message \"back to 41\""
+    )]
+    Rollback {
+        /// The earlier deployment to run again.
+        deployment: String,
+        /// The deployment message.
+        #[arg(long)]
+        message: Option<String>,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,

@@ -4,6 +4,7 @@
 //! timeouts and errors). Errors are printed as one line plus a hint and mapped to the exit
 //! codes in [`error::exit`].
 
+mod agents;
 mod audio;
 mod cli;
 mod config;
@@ -13,6 +14,7 @@ mod mock;
 mod output;
 mod profile;
 mod prompt;
+mod records;
 mod webhooks;
 mod window;
 
@@ -119,6 +121,10 @@ async fn run(cli: Cli) -> CliResult {
                     .await
                 }
             }
+        }
+        Command::Agents(command) => {
+            let settings = Settings::resolve(global)?;
+            agents::run(&settings, command).await
         }
         Command::Webhooks(WebhooksCommand::Listen {
             port,

@@ -31,6 +31,12 @@ fn every_command_has_help_with_examples() {
         &["audio", "download"],
         &["mock"],
         &["completions"],
+        &["agents", "list"],
+        &["agents", "branches"],
+        &["agents", "deployments"],
+        &["agents", "publish"],
+        &["agents", "promote"],
+        &["agents", "rollback"],
         &["webhooks", "listen"],
         &["webhooks", "send"],
         &["webhooks", "endpoints", "list"],
@@ -941,4 +947,136 @@ fn webhook_endpoints_create_list_update_rotate_delete() {
         "alerts.triggered",
     ]));
     assert_eq!(output.status.code(), Some(2), "{stderr}");
+}
+
+// ---------------------------------------------------------------- agents
+
+/// What each environment runs, from `agents deployments` (JSON Lines).
+fn active(
+    mock: &Mock,
+    scratch: &Scratch,
+) -> std::collections::BTreeMap<String, Option<(String, String)>> {
+    let (stdout, _) = ok(polyai(mock, scratch).args(["agents", "deployments"]));
+    stdout
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            let deployment = value["deployment"].as_object().map(|d| {
+                (
+                    d["id"].as_str().unwrap().to_string(),
+                    d["version"].as_str().unwrap().to_string(),
+                )
+            });
+            (
+                value["environment"].as_str().unwrap().to_string(),
+                deployment,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn agents_release_flow_publish_promote_rollback_with_confirmation() {
+    let mock = Mock::start(MockServer::builder().conversations(1));
+    let scratch = Scratch::new();
+    let agent = mock.server.agent_id().to_string();
+
+    let (stdout, _) = ok(polyai(&mock, &scratch).args(["agents", "list"]));
+    assert!(stdout.contains(&agent), "{stdout}");
+    let (stdout, _) = ok(polyai(&mock, &scratch).args(["agents", "branches", "--format", "table"]));
+    assert!(stdout.lines().any(|l| l.starts_with("main")), "{stdout}");
+    assert!(active(&mock, &scratch).values().all(Option::is_none));
+
+    // Sandbox needs no confirmation; a repeat is "nothing to do", exit 0.
+    let (stdout, _) = ok(polyai(&mock, &scratch).args(["agents", "publish", "--message", "v1"]));
+    assert!(stdout.starts_with("published: "), "{stdout}");
+    let (stdout, _) = ok(polyai(&mock, &scratch).args(["agents", "publish"]));
+    assert!(stdout.starts_with("nothing to do"), "{stdout}");
+
+    // Anything past sandbox is refused from a script without --yes, and nothing changes.
+    for args in [
+        &["agents", "promote", "--from", "sandbox"][..],
+        &["agents", "publish", "--env", "live"],
+    ] {
+        let (output, _, stderr) = run(polyai(&mock, &scratch).args(args).stdin(Stdio::null()));
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_one_line_error(&stderr);
+    }
+    assert!(active(&mock, &scratch)["pre-release"].is_none());
+
+    let promote =
+        |from: &str, to: &str| {
+            ok(polyai(&mock, &scratch)
+                .args(["agents", "promote", "--from", from, "--to", to, "--yes"]))
+        };
+    promote("sandbox", "pre-release");
+    promote("pre-release", "live");
+    let first = active(&mock, &scratch);
+    let (v1_live, v1) = first["live"].clone().expect("live runs v1");
+
+    // A second version (through the SDK: a branch with a topic, merged; the merge publishes
+    // it to sandbox), promoted to live.
+    let client = mock.client();
+    mock.block_on(async {
+        let agents = client.agents();
+        let branch = agents
+            .create_branch()
+            .agent_id(agent.as_str())
+            .body_map(|b| b.branch_name("v2".to_string()))
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        agents
+            .create_knowledge_base_topic()
+            .agent_id(agent.as_str())
+            .branch_id(branch.branch_id.as_str())
+            .body_map(|b| b.name("Hours".to_string()).content("8 to 8".to_string()))
+            .send()
+            .await
+            .unwrap();
+        agents
+            .merge_branch()
+            .agent_id(agent.as_str())
+            .branch_id(branch.branch_id.as_str())
+            .body_map(|b| b.deployment_message("v2".to_string()))
+            .send()
+            .await
+            .unwrap();
+    });
+    promote("sandbox", "pre-release");
+    promote("pre-release", "live");
+    let second = active(&mock, &scratch);
+    let (_, v2) = second["live"].clone().unwrap();
+    assert_ne!(v1, v2);
+
+    // History, newest first, then the rollback of live to v1.
+    let (history, _) =
+        ok(polyai(&mock, &scratch).args(["agents", "deployments", "--history", "--env", "live"]));
+    assert_eq!(history.lines().count(), 2, "{history}");
+    let (output, _, _) = run(polyai(&mock, &scratch)
+        .args(["agents", "rollback", &v1_live])
+        .stdin(Stdio::null()));
+    assert_eq!(output.status.code(), Some(2));
+    let (stdout, _) = ok(polyai(&mock, &scratch).args([
+        "agents",
+        "rollback",
+        &v1_live,
+        "--yes",
+        "--message",
+        "back",
+    ]));
+    assert!(stdout.starts_with("rolled back: "), "{stdout}");
+    assert_eq!(
+        active(&mock, &scratch)["live"].as_ref().unwrap().1,
+        v1,
+        "live runs v1 again"
+    );
+    // Rolling back to what already runs is nothing to do.
+    let (stdout, _) = ok(polyai(&mock, &scratch).args(["agents", "rollback", &v1_live, "--yes"]));
+    assert!(stdout.starts_with("nothing to do"), "{stdout}");
+    // An unknown deployment: not found, exit 5.
+    let (output, _, stderr) =
+        run(polyai(&mock, &scratch).args(["agents", "rollback", "nope", "--yes"]));
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
 }

@@ -28,6 +28,20 @@ impl Mock {
         }
     }
 
+    /// Runs a future on the mock's runtime (for set-up through the SDK).
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self._runtime.block_on(future)
+    }
+
+    /// An SDK client pointed at the mock.
+    pub fn client(&self) -> polyai_sdk::Client {
+        polyai_sdk::Client::builder()
+            .api_key(self.server.api_key())
+            .base_url(self.server.base_url())
+            .build()
+            .expect("a client")
+    }
+
     /// The data window of the mock as `--since`/`--until` arguments.
     pub fn window_args(&self) -> [String; 4] {
         let (start, end) = self.server.time_window();
