@@ -1080,3 +1080,68 @@ fn agents_release_flow_publish_promote_rollback_with_confirmation() {
         run(polyai(&mock, &scratch).args(["agents", "rollback", "nope", "--yes"]));
     assert_eq!(output.status.code(), Some(5), "{stderr}");
 }
+
+#[test]
+fn export_to_stdout_pipes_into_audio_download_from_stdin() {
+    let mock = Mock::start(MockServer::builder().conversations(30).audio_bytes(2_000));
+    let scratch = Scratch::new();
+    let window = mock.window_args();
+    let (stdout, _) = ok(polyai(&mock, &scratch)
+        .args(["conversations", "export", "-o", "-", "--page-size", "4"])
+        .args(&window));
+    assert!(
+        !scratch.path("-.checkpoint").exists(),
+        "stdout exports keep no checkpoint"
+    );
+    let ids: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(!ids.is_empty());
+    // The same records as the listing.
+    let (listed, _) = ok(polyai(&mock, &scratch)
+        .args(["conversations", "list"])
+        .args(&window));
+    assert_eq!(listed, stdout);
+
+    let mut child = polyai(&mock, &scratch)
+        .args([
+            "audio",
+            "download",
+            "--from",
+            "-",
+            "--dir",
+            "rec",
+            "--parallel",
+            "2",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdout.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let saved = std::fs::read_dir(scratch.path("rec")).unwrap().count();
+    let summary = stderr.lines().last().unwrap();
+    assert!(
+        summary.starts_with(&format!("{saved} saved, 0 already complete")),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("{} without a recording", ids.len() - saved)),
+        "{summary}"
+    );
+}
