@@ -210,13 +210,17 @@ pub async fn list(
 ) -> CliResult {
     let client = settings.client()?;
     let window = resolve_window(filters, Timestamp::now())?;
-    let listing = listing(
+    let mut listing = listing(
         &client,
         settings.account()?,
         settings.project()?,
         filters,
         window,
     );
+    // A short listing need not fetch a whole page of 1000.
+    if let (Some(limit), None) = (limit, filters.page_size) {
+        listing = listing.page_size(limit.clamp(1, 1000) as u32);
+    }
     let format = format.unwrap_or(if output::stdout_is_terminal() {
         Format::Table
     } else {

@@ -24,8 +24,8 @@ pub fn run(global: &GlobalArgs, command: &ProfileCommand) -> CliResult {
                 project: global.project.clone(),
                 agent: global.agent.clone(),
                 base_url: global.base_url.clone(),
-                agents_base_url: None,
-                platform_base_url: None,
+                agents_base_url: global.agents_base_url.clone(),
+                platform_base_url: global.platform_base_url.clone(),
                 api_key,
             };
             if let Some(region) = &profile.region {

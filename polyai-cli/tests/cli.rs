@@ -1145,3 +1145,74 @@ fn export_to_stdout_pipes_into_audio_download_from_stdin() {
         "{summary}"
     );
 }
+
+#[test]
+fn each_host_family_can_be_pointed_elsewhere() {
+    let mock = Mock::start(MockServer::builder().conversations(10));
+    let scratch = Scratch::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let base = mock.server.base_url();
+    // The v3 listing goes to the Platform family: a dead Agents host does not matter to it.
+    let (stdout, _) = ok(polyai(&mock, &scratch)
+        .env_remove("POLYAI_BASE_URL")
+        .args(["--platform-base-url", &base, "--agents-base-url", &dead])
+        .args([
+            "conversations",
+            "list",
+            "--since",
+            "2020-01-01",
+            "--limit",
+            "2",
+        ]));
+    assert_eq!(stdout.lines().count(), 2);
+    // The Agents API lives on the Agents family: that host is unreachable.
+    let (output, _, stderr) = run(polyai(&mock, &scratch)
+        .env_remove("POLYAI_BASE_URL")
+        .args(["--platform-base-url", &base, "--agents-base-url", &dead])
+        .args(["agents", "list"]));
+    assert_eq!(output.status.code(), Some(6), "{stderr}");
+}
+
+#[test]
+fn export_refuses_what_it_cannot_resume_safely() {
+    let mock = Mock::start(MockServer::builder().conversations(50));
+    let scratch = Scratch::new();
+    let window = mock.window_args();
+    let export = |extra: &[&str]| {
+        run(polyai(&mock, &scratch)
+            .args(["conversations", "export", "-o", "e.jsonl"])
+            .args(&window)
+            .args(extra))
+    };
+    for bad in ["0/2", "3/2", "x"] {
+        let (output, _, stderr) = export(&["--shard", bad]);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {stderr}");
+        assert_one_line_error(&stderr);
+    }
+    let (output, _, stderr) =
+        run(polyai(&mock, &scratch).args(["conversations", "export", "-o", "e.jsonl"]));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "--since is required: {stderr}"
+    );
+
+    let (output, _, _) = export(&[]);
+    assert!(output.status.success());
+    let whole = ids_of(&scratch.path("e.jsonl"));
+    // An output cut shorter than its checkpoint was changed by someone else: refused.
+    let text = std::fs::read_to_string(scratch.path("e.jsonl.checkpoint")).unwrap();
+    let mut checkpoint: serde_json::Value = serde_json::from_str(&text).unwrap();
+    checkpoint["done"] = false.into();
+    std::fs::write(scratch.path("e.jsonl.checkpoint"), checkpoint.to_string()).unwrap();
+    std::fs::write(scratch.path("e.jsonl"), "").unwrap();
+    let (output, _, stderr) = export(&[]);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("shorter"), "{stderr}");
+    // --restart redoes it from scratch.
+    let (output, _, stderr) = export(&["--restart"]);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(ids_of(&scratch.path("e.jsonl")), whole);
+}
