@@ -1216,3 +1216,55 @@ fn export_refuses_what_it_cannot_resume_safely() {
     assert!(output.status.success(), "{stderr}");
     assert_eq!(ids_of(&scratch.path("e.jsonl")), whole);
 }
+
+#[test]
+fn an_export_resumes_a_page_that_failed_after_the_sdk_retries() {
+    // The SDK tries a request 3 times; requests 3..=5 of the listing fail, so the second page
+    // fails for good once, and the export resumes it from its position.
+    let mock = Mock::start(
+        MockServer::builder().conversations(60).faults(
+            FaultPlan::new().rule(
+                FaultRule::new(Fault::ServiceUnavailable)
+                    .on(Route::ListConversations)
+                    .requests([2, 3, 4]),
+            ),
+        ),
+    );
+    let scratch = Scratch::new();
+    let window = mock.window_args();
+    let (_, stderr) = ok(polyai(&mock, &scratch)
+        .args([
+            "conversations",
+            "export",
+            "-o",
+            "r.jsonl",
+            "--page-size",
+            "10",
+        ])
+        .args(&window));
+    assert!(
+        stderr.contains("warning: a listing page failed"),
+        "{stderr}"
+    );
+    assert_eq!(
+        mock.server.faults_injected().count("service_unavailable"),
+        3
+    );
+    mock.server.clear_faults();
+    let ids = ids_of(&scratch.path("r.jsonl"));
+    ok(polyai(&mock, &scratch)
+        .args([
+            "conversations",
+            "export",
+            "-o",
+            "clean.jsonl",
+            "--page-size",
+            "10",
+        ])
+        .args(&window));
+    assert_eq!(
+        ids,
+        ids_of(&scratch.path("clean.jsonl")),
+        "nothing lost or repeated"
+    );
+}
