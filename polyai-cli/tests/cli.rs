@@ -495,7 +495,7 @@ fn kill_mid_export_and_resume(output: &str) {
             // Slow pages, so that the kill lands in the middle of the export.
             .faults(
                 FaultPlan::new().rule(
-                    FaultRule::new(Fault::Stall(Duration::from_millis(40)))
+                    FaultRule::new(Fault::Stall(Duration::from_millis(100)))
                         .on(Route::ListConversations),
                 ),
             ),
