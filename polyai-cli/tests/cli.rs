@@ -115,7 +115,11 @@ fn errors_are_one_line_with_a_hint_and_documented_exit_codes() {
 
 #[test]
 fn verbose_shows_the_sdk_requests_without_the_key() {
-    let mock = Mock::start(MockServer::builder().conversations(20));
+    let mock = Mock::start(
+        MockServer::builder()
+            .conversations(20)
+            .api_key("sk-distinctive-7781"),
+    );
     let scratch = Scratch::new();
     let (stdout, stderr) = ok(polyai(&mock, &scratch).args([
         "-v",
@@ -141,6 +145,19 @@ fn verbose_shows_the_sdk_requests_without_the_key() {
         "1",
     ]));
     assert!(!quiet.contains("polyai.request"), "{quiet}");
+
+    // Everything (-vv: the HTTP stack's own tracing too) still never shows the key.
+    let (_, everything) = ok(polyai(&mock, &scratch).args([
+        "-vv",
+        "conversations",
+        "list",
+        "--since",
+        "2020-01-01",
+        "--limit",
+        "1",
+    ]));
+    assert!(everything.lines().count() > 1, "{everything}");
+    assert!(!everything.contains("sk-distinctive-7781"), "{everything}");
 }
 
 // ---------------------------------------------------------------- configuration
