@@ -1283,3 +1283,54 @@ fn an_export_resumes_a_page_that_failed_after_the_sdk_retries() {
         "nothing lost or repeated"
     );
 }
+
+#[test]
+fn a_closed_pipe_ends_a_listing_quietly() {
+    let mock = Mock::start(MockServer::builder().conversations(3_000));
+    let scratch = Scratch::new();
+    for args in [
+        &[
+            "conversations",
+            "list",
+            "--since",
+            "2020-01-01",
+            "--page-size",
+            "10",
+        ][..],
+        &[
+            "conversations",
+            "list",
+            "--since",
+            "2020-01-01",
+            "--format",
+            "json",
+        ],
+        &[
+            "conversations",
+            "export",
+            "--since",
+            "2020-01-01",
+            "-o",
+            "-",
+        ],
+    ] {
+        let mut child = Running::new(
+            polyai(&mock, &scratch)
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        // Like `| head -1`: read a little, then close the pipe.
+        let mut first = String::new();
+        BufReader::new(child.child().stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.starts_with('{') || first.starts_with('['), "{first}");
+        let output = child.wait_with_output();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
