@@ -1,0 +1,721 @@
+//! `polyai conversations list` and `polyai conversations export`.
+
+use std::fs;
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use futures::StreamExt;
+use polyai_sdk::conversations::{Conversation, Environment, ListConversations, ListingPosition};
+use polyai_sdk::{Client, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{Env, Filters, Format, TurnSide};
+use crate::config::Settings;
+use crate::error::{CliError, CliResult};
+use crate::output::{self, Progress};
+use crate::window::{Shard, parse_when};
+
+/// How many times in a row a failed listing page is resumed before the export gives up.
+const MAX_RESUMES: u32 = 3;
+
+/// The time window a command runs over, resolved to instants.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// Inclusive start.
+    pub start: Option<Timestamp>,
+    /// Exclusive end.
+    pub end: Option<Timestamp>,
+}
+
+/// Resolves `--since` and `--until` against one `now`.
+pub fn resolve_window(filters: &Filters, now: Timestamp) -> CliResult<Window> {
+    let start = filters
+        .since
+        .as_deref()
+        .map(|t| parse_when("--since", t, now))
+        .transpose()?;
+    let end = filters
+        .until
+        .as_deref()
+        .map(|t| parse_when("--until", t, now))
+        .transpose()?;
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        return Err(CliError::usage(format!(
+            "--until ({e}) is before --since ({s})"
+        )));
+    }
+    Ok(Window { start, end })
+}
+
+/// The listing for these filters over `window` (everything but the window and the resume
+/// position comes from `filters`).
+pub fn listing(
+    client: &Client,
+    account: &str,
+    project: &str,
+    filters: &Filters,
+    window: Window,
+) -> ListConversations {
+    let mut listing = client.list_conversations(account, project);
+    if let Some(start) = window.start {
+        listing = listing.since(start);
+    }
+    if let Some(end) = window.end {
+        listing = listing.until(end);
+    }
+    if let Some(env) = filters.environment {
+        listing = listing.environment(match env {
+            Env::Sandbox => Environment::Sandbox,
+            Env::PreRelease => Environment::PreRelease,
+            Env::Live => Environment::Live,
+        });
+    }
+    for channel in &filters.channel {
+        listing = listing.channel(channel.as_str());
+    }
+    if let Some(id) = &filters.variant_id {
+        listing = listing.variant_id(id.as_str());
+    }
+    if let Some(name) = &filters.variant_name {
+        listing = listing.variant_name(name.as_str());
+    }
+    if let Some(in_progress) = filters.in_progress {
+        listing = listing.in_progress(in_progress);
+    }
+    if let Some(query) = &filters.search {
+        listing = listing.search_transcripts(query.as_str());
+    }
+    if let Some(query) = &filters.semantic {
+        listing = listing.search_semantic(query.as_str());
+    }
+    if let Some(side) = filters.turn_type {
+        listing = listing.turn_type(match side {
+            TurnSide::User => polyai_sdk::conversations::TurnType::User,
+            TurnSide::Agent => polyai_sdk::conversations::TurnType::Agent,
+        });
+    }
+    if filters.sample {
+        listing = listing.random_sample();
+    }
+    if filters.include_latency {
+        listing = listing.include_latency(true);
+    }
+    if let Some(size) = filters.page_size {
+        listing = listing.page_size(size);
+    }
+    listing
+}
+
+/// Every page of `listing` from `position`, handed to `each`; a page that fails after the
+/// SDK's retries is fetched again from the position its error reports, up to
+/// [`MAX_RESUMES`] times in a row, when the failure is one that may pass.
+pub async fn each_page(
+    listing: &ListConversations,
+    mut position: ListingPosition,
+    mut each: impl FnMut(Vec<Conversation>, Option<ListingPosition>) -> CliResult<bool>,
+) -> CliResult {
+    let mut failures = 0;
+    loop {
+        let mut pages = match &position {
+            ListingPosition::Start => listing.clone().pages(),
+            other => listing.clone().resume_from(other.clone()).pages(),
+        };
+        let mut failed = None;
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => {
+                    failures = 0;
+                    if !each(page.items, page.next_position)? {
+                        return Ok(());
+                    }
+                }
+                Err(error) => {
+                    failed = Some(error);
+                    break;
+                }
+            }
+        }
+        let Some(error) = failed else {
+            return Ok(());
+        };
+        match error.resume_position() {
+            Some(at) if error.is_retryable() && failures < MAX_RESUMES => {
+                failures += 1;
+                position = at.clone();
+                tracing_free_warn(&format!(
+                    "a listing page failed ({error}); resuming from it (attempt {failures} of {MAX_RESUMES})"
+                ));
+                tokio::time::sleep(std::time::Duration::from_secs(u64::from(failures))).await;
+            }
+            _ => return Err(error.into()),
+        }
+    }
+}
+
+fn tracing_free_warn(line: &str) {
+    eprintln!("warning: {}", crate::error::one_line(line));
+}
+
+/// The columns of the table and CSV formats.
+const COLUMNS: [&str; 8] = [
+    "id",
+    "started_at",
+    "channel",
+    "environment",
+    "turns",
+    "duration_s",
+    "handoff",
+    "variant",
+];
+
+fn columns(c: &Conversation) -> [String; 8] {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        c.id.clone(),
+        opt(&c.started_at),
+        opt(&c.channel),
+        opt(&c.environment),
+        c.num_turns
+            .or(c.turns.as_ref().map(|t| t.len() as i64))
+            .map_or(String::new(), |n| n.to_string()),
+        c.total_duration.map_or(String::new(), |n| n.to_string()),
+        c.handoff.map_or(String::new(), |h| h.to_string()),
+        opt(&c.variant_name),
+    ]
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// Table cells are shown on one line, without control characters.
+fn table_cell(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `polyai conversations list`.
+pub async fn list(
+    settings: &Settings,
+    filters: &Filters,
+    format: Option<Format>,
+    limit: Option<u64>,
+) -> CliResult {
+    let client = settings.client()?;
+    let window = resolve_window(filters, Timestamp::now())?;
+    let mut listing = listing(
+        &client,
+        settings.account()?,
+        settings.project()?,
+        filters,
+        window,
+    );
+    // A short listing need not fetch a whole page of 1000.
+    if let (Some(limit), None) = (limit, filters.page_size) {
+        listing = listing.page_size(limit.clamp(1, 1000) as u32);
+    }
+    let format = format.unwrap_or(if output::stdout_is_terminal() {
+        Format::Table
+    } else {
+        Format::Jsonl
+    });
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let widths = [34usize, 24, 12, 11, 5, 10, 7, 12];
+    let write_err = crate::error::stdout_write;
+    match format {
+        Format::Table => {
+            let header: Vec<String> = COLUMNS
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| format!("{:w$}", c.to_uppercase()))
+                .collect();
+            writeln!(out, "{}", header.join(" ").trim_end()).map_err(write_err)?;
+        }
+        Format::Csv => writeln!(out, "{}", COLUMNS.join(",")).map_err(write_err)?,
+        Format::Json => write!(out, "[").map_err(write_err)?,
+        Format::Jsonl => {}
+    }
+    let mut written = 0u64;
+    let result = each_page(&listing, ListingPosition::Start, |items, _| {
+        for conversation in items {
+            if limit.is_some_and(|l| written >= l) {
+                return Ok(false);
+            }
+            match format {
+                Format::Table => {
+                    let cells: Vec<String> = columns(&conversation)
+                        .iter()
+                        .zip(widths)
+                        .map(|(c, w)| format!("{:w$}", table_cell(c)))
+                        .collect();
+                    writeln!(out, "{}", cells.join(" ").trim_end()).map_err(write_err)?;
+                }
+                Format::Csv => {
+                    let cells: Vec<String> = columns(&conversation)
+                        .iter()
+                        .map(|c| csv_field(c))
+                        .collect();
+                    writeln!(out, "{}", cells.join(",")).map_err(write_err)?;
+                }
+                Format::Json | Format::Jsonl => {
+                    if format == Format::Json && written > 0 {
+                        write!(out, ",").map_err(write_err)?;
+                    }
+                    // Encoded first, so that a closed pipe is told apart from an encoding error.
+                    let line = serde_json::to_vec(&conversation).map_err(|e| {
+                        CliError::failure(format!("cannot encode a conversation: {e}"))
+                    })?;
+                    out.write_all(&line).map_err(write_err)?;
+                    if format == Format::Jsonl {
+                        writeln!(out).map_err(write_err)?;
+                    }
+                }
+            }
+            written += 1;
+        }
+        out.flush().map_err(write_err)?;
+        Ok(limit.is_none_or(|l| written < l))
+    })
+    .await;
+    result?;
+    if format == Format::Json {
+        writeln!(out, "]").map_err(write_err)?;
+    }
+    out.flush().map_err(write_err)?;
+    Ok(())
+}
+
+/// What an export was asked for: a checkpoint only resumes the same query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Query {
+    account: String,
+    project: String,
+    /// `--since` and `--until` as given (ages such as `7d` are resolved once, at the first run).
+    since: Option<String>,
+    until: Option<String>,
+    environment: Option<String>,
+    channels: Vec<String>,
+    variant_id: Option<String>,
+    variant_name: Option<String>,
+    in_progress: Option<bool>,
+    search: Option<String>,
+    semantic: Option<String>,
+    turn_type: Option<String>,
+    sample: bool,
+    include_latency: bool,
+    shard: Option<String>,
+    gzip: bool,
+}
+
+/// The checkpoint of an export, rewritten atomically after each page is flushed.
+#[derive(Debug, Serialize, Deserialize)]
+struct Checkpoint {
+    version: u32,
+    query: Query,
+    /// The window this export covers (the shard's), in Unix milliseconds.
+    start_ms: i64,
+    end_ms: i64,
+    /// Where the next page starts (`start`, `cursor:...`); `None` once the export is done.
+    position: Option<String>,
+    /// Conversations written so far.
+    count: u64,
+    /// The output's length once those conversations were flushed.
+    bytes: u64,
+    done: bool,
+}
+
+const CHECKPOINT_VERSION: u32 = 1;
+
+impl Checkpoint {
+    fn load(path: &Path) -> CliResult<Option<Checkpoint>> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CliError::io(format!("cannot read {}", path.display()), e)),
+        };
+        let checkpoint: Checkpoint = serde_json::from_str(&text).map_err(|e| {
+            CliError::failure(format!(
+                "{} is not an export checkpoint: {e}",
+                path.display()
+            ))
+            .hint("rerun with --restart to start the export over")
+        })?;
+        if checkpoint.version != CHECKPOINT_VERSION {
+            return Err(CliError::failure(format!(
+                "{} was written by another version of polyai (checkpoint version {})",
+                path.display(),
+                checkpoint.version
+            ))
+            .hint("rerun with --restart to start the export over"));
+        }
+        Ok(Some(checkpoint))
+    }
+
+    /// Writes the checkpoint to a temporary file, flushes it, and renames it into place, so
+    /// that a kill at any moment leaves either the old or the new checkpoint.
+    fn save(&self, path: &Path, sync: bool) -> CliResult {
+        let temporary = sibling(path, ".tmp");
+        let text = serde_json::to_vec_pretty(self)
+            .map_err(|e| CliError::failure(format!("cannot encode the checkpoint: {e}")))?;
+        let write = || -> io::Result<()> {
+            let mut file = fs::File::create(&temporary)?;
+            file.write_all(&text)?;
+            if sync {
+                file.sync_all()?;
+            }
+            fs::rename(&temporary, path)?;
+            if sync {
+                sync_dir(path);
+            }
+            Ok(())
+        };
+        write()
+            .map_err(|e| CliError::io(format!("cannot write the checkpoint {}", path.display()), e))
+    }
+}
+
+/// `path` with `suffix` appended to its file name.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// Flushes the directory holding `path`, so that a rename survives a power loss.
+fn sync_dir(path: &Path) {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(handle) = fs::File::open(dir) {
+            let _ = handle.sync_all();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// The arguments of `polyai conversations export`.
+pub struct ExportArgs<'a> {
+    /// The filters.
+    pub filters: &'a Filters,
+    /// The output file, `-` for stdout.
+    pub output: &'a Path,
+    /// Compress with gzip.
+    pub gzip: bool,
+    /// `--shard i/n`.
+    pub shard: Option<&'a str>,
+    /// The checkpoint path.
+    pub checkpoint: Option<&'a Path>,
+    /// Start over.
+    pub restart: bool,
+    /// fsync after each page.
+    pub sync: bool,
+}
+
+fn query_of(settings: &Settings, args: &ExportArgs<'_>, gzip: bool) -> CliResult<Query> {
+    let f = args.filters;
+    Ok(Query {
+        account: settings.account()?.to_string(),
+        project: settings.project()?.to_string(),
+        since: f.since.clone(),
+        until: f.until.clone(),
+        environment: f.environment.map(|e| format!("{e:?}")),
+        channels: f.channel.clone(),
+        variant_id: f.variant_id.clone(),
+        variant_name: f.variant_name.clone(),
+        in_progress: f.in_progress,
+        search: f.search.clone(),
+        semantic: f.semantic.clone(),
+        turn_type: f.turn_type.map(|t| format!("{t:?}")),
+        sample: f.sample,
+        include_latency: f.include_latency,
+        shard: args.shard.map(|s| s.trim().to_string()),
+        gzip,
+    })
+}
+
+/// The encoding of one flushed page: JSON Lines, as is or as one gzip member (a gzip file may
+/// hold any number of members one after another; readers decompress them all as one stream).
+fn encode_page(items: &[Conversation], gzip: bool) -> CliResult<Vec<u8>> {
+    let mut lines = Vec::with_capacity(items.len() * 2048);
+    for conversation in items {
+        serde_json::to_writer(&mut lines, conversation).map_err(|e| {
+            CliError::failure(format!(
+                "cannot encode conversation {}: {e}",
+                conversation.id
+            ))
+        })?;
+        lines.push(b'\n');
+    }
+    if !gzip {
+        return Ok(lines);
+    }
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(lines.len() / 4),
+        flate2::Compression::fast(),
+    );
+    encoder
+        .write_all(&lines)
+        .and_then(|_| encoder.finish())
+        .map_err(|e| CliError::failure(format!("cannot compress a page: {e}")))
+}
+
+/// `polyai conversations export`.
+pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
+    let filters = args.filters;
+    if filters.since.is_none() {
+        return Err(CliError::usage("an export needs --since")
+            .hint("give the window's start, e.g. --since 2026-11-01 or --since 7d (--until defaults to now)"));
+    }
+    let shard = args.shard.map(Shard::parse).transpose()?;
+    let to_stdout = args.output == Path::new("-");
+    let gzip = args.gzip || args.output.extension().is_some_and(|e| e == "gz");
+    let client = settings.client()?;
+    let query = query_of(settings, &args, gzip)?;
+
+    if to_stdout {
+        let window = shard_window(filters, shard)?;
+        let listing = listing(&client, &query.account, &query.project, filters, window);
+        let stdout = io::stdout();
+        let mut out = stdout.lock();
+        return each_page(&listing, ListingPosition::Start, |items, _| {
+            let bytes = encode_page(&items, gzip)?;
+            out.write_all(&bytes)
+                .and_then(|_| out.flush())
+                .map_err(crate::error::stdout_write)?;
+            Ok(true)
+        })
+        .await;
+    }
+
+    let checkpoint_path = args
+        .checkpoint
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| sibling(args.output, ".checkpoint"));
+    let existing = if args.restart {
+        None
+    } else {
+        Checkpoint::load(&checkpoint_path)?
+    };
+    let (mut checkpoint, mut file) = match existing {
+        Some(checkpoint) => {
+            if checkpoint.query != query {
+                return Err(CliError::usage(format!(
+                    "{} belongs to an export with other arguments (account, project, window, filters, shard or compression differ)",
+                    checkpoint_path.display()
+                ))
+                .hint("rerun with the same arguments to resume it, use another --output, or pass --restart to start over"));
+            }
+            if checkpoint.done {
+                eprintln!(
+                    "{} is already complete: {} conversations (checkpoint {}); nothing to do",
+                    args.output.display(),
+                    checkpoint.count,
+                    checkpoint_path.display()
+                );
+                return Ok(());
+            }
+            let file = open_for_resume(args.output, checkpoint.bytes)?;
+            eprintln!(
+                "resuming {} after {} conversations",
+                args.output.display(),
+                checkpoint.count
+            );
+            (checkpoint, file)
+        }
+        None => {
+            if !args.restart && fs::metadata(args.output).is_ok_and(|m| m.len() > 0) {
+                return Err(CliError::usage(format!(
+                    "{} exists and has no checkpoint {}",
+                    args.output.display(),
+                    checkpoint_path.display()
+                ))
+                .hint("pass --restart to overwrite it, or choose another --output"));
+            }
+            let window = shard_window(filters, shard)?;
+            let (start, end) = match (window.start, window.end) {
+                (Some(s), Some(e)) => (s, e),
+                _ => return Err(CliError::usage("an export needs a window")),
+            };
+            let checkpoint = Checkpoint {
+                version: CHECKPOINT_VERSION,
+                query: query.clone(),
+                start_ms: start.unix_millis(),
+                end_ms: end.unix_millis(),
+                position: Some(ListingPosition::Start.to_string()),
+                count: 0,
+                bytes: 0,
+                done: false,
+            };
+            // The checkpoint comes first: a kill before the first page leaves a checkpoint
+            // that says "nothing written", and the rerun truncates whatever is there.
+            checkpoint.save(&checkpoint_path, args.sync)?;
+            let file = fs::File::create(args.output)
+                .map_err(|e| CliError::io(format!("cannot create {}", args.output.display()), e))?;
+            (checkpoint, file)
+        }
+    };
+
+    let window = Window {
+        start: Some(Timestamp::from_unix_millis(checkpoint.start_ms)),
+        end: Some(Timestamp::from_unix_millis(checkpoint.end_ms)),
+    };
+    let listing = listing(&client, &query.account, &query.project, filters, window);
+    let position: ListingPosition = match &checkpoint.position {
+        Some(text) => text.parse().map_err(|e: polyai_sdk::Error| {
+            CliError::failure(format!("{}: {e}", checkpoint_path.display()))
+                .hint("rerun with --restart to start the export over")
+        })?,
+        None => ListingPosition::Start,
+    };
+
+    // Checkpoint values come from a file: no arithmetic on them may overflow.
+    let span = checkpoint.end_ms.saturating_sub(checkpoint.start_ms).max(1) as u64;
+    let mut progress = Progress::new(
+        span,
+        "{bar:30} {percent:>3}% of the window  {msg}  ETA {eta}",
+    );
+    let resumed_count = checkpoint.count;
+    let output_name = args.output.display().to_string();
+    let result = each_page(&listing, position, |items, next| {
+        let bytes = encode_page(&items, gzip)?;
+        file.write_all(&bytes)
+            .and_then(|_| file.flush())
+            .and_then(|_| if args.sync { file.sync_data() } else { Ok(()) })
+            .map_err(|e| CliError::io(format!("cannot write {output_name}"), e))?;
+        // Conversations come newest first: the oldest start time of the page tells how much
+        // of the window is behind us.
+        let oldest = items
+            .iter()
+            .filter_map(|c| c.started_at.as_deref()?.parse::<Timestamp>().ok())
+            .min();
+        checkpoint.count = checkpoint.count.saturating_add(items.len() as u64);
+        checkpoint.bytes = checkpoint.bytes.saturating_add(bytes.len() as u64);
+        checkpoint.done = next.is_none();
+        checkpoint.position = next.as_ref().map(ToString::to_string);
+        checkpoint.save(&checkpoint_path, args.sync)?;
+        let covered = match oldest {
+            Some(t) => checkpoint
+                .end_ms
+                .saturating_sub(t.unix_millis())
+                .clamp(0, i64::try_from(span).unwrap_or(i64::MAX)) as u64,
+            None if checkpoint.done => span,
+            None => 0,
+        };
+        let rate = checkpoint.count.saturating_sub(resumed_count) as f64 / progress.elapsed_secs();
+        let count = checkpoint.count;
+        let size = checkpoint.bytes;
+        progress.update(
+            covered,
+            format!("{count} conversations, {rate:.0}/s, {}", output::bytes(size)),
+            || {
+                format!(
+                    "exported {count} conversations ({rate:.0}/s, {}) to {output_name}, {:.0}% of the window",
+                    output::bytes(size),
+                    covered as f64 * 100.0 / span as f64
+                )
+            },
+        );
+        Ok(true)
+    })
+    .await;
+    result.map_err(|e| {
+        let hint = match e.hint {
+            Some(hint) => {
+                format!("{hint}; rerunning the same command resumes after the last checkpoint")
+            }
+            None => "rerunning the same command resumes after the last checkpoint".to_string(),
+        };
+        CliError {
+            hint: Some(hint),
+            ..e
+        }
+    })?;
+    if !checkpoint.done {
+        // The listing ended without a last page (never expected): say so rather than claim
+        // completeness.
+        return Err(
+            CliError::failure("the listing ended early").hint("rerun the same command to resume")
+        );
+    }
+    progress.finish(&format!(
+        "exported {} conversations to {} ({}){}",
+        checkpoint.count,
+        output_name,
+        output::bytes(checkpoint.bytes),
+        shard.map_or(String::new(), |s| format!(
+            ", shard {s}: [{}, {})",
+            Timestamp::from_unix_millis(checkpoint.start_ms),
+            Timestamp::from_unix_millis(checkpoint.end_ms)
+        )),
+    ));
+    Ok(())
+}
+
+/// The window of `--since`/`--until`, narrowed to the shard's part.
+fn shard_window(filters: &Filters, shard: Option<Shard>) -> CliResult<Window> {
+    let now = Timestamp::now();
+    let window = resolve_window(filters, now)?;
+    let start = window
+        .start
+        .ok_or_else(|| CliError::usage("an export needs --since"))?;
+    let end = window.end.unwrap_or(now);
+    let (start, end) = match shard {
+        Some(shard) => shard.window(start, end),
+        None => (start, end),
+    };
+    Ok(Window {
+        start: Some(start),
+        end: Some(end),
+    })
+}
+
+/// Opens the output to continue after `bytes`: anything after that length was written after
+/// the last checkpoint and is written again, so it is cut off.
+fn open_for_resume(path: &Path, bytes: u64) -> CliResult<fs::File> {
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(bytes == 0)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| {
+            CliError::io(format!("cannot reopen {} to resume", path.display()), e)
+                .hint("the checkpoint is kept: restore the file, or rerun with --restart")
+        })?;
+    let length = file
+        .metadata()
+        .map_err(|e| CliError::io(format!("cannot read {}", path.display()), e))?
+        .len();
+    if length < bytes {
+        return Err(CliError::failure(format!(
+            "{} is shorter ({length} bytes) than its checkpoint says ({bytes} bytes): it was changed after the export wrote it",
+            path.display()
+        ))
+        .hint("rerun with --restart to export again"));
+    }
+    file.set_len(bytes)
+        .and_then(|_| file.seek(SeekFrom::Start(bytes)).map(|_| ()))
+        .map_err(|e| {
+            CliError::io(
+                format!("cannot truncate {} to its checkpoint", path.display()),
+                e,
+            )
+        })?;
+    Ok(file)
+}
