@@ -5,7 +5,9 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use polyai_sdk::conversations::{Conversation, Environment, ListConversations, ListingPosition};
+use polyai_sdk::Environment;
+use polyai_sdk::conversations::{Conversation, ConversationListing};
+use polyai_sdk::paging::ListingPosition;
 use polyai_sdk::{Client, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -57,7 +59,7 @@ pub fn listing(
     project: &str,
     filters: &Filters,
     window: Window,
-) -> ListConversations {
+) -> ConversationListing {
     let mut listing = client.list_conversations(account, project);
     if let Some(start) = window.start {
         listing = listing.since(start);
@@ -112,7 +114,7 @@ pub fn listing(
 /// SDK's retries is fetched again from the position its error reports, up to
 /// [`MAX_RESUMES`] times in a row, when the failure is one that may pass.
 pub async fn each_page(
-    listing: &ListConversations,
+    listing: &ConversationListing,
     mut position: ListingPosition,
     mut each: impl FnMut(Vec<Conversation>, Option<ListingPosition>) -> CliResult<bool>,
 ) -> CliResult {

@@ -133,19 +133,14 @@ impl From<polyai_sdk::Error> for CliError {
 /// The result type of the CLI's commands.
 pub type CliResult<T = ()> = Result<T, CliError>;
 
-/// The result of a generated SDK call, with its error converted to the SDK's [`polyai_sdk::Error`]
-/// and then to a [`CliError`]. Every generated operation the CLI uses goes through here (the
-/// hand-written SDK layers return `polyai_sdk::Error` already).
-pub async fn call<T, E>(
-    result: Result<
-        polyai_sdk::generated::agents::ResponseValue<T>,
-        polyai_sdk::generated::agents::Error<E>,
-    >,
+/// The body of a generated SDK call's answer, or its [`polyai_sdk::Error`] as a [`CliError`].
+/// Every generated operation the CLI uses goes through here.
+pub async fn call<T>(
+    result: Result<polyai_sdk::ResponseValue<T>, polyai_sdk::Error>,
 ) -> CliResult<T> {
-    match result {
-        Ok(value) => Ok(value.into_inner()),
-        Err(error) => Err(polyai_sdk::Error::from_generated(error).await.into()),
-    }
+    result
+        .map(polyai_sdk::ResponseValue::into_inner)
+        .map_err(CliError::from)
 }
 
 /// The error of a write to standard output. A closed pipe (`polyai ... | head`) is not a
