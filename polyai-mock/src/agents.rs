@@ -47,6 +47,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::agents_config::{self, BranchConfig, Choice};
 use crate::envelope::{ApiError, empty_response, json_body, json_response};
 use crate::routes::Route;
 use crate::server::App;
@@ -59,6 +60,10 @@ const DEPLOYER: &str = "developer@example.com";
 const DEFAULT_LIST_LIMIT: usize = 50;
 /// The read-only branch.
 const MAIN: &str = "main";
+/// Salt of generated attribute ids.
+const ATTRIBUTE_SALT: u64 = 0xa771;
+/// Salt of generated variant ids.
+const VARIANT_SALT: u64 = 0x7a41;
 
 /// A deployment environment, in promotion order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -128,7 +133,7 @@ impl Topic {
     }
 }
 
-/// A branch: its topics, and the `main` it started from (for three-way merges).
+/// A branch: its topics and settings, and the `main` it started from (for three-way merges).
 #[derive(Debug, Clone)]
 struct Branch {
     id: String,
@@ -137,6 +142,10 @@ struct Branch {
     base_sequence: u64,
     base: Vec<Topic>,
     topics: Vec<Topic>,
+    /// `main`'s behaviour rules, attributes and variants when the branch was made.
+    base_config: BranchConfig,
+    /// The branch's behaviour rules, attributes and variants.
+    config: BranchConfig,
 }
 
 /// One deployment.
@@ -162,6 +171,11 @@ struct Agent {
     created_ms: i64,
     updated_ms: i64,
     main: Vec<Topic>,
+    /// `main`'s behaviour rules, attributes and variants.
+    main_config: BranchConfig,
+    /// Distinguishes an agent from an earlier one with the same id (deleted, then created
+    /// again), so stores kept elsewhere per agent id can start afresh.
+    incarnation: u64,
     sequence: u64,
     branches: Vec<Branch>,
     /// Oldest first.
@@ -208,6 +222,8 @@ impl AgentStore {
                 is_active: true,
             });
         }
+        let attribute = self.new_id(app, "ATTRIBUTE", ATTRIBUTE_SALT);
+        let variant = self.new_id(app, "VARIANT", VARIANT_SALT);
         Agent {
             account_id: app.data.cfg.account_id.clone(),
             agent_id: agent_id.to_owned(),
@@ -215,6 +231,8 @@ impl AgentStore {
             created_ms: now,
             updated_ms: now,
             main,
+            main_config: BranchConfig::sample(attribute, variant),
+            incarnation: self.next(),
             sequence: 1,
             branches: Vec::new(),
             deployments: Vec::new(),
@@ -243,6 +261,68 @@ impl AgentStore {
         self.agents.push(agent);
         let last = self.agents.len() - 1;
         Ok(&mut self.agents[last])
+    }
+
+    /// A new `PREFIX-XXXXXXXX` id (upper-case letters and digits), unique in this server.
+    pub(crate) fn new_id(&mut self, app: &App, prefix: &str, salt: u64) -> String {
+        let n = self.next();
+        format!("{prefix}-{}", token(app.instance_key, n, salt, 8, true))
+    }
+
+    /// Checks that the agent exists (404 `PROJECT_NOT_FOUND` once deleted; any other id is
+    /// added on first sight) and returns its incarnation: stores kept per agent id elsewhere
+    /// forget what they hold when it changes.
+    pub(crate) fn incarnation(&mut self, app: &App, agent_id: &str) -> Result<u64, ApiError> {
+        Ok(self.agent(app, agent_id)?.incarnation)
+    }
+
+    /// The behaviour rules, attributes and variants of a branch (`main` included), to read.
+    pub(crate) fn branch_config(
+        &mut self,
+        app: &App,
+        agent_id: &str,
+        branch_id: &str,
+    ) -> Result<&BranchConfig, ApiError> {
+        let agent = self.agent(app, agent_id)?;
+        if branch_id == MAIN {
+            return Ok(&agent.main_config);
+        }
+        agent
+            .branches
+            .iter()
+            .find(|b| b.id == branch_id)
+            .map(|b| &b.config)
+            .ok_or_else(|| branch_not_found(branch_id))
+    }
+
+    /// The settings of a branch, to change (422 on `main`); marks the agent updated.
+    pub(crate) fn branch_config_mut(
+        &mut self,
+        app: &App,
+        agent_id: &str,
+        branch_id: &str,
+    ) -> Result<&mut BranchConfig, ApiError> {
+        let agent = self.agent(app, agent_id)?;
+        if branch_id == MAIN {
+            return Err(main_read_only());
+        }
+        let branch = agent
+            .branches
+            .iter_mut()
+            .find(|b| b.id == branch_id)
+            .ok_or_else(|| branch_not_found(branch_id))?;
+        agent.updated_ms = now_ms();
+        Ok(&mut branch.config)
+    }
+
+    /// A new attribute id.
+    pub(crate) fn new_attribute_id(&mut self, app: &App) -> String {
+        self.new_id(app, "ATTRIBUTE", ATTRIBUTE_SALT)
+    }
+
+    /// A new variant id.
+    pub(crate) fn new_variant_id(&mut self, app: &App) -> String {
+        self.new_id(app, "VARIANT", VARIANT_SALT)
     }
 }
 
@@ -550,8 +630,43 @@ fn create_agent(
     {
         return Err(bad_request("voiceSettings.voiceId must not be empty."));
     }
+    let agent_id = new_agent_id(app, store, req.agent_id)?;
+    store.deleted.retain(|d| *d != agent_id);
+    let now = now_ms();
+    let agent = Agent {
+        account_id: account.to_owned(),
+        agent_id,
+        name: req.name.trim().to_owned(),
+        created_ms: now,
+        updated_ms: now,
+        main: Vec::new(),
+        main_config: BranchConfig::default(),
+        incarnation: store.next(),
+        sequence: 1,
+        branches: Vec::new(),
+        deployments: Vec::new(),
+        active: [None; 3],
+    };
+    let answer = json_response(StatusCode::OK, &agent_json(&agent));
+    store.agents.push(agent);
+    Ok(answer)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DuplicateAgentBody {
+    new_agent_name: String,
+    new_agent_id: Option<String>,
+}
+
+/// Checks a chosen agent id (`[A-Za-z0-9-]+`, not in use) or makes one.
+fn new_agent_id(
+    app: &App,
+    store: &mut AgentStore,
+    chosen: Option<String>,
+) -> Result<String, ApiError> {
     let n = store.next();
-    let agent_id = match req.agent_id {
+    let agent_id = match chosen {
         Some(id) => {
             if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
                 return Err(ApiError::new(
@@ -571,22 +686,41 @@ fn create_agent(
             format!("An agent with id {agent_id} already exists."),
         ));
     }
-    store.deleted.retain(|d| *d != agent_id);
+    Ok(agent_id)
+}
+
+/// `POST /v1/agents/{agentId}/duplicate`: a new agent holding a copy of the source's `main`
+/// (topics, behaviour rules, attributes, variants); no branches, no deployments. 200.
+pub(crate) fn duplicate_agent(
+    app: &App,
+    store: &mut AgentStore,
+    agent_id: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let source = store.agent(app, agent_id)?.clone();
+    let req: DuplicateAgentBody = json_body(body, None, bad_request)?;
+    if !chars_between(&req.new_agent_name, 1, 100) {
+        return Err(bad_request("newAgentName must be 1 to 100 characters."));
+    }
+    let new_id = new_agent_id(app, store, req.new_agent_id)?;
+    store.deleted.retain(|d| *d != new_id);
     let now = now_ms();
-    let agent = Agent {
-        account_id: account.to_owned(),
-        agent_id,
-        name: req.name.trim().to_owned(),
+    let copy = Agent {
+        account_id: source.account_id,
+        agent_id: new_id,
+        name: req.new_agent_name.trim().to_owned(),
         created_ms: now,
         updated_ms: now,
-        main: Vec::new(),
+        main: source.main,
+        main_config: source.main_config,
+        incarnation: store.next(),
         sequence: 1,
         branches: Vec::new(),
         deployments: Vec::new(),
         active: [None; 3],
     };
-    let answer = json_response(StatusCode::OK, &agent_json(&agent));
-    store.agents.push(agent);
+    let answer = json_response(StatusCode::OK, &agent_json(&copy));
+    store.agents.push(copy);
     Ok(answer)
 }
 
@@ -647,6 +781,8 @@ fn create_branch(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<R
         base_sequence: agent.sequence,
         base: agent.main.clone(),
         topics: agent.main.clone(),
+        base_config: agent.main_config.clone(),
+        config: agent.main_config.clone(),
     });
     Ok(json_response(
         StatusCode::CREATED,
@@ -934,6 +1070,24 @@ fn merge_branch(
         };
         merged.extend(pick);
     }
+    let choose = |path: &[String]| {
+        resolutions
+            .iter()
+            .find(|r| r.path == path)
+            .map(|r| match (&r.value, r.strategy) {
+                (Some(value), _) => Choice::Value(value),
+                (None, Strategy::Ours) => Choice::Ours,
+                (None, Strategy::Theirs) => Choice::Theirs,
+                (None, Strategy::Base) => Choice::Base,
+            })
+    };
+    let (merged_config, config_conflicts) = agents_config::merge(
+        &branch.base_config,
+        &branch.config,
+        &agent.main_config,
+        &choose,
+    )?;
+    conflicts.extend(config_conflicts);
     if !conflicts.is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -946,7 +1100,7 @@ fn merge_branch(
         .with_data(json!({ "conflicts": conflicts })));
     }
     agent.branches.remove(index);
-    if merged == agent.main {
+    if merged == agent.main && merged_config == agent.main_config {
         return Ok(json_response(
             StatusCode::OK,
             &json!({
@@ -957,6 +1111,7 @@ fn merge_branch(
         ));
     }
     agent.main = merged;
+    agent.main_config = merged_config;
     agent.sequence += 1;
     agent.updated_ms = now_ms();
     let message = req.deployment_message.unwrap_or_default();
@@ -974,9 +1129,10 @@ fn merge_branch(
 // ---------------------------------------------------------------------------------------------
 // Deployments
 
-/// The version hash of a set of topics.
-fn version_of(topics: &[Topic]) -> String {
-    let mut text = String::new();
+/// The version hash of a `main`: its topics and its settings.
+fn version_of(topics: &[Topic], config: &BranchConfig) -> String {
+    let mut text = config.fingerprint();
+    text.push('\n');
     for t in topics {
         let value = t.to_json();
         text.push_str(&value.to_string());
@@ -1023,7 +1179,8 @@ fn deploy(
     origin: Option<(&'static str, String)>,
 ) -> usize {
     let now = now_ms();
-    let (version, sequence) = version.unwrap_or_else(|| (version_of(&agent.main), agent.sequence));
+    let (version, sequence) =
+        version.unwrap_or_else(|| (version_of(&agent.main, &agent.main_config), agent.sequence));
     agent.deployments.push(Deployment {
         id: uuid7_from(now, hash3(app.instance_key, n, 0xde91)),
         stage,
@@ -1106,7 +1263,7 @@ fn publish(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<Respons
         None => Stage::Sandbox,
         Some(text) => Stage::parse(text)?,
     };
-    let version = version_of(&agent.main);
+    let version = version_of(&agent.main, &agent.main_config);
     if active_version(agent, stage) == Some(version.as_str()) {
         return Err(already_published(stage));
     }
@@ -1248,9 +1405,12 @@ mod tests {
     fn versions_follow_content() {
         let a = [topic("T1", "one")];
         let b = [topic("T1", "two")];
-        assert_eq!(version_of(&a), version_of(&a.clone()));
-        assert_ne!(version_of(&a), version_of(&b));
-        assert_eq!(version_of(&a).len(), 32);
+        let none = BranchConfig::default();
+        assert_eq!(version_of(&a, &none), version_of(&a.clone(), &none));
+        assert_ne!(version_of(&a, &none), version_of(&b, &none));
+        assert_eq!(version_of(&a, &none).len(), 32);
+        let sample = BranchConfig::sample("A".into(), "V".into());
+        assert_ne!(version_of(&a, &none), version_of(&a, &sample));
     }
 
     #[test]

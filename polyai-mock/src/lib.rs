@@ -148,6 +148,7 @@
 #![warn(missing_docs)]
 
 mod agents;
+mod agents_config;
 mod audio;
 mod conversations;
 mod data;
