@@ -158,6 +158,7 @@ mod faults;
 mod log;
 mod routes;
 mod server;
+mod telephony;
 mod time;
 mod util;
 mod webhook;
