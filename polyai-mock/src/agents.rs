@@ -49,8 +49,8 @@ use serde_json::{Map, Value, json};
 
 use crate::agents_config::{self, BranchConfig, Choice};
 use crate::envelope::{ApiError, empty_response, json_body, json_response};
-use crate::routes::Route;
-use crate::server::App;
+use crate::request::{Reply, Req};
+use crate::state::App;
 use crate::time::{now_ms, rfc3339_ms};
 use crate::util::{fnv64, hash3, hex, token, uuid7_from};
 
@@ -442,103 +442,157 @@ fn chars_between(text: &str, min: usize, max: usize) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Dispatch
 
-/// Answers one Agents API route. `params` are the decoded path parameters.
-pub(crate) fn handle(
-    app: &App,
-    route: Route,
-    params: &[String],
-    query: &[(String, String)],
-    body: &Bytes,
-) -> Result<Response, ApiError> {
-    let param = |k: usize| params.get(k).map_or("", String::as_str);
-    let mut store = app.store();
+/// Runs `f` with the request's agent `agentId` from the locked store (created on first
+/// sight, as the mock accepts any agent id).
+fn with_agent(req: &Req<'_>, f: impl FnOnce(&App, &mut Agent) -> Reply) -> Reply {
+    let mut store = req.app.store();
+    let agent = store.agents.agent(req.app, req.param("agentId"))?;
+    f(req.app, agent)
+}
+
+/// [`with_agent`], plus a fresh number from the store's id sequence (for new ids).
+fn with_agent_n(req: &Req<'_>, f: impl FnOnce(&App, &mut Agent, u64) -> Reply) -> Reply {
+    let mut store = req.app.store();
     let agents = &mut store.agents;
-    match route {
-        Route::ListAgents => list_agents(app, agents, param(0)),
-        Route::CreateAgent => create_agent(app, agents, param(0), body),
-        Route::DeleteAgent => delete_agent(app, agents, param(0)),
-        Route::ListBranches => {
-            let agent = agents.agent(app, param(0))?;
-            Ok(list_branches(agent))
+    let n = agents.next();
+    let agent = agents.agent(req.app, req.param("agentId"))?;
+    f(req.app, agent, n)
+}
+
+/// `GET /v1/accounts/{accountId}/agents`
+pub(crate) fn list_agents(req: &Req<'_>) -> Reply {
+    let mut store = req.app.store();
+    list_agents_in(req.app, &mut store.agents, req.param("accountId"))
+}
+
+/// `POST /v1/accounts/{accountId}/agents`
+pub(crate) fn create_agent(req: &Req<'_>) -> Reply {
+    let mut store = req.app.store();
+    create_agent_in(req.app, &mut store.agents, req.param("accountId"), req.body)
+}
+
+/// `DELETE /v1/agents/{agentId}`
+pub(crate) fn delete_agent(req: &Req<'_>) -> Reply {
+    let mut store = req.app.store();
+    delete_agent_in(req.app, &mut store.agents, req.param("agentId"))
+}
+
+/// `GET /v1/agents/{agentId}/branches`
+pub(crate) fn list_branches(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| Ok(list_branches_of(agent)))
+}
+
+/// `POST /v1/agents/{agentId}/branches`
+pub(crate) fn create_branch(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| {
+        create_branch_in(app, agent, n, req.body)
+    })
+}
+
+/// `DELETE /v1/agents/{agentId}/branches/{branchId}`
+pub(crate) fn delete_branch(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        delete_branch_in(agent, req.param("branchId"))
+    })
+}
+
+/// `POST /v1/agents/{agentId}/branches/{branchId}/merge`
+pub(crate) fn merge_branch(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| {
+        merge_branch_in(app, agent, n, req.param("branchId"), req.body)
+    })
+}
+
+/// `GET .../branches/{branchId}/knowledge-base/topics`
+pub(crate) fn list_topics(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        let topics = read_topics(agent, req.param("branchId"))?;
+        let list: Vec<Value> = topics.iter().map(Topic::to_json).collect();
+        Ok(json_response(StatusCode::OK, &list))
+    })
+}
+
+/// `GET .../knowledge-base/topics/{topicId}`
+pub(crate) fn get_topic(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        let topic_id = req.param("topicId");
+        let topics = read_topics(agent, req.param("branchId"))?;
+        let topic = topics
+            .iter()
+            .find(|t| t.id == topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        Ok(json_response(StatusCode::OK, &topic.to_json()))
+    })
+}
+
+/// `POST .../branches/{branchId}/knowledge-base/topics`
+pub(crate) fn create_topic(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| {
+        create_topic_in(app, agent, n, req.param("branchId"), req.body)
+    })
+}
+
+/// `PATCH .../knowledge-base/topics/{topicId}`
+pub(crate) fn update_topic(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        update_topic_in(agent, req.param("branchId"), req.param("topicId"), req.body)
+    })
+}
+
+/// `DELETE .../knowledge-base/topics/{topicId}`
+pub(crate) fn delete_topic(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        let topic_id = req.param("topicId");
+        let topics = write_topics(agent, req.param("branchId"))?;
+        let i = topics
+            .iter()
+            .position(|t| t.id == topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        topics.remove(i);
+        agent.updated_ms = now_ms();
+        Ok(empty_response(StatusCode::NO_CONTENT))
+    })
+}
+
+/// `GET /v1/agents/{agentId}/deployments`
+pub(crate) fn list_deployments(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| list_deployments_of(agent, &req.query))
+}
+
+/// `GET /v1/agents/{agentId}/deployments/active`
+pub(crate) fn active_deployments(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        let mut active = Map::new();
+        for stage in Stage::ALL {
+            let value = agent.active[stage.index()].map_or(Value::Null, |i| {
+                deployment_json(agent, &agent.deployments[i])
+            });
+            active.insert(stage.as_str().to_owned(), value);
         }
-        Route::CreateBranch => {
-            let n = agents.next();
-            let agent = agents.agent(app, param(0))?;
-            create_branch(app, agent, n, body)
-        }
-        Route::DeleteBranch => delete_branch(agents.agent(app, param(0))?, param(1)),
-        Route::MergeBranch => {
-            let n = agents.next();
-            let agent = agents.agent(app, param(0))?;
-            merge_branch(app, agent, n, param(1), body)
-        }
-        Route::ListKnowledgeBaseTopics => {
-            let agent = agents.agent(app, param(0))?;
-            let topics = read_topics(agent, param(1))?;
-            let list: Vec<Value> = topics.iter().map(Topic::to_json).collect();
-            Ok(json_response(StatusCode::OK, &list))
-        }
-        Route::GetKnowledgeBaseTopic => {
-            let agent = agents.agent(app, param(0))?;
-            let topics = read_topics(agent, param(1))?;
-            let topic = topics
-                .iter()
-                .find(|t| t.id == param(2))
-                .ok_or_else(|| topic_not_found(param(2)))?;
-            Ok(json_response(StatusCode::OK, &topic.to_json()))
-        }
-        Route::CreateKnowledgeBaseTopic => {
-            let n = agents.next();
-            let agent = agents.agent(app, param(0))?;
-            create_topic(app, agent, n, param(1), body)
-        }
-        Route::UpdateKnowledgeBaseTopic => {
-            update_topic(agents.agent(app, param(0))?, param(1), param(2), body)
-        }
-        Route::DeleteKnowledgeBaseTopic => {
-            let agent = agents.agent(app, param(0))?;
-            let topics = write_topics(agent, param(1))?;
-            let i = topics
-                .iter()
-                .position(|t| t.id == param(2))
-                .ok_or_else(|| topic_not_found(param(2)))?;
-            topics.remove(i);
-            agent.updated_ms = now_ms();
-            Ok(empty_response(StatusCode::NO_CONTENT))
-        }
-        Route::ListDeployments => list_deployments(agents.agent(app, param(0))?, query),
-        Route::GetActiveDeployments => {
-            let agent = agents.agent(app, param(0))?;
-            let mut active = Map::new();
-            for stage in Stage::ALL {
-                let value = agent.active[stage.index()].map_or(Value::Null, |i| {
-                    deployment_json(agent, &agent.deployments[i])
-                });
-                active.insert(stage.as_str().to_owned(), value);
-            }
-            Ok(json_response(
-                StatusCode::OK,
-                &json!({ "activeDeployments": active }),
-            ))
-        }
-        Route::PublishDeployment => {
-            let n = agents.next();
-            publish(app, agents.agent(app, param(0))?, n, body)
-        }
-        Route::PromoteDeployment => {
-            let n = agents.next();
-            promote(app, agents.agent(app, param(0))?, n, param(1), body)
-        }
-        Route::RollbackDeployment => {
-            let n = agents.next();
-            rollback(app, agents.agent(app, param(0))?, n, param(1), body)
-        }
-        _ => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "Not an Agents API route.",
-        )),
-    }
+        Ok(json_response(
+            StatusCode::OK,
+            &json!({ "activeDeployments": active }),
+        ))
+    })
+}
+
+/// `POST /v1/agents/{agentId}/deployments/publish`
+pub(crate) fn publish(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| publish_in(app, agent, n, req.body))
+}
+
+/// `POST .../deployments/{deploymentId}/promote`
+pub(crate) fn promote(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| {
+        promote_in(app, agent, n, req.param("deploymentId"), req.body)
+    })
+}
+
+/// `POST .../deployments/{deploymentId}/rollback`
+pub(crate) fn rollback(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| {
+        rollback_in(app, agent, n, req.param("deploymentId"), req.body)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -555,7 +609,7 @@ fn agent_json(agent: &Agent) -> Value {
     })
 }
 
-fn list_agents(app: &App, store: &mut AgentStore, account: &str) -> Result<Response, ApiError> {
+fn list_agents_in(app: &App, store: &mut AgentStore, account: &str) -> Result<Response, ApiError> {
     store.seed(app);
     let list: Vec<Value> = store
         .agents
@@ -599,7 +653,7 @@ struct LlmSettings {
     model_id: Option<String>,
 }
 
-fn create_agent(
+fn create_agent_in(
     app: &App,
     store: &mut AgentStore,
     account: &str,
@@ -724,7 +778,11 @@ pub(crate) fn duplicate_agent(
     Ok(answer)
 }
 
-fn delete_agent(app: &App, store: &mut AgentStore, agent_id: &str) -> Result<Response, ApiError> {
+fn delete_agent_in(
+    app: &App,
+    store: &mut AgentStore,
+    agent_id: &str,
+) -> Result<Response, ApiError> {
     store.agent(app, agent_id)?;
     if let Some(i) = store.position(agent_id) {
         store.agents.remove(i);
@@ -736,7 +794,7 @@ fn delete_agent(app: &App, store: &mut AgentStore, agent_id: &str) -> Result<Res
 // ---------------------------------------------------------------------------------------------
 // Branches and topics
 
-fn list_branches(agent: &Agent) -> Response {
+fn list_branches_of(agent: &Agent) -> Response {
     let mut branches = vec![json!({
         "branchId": MAIN,
         "branchName": MAIN,
@@ -760,7 +818,12 @@ struct CreateBranchBody {
     branch_name: String,
 }
 
-fn create_branch(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<Response, ApiError> {
+fn create_branch_in(
+    app: &App,
+    agent: &mut Agent,
+    n: u64,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
     let req: CreateBranchBody = json_body(body, None, bad_request)?;
     let name = req.branch_name.trim();
     if !chars_between(name, 1, 100) {
@@ -790,7 +853,7 @@ fn create_branch(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<R
     ))
 }
 
-fn delete_branch(agent: &mut Agent, branch_id: &str) -> Result<Response, ApiError> {
+fn delete_branch_in(agent: &mut Agent, branch_id: &str) -> Result<Response, ApiError> {
     if branch_id == MAIN {
         return Err(main_read_only());
     }
@@ -872,7 +935,7 @@ fn topic_id(app: &App, n: u64) -> String {
     format!("TOPIC-{}", token(app.instance_key, n, 0x7091, 10, true))
 }
 
-fn create_topic(
+fn create_topic_in(
     app: &App,
     agent: &mut Agent,
     n: u64,
@@ -903,7 +966,7 @@ fn create_topic(
     Ok(answer)
 }
 
-fn update_topic(
+fn update_topic_in(
     agent: &mut Agent,
     branch_id: &str,
     topic_id: &str,
@@ -1010,7 +1073,7 @@ fn json_or_null(topic: Option<&Topic>) -> Value {
     topic.map_or(Value::Null, Topic::to_json)
 }
 
-fn merge_branch(
+fn merge_branch_in(
     app: &App,
     agent: &mut Agent,
     n: u64,
@@ -1210,7 +1273,7 @@ fn change(agent: &Agent, index: usize, status: StatusCode) -> Response {
     )
 }
 
-fn list_deployments(agent: &Agent, query: &[(String, String)]) -> Result<Response, ApiError> {
+fn list_deployments_of(agent: &Agent, query: &[(String, String)]) -> Result<Response, ApiError> {
     let value = |name: &str| {
         query
             .iter()
@@ -1257,7 +1320,7 @@ struct PublishBody {
     environment: Option<String>,
 }
 
-fn publish(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<Response, ApiError> {
+fn publish_in(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<Response, ApiError> {
     let req: PublishBody = json_body(body, Some(PublishBody::default()), deployments_invalid)?;
     let stage = match req.environment.as_deref() {
         None => Stage::Sandbox,
@@ -1282,7 +1345,7 @@ struct PromoteBody {
     target_environment: Option<String>,
 }
 
-fn promote(
+fn promote_in(
     app: &App,
     agent: &mut Agent,
     n: u64,
@@ -1342,7 +1405,7 @@ struct RollbackBody {
     deployment_message: Option<String>,
 }
 
-fn rollback(
+fn rollback_in(
     app: &App,
     agent: &mut Agent,
     n: u64,

@@ -9,8 +9,9 @@ use serde_json::json;
 use crate::audio::{self, AudioSpec, Direction};
 use crate::data::{Channel, Dataset, EXCHANGES, Env, StoredAnnotation, V3Conversation, attr};
 use crate::debug_chat;
-use crate::envelope::{ApiError, json_body, json_response};
-use crate::server::App;
+use crate::envelope::{ApiError, json_response};
+use crate::request::{Reply, Req};
+use crate::state::App;
 use crate::time::{now_ms, parse_iso8601};
 use crate::util::{fnv64, hash3, hex, mix64, unhex};
 
@@ -297,12 +298,9 @@ struct V3Page<'a> {
 }
 
 /// `GET /v3/{account_id}/{project_id}/conversations`
-pub(crate) fn list_v3(
-    app: &App,
-    account_id: &str,
-    project_id: &str,
-    query: &Query,
-) -> Result<Response, ApiError> {
+pub(crate) fn list_v3(req: &Req<'_>) -> Reply {
+    let (app, query) = (req.app, req.query.as_slice());
+    let (account_id, project_id) = (req.param("account_id"), req.param("project_id"));
     let data = &app.data;
     let limit = parse_int(query, "limit")?.unwrap_or(1000);
     if !(1..=1000).contains(&limit) {
@@ -405,7 +403,8 @@ struct AgentPage {
 }
 
 /// `GET /v1/agents/{agentId}/conversations`
-pub(crate) fn list_agent(app: &App, agent_id: &str, query: &Query) -> Result<Response, ApiError> {
+pub(crate) fn list_agent(req: &Req<'_>) -> Reply {
+    let (app, query, agent_id) = (req.app, req.query.as_slice(), req.param("agentId"));
     let data = &app.data;
     let limit = parse_int(query, "limit")?.unwrap_or(50);
     if limit < 1 {
@@ -441,7 +440,8 @@ pub(crate) fn list_agent(app: &App, agent_id: &str, query: &Query) -> Result<Res
 }
 
 /// `GET /v1/agents/{agentId}/conversations/{conversationId}`
-pub(crate) fn detail(app: &App, agent_id: &str, id: &str) -> Result<Response, ApiError> {
+pub(crate) fn detail(req: &Req<'_>) -> Reply {
+    let (app, agent_id, id) = (req.app, req.param("agentId"), req.param("conversationId"));
     let store = app.store();
     let note = store.notes.get(id).cloned();
     let annotations = store.annotations.get(id).map_or(&[][..], Vec::as_slice);
@@ -502,8 +502,9 @@ fn created() -> Response {
 }
 
 /// `POST /v1/agents/{agentId}/conversations/{conversationId}/annotation`
-pub(crate) fn annotate(app: &App, id: &str, body: &[u8]) -> Result<Response, ApiError> {
-    let b: AnnotationsBody = json_body(body, None, ApiError::validation)?;
+pub(crate) fn annotate(req: &Req<'_>) -> Reply {
+    let (app, id) = (req.app, req.param("conversationId"));
+    let b: AnnotationsBody = req.json()?;
     let items = b
         .annotations
         .ok_or_else(|| ApiError::validation("annotations is required."))?;
@@ -564,8 +565,9 @@ pub(crate) fn annotate(app: &App, id: &str, body: &[u8]) -> Result<Response, Api
 }
 
 /// `POST /v1/agents/{agentId}/conversations/{conversationId}/note`
-pub(crate) fn note(app: &App, id: &str, body: &[u8]) -> Result<Response, ApiError> {
-    let b: NoteBody = json_body(body, None, ApiError::validation)?;
+pub(crate) fn note(req: &Req<'_>) -> Reply {
+    let (app, id) = (req.app, req.param("conversationId"));
+    let b: NoteBody = req.json()?;
     let note = b
         .note
         .ok_or_else(|| ApiError::validation("note is required and must be a string."))?;
@@ -576,12 +578,13 @@ pub(crate) fn note(app: &App, id: &str, body: &[u8]) -> Result<Response, ApiErro
 }
 
 /// `GET /v1/agents/{agentId}/conversations/{conversationId}/audio`
-pub(crate) fn audio(
-    app: &App,
-    id: &str,
-    query: &Query,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+pub(crate) fn audio(req: &Req<'_>) -> Reply {
+    let (app, id, query, headers) = (
+        req.app,
+        req.param("conversationId"),
+        req.query.as_slice(),
+        req.headers,
+    );
     let direction = match first(query, "direction") {
         None => Direction::Combined,
         Some(v) => Direction::parse(v).ok_or_else(|| {

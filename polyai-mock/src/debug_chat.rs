@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 
 use crate::data::{AgentDetail, AgentSummary, DetailTurn, Env, StoredAnnotation};
 use crate::envelope::{ApiError, json_response};
-use crate::server::App;
+use crate::request::{self, Req};
 use crate::time::{now_ms, rfc3339_ms};
 use crate::util::{hash3, uuid_from};
 
@@ -191,14 +191,6 @@ fn script(message: &str) -> Script {
     }
 }
 
-fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::validation("A JSON request body is required."));
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::validation(format!("Invalid request body: {e}")))
-}
-
 fn client_env(value: Option<&str>) -> Result<Env, ApiError> {
     match value {
         None => Err(ApiError::validation(
@@ -277,13 +269,9 @@ fn reply(
 }
 
 /// `POST /v1/agents/{agentId}/debug-chat`
-pub(crate) fn start(
-    app: &App,
-    seq: u64,
-    agent_id: &str,
-    body: &[u8],
-) -> Result<Response, ApiError> {
-    let b: StartBody = parse_body(body)?;
+pub(crate) fn start(req: &Req<'_>) -> request::Reply {
+    let (app, seq, agent_id) = (req.app, req.seq, req.param("agentId"));
+    let b: StartBody = req.json()?;
     let env = client_env(b.client_env.as_deref())?;
     if let Some(attrs) = &b.integration_attributes
         && !attrs.is_object()
@@ -354,8 +342,9 @@ pub(crate) fn start(
 }
 
 /// `POST /v1/agents/{agentId}/debug-chat/{conversationId}`
-pub(crate) fn send(app: &App, agent_id: &str, id: &str, body: &[u8]) -> Result<Response, ApiError> {
-    let b: SendBody = parse_body(body)?;
+pub(crate) fn send(req: &Req<'_>) -> request::Reply {
+    let (app, agent_id, id) = (req.app, req.param("agentId"), req.param("conversationId"));
+    let b: SendBody = req.json()?;
     let env = client_env(b.client_env.as_deref())?;
     if let Some(m) = &b.metadata
         && !m.is_object()

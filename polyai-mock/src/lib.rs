@@ -150,28 +150,34 @@
 mod agents;
 mod agents_config;
 mod audio;
+mod builder;
 mod conversations;
 mod data;
 mod debug_chat;
 mod envelope;
 mod faults;
 mod log;
+mod pipeline;
+mod request;
 mod routes;
 mod server;
+mod state;
 mod telephony;
 mod time;
 mod util;
 mod webhook;
 mod webhook_endpoints;
 
+pub use builder::{
+    DEFAULT_ACCOUNT_ID, DEFAULT_API_KEY, DEFAULT_AUDIO_SECONDS, DEFAULT_CONNECTOR_TOKEN,
+    DEFAULT_CONVERSATIONS, DEFAULT_OUTBOUND_TOKEN, DEFAULT_PROJECT_ID, DEFAULT_SEED,
+    DEFAULT_WINDOW, DEFAULT_WINDOW_END_UNIX_MS, MAX_CONVERSATIONS, MockServerBuilder,
+};
 pub use faults::{Fault, FaultPlan, FaultRule, FaultStats, InjectedFault, Trigger};
 pub use log::{ApiKeyCheck, RecordedRequest};
-pub use routes::Route;
-pub use server::{
-    CORRELATION_HEADER, DEFAULT_ACCOUNT_ID, DEFAULT_API_KEY, DEFAULT_AUDIO_SECONDS,
-    DEFAULT_CONVERSATIONS, DEFAULT_PROJECT_ID, DEFAULT_SEED, DEFAULT_WINDOW,
-    DEFAULT_WINDOW_END_UNIX_MS, MAX_CONVERSATIONS, MockServer, MockServerBuilder,
-};
+pub use pipeline::CORRELATION_HEADER;
+pub use request::{Route, UnknownOperation};
+pub use server::MockServer;
 pub use webhook::{
     AlertPayload, DeliveryOptions, WebhookDelivery, WebhookEvent, WebhookEventType, WebhookSender,
     sign as sign_webhook,

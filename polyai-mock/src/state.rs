@@ -1,0 +1,69 @@
+//! The server's shared state: configuration read by handlers and the stored state they
+//! change.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::agents::AgentStore;
+use crate::data::{Dataset, StoredAnnotation};
+use crate::debug_chat::Session;
+use crate::faults::FaultState;
+use crate::log::RecordedRequest;
+use crate::util::{hash3, uuid_from};
+use crate::webhook_endpoints::EndpointStore;
+
+/// Mutable state: everything the mock stores.
+#[derive(Default)]
+pub(crate) struct Store {
+    pub notes: HashMap<String, String>,
+    pub annotations: HashMap<String, Vec<StoredAnnotation>>,
+    pub sessions: HashMap<String, Session>,
+    /// Agents, their branches, knowledge bases and deployments.
+    pub agents: AgentStore,
+    /// The account's webhook endpoints.
+    pub webhook_endpoints: EndpointStore,
+}
+
+/// Shared server state.
+pub(crate) struct App {
+    pub api_key: String,
+    /// The Chat connector token (`X-TOKEN`).
+    pub connector_token: String,
+    /// The legacy Outbound token (`X-PolyAi-Auth-Token`).
+    pub outbound_token: String,
+    pub data: Dataset,
+    pub audio_len: u64,
+    pub sample_rate: u32,
+    pub pii_access: bool,
+    pub idle_timeout: Option<Duration>,
+    pub record: bool,
+    pub transcripts: bool,
+    /// Random per instance: correlation ids, cursors and generated ids.
+    pub instance_key: u64,
+    pub store: Mutex<Store>,
+    pub faults: Mutex<FaultState>,
+    pub log: Mutex<Vec<RecordedRequest>>,
+    pub seq: AtomicU64,
+}
+
+/// Locks a mutex, ignoring poisoning (a panicked handler leaves the state usable).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl App {
+    /// Locks the stored state.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+
+    /// The correlation id of request `seq` (random per instance).
+    pub fn correlation_id(&self, seq: u64) -> String {
+        uuid_from(
+            hash3(self.instance_key, seq, 1),
+            hash3(self.instance_key, seq, 2),
+        )
+    }
+}
