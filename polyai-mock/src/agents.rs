@@ -471,6 +471,12 @@ pub(crate) fn create_agent(req: &Req<'_>) -> Reply {
     create_agent_in(req.app, &mut store.agents, req.param("accountId"), req.body)
 }
 
+/// `POST /v1/agents/{agentId}/duplicate`
+pub(crate) fn duplicate(req: &Req<'_>) -> Reply {
+    let mut store = req.app.store();
+    duplicate_agent(req.app, &mut store.agents, req.param("agentId"), req.body)
+}
+
 /// `DELETE /v1/agents/{agentId}`
 pub(crate) fn delete_agent(req: &Req<'_>) -> Reply {
     let mut store = req.app.store();
@@ -745,7 +751,7 @@ fn new_agent_id(
 
 /// `POST /v1/agents/{agentId}/duplicate`: a new agent holding a copy of the source's `main`
 /// (topics, behaviour rules, attributes, variants); no branches, no deployments. 200.
-pub(crate) fn duplicate_agent(
+fn duplicate_agent(
     app: &App,
     store: &mut AgentStore,
     agent_id: &str,

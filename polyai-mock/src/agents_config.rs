@@ -38,7 +38,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::envelope::ApiError;
+use crate::envelope::{ApiError, json_response};
+use crate::request::{Reply, Req};
 
 /// The behaviour rules every sample agent starts with on `main`.
 pub(crate) const SAMPLE_BEHAVIOR: &str = "Be warm and concise. Confirm the caller's name before \
@@ -131,11 +132,6 @@ impl BranchConfig {
         let variants: Vec<Value> = self.variants.iter().map(Variant::to_json).collect();
         json!([self.behavior, attributes, variants]).to_string()
     }
-
-    /// The ids of every variant (for checks elsewhere, such as outbound calls).
-    pub(crate) fn has_variant(&self, id: &str) -> bool {
-        self.variants.iter().any(|v| v.id == id)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,7 +167,12 @@ fn remove_default() -> ApiError {
 
 /// Parses a JSON body with the generic Agents API error for bad bodies.
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    crate::envelope::json_body(body, None, |m| bad_request(m))
+    crate::request::parse_json(
+        body,
+        None,
+        crate::request::bad_request,
+        crate::request::bad_request,
+    )
 }
 
 fn non_empty(field: &str, text: &str) -> Result<String, ApiError> {
@@ -472,6 +473,106 @@ pub(crate) fn delete_variant(
     }
     cfg.variants.remove(i);
     Ok((StatusCode::OK, json!({ "id": variant_id })))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers (rows of the route table)
+
+/// Answers from a branch's settings, read only (`main` included).
+fn read(
+    req: &Req<'_>,
+    f: impl FnOnce(&BranchConfig) -> Result<(StatusCode, Value), ApiError>,
+) -> Reply {
+    let mut store = req.app.store();
+    let cfg = store
+        .agents
+        .branch_config(req.app, req.param("agentId"), req.param("branchId"))?;
+    let (status, value) = f(cfg)?;
+    Ok(json_response(status, &value))
+}
+
+/// Changes a branch's settings (422 on `main`); `new_id` makes an id for a created item.
+fn write(
+    req: &Req<'_>,
+    new_id: Option<fn(&mut crate::agents::AgentStore, &crate::state::App) -> String>,
+    f: impl FnOnce(&mut BranchConfig, String) -> Result<(StatusCode, Value), ApiError>,
+) -> Reply {
+    let mut store = req.app.store();
+    let id = new_id
+        .map(|make| make(&mut store.agents, req.app))
+        .unwrap_or_default();
+    let cfg =
+        store
+            .agents
+            .branch_config_mut(req.app, req.param("agentId"), req.param("branchId"))?;
+    let (status, value) = f(cfg, id)?;
+    Ok(json_response(status, &value))
+}
+
+/// `GET /v1/agents/{agentId}/branches/{branchId}/behavior`
+pub(crate) fn get_behavior_route(req: &Req<'_>) -> Reply {
+    read(req, get_behavior)
+}
+
+/// `PATCH /v1/agents/{agentId}/branches/{branchId}/behavior`
+pub(crate) fn update_behavior_route(req: &Req<'_>) -> Reply {
+    write(req, None, |cfg, _| update_behavior(cfg, req.body))
+}
+
+/// `GET .../branches/{branchId}/attributes`
+pub(crate) fn list_attributes_route(req: &Req<'_>) -> Reply {
+    read(req, |cfg| Ok(list_attributes(cfg)))
+}
+
+/// `POST .../branches/{branchId}/attributes`
+pub(crate) fn create_attribute_route(req: &Req<'_>) -> Reply {
+    write(
+        req,
+        Some(crate::agents::AgentStore::new_attribute_id),
+        |cfg, id| create_attribute(cfg, id, req.body),
+    )
+}
+
+/// `PATCH .../attributes/{attributeId}`
+pub(crate) fn update_attribute_route(req: &Req<'_>) -> Reply {
+    write(req, None, |cfg, _| {
+        update_attribute(cfg, req.param("attributeId"), req.body)
+    })
+}
+
+/// `DELETE .../attributes/{attributeId}`
+pub(crate) fn delete_attribute_route(req: &Req<'_>) -> Reply {
+    write(req, None, |cfg, _| {
+        delete_attribute(cfg, req.param("attributeId"))
+    })
+}
+
+/// `GET .../branches/{branchId}/variants`
+pub(crate) fn list_variants_route(req: &Req<'_>) -> Reply {
+    read(req, |cfg| Ok(list_variants(cfg)))
+}
+
+/// `POST .../branches/{branchId}/variants`
+pub(crate) fn create_variant_route(req: &Req<'_>) -> Reply {
+    write(
+        req,
+        Some(crate::agents::AgentStore::new_variant_id),
+        |cfg, id| create_variant(cfg, id, req.body),
+    )
+}
+
+/// `PATCH .../variants/{variantId}`
+pub(crate) fn update_variant_route(req: &Req<'_>) -> Reply {
+    write(req, None, |cfg, _| {
+        update_variant(cfg, req.param("variantId"), req.body)
+    })
+}
+
+/// `DELETE .../variants/{variantId}`
+pub(crate) fn delete_variant_route(req: &Req<'_>) -> Reply {
+    write(req, None, |cfg, _| {
+        delete_variant(cfg, req.param("variantId"))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ use crate::data::{Dataset, StoredAnnotation};
 use crate::debug_chat::Session;
 use crate::faults::FaultState;
 use crate::log::RecordedRequest;
+use crate::telephony::TelephonyStore;
 use crate::util::{hash3, uuid_from};
 use crate::webhook_endpoints::EndpointStore;
 
@@ -24,6 +25,8 @@ pub(crate) struct Store {
     pub agents: AgentStore,
     /// The account's webhook endpoints.
     pub webhook_endpoints: EndpointStore,
+    /// Every agent's connectors, phone numbers and outbound calls.
+    pub telephony: TelephonyStore,
 }
 
 /// Shared server state.

@@ -45,7 +45,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::envelope::ApiError;
+use crate::envelope::{ApiError, json_response};
+use crate::request::{Reply, Req};
 use crate::util::{hash3, token, uuid_from};
 
 /// Salt of connector ids.
@@ -225,7 +226,7 @@ fn parse<T: serde::de::DeserializeOwned>(
     body: &[u8],
     invalid: fn(String) -> ApiError,
 ) -> Result<T, ApiError> {
-    crate::envelope::json_body(body, None, invalid)
+    crate::request::parse_json(body, None, invalid, invalid)
 }
 
 fn check_env(text: &str, invalid: fn(String) -> ApiError) -> Result<String, ApiError> {
@@ -671,7 +672,12 @@ impl TelephonyStore {
         struct Body {
             client_env: Option<String>,
         }
-        let req: Body = crate::envelope::json_body(body, Some(Body::default()), numbers_invalid)?;
+        let req: Body = crate::request::parse_json(
+            body,
+            Some(Body::default()),
+            numbers_invalid,
+            numbers_invalid,
+        )?;
         self.import(owner, agent_id, vec![number.to_owned()], req.client_env)?;
         Ok(json!({ "imported": number }))
     }
@@ -911,6 +917,174 @@ impl TelephonyStore {
         };
         Ok(json!({"callSid": call.sid, "status": status, "reason": reason}))
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers (rows of the route table)
+
+/// Runs `f` on the telephony store for the path's agent (404 once the agent is deleted).
+fn with_store(
+    req: &Req<'_>,
+    status: StatusCode,
+    f: impl FnOnce(&mut TelephonyStore, &Owner<'_>, &str) -> Result<Value, ApiError>,
+) -> Reply {
+    let agent_id = req.param("agentId");
+    let mut store = req.app.store();
+    let incarnation = store.agents.incarnation(req.app, agent_id)?;
+    let owner = Owner {
+        account_id: &req.app.data.cfg.account_id,
+        instance_key: req.app.instance_key,
+        incarnation,
+    };
+    let value = f(&mut store.telephony, &owner, agent_id)?;
+    Ok(json_response(status, &value))
+}
+
+/// `GET /v1/agents/{agentId}/telephony/connectors`
+pub(crate) fn list_connectors(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| Ok(t.list_connectors(o, a)))
+}
+
+/// `POST .../telephony/connectors/batch`
+pub(crate) fn batch_get_connectors(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.batch_get_connectors(o, a, req.body)
+    })
+}
+
+/// `PATCH .../telephony/connectors/batch`
+pub(crate) fn batch_update_connectors(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.batch_update_connectors(o, a, req.body)
+    })
+}
+
+/// `POST .../telephony/connectors/lookup`
+pub(crate) fn lookup_connector(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.lookup_connector(o, a, req.body)
+    })
+}
+
+/// `GET .../telephony/connectors/{connectorId}`
+pub(crate) fn get_connector(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.get_connector(o, a, req.param("connectorId"))
+    })
+}
+
+/// `PATCH .../telephony/connectors/{connectorId}` (a `projectId` moves it to that agent)
+pub(crate) fn update_connector(req: &Req<'_>) -> Reply {
+    let agent_id = req.param("agentId");
+    let connector_id = req.param("connectorId");
+    // The agent a `projectId` names must exist too.
+    let project = serde_json::from_slice::<Value>(req.body)
+        .ok()
+        .and_then(|v| {
+            v.get("projectId")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .filter(|p| !p.trim().is_empty() && p != agent_id);
+    let mut store = req.app.store();
+    let incarnation = store.agents.incarnation(req.app, agent_id)?;
+    let target_incarnation = match &project {
+        Some(p) => Some(store.agents.incarnation(req.app, p)?),
+        None => None,
+    };
+    let account_id = req.app.data.cfg.account_id.as_str();
+    let owner = Owner {
+        account_id,
+        instance_key: req.app.instance_key,
+        incarnation,
+    };
+    let target = target_incarnation.map(|incarnation| Owner {
+        incarnation,
+        ..owner
+    });
+    let value = store.telephony.update_connector(
+        &owner,
+        target.as_ref(),
+        agent_id,
+        connector_id,
+        req.body,
+    )?;
+    Ok(json_response(StatusCode::OK, &value))
+}
+
+/// `DELETE .../telephony/connectors/{connectorId}`
+pub(crate) fn delete_connector(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.delete_connector(o, a, req.param("connectorId"))
+    })
+}
+
+/// `GET .../telephony/phone-numbers`
+pub(crate) fn list_phone_numbers(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.list_numbers(o, a, req.query_first("connectorId"))
+    })
+}
+
+/// `POST .../telephony/phone-numbers`
+pub(crate) fn import_phone_numbers(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::CREATED, |t, o, a| {
+        t.import_numbers(o, a, req.body)
+    })
+}
+
+/// `DELETE .../telephony/phone-numbers` (the numbers in the body)
+pub(crate) fn delete_phone_numbers(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.delete_numbers(o, a, req.body)
+    })
+}
+
+/// `POST .../telephony/phone-numbers/batch`
+pub(crate) fn batch_get_phone_numbers(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.batch_get_numbers(o, a, req.body)
+    })
+}
+
+/// `GET .../telephony/phone-numbers/{phoneNumber}`
+pub(crate) fn get_phone_number(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.get_number(o, a, req.param("phoneNumber"))
+    })
+}
+
+/// `POST .../telephony/phone-numbers/{phoneNumber}`
+pub(crate) fn import_phone_number(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::CREATED, |t, o, a| {
+        t.import_number(o, a, req.param("phoneNumber"), req.body)
+    })
+}
+
+/// `PATCH .../telephony/phone-numbers/{phoneNumber}`
+pub(crate) fn reassign_phone_number(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.reassign_number(o, a, req.param("phoneNumber"), req.body)
+    })
+}
+
+/// `DELETE .../telephony/phone-numbers/{phoneNumber}`
+pub(crate) fn delete_phone_number(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.delete_number(o, a, req.param("phoneNumber"))
+    })
+}
+
+/// `POST .../telephony/outbound-calls`
+pub(crate) fn place_outbound_call(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| t.place_call(o, a, req.body))
+}
+
+/// `GET .../telephony/outbound-calls/{callSid}/status?environment=`
+pub(crate) fn get_outbound_call_status(req: &Req<'_>) -> Reply {
+    with_store(req, StatusCode::OK, |t, o, a| {
+        t.call_status(o, a, req.param("callSid"), req.query_first("environment"))
+    })
 }
 
 /// The partial connector update both update operations take (`connectorId` aside).

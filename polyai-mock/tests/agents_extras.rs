@@ -1,0 +1,853 @@
+//! The Agents API operations beyond the build-and-ship flow, over loopback HTTP: agent copies,
+//! behaviour rules, attributes, variants, telephony (connectors, phone numbers), outbound
+//! calls, the voice library, real-time configs and the audio cache. Each test writes through
+//! the API and reads the result back.
+
+use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// One answer: status, content type, JSON body (`Null` when not JSON) and raw bytes.
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    json: Value,
+    raw: Vec<u8>,
+}
+
+async fn send(server: &MockServer, request: reqwest::RequestBuilder) -> Reply {
+    let response = request
+        .header("x-api-key", server.api_key())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let raw = response.bytes().await.unwrap().to_vec();
+    let json = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    Reply {
+        status,
+        content_type,
+        json,
+        raw,
+    }
+}
+
+async fn call(server: &MockServer, method: Method, path: &str, body: Option<Value>) -> Reply {
+    let mut request =
+        reqwest::Client::new().request(method, format!("{}{path}", server.base_url()));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    send(server, request).await
+}
+
+async fn get(server: &MockServer, path: &str) -> Reply {
+    call(server, Method::GET, path, None).await
+}
+
+async fn post(server: &MockServer, path: &str, body: Value) -> Reply {
+    call(server, Method::POST, path, Some(body)).await
+}
+
+async fn patch(server: &MockServer, path: &str, body: Value) -> Reply {
+    call(server, Method::PATCH, path, Some(body)).await
+}
+
+async fn delete(server: &MockServer, path: &str) -> Reply {
+    call(server, Method::DELETE, path, None).await
+}
+
+/// Asserts the status and, for errors, PolyAI's envelope with `code`.
+#[track_caller]
+fn expect(reply: &Reply, status: u16, code: Option<&str>) {
+    assert_eq!(
+        reply.status.as_u16(),
+        status,
+        "body: {}",
+        String::from_utf8_lossy(&reply.raw)
+    );
+    if let Some(code) = code {
+        assert_eq!(reply.json["success"], false);
+        assert_eq!(reply.json["error_code"], code, "{}", reply.json);
+        assert!(
+            reply.json["error_message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}
+
+/// Makes a branch of `agent` and returns its id.
+async fn branch(server: &MockServer, agent: &str, name: &str) -> String {
+    let made = post(
+        server,
+        &format!("/v1/agents/{agent}/branches"),
+        json!({"branchName": name}),
+    )
+    .await;
+    expect(&made, 201, None);
+    made.json["branchId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn duplicate_copies_an_agent() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let copy = post(
+        &server,
+        &format!("/v1/agents/{agent}/duplicate"),
+        json!({"newAgentName": "Copy", "newAgentId": "copy-1"}),
+    )
+    .await;
+    expect(&copy, 200, None);
+    assert_eq!(copy.json["agentId"], "copy-1");
+    assert_eq!(copy.json["agentName"], "Copy");
+    let listed = get(
+        &server,
+        &format!("/v1/accounts/{}/agents", server.account_id()),
+    )
+    .await;
+    assert!(
+        listed
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["agentId"] == "copy-1"),
+        "{}",
+        listed.json
+    );
+    // The copy holds the source's main: same topics and behaviour.
+    let topics = get(
+        &server,
+        "/v1/agents/copy-1/branches/main/knowledge-base/topics",
+    )
+    .await;
+    assert_eq!(topics.json.as_array().map(Vec::len), Some(3));
+    let rules = get(&server, "/v1/agents/copy-1/branches/main/behavior").await;
+    expect(&rules, 200, None);
+    let again = post(
+        &server,
+        &format!("/v1/agents/{agent}/duplicate"),
+        json!({"newAgentName": "Again", "newAgentId": "copy-1"}),
+    )
+    .await;
+    expect(&again, 409, Some("PROJECT_ID_ALREADY_EXISTS"));
+    let unknown_field = post(
+        &server,
+        &format!("/v1/agents/{agent}/duplicate"),
+        json!({"newAgentName": "X", "description": "no"}),
+    )
+    .await;
+    expect(&unknown_field, 400, Some("BAD_REQUEST"));
+    let empty = post(
+        &server,
+        &format!("/v1/agents/{agent}/duplicate"),
+        json!({"newAgentName": ""}),
+    )
+    .await;
+    expect(&empty, 400, Some("BAD_REQUEST"));
+}
+
+#[tokio::test]
+async fn behaviour_rules_are_edited_on_a_branch_and_merged() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let main = get(
+        &server,
+        &format!("/v1/agents/{agent}/branches/main/behavior"),
+    )
+    .await;
+    expect(&main, 200, None);
+    assert!(
+        main.json["behavior"]
+            .as_str()
+            .is_some_and(|b| !b.is_empty())
+    );
+    let read_only = patch(
+        &server,
+        &format!("/v1/agents/{agent}/branches/main/behavior"),
+        json!({"behavior": "x"}),
+    )
+    .await;
+    expect(&read_only, 422, Some("CANNOT_UPDATE_MAIN_BRANCH"));
+
+    let b = branch(&server, &agent, "rules").await;
+    let path = format!("/v1/agents/{agent}/branches/{b}/behavior");
+    let updated = patch(
+        &server,
+        &path,
+        json!({"behavior": "Always greet in Welsh first."}),
+    )
+    .await;
+    expect(&updated, 200, None);
+    assert_eq!(
+        updated.json,
+        json!({"behavior": "Always greet in Welsh first."})
+    );
+    assert_eq!(
+        get(&server, &path).await.json["behavior"],
+        "Always greet in Welsh first."
+    );
+    expect(
+        &patch(&server, &path, json!({"behavior": ""})).await,
+        400,
+        Some("BAD_REQUEST"),
+    );
+
+    let merged = post(
+        &server,
+        &format!("/v1/agents/{agent}/branches/{b}/merge"),
+        json!({}),
+    )
+    .await;
+    expect(&merged, 200, None);
+    let main = get(
+        &server,
+        &format!("/v1/agents/{agent}/branches/main/behavior"),
+    )
+    .await;
+    assert_eq!(main.json["behavior"], "Always greet in Welsh first.");
+
+    // A created agent has no rules yet; an unknown branch is 404.
+    let created = post(
+        &server,
+        &format!("/v1/accounts/{}/agents", server.account_id()),
+        json!({"name": "Fresh", "agentId": "fresh", "responseSettings": {"greeting": "Hi"}}),
+    )
+    .await;
+    expect(&created, 200, None);
+    let none = get(&server, "/v1/agents/fresh/branches/main/behavior").await;
+    expect(&none, 404, Some("AGENT_RULES_NOT_FOUND"));
+    let unknown = get(
+        &server,
+        &format!("/v1/agents/{agent}/branches/BRANCH-NOPE/behavior"),
+    )
+    .await;
+    expect(&unknown, 404, Some("BRANCH_NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn attributes_and_variants_round_trip() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let b = branch(&server, &agent, "sites").await;
+    let base = format!("/v1/agents/{agent}/branches/{b}");
+
+    let listed = get(&server, &format!("{base}/attributes")).await;
+    expect(&listed, 200, None);
+    assert_eq!(listed.json["attributes"][0]["name"], "site_name");
+
+    let made = post(
+        &server,
+        &format!("{base}/attributes"),
+        json!({"name": "hours"}),
+    )
+    .await;
+    expect(&made, 201, None);
+    let attribute = made.json["id"].as_str().unwrap().to_owned();
+    assert!(attribute.starts_with("ATTRIBUTE-"));
+    expect(
+        &post(
+            &server,
+            &format!("{base}/attributes"),
+            json!({"name": "Hours"}),
+        )
+        .await,
+        409,
+        Some("ATTRIBUTES_DUPLICATE_NAME_ERROR"),
+    );
+    let renamed = patch(
+        &server,
+        &format!("{base}/attributes/{attribute}"),
+        json!({"name": "opening_hours"}),
+    )
+    .await;
+    expect(&renamed, 200, None);
+    assert_eq!(
+        renamed.json,
+        json!({"id": attribute, "name": "opening_hours"})
+    );
+
+    let variant = post(
+        &server,
+        &format!("{base}/variants"),
+        json!({"name": "Airport", "attributeValues": {"values": {&attribute: "24/7"}}}),
+    )
+    .await;
+    expect(&variant, 201, None);
+    let variant_id = variant.json["id"].as_str().unwrap().to_owned();
+    assert_eq!(variant.json["isDefault"], false);
+    assert_eq!(
+        variant.json["attributeValues"]["values"][&attribute],
+        "24/7"
+    );
+    expect(
+        &post(
+            &server,
+            &format!("{base}/variants"),
+            json!({"name": "Bad", "attributeValues": {"values": {"nope": "1"}}}),
+        )
+        .await,
+        400,
+        Some("VARIANTS_BAD_ATTRIBUTES_ERROR"),
+    );
+    expect(
+        &post(
+            &server,
+            &format!("{base}/variants"),
+            json!({"name": "airport"}),
+        )
+        .await,
+        409,
+        Some("VARIANTS_DUPLICATE_NAME_ERROR"),
+    );
+    let made_default = patch(
+        &server,
+        &format!("{base}/variants/{variant_id}"),
+        json!({"isDefault": true, "name": "Airport T5"}),
+    )
+    .await;
+    expect(&made_default, 200, None);
+    assert_eq!(made_default.json["name"], "Airport T5");
+    let variants = get(&server, &format!("{base}/variants")).await;
+    let defaults: Vec<&Value> = variants.json["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["isDefault"] == true)
+        .collect();
+    assert_eq!(defaults.len(), 1);
+    assert_eq!(defaults[0]["id"], variant_id.as_str());
+    expect(
+        &delete(&server, &format!("{base}/variants/{variant_id}")).await,
+        400,
+        Some("VARIANTS_REMOVE_DEFAULT_ERROR"),
+    );
+    let old_default = variants.json["variants"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let removed = delete(&server, &format!("{base}/variants/{old_default}")).await;
+    expect(&removed, 200, None);
+    assert_eq!(removed.json, json!({"id": old_default}));
+
+    // Deleting an attribute drops the variants' values for it.
+    let gone = delete(&server, &format!("{base}/attributes/{attribute}")).await;
+    expect(&gone, 200, None);
+    assert_eq!(gone.json, json!({"id": attribute}));
+    let variants = get(&server, &format!("{base}/variants")).await;
+    assert_eq!(
+        variants.json["variants"][0]["attributeValues"]["values"],
+        json!({})
+    );
+    expect(
+        &delete(&server, &format!("{base}/attributes/{attribute}")).await,
+        404,
+        Some("ATTRIBUTE_NOT_FOUND"),
+    );
+
+    // Main is read-only and unchanged until the merge.
+    expect(
+        &post(
+            &server,
+            &format!("/v1/agents/{agent}/branches/main/variants"),
+            json!({"name": "x"}),
+        )
+        .await,
+        422,
+        Some("CANNOT_UPDATE_MAIN_BRANCH"),
+    );
+    let main = get(
+        &server,
+        &format!("/v1/agents/{agent}/branches/main/variants"),
+    )
+    .await;
+    assert_eq!(main.json["variants"][0]["name"], "Main street");
+    expect(
+        &post(
+            &server,
+            &format!("/v1/agents/{agent}/branches/{b}/merge"),
+            json!({}),
+        )
+        .await,
+        200,
+        None,
+    );
+    let main = get(
+        &server,
+        &format!("/v1/agents/{agent}/branches/main/variants"),
+    )
+    .await;
+    assert_eq!(main.json["variants"][0]["name"], "Airport T5");
+}
+
+#[tokio::test]
+async fn settings_changed_on_both_sides_conflict_at_merge() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let first = branch(&server, &agent, "first").await;
+    let second = branch(&server, &agent, "second").await;
+    for (b, text) in [(&first, "first rules"), (&second, "second rules")] {
+        let path = format!("/v1/agents/{agent}/branches/{b}/behavior");
+        expect(
+            &patch(&server, &path, json!({"behavior": text})).await,
+            200,
+            None,
+        );
+    }
+    expect(
+        &post(
+            &server,
+            &format!("/v1/agents/{agent}/branches/{first}/merge"),
+            json!({}),
+        )
+        .await,
+        200,
+        None,
+    );
+    let clash = post(
+        &server,
+        &format!("/v1/agents/{agent}/branches/{second}/merge"),
+        json!({}),
+    )
+    .await;
+    expect(&clash, 400, None);
+    assert_eq!(
+        clash.json["data"]["conflicts"][0]["path"],
+        json!(["behavior"])
+    );
+    let settled = post(
+        &server,
+        &format!("/v1/agents/{agent}/branches/{second}/merge"),
+        json!({"conflictResolutions": [{"path": ["behavior"], "strategy": "ours"}]}),
+    )
+    .await;
+    expect(&settled, 200, None);
+    let main = get(
+        &server,
+        &format!("/v1/agents/{agent}/branches/main/behavior"),
+    )
+    .await;
+    assert_eq!(main.json["behavior"], "second rules");
+}
+
+#[tokio::test]
+async fn connectors_are_read_updated_batched_and_deleted() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let base = format!("/v1/agents/{agent}/telephony/connectors");
+    let listed = get(&server, &base).await;
+    expect(&listed, 200, None);
+    let connectors = listed.json["connectors"].as_array().unwrap().clone();
+    assert_eq!(connectors.len(), 3);
+    let live = connectors[2]["connectorId"].as_str().unwrap().to_owned();
+    assert_eq!(connectors[2]["clientEnv"], "live");
+    assert_eq!(connectors[2]["projectId"], agent.as_str());
+
+    let one = get(&server, &format!("{base}/{live}")).await;
+    expect(&one, 200, None);
+    assert_eq!(one.json, connectors[2]);
+    expect(
+        &get(&server, &format!("{base}/CONNECTOR-NOPE")).await,
+        404,
+        Some("CONNECTORS_NOT_FOUND"),
+    );
+
+    let updated = patch(
+        &server,
+        &format!("{base}/{live}"),
+        json!({"voiceName": "en-US-Neural2-C", "asrLangCode": "en-US", "variantId": "VARIANT-X"}),
+    )
+    .await;
+    expect(&updated, 200, None);
+    assert_eq!(updated.json["ttsLangCode"], "en-US");
+    assert_eq!(
+        get(&server, &format!("{base}/{live}")).await.json["variantId"],
+        "VARIANT-X"
+    );
+    expect(
+        &patch(
+            &server,
+            &format!("{base}/{live}"),
+            json!({"voiceName": "robot"}),
+        )
+        .await,
+        400,
+        Some("CONNECTORS_VALIDATION_FAILED"),
+    );
+
+    let batch = post(
+        &server,
+        &format!("{base}/batch"),
+        json!({"connectorIds": [live, "CONNECTOR-NOPE"]}),
+    )
+    .await;
+    expect(&batch, 200, None);
+    assert_eq!(batch.json["found"][0]["connectorId"], live.as_str());
+    assert_eq!(batch.json["notFound"], json!(["CONNECTOR-NOPE"]));
+    expect(
+        &post(
+            &server,
+            &format!("{base}/batch"),
+            json!({"connectorIds": []}),
+        )
+        .await,
+        400,
+        Some("CONNECTORS_VALIDATION_FAILED"),
+    );
+    let batch_update = patch(
+        &server,
+        &format!("{base}/batch"),
+        json!({"updates": [{"connectorId": live, "variantId": null}, {"connectorId": "CONNECTOR-NOPE", "asrLangCode": "fr-FR"}]}),
+    )
+    .await;
+    expect(&batch_update, 200, None);
+    assert_eq!(batch_update.json["results"][0]["success"], true);
+    assert_eq!(batch_update.json["results"][0]["data"]["variantId"], "");
+    assert_eq!(batch_update.json["results"][1]["success"], false);
+
+    // The seeded live number routes to the live connector.
+    let numbers = get(
+        &server,
+        &format!("/v1/agents/{agent}/telephony/phone-numbers"),
+    )
+    .await;
+    let number = numbers.json["phoneNumbers"][0]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let found = post(
+        &server,
+        &format!("{base}/lookup"),
+        json!({"phoneNumber": number}),
+    )
+    .await;
+    expect(&found, 200, None);
+    assert_eq!(found.json["connectorId"], live.as_str());
+    expect(
+        &post(
+            &server,
+            &format!("{base}/lookup"),
+            json!({"phoneNumber": "12345"}),
+        )
+        .await,
+        400,
+        Some("PHONE_NUMBERS_INVALID_PHONE_NUMBER_FORMAT"),
+    );
+
+    let deleted = delete(&server, &format!("{base}/{live}")).await;
+    expect(&deleted, 200, None);
+    assert_eq!(deleted.json["deletedConnector"], live.as_str());
+    assert_eq!(deleted.json["deletedPhoneNumbers"], json!([number]));
+    assert_eq!(
+        get(&server, &base).await.json["connectors"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    expect(
+        &get(&server, &format!("{base}/{live}")).await,
+        404,
+        Some("CONNECTORS_NOT_FOUND"),
+    );
+}
+
+#[tokio::test]
+async fn a_connector_moves_to_another_project() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let listed = get(&server, &format!("/v1/agents/{agent}/telephony/connectors")).await;
+    let sandbox = listed.json["connectors"][0]["connectorId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let moved = patch(
+        &server,
+        &format!("/v1/agents/{agent}/telephony/connectors/{sandbox}"),
+        json!({"projectId": "other-agent"}),
+    )
+    .await;
+    expect(&moved, 200, None);
+    assert_eq!(moved.json["projectId"], "other-agent");
+    let theirs = get(
+        &server,
+        &format!("/v1/agents/other-agent/telephony/connectors/{sandbox}"),
+    )
+    .await;
+    expect(&theirs, 200, None);
+    let ours = get(
+        &server,
+        &format!("/v1/agents/{agent}/telephony/connectors/{sandbox}"),
+    )
+    .await;
+    expect(&ours, 404, Some("CONNECTORS_NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn phone_numbers_are_imported_read_reassigned_and_released() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let base = format!("/v1/agents/{agent}/telephony/phone-numbers");
+    let imported = post(
+        &server,
+        &base,
+        json!({"phoneNumbers": ["+15550100001", "+15550100002"], "clientEnv": "sandbox"}),
+    )
+    .await;
+    expect(&imported, 201, None);
+    assert_eq!(
+        imported.json["imported"],
+        json!(["+15550100001", "+15550100002"])
+    );
+    expect(
+        &post(&server, &base, json!({"phoneNumbers": ["+15550100001"]})).await,
+        409,
+        Some("PHONE_NUMBERS_ALREADY_EXISTS"),
+    );
+    expect(
+        &post(&server, &base, json!({"phoneNumbers": ["0207"]})).await,
+        400,
+        Some("PHONE_NUMBERS_INVALID_PHONE_NUMBER_FORMAT"),
+    );
+    expect(
+        &post(
+            &server,
+            &base,
+            json!({"phoneNumbers": ["+15550100003"], "clientEnv": "prod"}),
+        )
+        .await,
+        400,
+        Some("PHONE_NUMBERS_VALIDATION_FAILED"),
+    );
+
+    // A single import, with the `+` percent-encoded in the path and without a body.
+    let single = call(
+        &server,
+        Method::POST,
+        &format!("{base}/%2B15550100003"),
+        None,
+    )
+    .await;
+    expect(&single, 201, None);
+    assert_eq!(single.json, json!({"imported": "+15550100003"}));
+    let read = get(&server, &format!("{base}/%2B15550100003")).await;
+    expect(&read, 200, None);
+    assert_eq!(read.json["clientEnv"], "live");
+    // A raw `+` in the path works too.
+    let raw = get(&server, &format!("{base}/+15550100001")).await;
+    expect(&raw, 200, None);
+    assert_eq!(raw.json["clientEnv"], "sandbox");
+    let sandbox_connector = raw.json["connectorId"].as_str().unwrap().to_owned();
+
+    let filtered = get(&server, &format!("{base}?connectorId={sandbox_connector}")).await;
+    expect(&filtered, 200, None);
+    assert_eq!(
+        filtered.json["phoneNumbers"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    let connectors = get(&server, &format!("/v1/agents/{agent}/telephony/connectors")).await;
+    let live = connectors.json["connectors"][2]["connectorId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reassigned = patch(
+        &server,
+        &format!("{base}/%2B15550100001"),
+        json!({"connectorId": live}),
+    )
+    .await;
+    expect(&reassigned, 200, None);
+    assert_eq!(reassigned.json["connectorId"], live.as_str());
+    assert_eq!(reassigned.json["clientEnv"], "live");
+    expect(
+        &patch(
+            &server,
+            &format!("{base}/%2B15550100001"),
+            json!({"connectorId": "CONNECTOR-NOPE"}),
+        )
+        .await,
+        404,
+        Some("PHONE_NUMBERS_CONNECTOR_DOES_NOT_EXIST"),
+    );
+
+    let batch = post(
+        &server,
+        &format!("{base}/batch"),
+        json!({"phoneNumbers": ["+15550100002", "+15550109999"]}),
+    )
+    .await;
+    expect(&batch, 200, None);
+    assert_eq!(batch.json["found"][0]["number"], "+15550100002");
+    assert_eq!(batch.json["notFound"], json!(["+15550109999"]));
+
+    let released = delete(&server, &format!("{base}/%2B15550100003")).await;
+    expect(&released, 200, None);
+    assert_eq!(released.json, json!({"deleted": "+15550100003"}));
+    expect(
+        &get(&server, &format!("{base}/%2B15550100003")).await,
+        404,
+        Some("PHONE_NUMBERS_NOT_FOUND"),
+    );
+
+    let bulk = call(
+        &server,
+        Method::DELETE,
+        &base,
+        Some(json!({"phoneNumbers": ["+15550100001", "+15550100002", "+15550109999"]})),
+    )
+    .await;
+    expect(&bulk, 200, None);
+    assert_eq!(
+        bulk.json["deleted"],
+        json!(["+15550100001", "+15550100002"])
+    );
+    assert_eq!(bulk.json["errors"][0]["phoneNumber"], "+15550109999");
+    let left = get(&server, &base).await;
+    assert_eq!(
+        left.json["phoneNumbers"].as_array().map(Vec::len),
+        Some(1),
+        "the seeded number"
+    );
+}
+
+#[tokio::test]
+async fn outbound_calls_are_placed_and_followed() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let base = format!("/v1/agents/{agent}/telephony/outbound-calls");
+    let placed = post(
+        &server,
+        &base,
+        json!({"toNumber": "020 7946 0321", "countryCode": "GB", "environment": "live", "metadata": {"customer": "Ada"}}),
+    )
+    .await;
+    expect(&placed, 200, None);
+    assert_eq!(placed.json["status"], "QUEUED");
+    let sid = placed.json["callSid"].as_str().unwrap().to_owned();
+    assert!(sid.starts_with("OUT-"));
+    let status = |env: &'static str| {
+        let path = format!("{base}/{sid}/status?environment={env}");
+        let server = &server;
+        async move { get(server, &path).await }
+    };
+    let first = status("live").await;
+    expect(&first, 200, None);
+    assert_eq!(first.json["status"], "CALLING");
+    let second = status("live").await;
+    assert_eq!(second.json["status"], "SUCCESS");
+    assert_eq!(second.json["reason"], "");
+    expect(
+        &status("sandbox").await,
+        404,
+        Some("OUTBOUND_CALL_NOT_FOUND"),
+    );
+    let missing_env = get(&server, &format!("{base}/{sid}/status")).await;
+    expect(&missing_env, 400, Some("OUTBOUND_CALL_VALIDATION_FAILED"));
+    expect(
+        &post(
+            &server,
+            &base,
+            json!({"toNumber": "07700 900123", "environment": "live"}),
+        )
+        .await,
+        400,
+        Some("OUTBOUND_CALL_VALIDATION_FAILED"),
+    );
+    expect(
+        &post(
+            &server,
+            &base,
+            json!({"toNumber": "+442079460321", "environment": "staging"}),
+        )
+        .await,
+        400,
+        Some("OUTBOUND_CALL_VALIDATION_FAILED"),
+    );
+
+    // Without a connector for the environment: 404.
+    let connectors = get(&server, &format!("/v1/agents/{agent}/telephony/connectors")).await;
+    let sandbox = connectors.json["connectors"][0]["connectorId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expect(
+        &delete(
+            &server,
+            &format!("/v1/agents/{agent}/telephony/connectors/{sandbox}"),
+        )
+        .await,
+        200,
+        None,
+    );
+    expect(
+        &post(
+            &server,
+            &base,
+            json!({"toNumber": "+442079460321", "environment": "sandbox"}),
+        )
+        .await,
+        404,
+        Some("CONNECTORS_NOT_FOUND"),
+    );
+}
+
+#[tokio::test]
+async fn deleted_agents_lose_their_telephony() {
+    let server = MockServer::start().await;
+    let created = post(
+        &server,
+        &format!("/v1/accounts/{}/agents", server.account_id()),
+        json!({"name": "Temp", "agentId": "temp", "responseSettings": {"greeting": "Hi"}}),
+    )
+    .await;
+    expect(&created, 200, None);
+    let imported = post(
+        &server,
+        "/v1/agents/temp/telephony/phone-numbers",
+        json!({"phoneNumbers": ["+15550177777"]}),
+    )
+    .await;
+    expect(&imported, 201, None);
+    expect(&delete(&server, "/v1/agents/temp").await, 204, None);
+    expect(
+        &get(&server, "/v1/agents/temp/telephony/connectors").await,
+        404,
+        Some("PROJECT_NOT_FOUND"),
+    );
+    let again = post(
+        &server,
+        &format!("/v1/accounts/{}/agents", server.account_id()),
+        json!({"name": "Temp", "agentId": "temp", "responseSettings": {"greeting": "Hi"}}),
+    )
+    .await;
+    expect(&again, 200, None);
+    let numbers = get(&server, "/v1/agents/temp/telephony/phone-numbers").await;
+    let held: Vec<&Value> = numbers.json["phoneNumbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["number"] == "+15550177777")
+        .collect();
+    assert!(held.is_empty(), "{}", numbers.json);
+}
+
+#[tokio::test]
+async fn fault_plans_reach_the_new_routes() {
+    let server = MockServer::start().await;
+    let route = Route::operation("list_connectors").unwrap();
+    server.set_faults(FaultPlan::new().rule(FaultRule::new(Fault::Status(503)).on(route).first(1)));
+    let agent = server.agent_id().to_owned();
+    let first = get(&server, &format!("/v1/agents/{agent}/telephony/connectors")).await;
+    expect(&first, 503, None);
+    let second = get(&server, &format!("/v1/agents/{agent}/telephony/connectors")).await;
+    expect(&second, 200, None);
+    assert!(second.content_type.starts_with("application/json"));
+}
