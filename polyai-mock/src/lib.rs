@@ -87,7 +87,7 @@
 //!
 //! Missing key: 401 `AUTH_USER_UNAUTHORISED`; wrong key: 401 `AUTH_USER_INVALID_TOKEN`;
 //! unknown path: 404 `NOT_FOUND`; wrong method: 405 `METHOD_NOT_ALLOWED` with `Allow`; bodies
-//! over 4 MiB: 413. Bad JSON bodies are 400 `CONVERSATIONS_VALIDATION_FAILED` on the
+//! over 8 MiB: 413. Bad JSON bodies are 400 `CONVERSATIONS_VALIDATION_FAILED` on the
 //! conversation and debug-chat routes; the Agents and webhook-endpoint routes use their own
 //! codes (see above).
 //!
@@ -150,6 +150,7 @@
 mod agents;
 mod agents_config;
 mod audio;
+mod audio_cache;
 mod builder;
 mod conversations;
 mod data;
@@ -158,6 +159,7 @@ mod envelope;
 mod faults;
 mod log;
 mod pipeline;
+mod realtime_config;
 mod request;
 mod routes;
 mod server;
@@ -165,6 +167,7 @@ mod state;
 mod telephony;
 mod time;
 mod util;
+mod voices;
 mod webhook;
 mod webhook_endpoints;
 

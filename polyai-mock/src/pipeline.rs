@@ -20,8 +20,10 @@ use crate::util::parse_query;
 /// The correlation-id response header PolyAI sends on every response.
 pub const CORRELATION_HEADER: &str = "x-polyai-correlation-id";
 
-/// Largest request body accepted (bigger bodies get 413).
-pub(crate) const MAX_BODY: usize = 4 * 1024 * 1024;
+/// Largest request body accepted (bigger bodies get 413): room for the audio cache's 6 MiB
+/// uploads plus their multipart framing, so that the route itself answers PolyAI's 400 for a
+/// file over the limit.
+pub(crate) const MAX_BODY: usize = 8 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // The request pipeline

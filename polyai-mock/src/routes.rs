@@ -34,7 +34,10 @@ use axum::http::{Method, StatusCode};
 use crate::envelope::ApiError;
 use crate::request::{Auth, ErrorShape, Family, Handler, Route, UnknownOperation, bad_request};
 use crate::util::decode_segment;
-use crate::{agents, agents_config, conversations, debug_chat, telephony, webhook_endpoints};
+use crate::{
+    agents, agents_config, audio_cache, conversations, debug_chat, realtime_config, telephony,
+    voices, webhook_endpoints,
+};
 
 /// One operation: method, path template (as in `openapi/*.yaml`), operation id, family,
 /// handler.
@@ -69,7 +72,6 @@ const fn row(
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
-#[allow(dead_code)]
 const PUT: Method = Method::PUT;
 const PATCH: Method = Method::PATCH;
 const DELETE: Method = Method::DELETE;
@@ -485,6 +487,121 @@ pub(crate) static ROWS: &[Row] = &[
         "get_outbound_call_status",
         &AGENTS,
         telephony::get_outbound_call_status,
+    ),
+    // Agents: the voice library (agents.yaml; voices.rs)
+    row(
+        GET,
+        "/v1/accounts/{accountId}/voice-library",
+        "list_voices",
+        &AGENTS,
+        voices::list,
+    ),
+    row(
+        POST,
+        "/v1/accounts/{accountId}/voice-library",
+        "create_voice",
+        &AGENTS,
+        voices::create,
+    ),
+    row(
+        GET,
+        "/v1/accounts/{accountId}/voice-library/{voiceId}",
+        "get_voice",
+        &AGENTS,
+        voices::get,
+    ),
+    row(
+        PATCH,
+        "/v1/accounts/{accountId}/voice-library/{voiceId}",
+        "update_voice",
+        &AGENTS,
+        voices::update,
+    ),
+    row(
+        GET,
+        "/v1/accounts/{accountId}/voice-library/{voiceId}/sample",
+        "get_voice_sample",
+        &AGENTS,
+        voices::sample,
+    ),
+    // Agents: real-time configs (agents.yaml; realtime_config.rs)
+    row(
+        GET,
+        "/v1/agents/{agentId}/real-time-configs",
+        "list_real_time_configs",
+        &AGENTS,
+        realtime_config::list,
+    ),
+    row(
+        GET,
+        "/v1/agents/{agentId}/real-time-configs/{clientEnv}",
+        "get_real_time_config",
+        &AGENTS,
+        realtime_config::get,
+    ),
+    row(
+        PUT,
+        "/v1/agents/{agentId}/real-time-configs/{clientEnv}/schema",
+        "put_real_time_config_schema",
+        &AGENTS,
+        realtime_config::put_schema,
+    ),
+    row(
+        PATCH,
+        "/v1/agents/{agentId}/real-time-configs/{clientEnv}/variables",
+        "update_real_time_config_variables",
+        &AGENTS,
+        realtime_config::update_variables,
+    ),
+    // Agents: the audio cache (agents.yaml, two hand-written operations; audio_cache.rs)
+    row(
+        GET,
+        "/v1/agents/{agentId}/audio-cache",
+        "list_audio_cache_entries",
+        &AGENTS,
+        audio_cache::list,
+    ),
+    row(
+        POST,
+        "/v1/agents/{agentId}/audio-cache/bulk-delete",
+        "bulk_delete_audio_cache_entries",
+        &AGENTS,
+        audio_cache::bulk_delete,
+    ),
+    row(
+        DELETE,
+        "/v1/agents/{agentId}/audio-cache/{entryId}",
+        "delete_audio_cache_entry",
+        &AGENTS,
+        audio_cache::delete,
+    ),
+    row(
+        GET,
+        "/v1/agents/{agentId}/audio-cache/{entryId}/file",
+        "get_audio_cache_file",
+        &AGENTS,
+        audio_cache::get_file,
+    ),
+    row(
+        PATCH,
+        "/v1/agents/{agentId}/audio-cache/{entryId}/file",
+        "replace_audio_cache_file",
+        &AGENTS,
+        audio_cache::replace_file,
+    ),
+    row(
+        PUT,
+        "/v1/agents/{agentId}/audio-cache/{entryId}/details",
+        "replace_audio_cache_details",
+        &AGENTS,
+        audio_cache::replace_details,
+    ),
+    row(
+        POST,
+        "/v1/agents/{agentId}/audio-cache/{entryId}/synthesize",
+        "synthesize_audio_preview",
+        &AGENTS,
+        audio_cache::synthesize,
     ),
     // Webhook endpoints (webhooks.yaml)
     row(

@@ -7,12 +7,15 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::agents::AgentStore;
+use crate::audio_cache::AudioCacheStore;
 use crate::data::{Dataset, StoredAnnotation};
 use crate::debug_chat::Session;
 use crate::faults::FaultState;
 use crate::log::RecordedRequest;
+use crate::realtime_config::RealTimeConfigStore;
 use crate::telephony::TelephonyStore;
 use crate::util::{hash3, uuid_from};
+use crate::voices::VoiceStore;
 use crate::webhook_endpoints::EndpointStore;
 
 /// Mutable state: everything the mock stores.
@@ -27,6 +30,12 @@ pub(crate) struct Store {
     pub webhook_endpoints: EndpointStore,
     /// Every agent's connectors, phone numbers and outbound calls.
     pub telephony: TelephonyStore,
+    /// Every account's voice library.
+    pub voices: VoiceStore,
+    /// Every agent's real-time config pages.
+    pub real_time_configs: RealTimeConfigStore,
+    /// Every agent's audio cache.
+    pub audio_cache: AudioCacheStore,
 }
 
 /// Shared server state.
