@@ -3,7 +3,8 @@
 //! agent reads at run time.
 //!
 //! Pages start with no schema and no variables (and no `lastUpdated`). `PUT .../schema`
-//! replaces the schema; the page's current variables must satisfy the new schema.
+//! replaces the schema; the page's current variables, if it has any, must satisfy the new
+//! schema (a page without variables takes any valid schema, even one requiring keys).
 //! `PATCH .../variables` merges the top-level keys sent into the variables (keys not sent are
 //! kept; a key sent as `null` holds `null`), and the result must satisfy the page's schema, if
 //! it has one. Remote `$ref`s are not fetched (a schema needing one is invalid).
@@ -168,7 +169,9 @@ pub(crate) fn put_schema(req: &Req<'_>) -> Reply {
     compile(&Value::Object(body.schema.clone()))?;
     with_pages(req, |pages| {
         let page = &mut pages[index];
-        check(Some(&body.schema), &page.variables)?;
+        if !page.variables.is_empty() {
+            check(Some(&body.schema), &page.variables)?;
+        }
         page.schema = Some(body.schema);
         page.updated_ms = Some(now_ms());
         Ok(page_json(env, page))

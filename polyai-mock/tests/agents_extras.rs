@@ -851,3 +851,478 @@ async fn fault_plans_reach_the_new_routes() {
     expect(&second, 200, None);
     assert!(second.content_type.starts_with("application/json"));
 }
+
+#[tokio::test]
+async fn the_voice_library_lists_filters_registers_and_updates() {
+    let server = MockServer::start().await;
+    let base = format!("/v1/accounts/{}/voice-library", server.account_id());
+    let all = get(&server, &base).await;
+    expect(&all, 200, None);
+    assert_eq!(all.json["voices"].as_array().map(Vec::len), Some(4));
+    let google = get(&server, &format!("{base}?provider=google&gender=neutral")).await;
+    expect(&google, 200, None);
+    assert_eq!(google.json["voices"][0]["name"], "Rowan");
+    assert_eq!(google.json["voices"].as_array().map(Vec::len), Some(1));
+    expect(
+        &get(&server, &format!("{base}?isPolyVoice=maybe")).await,
+        400,
+        Some("VOICES_VALIDATION_FAILED"),
+    );
+    expect(
+        &get(&server, &format!("{base}?gender=other")).await,
+        400,
+        Some("VOICES_VALIDATION_FAILED"),
+    );
+
+    let made = post(
+        &server,
+        &base,
+        json!({"name": "Brand voice", "provider": "ELEVENLABS", "providerVoiceId": "abc123",
+               "config": {"stability": 0.5}, "voiceMetadata": {"language": "en-IE", "gender": "female"}}),
+    )
+    .await;
+    expect(&made, 200, None);
+    let id = made.json["voice"]["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("VOICE-"));
+    assert_eq!(made.json["voice"]["isPolyVoice"], false);
+    let own = get(&server, &format!("{base}?isPolyVoice=false&language=en-IE")).await;
+    assert_eq!(own.json["voices"][0]["id"], id.as_str());
+    expect(
+        &post(
+            &server,
+            &base,
+            json!({"name": "No config", "provider": "GOOGLE", "providerVoiceId": "x"}),
+        )
+        .await,
+        400,
+        Some("VOICES_VALIDATION_FAILED"),
+    );
+
+    let updated = patch(
+        &server,
+        &format!("{base}/{id}"),
+        json!({"name": "Brand voice v2"}),
+    )
+    .await;
+    expect(&updated, 200, None);
+    let read = get(&server, &format!("{base}/{id}")).await;
+    expect(&read, 200, None);
+    assert_eq!(read.json["voice"]["name"], "Brand voice v2");
+    assert_eq!(read.json["voice"]["config"], json!({"stability": 0.5}));
+    expect(
+        &patch(
+            &server,
+            &format!("{base}/VOICE-POLY0001"),
+            json!({"name": "Mine"}),
+        )
+        .await,
+        403,
+        Some("USER_ACCESS_FORBIDDEN"),
+    );
+    expect(
+        &get(&server, &format!("{base}/VOICE-NOPE")).await,
+        404,
+        Some("VOICE_NOT_FOUND"),
+    );
+
+    let sample = get(&server, &format!("{base}/{id}/sample")).await;
+    expect(&sample, 200, None);
+    assert_eq!(sample.json["voiceId"], id.as_str());
+    assert!(
+        sample.json["sampleUrl"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://"))
+    );
+    assert_eq!(sample.json["expiresInSeconds"], 3600);
+    assert!(
+        sample.json["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Brand voice v2"))
+    );
+
+    // Libraries are per account.
+    let other = get(
+        &server,
+        "/v1/accounts/ws-other/voice-library?isPolyVoice=false",
+    )
+    .await;
+    assert_eq!(other.json["voices"], json!([]));
+}
+
+#[tokio::test]
+async fn real_time_configs_keep_a_schema_and_variables_per_environment() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let base = format!("/v1/agents/{agent}/real-time-configs");
+    let listed = get(&server, &base).await;
+    expect(&listed, 200, None);
+    let envs: Vec<&str> = listed.json["configPages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["clientEnv"].as_str())
+        .collect();
+    assert_eq!(envs, ["sandbox", "pre-release", "live"]);
+
+    let schema = json!({"type": "object", "properties": {"open": {"type": "boolean"},
+                        "queue": {"type": "integer", "minimum": 0}}, "required": ["open"]});
+    let put = call(
+        &server,
+        Method::PUT,
+        &format!("{base}/live/schema"),
+        Some(json!({"schema": schema})),
+    )
+    .await;
+    expect(&put, 200, None);
+    assert_eq!(put.json["schema"], schema);
+    assert!(put.json["lastUpdated"].is_string());
+    let rejected = patch(
+        &server,
+        &format!("{base}/live/variables"),
+        json!({"variables": {"queue": 3}}),
+    )
+    .await;
+    expect(&rejected, 400, Some("REAL_TIME_CONFIG_INVALID_FOR_SCHEMA"));
+    assert!(
+        rejected.json["data"]["errors"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+    );
+    let set = patch(
+        &server,
+        &format!("{base}/live/variables"),
+        json!({"variables": {"open": true, "queue": 3}}),
+    )
+    .await;
+    expect(&set, 200, None);
+    let merged = patch(
+        &server,
+        &format!("{base}/live/variables"),
+        json!({"variables": {"queue": 5}}),
+    )
+    .await;
+    expect(&merged, 200, None);
+    let read = get(&server, &format!("{base}/live")).await;
+    expect(&read, 200, None);
+    assert_eq!(read.json["variables"], json!({"open": true, "queue": 5}));
+    // Other environments are untouched and take anything without a schema.
+    let sandbox = patch(
+        &server,
+        &format!("{base}/sandbox/variables"),
+        json!({"variables": {"queue": "any"}}),
+    )
+    .await;
+    expect(&sandbox, 200, None);
+    assert!(sandbox.json.get("schema").is_none());
+
+    let stricter = json!({"type": "object", "properties": {"queue": {"maximum": 4}}});
+    expect(
+        &call(
+            &server,
+            Method::PUT,
+            &format!("{base}/live/schema"),
+            Some(json!({"schema": stricter})),
+        )
+        .await,
+        400,
+        Some("REAL_TIME_CONFIG_INVALID_FOR_SCHEMA"),
+    );
+    expect(
+        &call(
+            &server,
+            Method::PUT,
+            &format!("{base}/live/schema"),
+            Some(json!({"schema": {"type": 7}})),
+        )
+        .await,
+        400,
+        Some("REAL_TIME_CONFIG_INVALID_SCHEMA"),
+    );
+    expect(
+        &get(&server, &format!("{base}/production")).await,
+        400,
+        Some("REAL_TIME_CONFIG_UNKNOWN_CLIENT_ENVIRONMENT"),
+    );
+    expect(
+        &patch(
+            &server,
+            &format!("{base}/live/variables"),
+            json!({"values": {}}),
+        )
+        .await,
+        400,
+        Some("BAD_REQUEST"),
+    );
+}
+
+/// A 16-bit mono PCM WAV of `samples` samples at 8 kHz.
+fn wav(samples: usize) -> Vec<u8> {
+    let data = u32::try_from(samples * 2).unwrap();
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&8000u32.to_le_bytes());
+    out.extend_from_slice(&16000u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data.to_le_bytes());
+    out.extend((0..samples * 2).map(|i| (i % 251) as u8));
+    out
+}
+
+#[tokio::test]
+async fn audio_cache_entries_are_listed_paged_and_sorted() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let base = format!("/v1/agents/{agent}/audio-cache");
+    let all = get(&server, &base).await;
+    expect(&all, 200, None);
+    assert_eq!(all.json["totalCount"], 6);
+    let entries = all.json["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 6);
+    assert_eq!(entries[0]["id"], "1001", "newest first by default");
+    assert_eq!(entries[0]["provider"], "eleven_labs");
+    let page = get(&server, &format!("{base}?limit=2&offset=4&sort=id:asc")).await;
+    expect(&page, 200, None);
+    let ids: Vec<&str> = page.json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["1005", "1006"]);
+    assert_eq!(page.json["totalCount"], 6);
+    let by_hits = get(&server, &format!("{base}?sort=hit_count:desc")).await;
+    let hits: Vec<u64> = by_hits.json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["hitCount"].as_u64())
+        .collect();
+    assert!(hits.windows(2).all(|w| w[0] >= w[1]), "{hits:?}");
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "offset=-1",
+        "sort=popularity:desc",
+        "sort=id:up",
+    ] {
+        expect(
+            &get(&server, &format!("{base}?{bad}")).await,
+            400,
+            Some("AUDIO_CACHE_VALIDATION_FAILED"),
+        );
+    }
+}
+
+#[tokio::test]
+async fn audio_cache_files_are_downloaded_replaced_and_synthesized() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let base = format!("/v1/agents/{agent}/audio-cache");
+    let file = get(&server, &format!("{base}/1001/file")).await;
+    expect(&file, 200, None);
+    assert_eq!(file.content_type, "audio/wav");
+    assert_eq!(&file.raw[0..4], b"RIFF");
+    expect(
+        &get(&server, &format!("{base}/abc/file")).await,
+        400,
+        Some("AUDIO_CACHE_INVALID_ID"),
+    );
+    expect(
+        &get(&server, &format!("{base}/999/file")).await,
+        404,
+        Some("AUDIO_CACHE_ENTRY_NOT_FOUND"),
+    );
+
+    // Raw replacement, with a file name.
+    let upload = wav(8000);
+    let replaced = send(
+        &server,
+        reqwest::Client::new()
+            .patch(format!("{}{base}/1002/file", server.base_url()))
+            .header("content-type", "audio/wav")
+            .header("x-filename", "order-number.wav")
+            .body(upload.clone()),
+    )
+    .await;
+    expect(&replaced, 204, None);
+    let back = get(&server, &format!("{base}/1002/file")).await;
+    assert_eq!(back.raw, upload);
+    let listed = get(&server, &format!("{base}?sort=id:asc&limit=2&offset=1")).await;
+    let entry = &listed.json["entries"][0];
+    assert_eq!(entry["id"], "1002");
+    assert_eq!(entry["audioFilename"], "order-number.wav");
+    assert_eq!(entry["imported"], true);
+    assert_eq!(entry["duration"], 1.0);
+    let not_wav = send(
+        &server,
+        reqwest::Client::new()
+            .patch(format!("{}{base}/1002/file", server.base_url()))
+            .header("content-type", "audio/wav")
+            .body("hello"),
+    )
+    .await;
+    expect(&not_wav, 400, Some("AUDIO_CACHE_VALIDATION_FAILED"));
+    let mut too_big = wav(8);
+    too_big.resize(6 * 1024 * 1024 + 1, 0);
+    let over = send(
+        &server,
+        reqwest::Client::new()
+            .patch(format!("{}{base}/1002/file", server.base_url()))
+            .header("content-type", "audio/wav")
+            .body(too_big),
+    )
+    .await;
+    expect(&over, 400, Some("AUDIO_CACHE_VALIDATION_FAILED"));
+
+    // Multipart replacement of the file and the settings.
+    let details = wav(4000);
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(details.clone())
+                .file_name("welcome.wav")
+                .mime_str("audio/wav")
+                .unwrap(),
+        )
+        .text(
+            "settings",
+            r#"{"text": "Welcome back!", "config": {"speed": 1.1}}"#,
+        );
+    let put = send(
+        &server,
+        reqwest::Client::new()
+            .put(format!("{}{base}/1003/details", server.base_url()))
+            .multipart(form),
+    )
+    .await;
+    expect(&put, 204, None);
+    assert_eq!(
+        get(&server, &format!("{base}/1003/file")).await.raw,
+        details
+    );
+    let listed = get(&server, &format!("{base}?sort=id:asc&limit=1&offset=2")).await;
+    assert_eq!(listed.json["entries"][0]["transcript"], "Welcome back!");
+    assert_eq!(listed.json["entries"][0]["audioFilename"], "welcome.wav");
+    let missing_file = reqwest::multipart::Form::new().text("settings", r#"{"text": "x"}"#);
+    let bad = send(
+        &server,
+        reqwest::Client::new()
+            .put(format!("{}{base}/1003/details", server.base_url()))
+            .multipart(missing_file),
+    )
+    .await;
+    expect(&bad, 400, Some("AUDIO_CACHE_VALIDATION_FAILED"));
+    let bad_settings = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(wav(10)).file_name("a.wav"),
+        )
+        .text("settings", "not json");
+    let bad = send(
+        &server,
+        reqwest::Client::new()
+            .put(format!("{}{base}/1003/details", server.base_url()))
+            .multipart(bad_settings),
+    )
+    .await;
+    expect(&bad, 400, Some("AUDIO_CACHE_VALIDATION_FAILED"));
+
+    // Synthesize answers audio and saves nothing.
+    let preview = post(
+        &server,
+        &format!("{base}/1004/synthesize"),
+        json!({"text": "Try this line", "config": {"speed": 1.0}}),
+    )
+    .await;
+    expect(&preview, 200, None);
+    assert_eq!(preview.content_type, "audio/wav");
+    assert_eq!(&preview.raw[8..12], b"WAVE");
+    let longer = post(
+        &server,
+        &format!("{base}/1004/synthesize"),
+        json!({"text": "Try this much longer line of speech instead", "config": {}}),
+    )
+    .await;
+    assert!(longer.raw.len() > preview.raw.len());
+    let after = get(&server, &format!("{base}?sort=id:asc&limit=1&offset=3")).await;
+    assert_eq!(
+        after.json["entries"][0]["transcript"],
+        "I'm sorry, I didn't catch that. Could you say it again?"
+    );
+    assert_eq!(after.json["totalCount"], 6);
+    expect(
+        &post(
+            &server,
+            &format!("{base}/1004/synthesize"),
+            json!({"text": "no config"}),
+        )
+        .await,
+        400,
+        Some("AUDIO_CACHE_VALIDATION_FAILED"),
+    );
+}
+
+#[tokio::test]
+async fn audio_cache_entries_are_deleted_one_by_one_and_in_bulk() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let base = format!("/v1/agents/{agent}/audio-cache");
+    let deleted = delete(&server, &format!("{base}/1001")).await;
+    expect(&deleted, 200, None);
+    assert_eq!(deleted.json, json!({"success": true}));
+    expect(
+        &delete(&server, &format!("{base}/1001")).await,
+        404,
+        Some("AUDIO_CACHE_ENTRY_NOT_FOUND"),
+    );
+    expect(
+        &delete(&server, &format!("{base}/x1")).await,
+        400,
+        Some("AUDIO_CACHE_INVALID_ID"),
+    );
+    let bulk = post(
+        &server,
+        &format!("{base}/bulk-delete"),
+        json!({"ids": ["1002", "1003", "1001", "nope"]}),
+    )
+    .await;
+    expect(&bulk, 200, None);
+    assert_eq!(
+        bulk.json,
+        json!({"deleted": ["1002", "1003"], "failed": ["1001", "nope"]})
+    );
+    let left = get(&server, &base).await;
+    assert_eq!(left.json["totalCount"], 3);
+    expect(
+        &post(&server, &format!("{base}/bulk-delete"), json!({"ids": []})).await,
+        400,
+        Some("AUDIO_CACHE_VALIDATION_FAILED"),
+    );
+    let many: Vec<String> = (0..21).map(|i| i.to_string()).collect();
+    expect(
+        &post(
+            &server,
+            &format!("{base}/bulk-delete"),
+            json!({"ids": many}),
+        )
+        .await,
+        400,
+        Some("AUDIO_CACHE_VALIDATION_FAILED"),
+    );
+    // Emptying the cache keeps it empty.
+    let rest = post(
+        &server,
+        &format!("{base}/bulk-delete"),
+        json!({"ids": ["1004", "1005", "1006"]}),
+    )
+    .await;
+    expect(&rest, 200, None);
+    assert_eq!(get(&server, &base).await.json["totalCount"], 0);
+}
