@@ -110,21 +110,23 @@ struct Metadata<'a> {
     tts_lang_code: &'a str,
 }
 
-/// What the scripted agent does with one message.
-struct Script {
-    response: String,
-    node: &'static str,
-    topic: Option<&'static str>,
-    function: Option<(&'static str, Value)>,
-    handoff: Option<&'static str>,
-    flow: Option<(&'static str, &'static str)>,
-    ended: bool,
+/// What the scripted agent does with one message (shared with the Chat API).
+pub(crate) struct Script {
+    pub response: String,
+    pub node: &'static str,
+    pub topic: Option<&'static str>,
+    pub function: Option<(&'static str, Value)>,
+    pub handoff: Option<&'static str>,
+    pub flow: Option<(&'static str, &'static str)>,
+    pub ended: bool,
 }
 
-const GREETING: &str =
+/// The scripted agent's greeting.
+pub(crate) const GREETING: &str =
     "Hello! You're chatting with the PolyAI mock agent. How can I help you today?";
 
-fn script(message: &str) -> Script {
+/// The scripted agent's answer to `message`.
+pub(crate) fn script(message: &str) -> Script {
     let lower = message.to_lowercase();
     let base = |response: String, node| Script {
         response,

@@ -147,21 +147,30 @@
 
 #![warn(missing_docs)]
 
+mod admin;
 mod agents;
 mod agents_config;
+mod alerts;
 mod audio;
 mod audio_cache;
 mod builder;
+mod chat;
+mod concurrency;
 mod conversations;
 mod data;
 mod debug_chat;
+mod dni;
 mod envelope;
+mod external_events;
 mod faults;
+mod handoff;
 mod log;
+mod outbound;
 mod pipeline;
 mod realtime_config;
 mod request;
 mod routes;
+mod scripting;
 mod server;
 mod state;
 mod telephony;
@@ -171,15 +180,18 @@ mod voices;
 mod webhook;
 mod webhook_endpoints;
 
+pub use admin::ADMIN_PREFIX;
 pub use builder::{
     DEFAULT_ACCOUNT_ID, DEFAULT_API_KEY, DEFAULT_AUDIO_SECONDS, DEFAULT_CONNECTOR_TOKEN,
     DEFAULT_CONVERSATIONS, DEFAULT_OUTBOUND_TOKEN, DEFAULT_PROJECT_ID, DEFAULT_SEED,
     DEFAULT_WINDOW, DEFAULT_WINDOW_END_UNIX_MS, MAX_CONVERSATIONS, MockServerBuilder,
 };
+pub use external_events::ExternalEvent;
 pub use faults::{Fault, FaultPlan, FaultRule, FaultStats, InjectedFault, Trigger};
 pub use log::{ApiKeyCheck, RecordedRequest};
 pub use pipeline::CORRELATION_HEADER;
 pub use request::{Route, UnknownOperation};
+pub use scripting::{DeliveryError, SeedError};
 pub use server::MockServer;
 pub use webhook::{
     AlertPayload, DeliveryOptions, WebhookDelivery, WebhookEvent, WebhookEventType, WebhookSender,

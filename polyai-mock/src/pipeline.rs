@@ -3,12 +3,12 @@
 //! record the request.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
+use crate::admin::{self, ADMIN_PREFIX};
 use crate::envelope::ApiError;
 use crate::faults::{self, Fault};
 use crate::log::{ApiKeyCheck, RecordedRequest};
@@ -130,12 +130,39 @@ fn check_auth(
     }
 }
 
+/// Answers an admin request: no fault plan, no request log.
+async fn admin_request(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    body: Result<axum::body::Bytes, axum::Error>,
+) -> Response {
+    let correlation_id = app.correlation_id(0);
+    let outcome = match body {
+        Err(_) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("Request bodies are limited to {MAX_BODY} bytes."),
+        )),
+        Ok(bytes) => {
+            admin::handle(app, &parts.method, parts.uri.path(), &parts.headers, &bytes).await
+        }
+    };
+    let mut response = outcome.unwrap_or_else(|e| e.into_response(&correlation_id));
+    response
+        .headers_mut()
+        .insert(CORRELATION_HEADER, header_value(&correlation_id));
+    response
+}
+
 /// Answers one request: every request, on every path, goes through here.
 pub(crate) async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
-    let seq = app.seq.fetch_add(1, Ordering::Relaxed) + 1;
-    let correlation_id = app.correlation_id(seq);
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY).await;
+    if parts.uri.path().starts_with(ADMIN_PREFIX) {
+        return admin_request(&app, &parts, body).await;
+    }
+    let seq = app.next_seq();
+    let correlation_id = app.correlation_id(seq);
     let path = parts.uri.path().to_owned();
     let raw_query = parts.uri.query().map(str::to_owned);
     let key_check = match parts.headers.get("x-api-key") {

@@ -63,7 +63,6 @@ impl std::fmt::Display for UnknownOperation {
 impl std::error::Error for UnknownOperation {}
 
 /// The credentials a family checks on every request.
-#[allow(dead_code)] // some variants are used by the families added next
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Auth {
     /// `x-api-key` must equal the mock's API key.
@@ -75,7 +74,6 @@ pub(crate) enum Auth {
 }
 
 /// How a family writes its error bodies.
-#[allow(dead_code)] // some variants are used by the families added next
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ErrorShape {
     /// PolyAI's envelope `{success, error, error_id, error_code, error_message, data}`.

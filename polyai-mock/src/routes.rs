@@ -35,8 +35,8 @@ use crate::envelope::ApiError;
 use crate::request::{Auth, ErrorShape, Family, Handler, Route, UnknownOperation, bad_request};
 use crate::util::decode_segment;
 use crate::{
-    agents, agents_config, audio_cache, conversations, debug_chat, realtime_config, telephony,
-    voices, webhook_endpoints,
+    agents, agents_config, alerts, audio_cache, chat, concurrency, conversations, debug_chat, dni,
+    external_events, handoff, outbound, realtime_config, telephony, voices, webhook_endpoints,
 };
 
 /// One operation: method, path template (as in `openapi/*.yaml`), operation id, family,
@@ -103,6 +103,69 @@ pub(crate) static WEBHOOKS: Family = Family {
     auth: Auth::ApiKey,
     errors: ErrorShape::Envelope,
     bad_body: webhook_endpoints::validation,
+    bad_json: bad_request,
+};
+
+/// Chat: the API key and the connector token on every call.
+pub(crate) static CHAT: Family = Family {
+    name: "chat",
+    auth: Auth::ApiKeyAndConnectorToken,
+    errors: ErrorShape::Envelope,
+    bad_body: bad_request,
+    bad_json: bad_request,
+};
+
+/// Alert rules and active alerts: validation failures are FastAPI's 422 `{detail}`.
+pub(crate) static ALERTS: Family = Family {
+    name: "alerts",
+    auth: Auth::ApiKey,
+    errors: ErrorShape::EnvelopeWithDetail422,
+    bad_body: alerts::invalid_body,
+    bad_json: alerts::invalid_body,
+};
+
+/// Legacy outbound calling: its own token, `{error, code}` errors.
+pub(crate) static OUTBOUND: Family = Family {
+    name: "outbound",
+    auth: Auth::OutboundToken,
+    errors: ErrorShape::Outbound,
+    bad_body: outbound::bad_body,
+    bad_json: outbound::bad_body,
+};
+
+/// Handoff state: `{error_message}` errors.
+pub(crate) static HANDOFF: Family = Family {
+    name: "handoff",
+    auth: Auth::ApiKey,
+    errors: ErrorShape::ErrorMessage,
+    bad_body: bad_request,
+    bad_json: bad_request,
+};
+
+/// Concurrent calls: `{error_message}` errors.
+pub(crate) static CONCURRENCY: Family = Family {
+    name: "concurrency",
+    auth: Auth::ApiKey,
+    errors: ErrorShape::ErrorMessage,
+    bad_body: bad_request,
+    bad_json: bad_request,
+};
+
+/// DNI reservations: `{success, error, message}` errors.
+pub(crate) static DNI: Family = Family {
+    name: "dni",
+    auth: Auth::ApiKey,
+    errors: ErrorShape::Dni,
+    bad_body: dni::bad_body,
+    bad_json: dni::bad_body,
+};
+
+/// External events: `{error_message}` errors.
+pub(crate) static EXTERNAL_EVENTS: Family = Family {
+    name: "external-events",
+    auth: Auth::ApiKey,
+    errors: ErrorShape::ErrorMessage,
+    bad_body: bad_request,
     bad_json: bad_request,
 };
 
@@ -645,6 +708,118 @@ pub(crate) static ROWS: &[Row] = &[
         "rotate_webhook_signing_secret",
         &WEBHOOKS,
         webhook_endpoints::rotate,
+    ),
+    // Chat (chat.yaml)
+    row(
+        POST,
+        "/{version}/{account_id}/{project_id}/chat/create",
+        "create_chat",
+        &CHAT,
+        chat::create,
+    ),
+    row(
+        POST,
+        "/{version}/{account_id}/{project_id}/chat/respond",
+        "send_chat_message",
+        &CHAT,
+        chat::respond,
+    ),
+    row(
+        PUT,
+        "/{version}/{account_id}/{project_id}/chat/close",
+        "close_chat",
+        &CHAT,
+        chat::close,
+    ),
+    // Alerts (alerts.yaml)
+    row(
+        GET,
+        "/v1/alert-rules",
+        "list_alert_rules",
+        &ALERTS,
+        alerts::list,
+    ),
+    row(
+        POST,
+        "/v1/alert-rules",
+        "create_alert_rule",
+        &ALERTS,
+        alerts::create,
+    ),
+    row(
+        GET,
+        "/v1/alert-rules/{rule_id}",
+        "get_alert_rule",
+        &ALERTS,
+        alerts::get,
+    ),
+    row(
+        PATCH,
+        "/v1/alert-rules/{rule_id}",
+        "update_alert_rule",
+        &ALERTS,
+        alerts::update,
+    ),
+    row(
+        DELETE,
+        "/v1/alert-rules/{rule_id}",
+        "delete_alert_rule",
+        &ALERTS,
+        alerts::delete,
+    ),
+    row(
+        GET,
+        "/v1/alerts",
+        "list_active_alerts",
+        &ALERTS,
+        alerts::active,
+    ),
+    // Legacy outbound calling (outbound.yaml)
+    row(
+        POST,
+        "/v1/outbound-calling",
+        "trigger_legacy_outbound_call",
+        &OUTBOUND,
+        outbound::trigger,
+    ),
+    row(
+        GET,
+        "/v1/outbound-calling/{call_sid}/status",
+        "get_legacy_outbound_call_status",
+        &OUTBOUND,
+        outbound::status,
+    ),
+    // Handoff state (handoff.yaml)
+    row(
+        GET,
+        "/v1/{account_id}/{project_id}/handoff_state",
+        "get_handoff_state",
+        &HANDOFF,
+        handoff::get,
+    ),
+    // Concurrent calls (concurrent-calls.yaml)
+    row(
+        GET,
+        "/v1/{account_id}/{project_id}/conversations/concurrency",
+        "get_concurrent_calls",
+        &CONCURRENCY,
+        concurrency::get,
+    ),
+    // DNI (dni.yaml)
+    row(
+        POST,
+        "/v1/conversations/dni-reservation",
+        "reserve_dni",
+        &DNI,
+        dni::reserve,
+    ),
+    // External events (external-events.yaml, hand-written in the SDK)
+    row(
+        POST,
+        "/v1/external-events/webhook",
+        "post_external_event",
+        &EXTERNAL_EVENTS,
+        external_events::post,
     ),
 ];
 

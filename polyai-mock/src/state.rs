@@ -2,20 +2,27 @@
 //! change.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::agents::AgentStore;
+use crate::alerts::AlertStore;
 use crate::audio_cache::AudioCacheStore;
+use crate::chat::ChatSession;
 use crate::data::{Dataset, StoredAnnotation};
 use crate::debug_chat::Session;
+use crate::dni::DniReservation;
+use crate::external_events::ExternalEvent;
 use crate::faults::FaultState;
+use crate::handoff::HandoffState;
 use crate::log::RecordedRequest;
+use crate::outbound::OutboundCall;
 use crate::realtime_config::RealTimeConfigStore;
 use crate::telephony::TelephonyStore;
 use crate::util::{hash3, uuid_from};
 use crate::voices::VoiceStore;
+use crate::webhook::WebhookDelivery;
 use crate::webhook_endpoints::EndpointStore;
 
 /// Mutable state: everything the mock stores.
@@ -36,6 +43,20 @@ pub(crate) struct Store {
     pub real_time_configs: RealTimeConfigStore,
     /// Every agent's audio cache.
     pub audio_cache: AudioCacheStore,
+    /// Chat API conversations by id.
+    pub chats: HashMap<String, ChatSession>,
+    /// The account's alert rules.
+    pub alerts: AlertStore,
+    /// Legacy outbound calls, oldest first.
+    pub outbound_calls: Vec<OutboundCall>,
+    /// Seeded handoff states.
+    pub handoff_states: Vec<HandoffState>,
+    /// DNI reservations, oldest first.
+    pub dni_reservations: Vec<DniReservation>,
+    /// External events received, oldest first.
+    pub external_events: Vec<ExternalEvent>,
+    /// Webhook deliveries made to endpoints, oldest first.
+    pub deliveries: Vec<WebhookDelivery>,
 }
 
 /// Shared server state.
@@ -69,6 +90,11 @@ impl App {
     /// Locks the stored state.
     pub fn store(&self) -> MutexGuard<'_, Store> {
         lock(&self.store)
+    }
+
+    /// The next request number (the first is 1).
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// The correlation id of request `seq` (random per instance).

@@ -17,6 +17,8 @@
 
 use std::collections::BTreeMap;
 
+use axum::body::Bytes;
+
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -24,11 +26,12 @@ use serde_json::{Value, json};
 
 use crate::envelope::{ApiError, empty_response, json_response};
 use crate::request::{Reply, Req};
+use crate::scripting::{DeliveryError, deliver};
 use crate::server::MockServer;
 use crate::state::App;
 use crate::time::{now_ms, rfc3339_ms};
 use crate::util::token;
-use crate::webhook::{DeliveryOptions, WebhookDelivery, WebhookEvent, WebhookSender};
+use crate::webhook::{DeliveryOptions, WebhookDelivery, WebhookEvent};
 
 /// Most endpoints an account may hold.
 pub(crate) const MAX_ENDPOINTS: usize = 10;
@@ -37,17 +40,17 @@ const EVENT_TYPES: [&str; 2] = ["alerts.triggered", "alerts.resolved"];
 
 /// One registered endpoint.
 #[derive(Debug, Clone)]
-struct Endpoint {
-    id: String,
+pub(crate) struct Endpoint {
+    pub id: String,
     name: String,
     url: String,
-    enabled: bool,
-    event_types: Vec<String>,
-    headers: BTreeMap<String, String>,
+    pub enabled: bool,
+    pub event_types: Vec<String>,
+    pub headers: BTreeMap<String, String>,
     timeout_ms: i64,
     created_ms: i64,
     updated_ms: i64,
-    secret: String,
+    pub secret: String,
 }
 
 impl Endpoint {
@@ -69,7 +72,7 @@ impl Endpoint {
 /// The account's endpoints, oldest first.
 #[derive(Debug, Default)]
 pub(crate) struct EndpointStore {
-    endpoints: Vec<Endpoint>,
+    pub endpoints: Vec<Endpoint>,
     counter: u64,
 }
 
@@ -414,30 +417,32 @@ impl MockServer {
         receiver_url: &str,
         event: &WebhookEvent,
     ) -> Result<Option<WebhookDelivery>, reqwest::Error> {
-        let target = {
-            let store = self.app().store();
-            store
-                .webhook_endpoints
-                .endpoints
-                .iter()
-                .find(|e| {
-                    e.id == endpoint_id
-                        && e.enabled
-                        && e.event_types.iter().any(|t| t == event.event_type.as_str())
-                })
-                .map(|e| (e.secret.clone(), e.headers.clone()))
-        };
-        let Some((secret, headers)) = target else {
+        let subscribed = self
+            .app()
+            .store()
+            .webhook_endpoints
+            .endpoints
+            .iter()
+            .any(|e| {
+                e.id == endpoint_id && e.event_types.iter().any(|t| t == event.event_type.as_str())
+            });
+        if !subscribed {
             return Ok(None);
-        };
-        let options = DeliveryOptions {
-            extra_headers: headers.into_iter().collect(),
-            ..DeliveryOptions::default()
-        };
-        WebhookSender::new()
-            .send_with(receiver_url, &secret, event, options)
-            .await
-            .map(Some)
+        }
+        let body = Bytes::from(serde_json::to_vec(event).unwrap_or_default());
+        match deliver(
+            self.app(),
+            endpoint_id,
+            receiver_url,
+            body,
+            DeliveryOptions::default(),
+        )
+        .await
+        {
+            Ok(delivery) => Ok(Some(delivery)),
+            Err(DeliveryError::Http(e)) => Err(e),
+            Err(_) => Ok(None),
+        }
     }
 }
 
