@@ -48,6 +48,16 @@
 //! | `POST .../branches/{branchId}/merge` | three-way merge into `main` (400 with the conflicts in `data`), then an automatic sandbox deployment |
 //! | `GET /v1/agents/{agentId}/deployments?environment=&limit=`, `GET .../deployments/active` | deployments newest first; what each environment runs (`null` when nothing) |
 //! | `POST .../deployments/publish`, `POST .../deployments/{deploymentId}/promote`, `.../rollback` | publish `main` (201; 409 `DEPLOYMENTS_ALREADY_PUBLISHED` when already there), promote sandbox → pre-release → live (412 `ErrPreReleaseNotReady` for live first), roll back (200) |
+//! | `POST /v1/agents/{agentId}/duplicate` | copies the agent's `main` (topics, behaviour, attributes, variants) into a new agent; 200 |
+//! | `GET`/`PATCH .../branches/{branchId}/behavior` | the behaviour rules per branch (404 when none); `main` is read-only (422) |
+//! | `GET`/`POST .../branches/{branchId}/attributes`, `PATCH`/`DELETE .../attributes/{attributeId}` | variant attributes per branch; create 201, names unique (409) |
+//! | `GET`/`POST .../branches/{branchId}/variants`, `PATCH`/`DELETE .../variants/{variantId}` | variants with `attributeValues.values` keyed by attribute id; one default (400 `VARIANTS_REMOVE_DEFAULT_ERROR`) |
+//! | `GET`/`POST /v1/accounts/{accountId}/voice-library`, `GET`/`PATCH .../{voiceId}`, `GET .../{voiceId}/sample` | the account's voices (four curated ones seeded), filters `language`, `gender`, `provider`, `isPolyVoice`; a sample link |
+//! | `GET /v1/agents/{agentId}/real-time-configs`, `GET .../{clientEnv}`, `PUT .../{clientEnv}/schema`, `PATCH .../{clientEnv}/variables` | one page per environment: a draft 7 schema enforced on the merged variables |
+//! | `GET /v1/agents/{agentId}/telephony/connectors`, `POST`/`PATCH .../batch`, `POST .../lookup`, `GET`/`PATCH`/`DELETE .../{connectorId}` | connectors (one per environment seeded); batch get and update report per item; delete releases their numbers |
+//! | `GET`/`POST`/`DELETE /v1/agents/{agentId}/telephony/phone-numbers`, `POST .../batch`, `GET`/`POST`/`PATCH`/`DELETE .../{phoneNumber}` | E.164 numbers (one live number seeded), unique across the mock (409), reassigned between connectors |
+//! | `POST /v1/agents/{agentId}/telephony/outbound-calls`, `GET .../{callSid}/status?environment=` | `OUT-...` calls: `QUEUED`, then `CALLING`, then `SUCCESS` (`FAILURE` for numbers ending `0000`), one step per status read |
+//! | `GET /v1/agents/{agentId}/audio-cache`, `POST .../bulk-delete`, `DELETE .../{entryId}`, `GET`/`PATCH .../{entryId}/file`, `PUT .../{entryId}/details`, `POST .../{entryId}/synthesize` | six seeded entries per agent; `limit` 1..=200, `offset`, `sort`; WAV download; raw (`X-Filename`) and multipart replacement up to 6 MiB, read back; synthesize answers WAV and saves nothing; bulk delete of 1 to 20 ids |
 //! | `GET`/`POST /v1/webhook-endpoints`, `GET`/`PATCH`/`DELETE .../{endpoint_id}`, `POST .../rotate-secret` | webhook endpoints: filters `enabled`, `event_type`; create 201 with `signing_secret`; malformed ids 422; at most 10 (409); rotate 200 `{signing_secret}` |
 //!
 //! # Ordering
@@ -100,6 +110,14 @@
 //! "Parking") and no deployment. Deployment ids are UUIDv7-like; a deployment's `version` is
 //! a hash of the `main` it deployed, so a promoted version keeps its `version`.
 //!
+//! Behaviour rules, attributes and variants live on branches next to the topics and merge with
+//! them (see the `agents_config` source); they are part of a deployment's `version`. Telephony
+//! and outbound calls (`telephony` source), the voice library (`voices`), real-time configs
+//! (`realtime_config`) and the audio cache (`audio_cache`) are kept per agent (per account for
+//! voices), start from the seeds those sources list, and are forgotten when the agent is
+//! deleted. Each source's module documentation lists its error codes and every behaviour
+//! PolyAI's documents leave open.
+//!
 //! # Webhook endpoints
 //!
 //! Endpoints are stored per server (one account). The signing secret is returned only by
@@ -142,8 +160,8 @@
 //! Conversation `i` is a pure function of the seed and `i` (and the time window); only one
 //! byte per conversation is precomputed, so a mock of a million conversations starts in well
 //! under a second and uses about 1 MB for its data. Notes, annotations, debug-chat sessions,
-//! agents (with their branches, topics and deployments) and webhook endpoints are the only
-//! stored state ([`MockServer::reset_state`] forgets all of it).
+//! agents (with their branches, topics, settings and deployments), their telephony, voices,
+//! real-time configs and audio caches, and webhook endpoints are the only stored state ([`MockServer::reset_state`] forgets all of it).
 
 #![warn(missing_docs)]
 
