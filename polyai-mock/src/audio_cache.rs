@@ -99,8 +99,10 @@ struct Entry {
 }
 
 impl Entry {
+    /// The listing's entry; `audioFilename` is left out until a file was uploaded (PolyAI's
+    /// 3.1 document types it as a plain string, so `null` would not validate).
     fn to_json(&self) -> Value {
-        json!({
+        let mut value = json!({
             "id": self.id.to_string(),
             "transcript": self.transcript,
             "cachedAt": rfc3339_ms(self.cached_ms),
@@ -109,10 +111,13 @@ impl Entry {
             "regenerated": self.regenerated,
             "provider": self.provider,
             "providerVoiceId": self.provider_voice_id,
-            "audioFilename": self.audio_filename,
             "imported": self.imported,
             "languageCode": self.language_code,
-        })
+        });
+        if let (Some(name), Some(map)) = (&self.audio_filename, value.as_object_mut()) {
+            map.insert("audioFilename".to_owned(), Value::String(name.clone()));
+        }
+        value
     }
 }
 
