@@ -125,6 +125,8 @@ impl Entry {
 struct AgentCache {
     incarnation: u64,
     entries: Vec<Entry>,
+    /// The id the next added entry gets.
+    next_id: u64,
 }
 
 /// Every agent's audio cache.
@@ -261,18 +263,62 @@ fn with_cache<T>(
     let agent_id = req.param("agentId");
     let mut store = req.app.store();
     let incarnation = store.agents.incarnation(req.app, agent_id)?;
-    let cache = store
-        .audio_cache
-        .agents
-        .entry(agent_id.to_owned())
-        .or_default();
-    if cache.incarnation != incarnation {
-        *cache = AgentCache {
-            incarnation,
-            entries: seed_entries(req.app),
-        };
-    }
+    let cache = store.audio_cache.cache(req.app, agent_id, incarnation);
     f(req.app, &mut cache.entries)
+}
+
+impl AudioCacheStore {
+    /// The agent's cache, seeded on first use (and again for a new incarnation).
+    fn cache(&mut self, app: &App, agent_id: &str, incarnation: u64) -> &mut AgentCache {
+        let cache = self.agents.entry(agent_id.to_owned()).or_default();
+        if cache.incarnation != incarnation {
+            *cache = AgentCache {
+                incarnation,
+                entries: seed_entries(app),
+                next_id: FIRST_ID + SEED_TRANSCRIPTS.len() as u64,
+            };
+        }
+        cache
+    }
+}
+
+impl crate::MockServer {
+    /// Adds an entry with `transcript` to an agent's audio cache (as if a call had synthesized
+    /// it: PolyAI has no operation that adds one) and returns its id, the next integer after
+    /// the largest so far. Its audio is a generated tone of the transcript's duration, cached
+    /// now, with no hits. `None` when the agent was deleted.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// let server = polyai_mock::MockServer::start().await;
+    /// let id = server.add_audio_cache_entry(server.agent_id(), "Your table is booked.").unwrap();
+    /// assert_eq!(id, "1007");
+    /// # }
+    /// ```
+    pub fn add_audio_cache_entry(&self, agent_id: &str, transcript: &str) -> Option<String> {
+        let app = self.app();
+        let mut store = app.store();
+        let incarnation = store.agents.incarnation(app, agent_id).ok()?;
+        let cache = store.audio_cache.cache(app, agent_id, incarnation);
+        let id = cache.next_id;
+        cache.next_id += 1;
+        cache.entries.push(Entry {
+            id,
+            transcript: transcript.to_owned(),
+            cached_ms: crate::time::now_ms(),
+            hit_count: 0,
+            duration: duration_of(transcript),
+            regenerated: false,
+            provider: SEED_PROVIDER.to_owned(),
+            provider_voice_id: SEED_VOICE.to_owned(),
+            audio_filename: None,
+            imported: false,
+            language_code: SEED_LANGUAGE.to_owned(),
+            config: Map::new(),
+            audio: None,
+        });
+        Some(id.to_string())
+    }
 }
 
 fn find(entries: &mut [Entry], id: u64) -> Result<&mut Entry, ApiError> {

@@ -117,6 +117,9 @@
 //! voices), start from the seeds those sources list, and are forgotten when the agent is
 //! deleted. Each source's module documentation lists its error codes and every behaviour
 //! PolyAI's documents leave open.
+//! PolyAI has no operation that adds audio cache entries or connectors, so tests add them with
+//! [`MockServer::add_audio_cache_entry`] and [`MockServer::add_connector`];
+//! [`MockServer::agent_outbound_calls`] lists the calls an agent was asked to place.
 //!
 //! # Webhook endpoints
 //!
@@ -211,6 +214,7 @@ pub use pipeline::CORRELATION_HEADER;
 pub use request::{Route, UnknownOperation};
 pub use scripting::{DeliveryError, SeedError};
 pub use server::MockServer;
+pub use telephony::AgentOutboundCall;
 pub use webhook::{
     AlertPayload, DeliveryOptions, WebhookDelivery, WebhookEvent, WebhookEventType, WebhookSender,
     sign as sign_webhook,

@@ -114,7 +114,28 @@ struct OutboundCall {
     sid: String,
     environment: String,
     to_number: String,
+    variant_id: Option<String>,
+    metadata: HashMap<String, String>,
     reads: u32,
+}
+
+/// An outbound call an agent was asked to place (`POST .../telephony/outbound-calls`), as
+/// [`MockServer::agent_outbound_calls`](crate::MockServer::agent_outbound_calls) reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AgentOutboundCall {
+    /// The call id the mock answered (`OUT-...`).
+    pub call_sid: String,
+    /// The environment the call was placed in.
+    pub environment: String,
+    /// The number dialled, in E.164 (normalised from `countryCode` when needed).
+    pub to_number: String,
+    /// The `variantId` sent, if any.
+    pub variant_id: Option<String>,
+    /// The `metadata` sent (empty when none).
+    pub metadata: HashMap<String, String>,
+    /// How many times its status was read.
+    pub status_reads: u32,
 }
 
 /// One agent's telephony.
@@ -317,6 +338,49 @@ impl TelephonyStore {
         self.agents
             .values()
             .any(|t| t.numbers.iter().any(|n| n.number == number))
+    }
+
+    /// Adds a connector for `client_env` (PolyAI has no operation for it) and returns its id.
+    pub(crate) fn add_connector(
+        &mut self,
+        owner: &Owner<'_>,
+        agent_id: &str,
+        client_env: &str,
+    ) -> Result<String, ApiError> {
+        let env = check_env(client_env, connectors_invalid)?;
+        let n = self.next();
+        let id = format!(
+            "CONNECTOR-{}",
+            token(owner.instance_key, n, CONNECTOR_SALT, 8, true)
+        );
+        let t = self.agent(owner, agent_id);
+        t.connectors.push(Connector {
+            id: id.clone(),
+            name: format!("{agent_id} {env}"),
+            client_env: env,
+            variant_id: String::new(),
+            asr_lang_code: SEED_LANGUAGE.to_owned(),
+            tts_lang_code: SEED_LANGUAGE.to_owned(),
+            voice_name: SEED_VOICE.to_owned(),
+            disable_handoff: false,
+        });
+        Ok(id)
+    }
+
+    /// The outbound calls the agent was asked to place, oldest first.
+    pub(crate) fn calls(&mut self, owner: &Owner<'_>, agent_id: &str) -> Vec<AgentOutboundCall> {
+        self.agent(owner, agent_id)
+            .calls
+            .iter()
+            .map(|c| AgentOutboundCall {
+                call_sid: c.sid.clone(),
+                environment: c.environment.clone(),
+                to_number: c.to_number.clone(),
+                variant_id: c.variant_id.clone(),
+                metadata: c.metadata.clone(),
+                status_reads: c.reads,
+            })
+            .collect()
     }
 
     // ------------------------------------------------------------------------- connectors
@@ -871,6 +935,8 @@ impl TelephonyStore {
             sid: sid.clone(),
             environment: env,
             to_number: to,
+            variant_id: req.variant_id,
+            metadata: req.metadata.unwrap_or_default(),
             reads: 0,
         });
         Ok(json!({"callSid": sid, "status": "QUEUED"}))
@@ -1085,6 +1151,52 @@ pub(crate) fn get_outbound_call_status(req: &Req<'_>) -> Reply {
     with_store(req, StatusCode::OK, |t, o, a| {
         t.call_status(o, a, req.param("callSid"), req.query_first("environment"))
     })
+}
+
+impl crate::MockServer {
+    /// Adds a connector for `client_env` (`sandbox`, `pre-release` or `live`) to an agent and
+    /// returns its id: PolyAI has no operation that creates one, so this is how a test gives
+    /// an agent more connectors than the three it starts with. `None` when the environment is
+    /// not one of the three or the agent was deleted.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// let server = polyai_mock::MockServer::start().await;
+    /// let id = server.add_connector(server.agent_id(), "live").unwrap();
+    /// assert!(id.starts_with("CONNECTOR-"));
+    /// # }
+    /// ```
+    pub fn add_connector(&self, agent_id: &str, client_env: &str) -> Option<String> {
+        let app = self.app();
+        let mut store = app.store();
+        let incarnation = store.agents.incarnation(app, agent_id).ok()?;
+        let owner = Owner {
+            account_id: &app.data.cfg.account_id,
+            instance_key: app.instance_key,
+            incarnation,
+        };
+        store
+            .telephony
+            .add_connector(&owner, agent_id, client_env)
+            .ok()
+    }
+
+    /// The outbound calls an agent was asked to place through the Agents API, oldest first
+    /// (empty for a deleted agent). For the legacy Outbound API's calls see
+    /// [`MockServer::outbound_calls`](crate::MockServer::outbound_calls).
+    pub fn agent_outbound_calls(&self, agent_id: &str) -> Vec<AgentOutboundCall> {
+        let app = self.app();
+        let mut store = app.store();
+        let Ok(incarnation) = store.agents.incarnation(app, agent_id) else {
+            return Vec::new();
+        };
+        let owner = Owner {
+            account_id: &app.data.cfg.account_id,
+            instance_key: app.instance_key,
+            incarnation,
+        };
+        store.telephony.calls(&owner, agent_id)
+    }
 }
 
 /// The partial connector update both update operations take (`connectorId` aside).

@@ -1326,3 +1326,66 @@ async fn audio_cache_entries_are_deleted_one_by_one_and_in_bulk() {
     expect(&rest, 200, None);
     assert_eq!(get(&server, &base).await.json["totalCount"], 0);
 }
+
+#[tokio::test]
+async fn tests_can_seed_entries_and_connectors_and_read_placed_calls() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let id = server
+        .add_audio_cache_entry(&agent, "Your table is booked for seven.")
+        .unwrap();
+    assert_eq!(id, "1007");
+    let listed = get(
+        &server,
+        &format!("/v1/agents/{agent}/audio-cache?sort=id:desc&limit=1"),
+    )
+    .await;
+    assert_eq!(listed.json["entries"][0]["id"], "1007");
+    assert_eq!(
+        listed.json["entries"][0]["transcript"],
+        "Your table is booked for seven."
+    );
+    assert_eq!(listed.json["entries"][0]["hitCount"], 0);
+    let file = get(
+        &server,
+        &format!("/v1/agents/{agent}/audio-cache/1007/file"),
+    )
+    .await;
+    expect(&file, 200, None);
+
+    let connector = server.add_connector(&agent, "sandbox").unwrap();
+    assert!(server.add_connector(&agent, "prod").is_none());
+    let listed = get(&server, &format!("/v1/agents/{agent}/telephony/connectors")).await;
+    assert_eq!(listed.json["connectors"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        listed.json["connectors"][3]["connectorId"],
+        connector.as_str()
+    );
+
+    let placed = post(
+        &server,
+        &format!("/v1/agents/{agent}/telephony/outbound-calls"),
+        json!({"toNumber": "+442079460555", "environment": "sandbox", "variantId": "VARIANT-A", "metadata": {"booking": "42"}}),
+    )
+    .await;
+    expect(&placed, 200, None);
+    let calls = server.agent_outbound_calls(&agent);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].call_sid, placed.json["callSid"].as_str().unwrap());
+    assert_eq!(calls[0].to_number, "+442079460555");
+    assert_eq!(calls[0].environment, "sandbox");
+    assert_eq!(calls[0].variant_id.as_deref(), Some("VARIANT-A"));
+    assert_eq!(
+        calls[0].metadata.get("booking").map(String::as_str),
+        Some("42")
+    );
+    assert_eq!(calls[0].status_reads, 0);
+
+    expect(
+        &delete(&server, &format!("/v1/agents/{agent}")).await,
+        204,
+        None,
+    );
+    assert!(server.add_audio_cache_entry(&agent, "x").is_none());
+    assert!(server.agent_outbound_calls(&agent).is_empty());
+}
