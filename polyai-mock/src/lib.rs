@@ -170,6 +170,7 @@ mod routes;
 mod scripting;
 mod server;
 mod state;
+pub mod testing;
 mod time;
 mod util;
 mod webhook;
