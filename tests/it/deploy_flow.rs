@@ -1,4 +1,5 @@
 //! The Agents deployment flow and webhook-endpoint management against polyai-mock.
+
 use polyai_mock::{MockServer, WebhookEvent as MockEvent};
 use polyai_sdk::types::agents::{Environment, ExampleQueriesInput, PromotionTarget};
 use polyai_sdk::types::webhook_endpoints::WebhookEventType;
