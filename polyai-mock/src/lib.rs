@@ -26,29 +26,105 @@
 //! # What it serves
 //!
 //! One listener serves both of PolyAI's host families, so give the SDK the same
-//! [`MockServer::base_url`] for both. Every route needs the `x-api-key` header (see
-//! [`MockServerBuilder::api_key`]); every response carries `X-PolyAI-Correlation-Id`, and
-//! every error is PolyAI's envelope
-//! `{"success": false, "error", "error_id", "error_code", "error_message", "data": null}` with
-//! `error_id` equal to that header. Any account, project or agent id is accepted in paths.
+//! [`MockServer::base_url`] for both. Every response carries `X-PolyAI-Correlation-Id`. Any
+//! account, project or agent id is accepted in paths. Each family checks its own credentials
+//! and writes its own error shape:
 //!
-//! | route | behaviour |
+//! | family | credentials | errors |
+//! |---|---|---|
+//! | Conversations, Data, Debug chat, Agents, Webhook endpoints, Handoff, Concurrent calls, DNI, External events | `x-api-key` ([`MockServerBuilder::api_key`]) | the envelope `{"success": false, "error", "error_id", "error_code", "error_message", "data"}` with `error_id` equal to the correlation header; Handoff, Concurrent calls and External events `{error_message}`; DNI `{success: false, error, message}` |
+//! | Chat | `x-api-key` **and** `X-TOKEN` ([`MockServerBuilder::connector_token`]) | the envelope |
+//! | Alerts | `x-api-key` | the envelope, but validation failures are 422 `{"detail": [{loc, msg, type}]}` |
+//! | Legacy outbound | `X-PolyAi-Auth-Token` ([`MockServerBuilder::outbound_token`]), no API key | `{error, code}` |
+//!
+//! A missing credential is 401 `AUTH_USER_UNAUTHORISED`, a wrong one 401
+//! `AUTH_USER_INVALID_TOKEN` (in the family's shape). Fault plans apply to every operation, and
+//! their errors use the family's shape too.
+//!
+//! Every operation, one row each (a test checks this list against the route table, and the
+//! table against `openapi/*.yaml`; `GET` rows also answer `HEAD`):
+//!
+//! <!-- routes -->
+//! | operation | operation id | behaviour |
+//! |---|---|---|
+//! | `GET /v3/{account_id}/{project_id}/conversations` | `list_conversations` | the v3 listing (snake_case): cursor and offset pagination, filters `client_env` (default `live`), repeated `channel`, `start_time`/`end_time` (start inclusive, end exclusive), `variant_id` xor `variant_name`, `in_progress`, `include_latency`, `query_type` + `query` (+ `turn_type`), `sample=random`; `limit` 1..=1000, default 1000 |
+//! | `GET /v1/agents/{agentId}/conversations` | `list_agent_conversations` | the agent-scoped list (camelCase): `limit` (default 50, at least 1) and `offset`; `{conversations, count, limit, offset}` |
+//! | `GET /v1/agents/{agentId}/conversations/{conversationId}` | `get_agent_conversation` | the detail: camelCase with snake_case turns, metrics, function events, stored `note` and `annotations` |
+//! | `POST /v1/agents/{agentId}/conversations/{conversationId}/annotation` | `create_annotations` | `{"annotations": [{turnId, role, annotationType}]}`, at least one item; 201 `{"success": true}` |
+//! | `POST /v1/agents/{agentId}/conversations/{conversationId}/note` | `upsert_conversation_note` | `{"note": "..."}`, replaces the note; 201 `{"success": true}` |
+//! | `GET /v1/agents/{agentId}/conversations/{conversationId}/audio` | `get_conversation_audio` | a WAV recording (`direction`, `redacted`), streamed, with `Range`/`If-Range`/`ETag` |
+//! | `POST /v1/agents/{agentId}/debug-chat` | `start_debug_chat` | starts a scripted debug-chat session; 201 with the greeting |
+//! | `POST /v1/agents/{agentId}/debug-chat/{conversationId}` | `send_debug_chat_message` | sends a message; 200 with the answer |
+//! | `GET /v1/accounts/{accountId}/agents` | `list_agents` | the account's agents (bare array) |
+//! | `POST /v1/accounts/{accountId}/agents` | `create_agent` | creates an agent (**200**) |
+//! | `DELETE /v1/agents/{agentId}` | `delete_agent` | deletes an agent (204) |
+//! | `GET /v1/agents/{agentId}/branches` | `list_branches` | branches, `main` included |
+//! | `POST /v1/agents/{agentId}/branches` | `create_branch` | 201 `{branchId, sequenceId}` |
+//! | `DELETE /v1/agents/{agentId}/branches/{branchId}` | `delete_branch` | 200 with the sequence |
+//! | `POST /v1/agents/{agentId}/branches/{branchId}/merge` | `merge_branch` | three-way merge into `main` (400 with the conflicts in `data`), then an automatic sandbox deployment |
+//! | `GET /v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics` | `list_knowledge_base_topics` | a branch's topics |
+//! | `POST /v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics` | `create_knowledge_base_topic` | 201; `main` is read-only (422) |
+//! | `GET /v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}` | `get_knowledge_base_topic` | one topic |
+//! | `PATCH /v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}` | `update_knowledge_base_topic` | **204** |
+//! | `DELETE /v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}` | `delete_knowledge_base_topic` | **204** |
+//! | `GET /v1/agents/{agentId}/deployments` | `list_deployments` | newest first; `environment=`, `limit=` |
+//! | `GET /v1/agents/{agentId}/deployments/active` | `get_active_deployments` | what each environment runs (`null` when nothing) |
+//! | `POST /v1/agents/{agentId}/deployments/publish` | `publish_deployment` | publishes `main` (201; 409 `DEPLOYMENTS_ALREADY_PUBLISHED` when already there) |
+//! | `POST /v1/agents/{agentId}/deployments/{deploymentId}/promote` | `promote_deployment` | sandbox → pre-release → live (412 `ErrPreReleaseNotReady` for live first) |
+//! | `POST /v1/agents/{agentId}/deployments/{deploymentId}/rollback` | `rollback_deployment` | 200 |
+//! | `GET /v1/webhook-endpoints` | `list_webhook_endpoints` | filters `enabled`, `event_type` |
+//! | `POST /v1/webhook-endpoints` | `create_webhook_endpoint` | 201 with `signing_secret`; at most 10 (409) |
+//! | `GET /v1/webhook-endpoints/{endpoint_id}` | `get_webhook_endpoint` | malformed ids 422 |
+//! | `PATCH /v1/webhook-endpoints/{endpoint_id}` | `update_webhook_endpoint` | partial update |
+//! | `DELETE /v1/webhook-endpoints/{endpoint_id}` | `delete_webhook_endpoint` | 204 |
+//! | `POST /v1/webhook-endpoints/{endpoint_id}/rotate-secret` | `rotate_webhook_signing_secret` | 200 `{signing_secret}` |
+//! | `POST /{version}/{account_id}/{project_id}/chat/create` | `create_chat` | optional body (`channel` webchat, whatsapp, sms or api); 200 `{conversation_id, response}` with the greeting |
+//! | `POST /{version}/{account_id}/{project_id}/chat/respond` | `send_chat_message` | the debug-chat script; `end_conversation` on `bye` or a handoff; 410 `ChatConversationEnded` after the end; 400 `CHAT_TIMEOUT` when idle |
+//! | `PUT /{version}/{account_id}/{project_id}/chat/close` | `close_chat` | 200 `{success: true}`; 410 when already ended |
+//! | `GET /v1/alert-rules` | `list_alert_rules` | `{data}`; filters `enabled`, `metric`, `project_id`, `state` |
+//! | `POST /v1/alert-rules` | `create_alert_rule` | 201; enums checked, `threshold_value` >= 0; at most 10 rules (409) |
+//! | `GET /v1/alert-rules/{rule_id}` | `get_alert_rule` | ids other than `ar_...` are 422; unknown 404 |
+//! | `PATCH /v1/alert-rules/{rule_id}` | `update_alert_rule` | flat partial update; 200 with the rule |
+//! | `DELETE /v1/alert-rules/{rule_id}` | `delete_alert_rule` | 204 |
+//! | `GET /v1/alerts` | `list_active_alerts` | enabled rules in state `alert` ([`MockServer::set_alert_state`]); filters `project_id`, `metric` |
+//! | `POST /v1/outbound-calling` | `trigger_legacy_outbound_call` | E.164 `to_number`; 200 `{call_sid: "OUT-..."}` |
+//! | `GET /v1/outbound-calling/{call_sid}/status` | `get_legacy_outbound_call_status` | `queued`, `calling`, then `success` (or `failure` for numbers ending `0000`), one step per read |
+//! | `GET /v1/{account_id}/{project_id}/handoff_state` | `get_handoff_state` | the state seeded with [`MockServer::set_handoff_state`]; `id` or `shared_id` required |
+//! | `GET /v1/{account_id}/{project_id}/conversations/concurrency` | `get_concurrent_calls` | one interval per 5 minutes of `[start_time, end_time)` (at most 7 days); deterministic counts |
+//! | `POST /v1/conversations/dni-reservation` | `reserve_dni` | the next number of a 100-number pool (404 `NO_NUMBER_AVAILABLE` when empty) |
+//! | `POST /v1/external-events/webhook` | `post_external_event` | recorded ([`MockServer::external_events`]); 201 `{}`; 400 when the event id is not where the query says |
+//! <!-- /routes -->
+//!
+//! The families' sources (`chat`, `alerts`, `outbound`, `handoff`, `concurrency`, `dni`,
+//! `external_events`) spell out the rules the mock chose where PolyAI's documents are silent.
+//!
+//! # Scripting the mock from a test
+//!
+//! Seed state by calling the API (any client), or in process with [`MockServer::seed_request`]
+//! (same validation and answer as the HTTP call, without credentials, faults or a log entry).
+//! What has no API of its own has a handle method: [`MockServer::set_alert_state`],
+//! [`MockServer::set_handoff_state`]. The seeded conversations come from the builder
+//! ([`MockServerBuilder::conversations`], [`MockServerBuilder::seed`]). Read what was sent with
+//! [`MockServer::requests`] (the request log), [`MockServer::external_events`],
+//! [`MockServer::deliveries`], [`MockServer::dni_reservations`], [`MockServer::outbound_calls`],
+//! [`MockServer::chat_turns`], [`MockServer::note`], [`MockServer::annotations`].
+//! [`MockServer::deliver_body_to_endpoint`] delivers any body (event types the SDK does not
+//! model yet) signed with an endpoint's current secret. [`testing`] has helpers for tests.
+//!
+//! The standalone binary offers the same over HTTP under [`ADMIN_PREFIX`] (`/_mock/`, a prefix
+//! PolyAI never uses), guarded by the mock's API key and never recorded or faulted:
+//!
+//! | admin route | does |
 //! |---|---|
-//! | `GET /v3/{account_id}/{project_id}/conversations` | the v3 listing (snake_case): cursor and offset pagination, filters `client_env` (default `live`), repeated `channel`, `start_time`/`end_time` (start inclusive, end exclusive), `variant_id` xor `variant_name`, `in_progress`, `include_latency`, `query_type` + `query` (+ `turn_type`), `sample=random`; `limit` 1..=1000, default 1000 |
-//! | `GET /v1/agents/{agentId}/conversations` | the agent-scoped list (camelCase): `limit` (default 50, at least 1) and `offset`; `{conversations, count, limit, offset}` |
-//! | `GET /v1/agents/{agentId}/conversations/{conversationId}` | the detail: camelCase with snake_case turns, metrics, function events, stored `note` and `annotations` |
-//! | `POST .../{conversationId}/annotation` | `{"annotations": [{turnId, role, annotationType}]}`, at least one item; 201 `{"success": true}` |
-//! | `POST .../{conversationId}/note` | `{"note": "..."}`, replaces the note; 201 `{"success": true}` |
-//! | `GET .../{conversationId}/audio` | a WAV recording (`direction`, `redacted`), streamed, with `Range`/`If-Range`/`ETag` |
-//! | `POST /v1/agents/{agentId}/debug-chat` | starts a scripted debug-chat session; 201 with the greeting |
-//! | `POST /v1/agents/{agentId}/debug-chat/{conversationId}` | sends a message; 200 with the answer |
-//! | `GET`/`POST /v1/accounts/{accountId}/agents`, `DELETE /v1/agents/{agentId}` | list (bare array), create (**200**), delete (204) agents |
-//! | `GET`/`POST /v1/agents/{agentId}/branches`, `DELETE .../branches/{branchId}` | list (`main` included), create (201 `{branchId, sequenceId}`), delete (200) branches |
-//! | `GET`/`POST .../branches/{branchId}/knowledge-base/topics`, `GET`/`PATCH`/`DELETE .../topics/{topicId}` | knowledge-base topics per branch; create 201, update and delete **204**; `main` is read-only (422) |
-//! | `POST .../branches/{branchId}/merge` | three-way merge into `main` (400 with the conflicts in `data`), then an automatic sandbox deployment |
-//! | `GET /v1/agents/{agentId}/deployments?environment=&limit=`, `GET .../deployments/active` | deployments newest first; what each environment runs (`null` when nothing) |
-//! | `POST .../deployments/publish`, `POST .../deployments/{deploymentId}/promote`, `.../rollback` | publish `main` (201; 409 `DEPLOYMENTS_ALREADY_PUBLISHED` when already there), promote sandbox → pre-release → live (412 `ErrPreReleaseNotReady` for live first), roll back (200) |
-//! | `GET`/`POST /v1/webhook-endpoints`, `GET`/`PATCH`/`DELETE .../{endpoint_id}`, `POST .../rotate-secret` | webhook endpoints: filters `enabled`, `event_type`; create 201 with `signing_secret`; malformed ids 422; at most 10 (409); rotate 200 `{signing_secret}` |
+//! | `GET /_mock/operations` | the route table: `[{method, path, operation_id, family}]` |
+//! | `GET /_mock/requests`, `DELETE /_mock/requests` | the request log (secrets redacted, body as text); forget it |
+//! | `POST /_mock/seed` | `{method, path, body?}`: one API operation in process; answers `{status, body}` |
+//! | `POST /_mock/reset` | forgets every stored change |
+//! | `POST /_mock/alerts/state` | `{rule_id, state, current_value?}` |
+//! | `POST /_mock/handoff-states` | `{id, shared_id?, data}` |
+//! | `GET /_mock/external-events`, `GET /_mock/dni-reservations`, `GET /_mock/outbound-calls` | what was received |
+//! | `POST /_mock/deliveries` | `{endpoint_id, receiver_url, body, event_id?, timestamp?}`: delivers `body` (any JSON; a string is sent as is) signed with the endpoint's current secret |
+//! | `GET /_mock/deliveries` | the deliveries made |
 //!
 //! # Ordering
 //!
@@ -85,8 +161,7 @@
 //!
 //! # Other errors
 //!
-//! Missing key: 401 `AUTH_USER_UNAUTHORISED`; wrong key: 401 `AUTH_USER_INVALID_TOKEN`;
-//! unknown path: 404 `NOT_FOUND`; wrong method: 405 `METHOD_NOT_ALLOWED` with `Allow`; bodies
+//! Unknown path: 404 `NOT_FOUND`; wrong method: 405 `METHOD_NOT_ALLOWED` with `Allow`; bodies
 //! over 4 MiB: 413. Bad JSON bodies are 400 `CONVERSATIONS_VALIDATION_FAILED` on the
 //! conversation and debug-chat routes; the Agents and webhook-endpoint routes use their own
 //! codes (see above).
@@ -142,8 +217,9 @@
 //! Conversation `i` is a pure function of the seed and `i` (and the time window); only one
 //! byte per conversation is precomputed, so a mock of a million conversations starts in well
 //! under a second and uses about 1 MB for its data. Notes, annotations, debug-chat sessions,
-//! agents (with their branches, topics and deployments) and webhook endpoints are the only
-//! stored state ([`MockServer::reset_state`] forgets all of it).
+//! agents (with their branches, topics and deployments), webhook endpoints and deliveries, chats,
+//! alert rules, outbound calls, handoff states, DNI reservations and external events are the
+//! only stored state ([`MockServer::reset_state`] forgets all of it).
 
 #![warn(missing_docs)]
 
