@@ -41,7 +41,7 @@ pub const DEFAULT_WINDOW_END_UNIX_MS: i64 = 1_793_491_200_000;
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 
 /// Builder of a [`MockServer`]; start it with [`MockServerBuilder::start`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MockServerBuilder {
     api_key: String,
     connector_token: String,
@@ -61,6 +61,22 @@ pub struct MockServerBuilder {
     idle_timeout: Option<Duration>,
     transcripts: bool,
     addr: SocketAddr,
+}
+
+/// Redacts the API key and tokens.
+impl std::fmt::Debug for MockServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServerBuilder")
+            .field("api_key", &"<redacted>")
+            .field("connector_token", &"<redacted>")
+            .field("outbound_token", &"<redacted>")
+            .field("conversations", &self.conversations)
+            .field("seed", &self.seed)
+            .field("account_id", &self.account_id)
+            .field("project_id", &self.project_id)
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for MockServerBuilder {

@@ -111,8 +111,8 @@ pub(crate) static CHAT: Family = Family {
     name: "chat",
     auth: Auth::ApiKeyAndConnectorToken,
     errors: ErrorShape::Envelope,
-    bad_body: bad_request,
-    bad_json: bad_request,
+    bad_body: ApiError::validation,
+    bad_json: ApiError::validation,
 };
 
 /// Alert rules and active alerts: validation failures are FastAPI's 422 `{detail}`.

@@ -185,9 +185,10 @@ impl MockServer {
         &self.app
     }
 
-    /// Forgets every note, annotation and debug-chat session, every agent change (branches,
-    /// knowledge-base edits, deployments, created and deleted agents) and every webhook
-    /// endpoint.
+    /// Forgets every stored change: notes, annotations, debug-chat and Chat sessions, agent
+    /// changes (branches, knowledge-base edits, deployments, created and deleted agents),
+    /// webhook endpoints and deliveries, alert rules, outbound calls, handoff states, DNI
+    /// reservations and external events. The seeded conversations and the request log stay.
     pub fn reset_state(&self) {
         *self.app.store() = Store::default();
     }

@@ -138,7 +138,7 @@ pub struct WebhookDelivery {
 }
 
 /// Options of one delivery beyond the event itself.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DeliveryOptions {
     /// Send this timestamp instead of now (to test stale or future timestamps).
     pub timestamp: Option<u64>,
@@ -148,6 +148,22 @@ pub struct DeliveryOptions {
     pub signing_secret_override: Option<String>,
     /// Extra headers (PolyAI sends an endpoint's configured custom headers too).
     pub extra_headers: Vec<(String, String)>,
+}
+
+/// Redacts the signing-secret override and the extra headers' values (they may carry tokens).
+impl std::fmt::Debug for DeliveryOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.extra_headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("DeliveryOptions")
+            .field("timestamp", &self.timestamp)
+            .field("event_id", &self.event_id)
+            .field(
+                "signing_secret_override",
+                &self.signing_secret_override.as_ref().map(|_| "<redacted>"),
+            )
+            .field("extra_headers", &names)
+            .finish()
+    }
 }
 
 /// Posts signed webhook events to a URL (plain `http://` only: the mock is built without TLS).
