@@ -4,83 +4,46 @@
 //! the API and reads the result back.
 
 use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-/// One answer: status, content type, JSON body (`Null` when not JSON) and raw bytes.
-struct Reply {
-    status: StatusCode,
-    content_type: String,
-    json: Value,
-    raw: Vec<u8>,
-}
+mod support;
 
-async fn send(server: &MockServer, request: reqwest::RequestBuilder) -> Reply {
-    let response = request
-        .header("x-api-key", server.api_key())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let raw = response.bytes().await.unwrap().to_vec();
-    let json = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-    Reply {
-        status,
-        content_type,
-        json,
-        raw,
-    }
-}
-
-async fn call(server: &MockServer, method: Method, path: &str, body: Option<Value>) -> Reply {
-    let mut request =
-        reqwest::Client::new().request(method, format!("{}{path}", server.base_url()));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    send(server, request).await
-}
-
-async fn get(server: &MockServer, path: &str) -> Reply {
-    call(server, Method::GET, path, None).await
-}
-
-async fn post(server: &MockServer, path: &str, body: Value) -> Reply {
-    call(server, Method::POST, path, Some(body)).await
-}
-
-async fn patch(server: &MockServer, path: &str, body: Value) -> Reply {
-    call(server, Method::PATCH, path, Some(body)).await
-}
-
-async fn delete(server: &MockServer, path: &str) -> Reply {
-    call(server, Method::DELETE, path, None).await
-}
+use support::{Answer, assert_envelope, call, delete, get, patch, post};
 
 /// Asserts the status and, for errors, PolyAI's envelope with `code`.
 #[track_caller]
-fn expect(reply: &Reply, status: u16, code: Option<&str>) {
-    assert_eq!(
-        reply.status.as_u16(),
-        status,
-        "body: {}",
-        String::from_utf8_lossy(&reply.raw)
-    );
-    if let Some(code) = code {
-        assert_eq!(reply.json["success"], false);
-        assert_eq!(reply.json["error_code"], code, "{}", reply.json);
-        assert!(
-            reply.json["error_message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
+fn expect(answer: &Answer, status: u16, code: Option<&str>) {
+    match code {
+        Some(code) => assert_envelope(answer, status, code),
+        None => assert_eq!(
+            answer.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&answer.raw)
+        ),
     }
+}
+
+/// The response's `Content-Type`.
+fn content_type(answer: &Answer) -> &str {
+    answer
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// Sends a hand-built request with the mock's API key.
+async fn send(server: &MockServer, request: reqwest::RequestBuilder) -> Answer {
+    support::answer(
+        request
+            .header("x-api-key", server.api_key())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 /// Makes a branch of `agent` and returns its id.
@@ -849,7 +812,7 @@ async fn fault_plans_reach_the_new_routes() {
     expect(&first, 503, None);
     let second = get(&server, &format!("/v1/agents/{agent}/telephony/connectors")).await;
     expect(&second, 200, None);
-    assert!(second.content_type.starts_with("application/json"));
+    assert!(content_type(&second).starts_with("application/json"));
 }
 
 #[tokio::test]
@@ -1127,7 +1090,7 @@ async fn audio_cache_files_are_downloaded_replaced_and_synthesized() {
     let base = format!("/v1/agents/{agent}/audio-cache");
     let file = get(&server, &format!("{base}/1001/file")).await;
     expect(&file, 200, None);
-    assert_eq!(file.content_type, "audio/wav");
+    assert_eq!(content_type(&file), "audio/wav");
     assert_eq!(&file.raw[0..4], b"RIFF");
     expect(
         &get(&server, &format!("{base}/abc/file")).await,
@@ -1242,7 +1205,7 @@ async fn audio_cache_files_are_downloaded_replaced_and_synthesized() {
     )
     .await;
     expect(&preview, 200, None);
-    assert_eq!(preview.content_type, "audio/wav");
+    assert_eq!(content_type(&preview), "audio/wav");
     assert_eq!(&preview.raw[8..12], b"WAVE");
     let longer = post(
         &server,
