@@ -7,8 +7,9 @@
 //! transcripts from a fixed list, `eleven_labs` voice `pNInz6obpgDQGcFmaJgB`, `en-GB`, hit
 //! counts and cache times that depend only on the mock's seed and the entry, and a duration of
 //! 0.07 s per transcript character. Their audio is a generated tone WAV of that duration (at
-//! the server's sample rate). `synthesize` answers a WAV of the text's duration and, as PolyAI
-//! documents, saves nothing.
+//! the server's sample rate). `synthesize` answers a WAV of the text's duration (divided by
+//! `config.speed` when given) and, as PolyAI documents, saves nothing. Generated audio is at
+//! most 120 s long.
 //!
 //! Replacing an entry's file (`PATCH .../file`, raw WAV body, optional `X-Filename`) or its
 //! details (`PUT .../details`, `multipart/form-data` with a `file` WAV part and a `settings`
@@ -62,6 +63,8 @@ const MAX_LIMIT: u64 = 200;
 const FIRST_ID: u64 = 1001;
 /// Seconds of speech per transcript character.
 const SECONDS_PER_CHAR: f64 = 0.07;
+/// Longest generated audio, in seconds (so a huge text cannot make the mock build gigabytes).
+const MAX_GENERATED_SECONDS: f64 = 120.0;
 /// Salt of seeded hit counts.
 const HIT_SALT: u64 = 0x417c;
 /// Seeded entries are cached this far apart, before the end of the data's window.
@@ -135,9 +138,10 @@ pub(crate) struct AudioCacheStore {
     agents: HashMap<String, AgentCache>,
 }
 
+/// The duration of speaking `text` at normal speed: 0.07 s a character, from 0.5 s to 120 s.
 fn duration_of(text: &str) -> f64 {
     let seconds = text.chars().count() as f64 * SECONDS_PER_CHAR;
-    (seconds.max(0.5) * 100.0).round() / 100.0
+    (seconds.clamp(0.5, MAX_GENERATED_SECONDS) * 100.0).round() / 100.0
 }
 
 fn seed_entries(app: &App) -> Vec<Entry> {
@@ -553,7 +557,7 @@ pub(crate) fn synthesize(req: &Req<'_>) -> Reply {
         .unwrap_or(1.0);
     with_cache(req, |app, entries| {
         let entry = find(entries, id)?;
-        let seconds = duration_of(&body.text) / speed;
+        let seconds = (duration_of(&body.text) / speed).min(MAX_GENERATED_SECONDS);
         let key = crate::util::fnv64(body.text.as_bytes()) ^ entry.id;
         Ok(wav_response(tone_wav(app, key, seconds)))
     })
@@ -692,5 +696,6 @@ mod tests {
             Some("AUDIO_CACHE_INVALID_ID")
         );
         assert!((duration_of("abc") - 0.5).abs() < 1e-9);
+        assert!((duration_of(&"a".repeat(1_000_000)) - MAX_GENERATED_SECONDS).abs() < 1e-9);
     }
 }

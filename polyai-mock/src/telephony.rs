@@ -29,7 +29,7 @@
 //! | reassigning to an unknown connector | 404 `PHONE_NUMBERS_CONNECTOR_DOES_NOT_EXIST` |
 //! | an unknown connector | 404 `CONNECTORS_NOT_FOUND` |
 //! | a bad connector update (empty or malformed language code or voice name, unknown fields) | 400 `CONNECTORS_VALIDATION_FAILED` |
-//! | an empty id list, a `clientEnv` that is not an environment, other bad bodies | 400 `CONNECTORS_VALIDATION_FAILED` (connector routes) / `PHONE_NUMBERS_VALIDATION_FAILED` (number routes) |
+//! | an empty id list, one over 1000 items (PolyAI publishes no limit; the mock's), a `clientEnv` that is not an environment, other bad bodies | 400 `CONNECTORS_VALIDATION_FAILED` (connector routes) / `PHONE_NUMBERS_VALIDATION_FAILED` (number routes) |
 //! | an outbound call with a bad `environment`, `toNumber`, `countryCode` or `metadata` over 26 KB as base64 | 400 `OUTBOUND_CALL_VALIDATION_FAILED` |
 //! | an outbound call to an environment without a connector | 404 `CONNECTORS_NOT_FOUND` |
 //! | a status read without a valid `environment`, or with a `callSid` not starting `OUT-` | 400 `OUTBOUND_CALL_VALIDATION_FAILED` |
@@ -57,6 +57,8 @@ const NUMBER_SALT: u64 = 0x9e0e;
 const CALL_SALT: u64 = 0x0ca1;
 /// The environments, in promotion order.
 pub(crate) const ENVIRONMENTS: [&str; 3] = ["sandbox", "pre-release", "live"];
+/// Most items one batch request may list (PolyAI publishes no limit; the mock's choice).
+pub(crate) const MAX_BATCH: usize = 1000;
 /// Largest outbound-call `metadata`, as base64 (PolyAI: "under 26 KB").
 const MAX_METADATA_BASE64: usize = 26 * 1024;
 /// Recognition and voice language of seeded connectors.
@@ -231,6 +233,19 @@ fn bad_format(number: &str) -> ApiError {
         "PHONE_NUMBERS_INVALID_PHONE_NUMBER_FORMAT",
         format!("Number {number:?} is not in valid E.164 format (for example +442071234567)."),
     )
+}
+
+/// Checks a batch's size: 1 to [`MAX_BATCH`] items.
+fn check_batch(field: &str, len: usize, invalid: fn(String) -> ApiError) -> Result<(), ApiError> {
+    if len == 0 {
+        return Err(invalid(format!("{field} must list at least one item.")));
+    }
+    if len > MAX_BATCH {
+        return Err(invalid(format!(
+            "{field} lists {len} items; the mock takes at most {MAX_BATCH} per request."
+        )));
+    }
+    Ok(())
 }
 
 /// Whether `text` is an E.164 number: `+`, a non-zero digit, then 1 to 14 more digits.
@@ -424,11 +439,7 @@ impl TelephonyStore {
             connector_ids: Vec<String>,
         }
         let req: Body = parse(body, connectors_invalid)?;
-        if req.connector_ids.is_empty() {
-            return Err(connectors_invalid(
-                "connectorIds must list at least one id.",
-            ));
-        }
+        check_batch("connectorIds", req.connector_ids.len(), connectors_invalid)?;
         let t = self.agent(owner, agent_id);
         let mut found = Vec::new();
         let mut not_found = Vec::new();
@@ -540,9 +551,7 @@ impl TelephonyStore {
             updates: Vec<Value>,
         }
         let req: Body = parse(body, connectors_invalid)?;
-        if req.updates.is_empty() {
-            return Err(connectors_invalid("updates must list at least one update."));
-        }
+        check_batch("updates", req.updates.len(), connectors_invalid)?;
         let mut results = Vec::new();
         for item in req.updates {
             let id = item
@@ -668,11 +677,12 @@ impl TelephonyStore {
         client_env: Option<String>,
     ) -> Result<Vec<String>, ApiError> {
         let env = check_env(client_env.as_deref().unwrap_or("live"), numbers_invalid)?;
-        for (i, number) in numbers.iter().enumerate() {
+        let mut seen = std::collections::HashSet::new();
+        for number in &numbers {
             if !is_e164(number) {
                 return Err(bad_format(number));
             }
-            if numbers[..i].contains(number) {
+            if !seen.insert(number.as_str()) {
                 return Err(numbers_invalid(format!("{number} is listed twice.")));
             }
         }
@@ -714,11 +724,7 @@ impl TelephonyStore {
             client_env: Option<String>,
         }
         let req: Body = parse(body, numbers_invalid)?;
-        if req.phone_numbers.is_empty() {
-            return Err(numbers_invalid(
-                "phoneNumbers must list at least one number.",
-            ));
-        }
+        check_batch("phoneNumbers", req.phone_numbers.len(), numbers_invalid)?;
         let imported = self.import(owner, agent_id, req.phone_numbers, req.client_env)?;
         Ok(json!({ "imported": imported }))
     }
@@ -1223,11 +1229,7 @@ fn number_list(body: &[u8]) -> Result<Vec<String>, ApiError> {
         phone_numbers: Vec<String>,
     }
     let req: Body = parse(body, numbers_invalid)?;
-    if req.phone_numbers.is_empty() {
-        return Err(numbers_invalid(
-            "phoneNumbers must list at least one number.",
-        ));
-    }
+    check_batch("phoneNumbers", req.phone_numbers.len(), numbers_invalid)?;
     Ok(req.phone_numbers)
 }
 

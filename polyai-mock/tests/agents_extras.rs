@@ -1352,3 +1352,60 @@ async fn tests_can_seed_entries_and_connectors_and_read_placed_calls() {
     assert!(server.add_audio_cache_entry(&agent, "x").is_none());
     assert!(server.agent_outbound_calls(&agent).is_empty());
 }
+
+#[tokio::test]
+async fn synthesized_audio_is_bounded_whatever_the_text_or_speed() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let text = "word ".repeat(200_000);
+    let preview = post(
+        &server,
+        &format!("/v1/agents/{agent}/audio-cache/1001/synthesize"),
+        json!({"text": text, "config": {"speed": 0.000001}}),
+    )
+    .await;
+    expect(&preview, 200, None);
+    // 120 s of 16-bit mono at the default 8 kHz, plus the 44-byte header.
+    assert_eq!(preview.raw.len(), 44 + 120 * 8000 * 2);
+}
+
+#[tokio::test]
+async fn batches_take_at_most_a_thousand_items() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let numbers: Vec<String> = (0..1001).map(|i| format!("+1555020{i:04}")).collect();
+    let big = post(
+        &server,
+        &format!("/v1/agents/{agent}/telephony/phone-numbers"),
+        json!({"phoneNumbers": numbers}),
+    )
+    .await;
+    expect(&big, 400, Some("PHONE_NUMBERS_VALIDATION_FAILED"));
+    let fits = post(
+        &server,
+        &format!("/v1/agents/{agent}/telephony/phone-numbers"),
+        json!({"phoneNumbers": numbers[..1000]}),
+    )
+    .await;
+    expect(&fits, 201, None);
+    let listed = get(
+        &server,
+        &format!("/v1/agents/{agent}/telephony/phone-numbers"),
+    )
+    .await;
+    assert_eq!(
+        listed.json["phoneNumbers"].as_array().map(Vec::len),
+        Some(1001)
+    );
+    let ids: Vec<String> = (0..1001).map(|i| format!("CONNECTOR-{i}")).collect();
+    expect(
+        &post(
+            &server,
+            &format!("/v1/agents/{agent}/telephony/connectors/batch"),
+            json!({"connectorIds": ids}),
+        )
+        .await,
+        400,
+        Some("CONNECTORS_VALIDATION_FAILED"),
+    );
+}
