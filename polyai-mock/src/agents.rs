@@ -49,6 +49,7 @@ use serde_json::{Map, Value, json};
 
 use crate::envelope::{ApiError, empty_response, json_body, json_response};
 use crate::request::{Reply, Req};
+use crate::salts;
 use crate::state::App;
 use crate::time::{now_ms, rfc3339_ms};
 use crate::util::{fnv64, hash3, hex, token, uuid7_from};
@@ -616,7 +617,10 @@ fn create_agent_in(
             }
             id
         }
-        None => format!("PROJECT-{}", token(app.instance_key, n, 0xa6e7, 8, true)),
+        None => format!(
+            "PROJECT-{}",
+            token(app.instance_key, n, salts::AGENT_ID, 8, true)
+        ),
     };
     if store.position(&agent_id).is_some() {
         return Err(ApiError::new(
@@ -702,7 +706,10 @@ fn create_branch_in(
             format!("A branch named {name:?} already exists."),
         ));
     }
-    let id = format!("BRANCH-{}", token(app.instance_key, n, 0xb7a4, 8, true));
+    let id = format!(
+        "BRANCH-{}",
+        token(app.instance_key, n, salts::BRANCH_ID, 8, true)
+    );
     agent.branches.push(Branch {
         id: id.clone(),
         name: name.to_owned(),
@@ -796,7 +803,10 @@ fn check_queries(queries: &Option<QueriesInput>) -> Result<(), ApiError> {
 }
 
 fn topic_id(app: &App, n: u64) -> String {
-    format!("TOPIC-{}", token(app.instance_key, n, 0x7091, 10, true))
+    format!(
+        "TOPIC-{}",
+        token(app.instance_key, n, salts::TOPIC_ID, 10, true)
+    )
 }
 
 fn create_topic_in(
@@ -1088,7 +1098,7 @@ fn deploy(
     let now = now_ms();
     let (version, sequence) = version.unwrap_or_else(|| (version_of(&agent.main), agent.sequence));
     agent.deployments.push(Deployment {
-        id: uuid7_from(now, hash3(app.instance_key, n, 0xde91)),
+        id: uuid7_from(now, hash3(app.instance_key, n, salts::DEPLOYMENT_ID)),
         stage,
         version,
         sequence,

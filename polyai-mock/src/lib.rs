@@ -243,6 +243,7 @@ mod outbound;
 mod pipeline;
 mod request;
 mod routes;
+mod salts;
 mod scripting;
 mod server;
 mod state;
