@@ -50,6 +50,7 @@ use serde_json::{Map, Value, json};
 use crate::agents_config::{self, BranchConfig, Choice};
 use crate::envelope::{ApiError, empty_response, json_body, json_response};
 use crate::request::{Reply, Req};
+use crate::salts;
 use crate::state::App;
 use crate::time::{now_ms, rfc3339_ms};
 use crate::util::{fnv64, hash3, hex, token, uuid7_from};
@@ -60,10 +61,6 @@ const DEPLOYER: &str = "developer@example.com";
 const DEFAULT_LIST_LIMIT: usize = 50;
 /// The read-only branch.
 const MAIN: &str = "main";
-/// Salt of generated attribute ids.
-const ATTRIBUTE_SALT: u64 = 0xa771;
-/// Salt of generated variant ids.
-const VARIANT_SALT: u64 = 0x7a41;
 
 /// A deployment environment, in promotion order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -222,8 +219,8 @@ impl AgentStore {
                 is_active: true,
             });
         }
-        let attribute = self.new_id(app, "ATTRIBUTE", ATTRIBUTE_SALT);
-        let variant = self.new_id(app, "VARIANT", VARIANT_SALT);
+        let attribute = self.new_id(app, "ATTRIBUTE", salts::ATTRIBUTE_ID);
+        let variant = self.new_id(app, "VARIANT", salts::AGENT_VARIANT_ID);
         Agent {
             account_id: app.data.cfg.account_id.clone(),
             agent_id: agent_id.to_owned(),
@@ -317,12 +314,12 @@ impl AgentStore {
 
     /// A new attribute id.
     pub(crate) fn new_attribute_id(&mut self, app: &App) -> String {
-        self.new_id(app, "ATTRIBUTE", ATTRIBUTE_SALT)
+        self.new_id(app, "ATTRIBUTE", salts::ATTRIBUTE_ID)
     }
 
     /// A new variant id.
     pub(crate) fn new_variant_id(&mut self, app: &App) -> String {
-        self.new_id(app, "VARIANT", VARIANT_SALT)
+        self.new_id(app, "VARIANT", salts::AGENT_VARIANT_ID)
     }
 }
 
@@ -737,7 +734,10 @@ fn new_agent_id(
             }
             id
         }
-        None => format!("PROJECT-{}", token(app.instance_key, n, 0xa6e7, 8, true)),
+        None => format!(
+            "PROJECT-{}",
+            token(app.instance_key, n, salts::AGENT_ID, 8, true)
+        ),
     };
     if store.position(&agent_id).is_some() {
         return Err(ApiError::new(
@@ -842,7 +842,10 @@ fn create_branch_in(
             format!("A branch named {name:?} already exists."),
         ));
     }
-    let id = format!("BRANCH-{}", token(app.instance_key, n, 0xb7a4, 8, true));
+    let id = format!(
+        "BRANCH-{}",
+        token(app.instance_key, n, salts::BRANCH_ID, 8, true)
+    );
     agent.branches.push(Branch {
         id: id.clone(),
         name: name.to_owned(),
@@ -938,7 +941,10 @@ fn check_queries(queries: &Option<QueriesInput>) -> Result<(), ApiError> {
 }
 
 fn topic_id(app: &App, n: u64) -> String {
-    format!("TOPIC-{}", token(app.instance_key, n, 0x7091, 10, true))
+    format!(
+        "TOPIC-{}",
+        token(app.instance_key, n, salts::TOPIC_ID, 10, true)
+    )
 }
 
 fn create_topic_in(
@@ -1251,7 +1257,7 @@ fn deploy(
     let (version, sequence) =
         version.unwrap_or_else(|| (version_of(&agent.main, &agent.main_config), agent.sequence));
     agent.deployments.push(Deployment {
-        id: uuid7_from(now, hash3(app.instance_key, n, 0xde91)),
+        id: uuid7_from(now, hash3(app.instance_key, n, salts::DEPLOYMENT_ID)),
         stage,
         version,
         sequence,

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::envelope::{ApiError, empty_response, json_response};
 use crate::request::{Reply, Req};
+use crate::salts;
 use crate::time::{now_ms, rfc3339_ms};
 use crate::util::token;
 
@@ -25,8 +26,6 @@ use crate::util::token;
 pub(crate) const MAX_ALERT_RULES: usize = 10;
 /// Longest rule name accepted (PolyAI publishes none; the mock's choice).
 pub(crate) const MAX_NAME_CHARS: usize = 255;
-/// Salt of generated rule ids.
-const RULE_ID_SALT: u64 = 0xA1E7;
 
 const METRICS: [&str; 6] = [
     "turn_latency_p50",
@@ -276,7 +275,7 @@ pub(crate) fn create(req: &Req<'_>) -> Reply {
             token(
                 req.app.instance_key,
                 alerts.created,
-                RULE_ID_SALT,
+                salts::ALERT_RULE_ID,
                 20,
                 false
             )

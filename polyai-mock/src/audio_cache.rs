@@ -48,6 +48,7 @@ use serde_json::{Map, Value, json};
 use crate::audio::{AudioSpec, Direction, WAV_HEADER_LEN};
 use crate::envelope::{ApiError, empty_response, json_response};
 use crate::request::{Reply, Req, parse_json};
+use crate::salts;
 use crate::state::App;
 use crate::time::rfc3339_ms;
 use crate::util::hash3;
@@ -65,8 +66,6 @@ const FIRST_ID: u64 = 1001;
 const SECONDS_PER_CHAR: f64 = 0.07;
 /// Longest generated audio, in seconds (so a huge text cannot make the mock build gigabytes).
 const MAX_GENERATED_SECONDS: f64 = 120.0;
-/// Salt of seeded hit counts.
-const HIT_SALT: u64 = 0x417c;
 /// Seeded entries are cached this far apart, before the end of the data's window.
 const CACHE_SPACING_MS: i64 = 7 * 3_600_000;
 /// Voice of seeded entries.
@@ -155,7 +154,7 @@ fn seed_entries(app: &App) -> Vec<Entry> {
             id,
             transcript: (*text).to_owned(),
             cached_ms: end - k * CACHE_SPACING_MS,
-            hit_count: hash3(seed, id, HIT_SALT) % 500,
+            hit_count: hash3(seed, id, salts::AUDIO_CACHE_HITS) % 500,
             duration: duration_of(text),
             regenerated: false,
             provider: SEED_PROVIDER.to_owned(),

@@ -22,10 +22,8 @@ use serde_json::{Value, json};
 use crate::debug_chat::{GREETING, script};
 use crate::envelope::{ApiError, json_response};
 use crate::request::{Reply, Req};
+use crate::salts;
 use crate::util::{hash3, uuid_from};
-
-/// Salt of the Chat conversation ids.
-const CHAT_ID_SALT: u64 = 0xC4A7;
 
 /// Chat channels PolyAI documents.
 const CHANNELS: [&str; 4] = ["webchat", "whatsapp", "sms", "api"];
@@ -103,8 +101,8 @@ pub(crate) fn create(req: &Req<'_>) -> Reply {
     let id = format!(
         "CHAT-{}",
         uuid_from(
-            hash3(req.app.instance_key, req.seq, CHAT_ID_SALT),
-            hash3(req.app.instance_key, req.seq, CHAT_ID_SALT + 1),
+            hash3(req.app.instance_key, req.seq, salts::CHAT_ID[0]),
+            hash3(req.app.instance_key, req.seq, salts::CHAT_ID[1]),
         )
     );
     let session = ChatSession {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::envelope::{ApiError, json_response};
 use crate::request::{Reply, Req};
+use crate::salts;
 use crate::time::{parse_iso8601, rfc3339_ms};
 use crate::util::{fnv64, hash3};
 
@@ -21,8 +22,6 @@ use crate::util::{fnv64, hash3};
 pub(crate) const MAX_SPAN_MS: i64 = 7 * 86_400_000;
 /// Interval length: 5 minutes.
 const INTERVAL_MS: i64 = 300_000;
-/// Salt of the generated counts.
-const CONCURRENCY_SALT: u64 = 0xC0C0;
 
 fn bad(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
@@ -89,7 +88,7 @@ pub(crate) fn get(req: &Req<'_>) -> Reply {
     let mut t = first;
     while t < last.max(first + INTERVAL_MS) {
         let mark = u64::try_from(t / INTERVAL_MS).unwrap_or(0);
-        let count = hash3(seed ^ filters, mark, CONCURRENCY_SALT) % 6;
+        let count = hash3(seed ^ filters, mark, salts::CONCURRENCY) % 6;
         let mut interval = json!({ "time": rfc3339_ms(t), "max_concurrent_conversations": count });
         if slice == Some("variant") {
             interval["variant_id"] = json!(variant_id.unwrap_or("VARIANT-DEFAULT"));

@@ -11,6 +11,7 @@ use crate::data::{Channel, Dataset, EXCHANGES, Env, StoredAnnotation, V3Conversa
 use crate::debug_chat;
 use crate::envelope::{ApiError, json_response};
 use crate::request::{Reply, Req};
+use crate::salts;
 use crate::state::App;
 use crate::time::{now_ms, parse_iso8601};
 use crate::util::{fnv64, hash3, hex, mix64, unhex};
@@ -250,7 +251,7 @@ fn compile(data: &Dataset, query: &Query, scope: &str) -> Result<Filter, ApiErro
 /// The key cursors are sealed with: a function of the seed, so the same data gives the same
 /// cursors in every run.
 fn cursor_key(data: &Dataset) -> u64 {
-    hash3(data.cfg.seed, data.count(), 0xc5)
+    hash3(data.cfg.seed, data.count(), salts::CURSOR_KEY)
 }
 
 /// A decoded cursor: where the next page starts and the rank of that row.
@@ -267,7 +268,7 @@ impl Cursor {
         bytes.extend_from_slice(&(self.index ^ mix64(key)).to_be_bytes());
         bytes.extend_from_slice(&(self.rank ^ mix64(key ^ 1)).to_be_bytes());
         bytes.extend_from_slice(&self.fingerprint.to_be_bytes());
-        let check = hash3(key, fnv64(&bytes), 0xc0) as u32;
+        let check = hash3(key, fnv64(&bytes), salts::CURSOR_CHECK) as u32;
         bytes.extend_from_slice(&check.to_be_bytes());
         hex(&bytes)
     }
@@ -278,7 +279,7 @@ impl Cursor {
             return None;
         }
         let check = u32::from_be_bytes(bytes[21..25].try_into().ok()?);
-        if hash3(key, fnv64(&bytes[..21]), 0xc0) as u32 != check {
+        if hash3(key, fnv64(&bytes[..21]), salts::CURSOR_CHECK) as u32 != check {
             return None;
         }
         Some(Cursor {

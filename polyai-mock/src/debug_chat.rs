@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 use crate::data::{AgentDetail, AgentSummary, DetailTurn, Env, StoredAnnotation};
 use crate::envelope::{ApiError, json_response};
 use crate::request::{self, Req};
+use crate::salts;
 use crate::time::{now_ms, rfc3339_ms};
 use crate::util::{hash3, uuid_from};
 
@@ -227,7 +228,7 @@ fn reply(
     node_trace: Vec<&'static str>,
 ) -> Response {
     let turn = session.turns.len() as u64;
-    let h = hash3(0xdeb0_9c4a, turn, id.len() as u64);
+    let h = hash3(salts::DEBUG_CHAT_LATENCY_KEY, turn, id.len() as u64);
     let body = Reply {
         conversation_id: id,
         user_input,
@@ -288,8 +289,8 @@ pub(crate) fn start(req: &Req<'_>) -> request::Reply {
         None => format!(
             "AS_CHAT_{}",
             uuid_from(
-                hash3(app.instance_key, seq, 11),
-                hash3(app.instance_key, seq, 12)
+                hash3(app.instance_key, seq, salts::DEBUG_CHAT_ID[0]),
+                hash3(app.instance_key, seq, salts::DEBUG_CHAT_ID[1])
             )
         ),
     };

@@ -302,6 +302,7 @@ mod pipeline;
 mod realtime_config;
 mod request;
 mod routes;
+mod salts;
 mod scripting;
 mod server;
 mod state;

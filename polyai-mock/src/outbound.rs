@@ -16,12 +16,11 @@ use std::collections::BTreeMap;
 
 use crate::envelope::{ApiError, json_response};
 use crate::request::{Reply, Req};
+use crate::salts;
 use crate::util::{hash3, uuid_from};
 
 /// Largest `metadata` accepted, in bytes of JSON (PolyAI: "base64 < 26 KB").
 pub(crate) const MAX_METADATA_BYTES: usize = 26 * 1024;
-/// Salt of generated call ids.
-const CALL_SID_SALT: u64 = 0x0B7C;
 const ENCRYPTIONS: [&str; 4] = ["UDP/RTP", "UDP/SRTP", "TLS/RTP", "TLS/SRTP"];
 
 /// One triggered call.
@@ -101,8 +100,8 @@ pub(crate) fn trigger(req: &Req<'_>) -> Reply {
     let call_sid = format!(
         "OUT-{}",
         uuid_from(
-            hash3(req.app.instance_key, req.seq, CALL_SID_SALT),
-            hash3(req.app.instance_key, req.seq, CALL_SID_SALT + 1),
+            hash3(req.app.instance_key, req.seq, salts::CALL_SID[0]),
+            hash3(req.app.instance_key, req.seq, salts::CALL_SID[1]),
         )
     );
     req.app.store().outbound_calls.push(OutboundCall {

@@ -89,7 +89,6 @@ pub(crate) enum ErrorShape {
 }
 
 /// The rules shared by every operation of one family (one OpenAPI document, or a part of one).
-#[allow(dead_code)] // `name` is read by the docs test added next
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Family {
     /// A short name, used in docs and messages (`conversations`, `agents`, `chat`, ...).
@@ -108,15 +107,16 @@ pub(crate) struct Family {
 /// One request, as a handler sees it: the named path parameters (decoded), the query, the
 /// headers, the raw body (parse it with [`Req::json`]), the server-wide sequence number and
 /// the shared state.
-#[allow(dead_code)] // the helpers are for the handlers added next
 pub(crate) struct Req<'a> {
     /// The shared state (configuration and the store).
     pub app: &'a App,
     /// Server-wide request number, starting at 1.
     pub seq: u64,
     /// The request method.
+    #[allow(dead_code)] // part of the handler interface; no handler needs it yet
     pub method: &'a Method,
     /// The path as sent (still percent-encoded).
+    #[allow(dead_code)] // part of the handler interface; no handler needs it yet
     pub path: &'a str,
     /// Decoded path parameters, by the names of the template.
     pub params: Vec<(&'static str, String)>,
@@ -130,7 +130,6 @@ pub(crate) struct Req<'a> {
     pub family: &'static Family,
 }
 
-#[allow(dead_code)]
 impl Req<'_> {
     /// The decoded path parameter `name` (as spelt in the template), or `""` if the template
     /// has no such parameter.
@@ -171,6 +170,7 @@ impl Req<'_> {
     }
 
     /// [`Req::json`] with an operation-specific error for bad bodies.
+    #[allow(dead_code)] // part of the handler interface (the Agents extras use it)
     pub fn json_with<T: DeserializeOwned>(
         &self,
         invalid: fn(String) -> ApiError,
@@ -179,6 +179,7 @@ impl Req<'_> {
     }
 
     /// [`Req::json_or_default`] with an operation-specific error for bad bodies.
+    #[allow(dead_code)] // part of the handler interface (the Agents extras use it)
     pub fn json_or_default_with<T: DeserializeOwned + Default>(
         &self,
         invalid: fn(String) -> ApiError,

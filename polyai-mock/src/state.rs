@@ -19,6 +19,7 @@ use crate::handoff::HandoffState;
 use crate::log::RecordedRequest;
 use crate::outbound::OutboundCall;
 use crate::realtime_config::RealTimeConfigStore;
+use crate::salts;
 use crate::telephony::TelephonyStore;
 use crate::util::{hash3, uuid_from};
 use crate::voices::VoiceStore;
@@ -100,8 +101,8 @@ impl App {
     /// The correlation id of request `seq` (random per instance).
     pub fn correlation_id(&self, seq: u64) -> String {
         uuid_from(
-            hash3(self.instance_key, seq, 1),
-            hash3(self.instance_key, seq, 2),
+            hash3(self.instance_key, seq, salts::CORRELATION[0]),
+            hash3(self.instance_key, seq, salts::CORRELATION[1]),
         )
     }
 }

@@ -47,14 +47,9 @@ use serde_json::{Map, Value, json};
 
 use crate::envelope::{ApiError, json_response};
 use crate::request::{Reply, Req};
+use crate::salts;
 use crate::util::{hash3, token, uuid_from};
 
-/// Salt of connector ids.
-const CONNECTOR_SALT: u64 = 0xc011;
-/// Salt of the seeded phone number.
-const NUMBER_SALT: u64 = 0x9e0e;
-/// Salt of outbound call ids.
-const CALL_SALT: u64 = 0x0ca1;
 /// The environments, in promotion order.
 pub(crate) const ENVIRONMENTS: [&str; 3] = ["sandbox", "pre-release", "live"];
 /// Most items one batch request may list (PolyAI publishes no limit; the mock's choice).
@@ -321,7 +316,7 @@ impl TelephonyStore {
                 seeded.connectors.push(Connector {
                     id: format!(
                         "CONNECTOR-{}",
-                        token(owner.instance_key, n, CONNECTOR_SALT, 8, true)
+                        token(owner.instance_key, n, salts::CONNECTOR_ID, 8, true)
                     ),
                     name: format!("{agent_id} {env}"),
                     client_env: env.to_owned(),
@@ -333,7 +328,7 @@ impl TelephonyStore {
                 });
             }
             let n = self.next();
-            let digits = hash3(owner.instance_key, n, NUMBER_SALT) % 10_000_000;
+            let digits = hash3(owner.instance_key, n, salts::PHONE_NUMBER) % 10_000_000;
             let number = format!("+44207{digits:07}");
             if !self.holds(&number) {
                 let live = seeded.connectors.last().map(|c| c.id.clone());
@@ -366,7 +361,7 @@ impl TelephonyStore {
         let n = self.next();
         let id = format!(
             "CONNECTOR-{}",
-            token(owner.instance_key, n, CONNECTOR_SALT, 8, true)
+            token(owner.instance_key, n, salts::CONNECTOR_ID, 8, true)
         );
         let t = self.agent(owner, agent_id);
         t.connectors.push(Connector {
@@ -933,8 +928,8 @@ impl TelephonyStore {
         let sid = format!(
             "OUT-{}",
             uuid_from(
-                hash3(owner.instance_key, n, CALL_SALT),
-                hash3(owner.instance_key, n, CALL_SALT + 1)
+                hash3(owner.instance_key, n, salts::AGENT_CALL_SID[0]),
+                hash3(owner.instance_key, n, salts::AGENT_CALL_SID[1])
             )
         );
         t.calls.push(OutboundCall {

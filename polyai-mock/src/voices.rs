@@ -25,10 +25,9 @@ use serde_json::{Map, Value, json};
 
 use crate::envelope::{ApiError, json_response};
 use crate::request::{Reply, Req, parse_json};
+use crate::salts;
 use crate::util::token;
 
-/// Salt of voice ids.
-const VOICE_SALT: u64 = 0x701c;
 /// How long a sample link lasts, in seconds.
 const SAMPLE_TTL_SECONDS: u64 = 3600;
 /// The genders the `gender` filter accepts.
@@ -229,7 +228,7 @@ pub(crate) fn create(req: &Req<'_>) -> Reply {
     let voice = Voice {
         id: format!(
             "VOICE-{}",
-            token(req.app.instance_key, n, VOICE_SALT, 8, true)
+            token(req.app.instance_key, n, salts::VOICE_ID, 8, true)
         ),
         name,
         provider,

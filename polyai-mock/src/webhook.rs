@@ -13,6 +13,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
+use crate::salts;
 use crate::time::{now_ms, rfc3339_offset};
 use crate::util::{hash3, hex};
 
@@ -185,7 +186,10 @@ fn fresh_event_id() -> String {
     let t = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    format!("evt_{}", &hex(&hash3(t, n, 0xe7).to_be_bytes())[..16])
+    format!(
+        "evt_{}",
+        &hex(&hash3(t, n, salts::WEBHOOK_EVENT_ID).to_be_bytes())[..16]
+    )
 }
 
 impl WebhookSender {

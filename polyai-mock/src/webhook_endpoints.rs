@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 
 use crate::envelope::{ApiError, empty_response, json_response};
 use crate::request::{Reply, Req};
+use crate::salts;
 use crate::scripting::{DeliveryError, deliver};
 use crate::server::MockServer;
 use crate::state::App;
@@ -81,7 +82,13 @@ impl EndpointStore {
         self.counter += 1;
         format!(
             "whsec_{}",
-            token(app.instance_key, self.counter, 0x5ec7, 32, false)
+            token(
+                app.instance_key,
+                self.counter,
+                salts::WEBHOOK_SECRET,
+                32,
+                false
+            )
         )
     }
 
@@ -322,7 +329,13 @@ fn create_in(app: &App, store: &mut EndpointStore, req: CreateBody) -> Result<Re
     let endpoint = Endpoint {
         id: format!(
             "whe_{}",
-            token(app.instance_key, store.counter, 0x1d5, 24, false)
+            token(
+                app.instance_key,
+                store.counter,
+                salts::WEBHOOK_ENDPOINT_ID,
+                24,
+                false
+            )
         ),
         name: req.name,
         url: req.url,
