@@ -12,9 +12,16 @@
 //! without a `connectorId`. Phone numbers are unique in the whole mock: importing a number any
 //! agent holds is a 409. Updating a connector's `voiceName` sets its `ttsLangCode` to the
 //! name's first two parts (`en-US-Neural2-A` gives `en-US`); `variantId: null` or `""`
-//! unassigns the variant; `projectId` moves the connector and its numbers to that agent.
+//! unassigns the variant; `projectId` moves the connector and its numbers to that agent (the
+//! single update only: a batch update refuses it per item). Any `variantId` text is accepted
+//! (the mock does not check it against the agent's variants). Connectors and numbers report
+//! the mock's account id ([`crate::MockServerBuilder::account_id`]).
 //!
-//! Outbound calls answer `QUEUED`; each status read after that moves the call on: the first
+//! An outbound call needs a connector of its `environment` (one without a variant, or with the
+//! `variantId` sent); `encryption` may be any non-empty text (default `tls_srtp`); a
+//! `toNumber` without `+` needs a `countryCode` among GB, US, CA, IE, FR, DE, ES, IT, NL, AU,
+//! NZ and IN (its leading zeros are dropped). Outbound calls answer `QUEUED`; each status read
+//! after that moves the call on: the first
 //! read says `CALLING`, later reads `SUCCESS`, or `FAILURE` (reason "The call was not
 //! answered.") when the dialled number ends in `0000`. No clock is involved, so tests see
 //! the same sequence every time.
