@@ -20,6 +20,9 @@
 //! | `GET /_mock/outbound-calls` | the legacy outbound calls triggered |
 //! | `POST /_mock/deliveries` | `{endpoint_id, receiver_url, body, event_id?, timestamp?}`: delivers `body` (any JSON value; a string is sent as is) signed with the endpoint's current secret; answers the delivery |
 //! | `GET /_mock/deliveries` | the deliveries made so far |
+//! | `POST /_mock/audio-cache-entries` | `{agent_id, transcript}`: adds an audio cache entry (PolyAI has no operation for it); answers `{id}` |
+//! | `POST /_mock/connectors` | `{agent_id, client_env}`: adds a telephony connector (PolyAI has no operation for it); answers `{connector_id}` |
+//! | `GET /_mock/agent-outbound-calls/{agentId}` | the calls the agent was asked to place through the Agents API |
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -104,6 +107,29 @@ struct DeliveryBody {
     body: Value,
     event_id: Option<String>,
     timestamp: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AudioCacheEntryBody {
+    agent_id: String,
+    transcript: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectorBody {
+    agent_id: String,
+    client_env: String,
+}
+
+/// 404 for seeding a deleted agent.
+fn agent_deleted(agent_id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "PROJECT_NOT_FOUND",
+        format!("Agent {agent_id} was deleted; create it again first."),
+    )
 }
 
 /// Answers one admin request (`path` starts with [`ADMIN_PREFIX`]).
@@ -238,6 +264,42 @@ pub(crate) async fn handle(
                     e.to_string(),
                 )),
             }
+        }
+        ("POST", "audio-cache-entries") => {
+            let b: AudioCacheEntryBody = body(bytes)?;
+            match crate::audio_cache::add_entry(app, &b.agent_id, &b.transcript) {
+                Some(id) => ok(json!({ "id": id })),
+                None => Err(agent_deleted(&b.agent_id)),
+            }
+        }
+        ("POST", "connectors") => {
+            let b: ConnectorBody = body(bytes)?;
+            if !crate::telephony::ENVIRONMENTS.contains(&b.client_env.as_str()) {
+                return Err(bad(format!(
+                    "client_env must be sandbox, pre-release or live; got {:?}.",
+                    b.client_env
+                )));
+            }
+            match crate::telephony::add_connector_to(app, &b.agent_id, &b.client_env) {
+                Some(id) => ok(json!({ "connector_id": id })),
+                None => Err(agent_deleted(&b.agent_id)),
+            }
+        }
+        ("GET", r) if r.starts_with("agent-outbound-calls/") => {
+            let agent = crate::util::decode_segment(&r["agent-outbound-calls/".len()..]);
+            ok(crate::telephony::placed_calls(app, &agent)
+                .into_iter()
+                .map(|c| {
+                    json!({
+                        "call_sid": c.call_sid,
+                        "environment": c.environment,
+                        "to_number": c.to_number,
+                        "variant_id": c.variant_id,
+                        "metadata": c.metadata,
+                        "status_reads": c.status_reads,
+                    })
+                })
+                .collect())
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,

@@ -299,29 +299,33 @@ impl crate::MockServer {
     /// # }
     /// ```
     pub fn add_audio_cache_entry(&self, agent_id: &str, transcript: &str) -> Option<String> {
-        let app = self.app();
-        let mut store = app.store();
-        let incarnation = store.agents.incarnation(app, agent_id).ok()?;
-        let cache = store.audio_cache.cache(app, agent_id, incarnation);
-        let id = cache.next_id;
-        cache.next_id += 1;
-        cache.entries.push(Entry {
-            id,
-            transcript: transcript.to_owned(),
-            cached_ms: crate::time::now_ms(),
-            hit_count: 0,
-            duration: duration_of(transcript),
-            regenerated: false,
-            provider: SEED_PROVIDER.to_owned(),
-            provider_voice_id: SEED_VOICE.to_owned(),
-            audio_filename: None,
-            imported: false,
-            language_code: SEED_LANGUAGE.to_owned(),
-            config: Map::new(),
-            audio: None,
-        });
-        Some(id.to_string())
+        add_entry(self.app(), agent_id, transcript)
     }
+}
+
+/// [`crate::MockServer::add_audio_cache_entry`], also behind `POST /_mock/audio-cache-entries`.
+pub(crate) fn add_entry(app: &App, agent_id: &str, transcript: &str) -> Option<String> {
+    let mut store = app.store();
+    let incarnation = store.agents.incarnation(app, agent_id).ok()?;
+    let cache = store.audio_cache.cache(app, agent_id, incarnation);
+    let id = cache.next_id;
+    cache.next_id += 1;
+    cache.entries.push(Entry {
+        id,
+        transcript: transcript.to_owned(),
+        cached_ms: crate::time::now_ms(),
+        hit_count: 0,
+        duration: duration_of(transcript),
+        regenerated: false,
+        provider: SEED_PROVIDER.to_owned(),
+        provider_voice_id: SEED_VOICE.to_owned(),
+        audio_filename: None,
+        imported: false,
+        language_code: SEED_LANGUAGE.to_owned(),
+        config: Map::new(),
+        audio: None,
+    });
+    Some(id.to_string())
 }
 
 fn find(entries: &mut [Entry], id: u64) -> Result<&mut Entry, ApiError> {

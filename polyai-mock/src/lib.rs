@@ -169,6 +169,8 @@
 //! | `GET /_mock/external-events`, `GET /_mock/dni-reservations`, `GET /_mock/outbound-calls` | what was received |
 //! | `POST /_mock/deliveries` | `{endpoint_id, receiver_url, body, event_id?, timestamp?}`: delivers `body` (any JSON; a string is sent as is) signed with the endpoint's current secret |
 //! | `GET /_mock/deliveries` | the deliveries made |
+//! | `POST /_mock/audio-cache-entries`, `POST /_mock/connectors` | `{agent_id, transcript}` / `{agent_id, client_env}`: what PolyAI has no operation to create; answer `{id}` / `{connector_id}` |
+//! | `GET /_mock/agent-outbound-calls/{agentId}` | the calls an agent was asked to place through the Agents API |
 //!
 //! # Ordering
 //!

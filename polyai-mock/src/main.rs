@@ -50,6 +50,9 @@ ADMIN ROUTES (send the API key in x-api-key; never recorded, never faulted):
     POST   /_mock/deliveries        {endpoint_id, receiver_url, body, event_id?, timestamp?}:
                                     deliver ANY body signed with the endpoint's current secret
     GET    /_mock/deliveries        deliveries made
+    POST   /_mock/audio-cache-entries  {agent_id, transcript}: add an audio cache entry
+    POST   /_mock/connectors        {agent_id, client_env}: add a telephony connector
+    GET    /_mock/agent-outbound-calls/{agentId}  calls placed through the Agents API
 ";
 
 struct Args {

@@ -55,6 +55,7 @@ use serde_json::{Map, Value, json};
 use crate::envelope::{ApiError, json_response};
 use crate::request::{Reply, Req};
 use crate::salts;
+use crate::state::App;
 use crate::util::{hash3, token, uuid_from};
 
 /// The environments, in promotion order.
@@ -1175,36 +1176,45 @@ impl crate::MockServer {
     /// # }
     /// ```
     pub fn add_connector(&self, agent_id: &str, client_env: &str) -> Option<String> {
-        let app = self.app();
-        let mut store = app.store();
-        let incarnation = store.agents.incarnation(app, agent_id).ok()?;
-        let owner = Owner {
-            account_id: &app.data.cfg.account_id,
-            instance_key: app.instance_key,
-            incarnation,
-        };
-        store
-            .telephony
-            .add_connector(&owner, agent_id, client_env)
-            .ok()
+        add_connector_to(self.app(), agent_id, client_env)
     }
 
     /// The outbound calls an agent was asked to place through the Agents API, oldest first
     /// (empty for a deleted agent). For the legacy Outbound API's calls see
     /// [`MockServer::outbound_calls`](crate::MockServer::outbound_calls).
     pub fn agent_outbound_calls(&self, agent_id: &str) -> Vec<AgentOutboundCall> {
-        let app = self.app();
-        let mut store = app.store();
-        let Ok(incarnation) = store.agents.incarnation(app, agent_id) else {
-            return Vec::new();
-        };
-        let owner = Owner {
-            account_id: &app.data.cfg.account_id,
-            instance_key: app.instance_key,
-            incarnation,
-        };
-        store.telephony.calls(&owner, agent_id)
+        placed_calls(self.app(), agent_id)
     }
+}
+
+/// [`crate::MockServer::add_connector`], also behind `POST /_mock/connectors`.
+pub(crate) fn add_connector_to(app: &App, agent_id: &str, client_env: &str) -> Option<String> {
+    let mut store = app.store();
+    let incarnation = store.agents.incarnation(app, agent_id).ok()?;
+    let owner = Owner {
+        account_id: &app.data.cfg.account_id,
+        instance_key: app.instance_key,
+        incarnation,
+    };
+    store
+        .telephony
+        .add_connector(&owner, agent_id, client_env)
+        .ok()
+}
+
+/// [`crate::MockServer::agent_outbound_calls`], also behind
+/// `GET /_mock/agent-outbound-calls/{agentId}`.
+pub(crate) fn placed_calls(app: &App, agent_id: &str) -> Vec<AgentOutboundCall> {
+    let mut store = app.store();
+    let Ok(incarnation) = store.agents.incarnation(app, agent_id) else {
+        return Vec::new();
+    };
+    let owner = Owner {
+        account_id: &app.data.cfg.account_id,
+        instance_key: app.instance_key,
+        incarnation,
+    };
+    store.telephony.calls(&owner, agent_id)
 }
 
 /// The partial connector update both update operations take (`connectorId` aside).

@@ -1409,3 +1409,77 @@ async fn batches_take_at_most_a_thousand_items() {
         Some("CONNECTORS_VALIDATION_FAILED"),
     );
 }
+
+#[tokio::test]
+async fn the_admin_routes_seed_entries_and_connectors_and_list_placed_calls() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let entry = post(
+        &server,
+        "/_mock/audio-cache-entries",
+        json!({"agent_id": agent, "transcript": "Seeded over HTTP."}),
+    )
+    .await;
+    expect(&entry, 200, None);
+    assert_eq!(entry.json, json!({"id": "1007"}));
+    let listed = get(
+        &server,
+        &format!("/v1/agents/{agent}/audio-cache?sort=id:desc&limit=1"),
+    )
+    .await;
+    assert_eq!(listed.json["entries"][0]["transcript"], "Seeded over HTTP.");
+
+    let connector = post(
+        &server,
+        "/_mock/connectors",
+        json!({"agent_id": agent, "client_env": "pre-release"}),
+    )
+    .await;
+    expect(&connector, 200, None);
+    let id = connector.json["connector_id"].as_str().unwrap().to_owned();
+    let read = get(
+        &server,
+        &format!("/v1/agents/{agent}/telephony/connectors/{id}"),
+    )
+    .await;
+    assert_eq!(read.json["clientEnv"], "pre-release");
+    let bad_env = post(
+        &server,
+        "/_mock/connectors",
+        json!({"agent_id": agent, "client_env": "prod"}),
+    )
+    .await;
+    expect(&bad_env, 400, Some("MOCK_ADMIN_BAD_REQUEST"));
+
+    let placed = post(
+        &server,
+        &format!("/v1/agents/{agent}/telephony/outbound-calls"),
+        json!({"toNumber": "+442079460999", "environment": "pre-release"}),
+    )
+    .await;
+    expect(&placed, 200, None);
+    let calls = get(&server, &format!("/_mock/agent-outbound-calls/{agent}")).await;
+    expect(&calls, 200, None);
+    assert_eq!(calls.json[0]["call_sid"], placed.json["callSid"]);
+    assert_eq!(calls.json[0]["to_number"], "+442079460999");
+    // Admin calls are not in the request log.
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/_mock/"))
+    );
+
+    expect(
+        &delete(&server, &format!("/v1/agents/{agent}")).await,
+        204,
+        None,
+    );
+    let gone = post(
+        &server,
+        "/_mock/audio-cache-entries",
+        json!({"agent_id": agent, "transcript": "x"}),
+    )
+    .await;
+    expect(&gone, 404, Some("PROJECT_NOT_FOUND"));
+}
