@@ -803,6 +803,26 @@ mod tests {
             found(Method::POST, "/v1/agents/A/deployments/D1/promote").map(|r| r.0),
             Some("promote_deployment")
         );
+        // `/v1/{account_id}/{project_id}/conversations/concurrency` and
+        // `/v1/agents/{agentId}/conversations/{conversationId}` overlap only for an account
+        // named `agents`, where the literal wins.
+        assert_eq!(
+            found(Method::GET, "/v1/ws-1/PROJECT-1/conversations/concurrency").map(|r| r.0),
+            Some("get_concurrent_calls")
+        );
+        assert_eq!(
+            found(Method::GET, "/v1/agents/A/conversations/concurrency").map(|r| r.0),
+            Some("get_agent_conversation")
+        );
+        // Chat's templated version segment still loses to the literal `v1` of other rows.
+        assert_eq!(
+            found(Method::POST, "/v2/ws-1/PROJECT-1/chat/create").map(|r| r.0),
+            Some("create_chat")
+        );
+        assert!(matches!(
+            resolve(&Method::GET, "/v1/ws-1/PROJECT-1/chat/close"),
+            Resolution::MethodNotAllowed(ref allow) if allow == "PUT"
+        ));
     }
 
     #[test]
