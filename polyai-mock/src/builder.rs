@@ -285,6 +285,7 @@ impl MockServerBuilder {
             faults: Mutex::new(FaultState::new(self.faults)),
             log: Mutex::new(Vec::new()),
             seq: AtomicU64::new(0),
+            admin_seq: AtomicU64::new(0),
         });
         let router = Router::new()
             .fallback(pipeline::handle)
