@@ -207,7 +207,8 @@ impl MockServerBuilder {
         self
     }
 
-    /// Debug-chat sessions idle longer than this answer 400 `CHAT_TIMEOUT` (default: never).
+    /// Debug-chat sessions and Chat API conversations idle longer than this answer 400
+    /// `CHAT_TIMEOUT` (default: never).
     pub fn debug_chat_idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = Some(timeout);
         self
@@ -284,6 +285,7 @@ impl MockServerBuilder {
             faults: Mutex::new(FaultState::new(self.faults)),
             log: Mutex::new(Vec::new()),
             seq: AtomicU64::new(0),
+            admin_seq: AtomicU64::new(0),
         });
         let router = Router::new()
             .fallback(pipeline::handle)

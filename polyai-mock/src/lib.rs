@@ -237,8 +237,13 @@
 //! Endpoints are stored per server (one account). The signing secret is returned only by
 //! create and rotate; [`MockServer::webhook_signing_secret`] reads the current one and
 //! [`MockServer::deliver_to_endpoint`] sends a delivery signed with it (to a receiver URL of
-//! your choice, since registered URLs are `https://`). See the `webhook_endpoints` source for
-//! the error codes.
+//! your choice, since registered URLs are `https://`), when the endpoint is enabled and
+//! subscribed to the event's type. [`MockServer::deliver_body_to_endpoint`] (or
+//! `POST /_mock/deliveries` on the binary) sends ANY body the same way, without the
+//! subscription check: PolyAI's documents define only `alerts.triggered` and `alerts.resolved`
+//! (so endpoints can subscribe to nothing else), while its prose mentions conversation and
+//! handoff events, which a receiver may want to be ready for. Every delivery is kept
+//! ([`MockServer::deliveries`]). See the `webhook_endpoints` source for the error codes.
 //!
 //! # Faults and the request log
 //!

@@ -8,6 +8,7 @@
 //!
 //! Scripting routes live under `/_mock/` (see `--help` and the crate docs).
 
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
@@ -162,22 +163,26 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("polyai-mock listening on {}", server.base_url());
-    println!("  api key:         {}", server.api_key());
-    println!("  account id:      {}", server.account_id());
-    println!("  project/agent:   {}", server.project_id());
-    println!(
-        "  conversations:   {} (seed {})",
+    // The banner is written with errors ignored: a closed stdout (a parent that read the
+    // first line and went away) must not stop the server.
+    let banner = format!(
+        "polyai-mock listening on {}\n  api key:         {}\n  account id:      {}\n  \
+         project/agent:   {}\n  conversations:   {} (seed {})\n  a conversation:  {}\n  \
+         recording size:  {} bytes\n  admin routes:    {}/_mock/ (see --help)\n\
+         Press Ctrl-C to stop.\n",
+        server.base_url(),
+        server.api_key(),
+        server.account_id(),
+        server.project_id(),
         server.conversation_count(),
-        server.seed()
+        server.seed(),
+        server.conversation_id(),
+        server.audio_len(),
+        server.base_url(),
     );
-    println!("  a conversation:  {}", server.conversation_id());
-    println!("  recording size:  {} bytes", server.audio_len());
-    println!(
-        "  admin routes:    {}/_mock/ (see --help)",
-        server.base_url()
-    );
-    println!("Press Ctrl-C to stop.");
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(banner.as_bytes());
+    let _ = stdout.flush();
     std::future::pending::<()>().await;
     ExitCode::SUCCESS
 }

@@ -136,7 +136,7 @@ async fn admin_request(
     parts: &axum::http::request::Parts,
     body: Result<axum::body::Bytes, axum::Error>,
 ) -> Response {
-    let correlation_id = app.correlation_id(0);
+    let correlation_id = app.admin_correlation_id();
     let outcome = match body {
         Err(_) => Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -22,6 +22,14 @@
 //! 3. Add one line to the route list in `src/lib.rs` (a test checks the list against this
 //!    table and the table against `openapi/*.yaml`).
 //!
+//! Imports a handler module needs: `crate::request::{Reply, Req}`, `crate::envelope::{ApiError,
+//! json_response, empty_response}`, `crate::state::App` (only for helpers taking the state),
+//! `crate::salts` (name a new salt there for generated ids, e.g. `token(req.app.instance_key,
+//! n, salts::MY_ID, 10, true)`). A handler never imports this module. The mock's tests reach a
+//! new operation over HTTP with `polyai_mock::testing::call` (or `tests/support`'s `get`,
+//! `post`, ...); `polyai-mock/tests/route_table.rs` fails, listing the operation ids, while a
+//! documented operation has no row.
+//!
 //! Fault rules reach the new operation as `Route::operation("operation_id")`; the request log
 //! names it the same way. Literal segments beat templated ones when two templates match a path
 //! (`/v1/agents/{agentId}/deployments/active` wins over `.../deployments/{deploymentId}`), and
@@ -1116,6 +1124,26 @@ mod tests {
             found(Method::POST, "/v1/agents/A/deployments/D1/promote").map(|r| r.0),
             Some("promote_deployment")
         );
+        // `/v1/{account_id}/{project_id}/conversations/concurrency` and
+        // `/v1/agents/{agentId}/conversations/{conversationId}` overlap only for an account
+        // named `agents`, where the literal wins.
+        assert_eq!(
+            found(Method::GET, "/v1/ws-1/PROJECT-1/conversations/concurrency").map(|r| r.0),
+            Some("get_concurrent_calls")
+        );
+        assert_eq!(
+            found(Method::GET, "/v1/agents/A/conversations/concurrency").map(|r| r.0),
+            Some("get_agent_conversation")
+        );
+        // Chat's templated version segment still loses to the literal `v1` of other rows.
+        assert_eq!(
+            found(Method::POST, "/v2/ws-1/PROJECT-1/chat/create").map(|r| r.0),
+            Some("create_chat")
+        );
+        assert!(matches!(
+            resolve(&Method::GET, "/v1/ws-1/PROJECT-1/chat/close"),
+            Resolution::MethodNotAllowed(ref allow) if allow == "PUT"
+        ));
     }
 
     #[test]

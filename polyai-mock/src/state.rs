@@ -80,6 +80,8 @@ pub(crate) struct App {
     pub faults: Mutex<FaultState>,
     pub log: Mutex<Vec<RecordedRequest>>,
     pub seq: AtomicU64,
+    /// Admin requests answered (they take no request number).
+    pub admin_seq: AtomicU64,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicked handler leaves the state usable).
@@ -96,6 +98,12 @@ impl App {
     /// The next request number (the first is 1).
     pub fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// A fresh correlation id for an admin request (from numbers API requests never reach).
+    pub fn admin_correlation_id(&self) -> String {
+        let n = self.admin_seq.fetch_add(1, Ordering::Relaxed);
+        self.correlation_id(u64::MAX - n)
     }
 
     /// The correlation id of request `seq` (random per instance).

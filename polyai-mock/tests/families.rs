@@ -177,6 +177,34 @@ async fn chat_needs_both_credentials_and_holds_a_conversation() {
     assert_envelope(&missing, 400, "CONVERSATIONS_VALIDATION_FAILED");
 }
 
+#[tokio::test]
+async fn idle_chats_time_out() {
+    let server = MockServer::builder()
+        .debug_chat_idle_timeout(std::time::Duration::from_millis(1))
+        .start()
+        .await;
+    let created = chat(&server, Method::POST, "create", json!({})).await;
+    let id = created.json["conversation_id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let late = chat(
+        &server,
+        Method::POST,
+        "respond",
+        json!({"conversation_id": id, "message": "still there?"}),
+    )
+    .await;
+    assert_envelope(&late, 400, "CHAT_TIMEOUT");
+    // A timed-out conversation has ended.
+    let again = chat(
+        &server,
+        Method::POST,
+        "respond",
+        json!({"conversation_id": id, "message": "hello"}),
+    )
+    .await;
+    assert_envelope(&again, 410, "ChatConversationEnded");
+}
+
 fn rule_body(name: &str) -> Value {
     json!({
         "name": name,
