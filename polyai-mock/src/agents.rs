@@ -37,6 +37,12 @@
 //! PolyAI documents no codes for the branch, topic-not-found, main-branch and merge-conflict
 //! cases; the codes above are the mock's.
 //!
+//! Branches also hold the behaviour rules, attributes and variants (`agents_config`): they
+//! are copied with `main`, merged three-way with the topics and part of the version hash.
+//! `duplicate_agent` makes a new agent (an id of its own unless `newAgentId` is given; the
+//! same 400/409 rules as `create_agent`) holding a copy of the source's `main`, with no
+//! branches and no deployments.
+//!
 //! Any agent id is accepted in agent-scoped paths: an agent seen for the first time starts
 //! with three topics on `main` and no deployment. Agents made with `create_agent` start with
 //! an empty knowledge base. Deleted agents answer 404 until created again.
