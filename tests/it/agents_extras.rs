@@ -3,8 +3,8 @@
 
 use futures::TryStreamExt;
 use polyai_mock::MockServer;
+use polyai_sdk::Client;
 use polyai_sdk::types::agents;
-use polyai_sdk::{Client, Error};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -18,13 +18,10 @@ async fn mock() -> (MockServer, Client) {
     (server, client)
 }
 
-/// Sends a generated call and unwraps its value, converting its error into the SDK's.
+/// Sends a generated call and unwraps its value.
 macro_rules! sdk {
     ($call:expr) => {
-        match $call.send().await {
-            Ok(value) => Ok::<_, Error>(value.into_inner()),
-            Err(error) => Err(Error::from_generated(error).await),
-        }
+        $call.send().await.map(|value| value.into_inner())
     };
 }
 
@@ -167,7 +164,7 @@ async fn telephony_and_outbound_calls_through_the_sdk() {
         a.get_outbound_call_status()
             .agent_id(agent)
             .call_sid(&sid)
-            .environment(agents::Environment::Live)
+            .environment(polyai_sdk::Environment::Live)
     )
     .unwrap();
     assert_eq!(status.status.as_deref(), Some("CALLING"));
@@ -198,7 +195,7 @@ async fn voices_configs_and_the_audio_cache_through_the_sdk() {
     let page = sdk!(
         a.update_real_time_config_variables()
             .agent_id(agent)
-            .client_env(agents::Environment::PreRelease)
+            .client_env(polyai_sdk::Environment::PreRelease)
             .body(body::<agents::ConfigVariablesRequest>(
                 json!({"variables": {"promo": "spring"}})
             ))
