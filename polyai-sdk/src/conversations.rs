@@ -28,7 +28,7 @@ use std::str::FromStr;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use crate::generated::conversations::types as v3;
-use crate::{Client, Error, Timestamp, validate};
+use crate::{Channel, Client, Error, Timestamp, validate};
 
 /// A conversation as Conversations v3 lists it (snake_case fields, turns included).
 pub type Conversation = v3::Conversation;
@@ -92,7 +92,7 @@ pub struct ListConversations {
     start: Option<Timestamp>,
     end: Option<Timestamp>,
     environment: Option<Environment>,
-    channels: Vec<String>,
+    channels: Vec<Channel>,
     variant_id: Option<String>,
     variant_name: Option<String>,
     in_progress: Option<bool>,
@@ -276,9 +276,9 @@ impl ListConversations {
         self
     }
 
-    /// Only conversations on this channel (for example `VOICE-SIP`, `WEBCHAT`). Call it again
-    /// to accept several channels.
-    pub fn channel(mut self, channel: impl Into<String>) -> Self {
+    /// Only conversations on this channel ([`Channel::VoiceSip`], [`Channel::Webchat`], ...;
+    /// a string such as `"VOICE-SIP"` converts). Call it again to accept several channels.
+    pub fn channel(mut self, channel: impl Into<Channel>) -> Self {
         self.channels.push(channel.into());
         self
     }
@@ -397,7 +397,7 @@ impl ListConversations {
             }
             _ => {}
         }
-        if self.channels.iter().any(|c| c.trim().is_empty()) {
+        if self.channels.iter().any(|c| c.as_str().trim().is_empty()) {
             return Err(Error::InvalidInput("a channel filter is empty".to_string()));
         }
         Ok(limit)

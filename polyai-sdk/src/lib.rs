@@ -33,6 +33,7 @@ pub mod agent_conversations;
 mod alert_rules;
 pub mod audio;
 pub mod audio_cache;
+mod channel;
 mod client;
 pub mod conversations;
 pub mod debug_chat;
@@ -50,6 +51,7 @@ mod variant_assignment;
 pub mod webhooks;
 
 pub use alert_rules::{AlertOperator, AlertRuleProject, UnknownAlertOperator};
+pub use channel::Channel;
 pub use client::{Client, ClientBuilder, env};
 pub use error::{ApiError, Error};
 pub use region::{HostFamily, Region, UnknownRegion};

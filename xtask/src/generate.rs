@@ -172,6 +172,9 @@ fn settings() -> Result<GenerationSettings, String> {
         // Alert rule operators are the symbols `>`, `<`, `>=`, `<=`, from which typify cannot
         // make variant names; the SDK's own enum reads and writes them.
         .with_replacement("AlertOperator", "crate::AlertOperator", std::iter::empty())
+        // Channels are an open set (`VOICE-SIP`, `WEBCHAT`, `CHAT`, and any newer one): the
+        // SDK's own enum names the known ones and keeps any other value as sent.
+        .with_replacement("Channel", "crate::Channel", std::iter::empty())
         // An alert rule update must be able to send `"project_id": null` (watch the
         // whole account) as well as leave the field out (keep the rule's project).
         .with_replacement(
