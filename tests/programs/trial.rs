@@ -1,0 +1,1 @@
+//! Issue 14, point 7: the newcomer trial's three programs.
