@@ -145,6 +145,7 @@
 //! agents (with their branches, topics and deployments) and webhook endpoints are the only
 //! stored state ([`MockServer::reset_state`] forgets all of it).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 mod agents;

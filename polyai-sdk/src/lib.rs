@@ -27,6 +27,7 @@
 //! # let _ = detail; Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod agent_conversations;
