@@ -6,7 +6,8 @@
 //! for a conversation without one) and `OUT/audio/ID.wav`. Chats and calls still in progress
 //! have no recording, so none is asked for; a call that answers 404 anyway gets an empty
 //! recording cell. A recording already in `OUT/audio` is kept, and one a killed run left half
-//! downloaded is continued, so a rerun fetches only what is missing.
+//! downloaded is continued from its partial file, so a rerun fetches only what is missing; a
+//! complete run leaves no partial file.
 //!
 //! ```sh
 //! cargo run --example export_csv -- [OUT] [DAYS] [PARALLEL]
@@ -113,6 +114,9 @@ async fn main() -> AnyResult<()> {
         )?;
     }
     csv.flush()?;
+    // Every recording is saved: a partial file left now is one a killed run left for a
+    // recording this run no longer asks for.
+    polyai_sdk::audio::remove_partial_files(audio)?;
     let saved = recordings.iter().flatten().count();
     println!(
         "wrote {} rows to {} and {saved} recordings to {}",

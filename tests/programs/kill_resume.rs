@@ -204,3 +204,114 @@ async fn download_audio_killed_mid_download_resumes_its_partial_files() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_csv_killed_mid_download_finishes_with_complete_files_only() {
+    let mock = MockServer::builder()
+        .conversations(16)
+        .window_ending_now()
+        .audio_bytes(1_000_000)
+        .faults(
+            FaultPlan::new().rule(
+                FaultRule::new(Fault::StallBody {
+                    after_bytes: 500_000,
+                    pause: Duration::from_secs(120),
+                })
+                .on(Route::GetAudio),
+            ),
+        )
+        .start()
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let audio = dir.path().join("out/audio");
+    let export = || {
+        let mut export = command("export_csv", &mock, dir.path());
+        export.args(["out", "31", "4"]);
+        export
+    };
+    tokio::task::block_in_place(|| {
+        kill_when(export(), |_| {
+            std::fs::read_dir(&audio).is_ok_and(|entries| {
+                entries.flatten().any(|e| {
+                    e.file_name().to_string_lossy().ends_with(".wav.part")
+                        && e.metadata().is_ok_and(|m| m.len() > 0)
+                })
+            })
+        })
+    });
+    assert!(!dir.path().join("out/conversations.csv").exists());
+    mock.clear_faults();
+    mock.clear_requests();
+    tokio::task::block_in_place(|| run(export()));
+    let resumed = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == Some(Route::GetAudio))
+        .filter(|r| r.headers.iter().any(|(n, _)| n == "range"))
+        .count();
+    assert!(resumed >= 1, "a partial file was continued");
+    let files = names(&audio);
+    assert!(!files.is_empty());
+    assert!(
+        files
+            .iter()
+            .all(|n| n.ends_with(".wav") && !n.starts_with('.')),
+        "{files:?}"
+    );
+    for name in &files {
+        assert_eq!(
+            std::fs::metadata(audio.join(name)).unwrap().len(),
+            mock.audio_len()
+        );
+    }
+    let csv = std::fs::read_to_string(dir.path().join("out/conversations.csv")).unwrap();
+    assert_eq!(
+        csv.matches(".wav").count(),
+        files.len(),
+        "every recording in the CSV"
+    );
+}
+
+/// The in-run claim: a page that still fails after the client's retries does not end the
+/// run; the listing resumes from that page's position.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_transcripts_resumes_a_page_that_failed_after_the_retries() {
+    // Listing requests 3 to 5 fail: the third page's three attempts (the client's default).
+    let mock = MockServer::builder()
+        .conversations(800)
+        .window_ending_now()
+        .faults(
+            FaultPlan::new().rule(
+                FaultRule::new(Fault::Status(503))
+                    .on(Route::ListConversations)
+                    .trigger(polyai_mock::Trigger::Sequence(vec![3, 4, 5])),
+            ),
+        )
+        .start()
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let mut pull = command("pull_transcripts", &mock, dir.path());
+    pull.args([out.to_str().unwrap(), "31"]);
+    let printed = tokio::task::block_in_place(|| run(pull));
+    assert_eq!(mock.faults_injected().count("status"), 3, "{printed}");
+    let expected: BTreeSet<String> = client(&mock)
+        .list_conversations(mock.account_id(), mock.project_id())
+        .stream()
+        .map_ok(|c| c.id)
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<String> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), expected.len(), "{printed}");
+    assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), expected);
+}
