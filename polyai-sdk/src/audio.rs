@@ -55,7 +55,7 @@
 //! file is removed whenever the save does not complete in a running process, including when
 //! its future is dropped (a `timeout`, a `select!`, an aborted task).
 //!
-//! A process that dies mid-save (killed, crashed, switched off) cannot remove anything: it
+//! A process that dies mid-save (killed, crashed) cannot remove anything: it
 //! leaves the partial file and, beside it, `.NAME.part.json`, which records the request and
 //! the validator (`ETag` or `Last-Modified`) of the version the partial file holds. The next
 //! save to the same destination continues from there with `Range` and `If-Range`, so a rerun

@@ -968,3 +968,35 @@ async fn the_channel_filter_and_the_listed_channels_are_typed() {
     let other: polyai_sdk::conversations::Conversation = serde_json::from_value(other).unwrap();
     assert_eq!(other.channel, Some(Channel::Other("WHATSAPP".into())));
 }
+
+#[tokio::test]
+async fn a_partial_file_that_already_holds_every_byte_is_fetched_again_after_a_416() {
+    let source = Arc::new(recording());
+    let dir = tempfile::tempdir().unwrap();
+    leftovers_of_a_dead_save(&source, dir.path()).await;
+    // The process died after the last byte was written but before the rename.
+    std::fs::write(dir.path().join(".call.wav.part"), source.as_slice()).unwrap();
+    let body = Arc::clone(&source);
+    let server = RawServer::start(move |_, request| match request.range_start() {
+        Some(_) => RawReply::json(
+            "416 Range Not Satisfiable",
+            &serde_json::json!({"success": false, "error_code": "RANGE_NOT_SATISFIABLE"}),
+        ),
+        None => RawReply::audio(&body, "\"v1\"", None),
+    })
+    .await;
+    let saved = client(&server)
+        .audio("agent", "CA1")
+        .save_to(dir.path().join("call.wav"))
+        .await
+        .expect("saved");
+    assert_eq!(saved.resumed_from, 0);
+    assert_exactly(
+        &std::fs::read(dir.path().join("call.wav")).unwrap(),
+        &source,
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "the resume, then the whole file");
+    assert_eq!(requests[0].range_start(), Some(source.len()));
+    assert_eq!(leftovers(dir.path()), ["call.wav"]);
+}
