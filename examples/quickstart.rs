@@ -51,7 +51,7 @@ async fn main() -> AnyResult<()> {
         println!(
             "   {}  {:<10} {:>2} turns  caller: {first_words:?}",
             conversation.id,
-            conversation.channel.as_deref().unwrap_or("-"),
+            conversation.channel.as_ref().map_or("-", |c| c.as_str()),
             turns.len()
         );
     }

@@ -177,7 +177,9 @@ fn columns(c: &Conversation) -> [String; 8] {
     [
         c.id.clone(),
         opt(&c.started_at),
-        opt(&c.channel),
+        c.channel
+            .as_ref()
+            .map_or(String::new(), |ch| ch.as_str().to_string()),
         opt(&c.environment),
         c.num_turns
             .or(c.turns.as_ref().map(|t| t.len() as i64))

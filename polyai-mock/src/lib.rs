@@ -284,6 +284,7 @@
 //! alert rules, outbound calls, handoff states, DNI reservations and external events are the
 //! only stored state ([`MockServer::reset_state`] forgets all of it).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 mod admin;

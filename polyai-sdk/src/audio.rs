@@ -1,10 +1,43 @@
 //! Call recordings: stream them chunk by chunk, or save them to disk in constant memory.
 //!
+//! **Which conversations have a recording**: finished voice calls. A web chat (or any other
+//! text channel) has none, and neither has a call still in progress; both answer 404 with the
+//! code `CONVERSATIONS_RECORDING_NOT_FOUND` ([`Error::NotFound`]). In a listing, look at
+//! [`Conversation::channel`](crate::conversations::Conversation) (see
+//! [`Channel::is_voice`](crate::Channel::is_voice)) and `in_progress` first.
+//!
+//! **The agent id is the project id**: the recording endpoint is agent-scoped
+//! (`/v1/agents/{agentId}/conversations/{conversationId}/audio`), and the agent id it wants is
+//! the id of the project the conversation belongs to, the `project_id` of a listed
+//! conversation. [`Client::download_recording`] and [`Client::recording`] take a listed
+//! conversation and work it out for you:
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! # async fn demo(client: polyai_sdk::Client) -> Result<(), polyai_sdk::Error> {
+//! let mut conversations = client.list_conversations("my-workspace", "my-project").stream();
+//! while let Some(conversation) = conversations.try_next().await? {
+//!     match client
+//!         .download_recording(&conversation, format!("recordings/{}.wav", conversation.id))
+//!         .await
+//!     {
+//!         Ok(saved) => println!("{} bytes", saved.bytes),
+//!         // A chat, or a call still in progress: no recording.
+//!         Err(polyai_sdk::Error::NotFound(_)) => {}
+//!         Err(error) => return Err(error),
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! With ids at hand, [`Client::audio`] takes them directly, and its builder chooses the side
+//! of the call and reports progress:
+//!
 //! ```no_run
 //! use polyai_sdk::audio::AudioDirection;
 //! # async fn demo(client: polyai_sdk::Client) -> Result<(), polyai_sdk::Error> {
 //! let saved = client
-//!     .audio("my-agent", "CA0123")
+//!     .audio("my-project", "CA0123")
 //!     .direction(AudioDirection::Combined)
 //!     .on_progress(|done, total| eprintln!("{done} of {total:?} bytes"))
 //!     .save_to("recordings/CA0123.wav")
@@ -13,12 +46,23 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`AudioRequest::save_to`] writes to a temporary file beside the destination and renames it
-//! only once the whole recording has arrived and its length matches `Content-Length`; with
-//! [`sync_to_disk`](AudioRequest::sync_to_disk) on (the default) the file and then its directory
-//! are flushed, so the rename survives a power loss. The temporary file is removed whenever the
-//! save does not complete, including when its future is dropped (a `timeout`, a `select!`, an
-//! aborted task), so nothing partial is ever left behind.
+//! # Saving
+//!
+//! [`AudioRequest::save_to`] writes to a partial file beside the destination (`.NAME.part`)
+//! and renames it only once the whole recording has arrived and its length matches
+//! `Content-Length`; with [`sync_to_disk`](AudioRequest::sync_to_disk) on (the default) the
+//! file and then its directory are flushed, so the rename survives a power loss. The partial
+//! file is removed whenever the save does not complete in a running process, including when
+//! its future is dropped (a `timeout`, a `select!`, an aborted task).
+//!
+//! A process that dies mid-save (killed, crashed) cannot remove anything: it
+//! leaves the partial file and, beside it, `.NAME.part.json`, which records the request and
+//! the validator (`ETag` or `Last-Modified`) of the version the partial file holds. The next
+//! save to the same destination continues from there with `Range` and `If-Range`, so a rerun
+//! of an interrupted batch downloads only what is missing; if the recording changed, the
+//! request differs (another direction or redaction) or there is no usable record, it starts
+//! over. Once that save completes, neither file is left. [`remove_partial_files`] clears the
+//! leftovers of recordings a rerun no longer asks for.
 //!
 //! If the connection drops, the rest is asked for with `Range` only when the first answer gave
 //! a strong validator to send in `If-Range`: a strong `ETag`, or, when there is no `ETag`, a
@@ -47,6 +91,7 @@ use reqwest::header::{
 };
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
+use crate::conversations::Conversation;
 use crate::generated::data::types as data;
 use crate::{Client, Error, validate};
 
@@ -104,11 +149,19 @@ pub struct SavedAudio {
     /// no strong validator to resume against, answered the resume with `200`, or answered it
     /// with a `206` of another version.
     pub restarts: u32,
+    /// How many bytes a partial file left by an earlier process already held when this save
+    /// continued it (0 when the save started from byte 0).
+    pub resumed_from: u64,
 }
 
 impl Client {
     /// Downloads the recording of a conversation (Agents host, `audio/wav`). Users without PII
     /// access always receive the redacted recording, whatever [`AudioRequest::redacted`] says.
+    ///
+    /// `agent_id` is the **project id** of the conversation (the `project_id` of a listed
+    /// conversation; [`Client::recording`] takes it from there). Only finished voice calls
+    /// have a recording: a web chat or a call in progress answers 404
+    /// `CONVERSATIONS_RECORDING_NOT_FOUND` ([`Error::NotFound`]).
     pub fn audio(
         &self,
         agent_id: impl Into<String>,
@@ -124,6 +177,44 @@ impl Client {
             max_resumes: 5,
             sync: true,
         }
+    }
+}
+
+impl Client {
+    /// The recording download of a conversation from a v3 listing
+    /// ([`Client::list_conversations`]): the agent id is the conversation's `project_id`.
+    /// Configure it like any [`AudioRequest`], then [`save_to`](AudioRequest::save_to) or
+    /// [`stream`](AudioRequest::stream).
+    ///
+    /// Fails with [`Error::InvalidInput`], sending nothing, when the listing gave no
+    /// `project_id`. Only finished voice calls have a recording (see [`Client::audio`]).
+    pub fn recording(&self, conversation: &Conversation) -> Result<AudioRequest, Error> {
+        let project_id = conversation
+            .project_id
+            .as_deref()
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "conversation {} came without a project_id, which the recording endpoint \
+                     needs as its agent id; call Client::audio(project_id, conversation_id)",
+                    conversation.id
+                ))
+            })?;
+        Ok(self.audio(project_id, conversation.id.as_str()))
+    }
+
+    /// Saves the combined recording of a conversation from a v3 listing at `destination`,
+    /// with [`AudioRequest::save_to`]'s guarantees (a partial file left by a process that died
+    /// is continued). The same as `client.recording(conversation)?.save_to(destination)`.
+    ///
+    /// Only finished voice calls have a recording: for a web chat or a call still in
+    /// progress this is [`Error::NotFound`] (`CONVERSATIONS_RECORDING_NOT_FOUND`).
+    pub async fn download_recording(
+        &self,
+        conversation: &Conversation,
+        destination: impl AsRef<Path>,
+    ) -> Result<SavedAudio, Error> {
+        self.recording(conversation)?.save_to(destination).await
     }
 }
 
@@ -287,36 +378,114 @@ impl AudioRequest {
     }
 
     /// Saves the recording at `path` (see the module docs for the guarantees).
+    ///
+    /// The recording is written to a partial file beside `path` (`.NAME.part`, with what the
+    /// server said about the version it holds in `.NAME.part.json`) and renamed to `path` once
+    /// complete. A failed or dropped save removes both. A process that died mid-save (killed,
+    /// crashed) leaves them behind, and the next save to the same `path` resumes from the
+    /// partial file with `Range` and `If-Range`, or starts over when the recording changed,
+    /// the request differs (another direction, say) or the partial file cannot be vouched
+    /// for; either way the partial file is gone once the save completes.
+    ///
+    /// Two saves to the same `path` at once are refused in one process
+    /// ([`Error::InvalidInput`]); do not run two processes saving to the same path.
     pub async fn save_to(self, path: impl AsRef<Path>) -> Result<SavedAudio, Error> {
         self.validate()?;
         let destination = path.as_ref().to_path_buf();
         // `partial` lives in this future: if the future is dropped before the rename, its Drop
-        // removes the temporary file. Errors below drop it too.
-        let (partial, file) = PartialFile::create(&destination)?;
-        let (file, bytes, resumes, restarts) = self.download_into(file, &partial.path).await?;
+        // removes the partial file and its validator. Errors below drop it too.
+        let identity = self.identity();
+        let (mut partial, file, earlier) = PartialFile::open(&destination, &identity)?;
+        let start = match earlier {
+            Some(earlier) => self.continue_earlier(earlier).await?,
+            None => Start::fresh(self.request_whole().await?),
+        };
+        let resumed_from = start.written;
+        let (file, bytes, resumes, restarts) =
+            self.download_into(file, &mut partial, start).await?;
         partial.commit(file, &destination, self.sync).await?;
         Ok(SavedAudio {
             path: destination,
             bytes,
             resumes,
             restarts,
+            resumed_from,
         })
     }
 
-    /// Writes the recording into `file` (the temporary file at `path`), resuming or starting
-    /// over after dropped connections; returns the file, flushed, and what it took.
+    /// What a partial file's validator record must match for the file to be continued.
+    fn identity(&self) -> Identity {
+        Identity {
+            agent_id: self.agent_id.clone(),
+            conversation_id: self.conversation_id.clone(),
+            direction: match self.direction {
+                AudioDirection::Combined => "combined",
+                AudioDirection::User => "user",
+                AudioDirection::Agent => "agent",
+            }
+            .to_owned(),
+            redacted: self.redacted,
+        }
+    }
+
+    /// Asks for the rest of a partial file an earlier process left, on condition that the
+    /// recording is still the version it holds; otherwise for the whole recording.
+    async fn continue_earlier(&self, earlier: Earlier) -> Result<Start, Error> {
+        let resumed = match self
+            .resume(earlier.len, earlier.total, &earlier.validator)
+            .await
+        {
+            Ok(resumed) => resumed,
+            // The partial file already holds every byte (the process died before the rename),
+            // or the recording shrank: there is nothing to continue from, start over.
+            Err(error) if error.status() == Some(StatusCode::RANGE_NOT_SATISFIABLE) => {
+                Resumed::OtherVersion
+            }
+            Err(error) => return Err(error),
+        };
+        Ok(match resumed {
+            Resumed::Continued(response, size) => Start {
+                response,
+                written: earlier.len,
+                total: earlier.total.or(size),
+                validator: Some(earlier.validator),
+            },
+            Resumed::Replaced(response) => Start::fresh(response),
+            Resumed::OtherVersion => Start::fresh(self.request_whole().await?),
+        })
+    }
+
+    /// Writes the recording into `file` (the partial file), from the first answer in `start`,
+    /// resuming or starting over after dropped connections; returns the file, flushed, and
+    /// what it took.
     async fn download_into(
         &self,
         file: tokio::fs::File,
-        path: &Path,
+        partial: &mut PartialFile,
+        start: Start,
     ) -> Result<(tokio::fs::File, u64, u32, u32), Error> {
+        let path = partial.path.clone();
+        let Start {
+            mut response,
+            mut written,
+            mut total,
+            mut validator,
+        } = start;
+        let mut file = file;
+        if written == 0 {
+            // From byte 0, even over what an earlier process left (the recording changed):
+            // empty the file, then say which version it holds before its first byte is written.
+            file.set_len(0)
+                .await
+                .map_err(|e| Error::io("truncating the partial recording", e))?;
+            file.seek(std::io::SeekFrom::Start(0))
+                .await
+                .map_err(|e| Error::io("rewinding the partial recording", e))?;
+            partial.record(validator.as_ref(), total)?;
+        }
         let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
-        let mut response = self.request_whole().await?;
-        let mut total = header_u64(&response.headers, CONTENT_LENGTH);
-        let mut validator = Validator::of(&response.headers);
-        let mut written: u64 = 0;
         let (mut resumes, mut restarts, mut other_versions) = (0u32, 0u32, 0u32);
-        self.report(0, total);
+        self.report(written, total);
 
         loop {
             let failure = loop {
@@ -407,6 +576,7 @@ impl AudioRequest {
             written = 0;
             total = header_u64(&response.headers, CONTENT_LENGTH);
             validator = Validator::of(&response.headers);
+            partial.record(validator.as_ref(), total)?;
             self.report(0, total);
         }
         file.flush()
@@ -548,8 +718,77 @@ impl Stream for AudioStream {
     }
 }
 
-/// A temporary file beside the destination, removed when dropped unless it was renamed into
-/// place: a save that fails, or whose future is dropped, leaves nothing behind.
+/// The suffix of a partial recording's name: `.NAME.part` beside `NAME`.
+const PARTIAL_SUFFIX: &str = ".part";
+/// The suffix of the record beside a partial recording: `.NAME.part.json`.
+const RECORD_SUFFIX: &str = ".part.json";
+
+/// The request a partial file was downloaded with: a later save continues the file only for
+/// the same one (another direction or redaction is another file, even under one validator).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Identity {
+    agent_id: String,
+    conversation_id: String,
+    direction: String,
+    redacted: Option<bool>,
+}
+
+/// What is kept beside a partial file: the request, the version's validator and the size.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Record {
+    #[serde(flatten)]
+    identity: Identity,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    total: Option<u64>,
+}
+
+impl Record {
+    fn validator(&self) -> Option<Validator> {
+        match (&self.etag, &self.last_modified) {
+            (Some(tag), None) => HeaderValue::from_str(tag).ok().map(Validator::ETag),
+            (None, Some(date)) => HeaderValue::from_str(date)
+                .ok()
+                .map(Validator::LastModified),
+            _ => None,
+        }
+    }
+}
+
+/// A partial file an earlier process left, with the validator its bytes were sent under.
+struct Earlier {
+    len: u64,
+    total: Option<u64>,
+    validator: Validator,
+}
+
+/// The first answer of a save and where in the file it starts.
+struct Start {
+    response: Response,
+    written: u64,
+    total: Option<u64>,
+    validator: Option<Validator>,
+}
+
+impl Start {
+    /// The whole recording, from byte 0.
+    fn fresh(response: Response) -> Start {
+        Start {
+            total: header_u64(&response.headers, CONTENT_LENGTH),
+            validator: Validator::of(&response.headers),
+            response,
+            written: 0,
+        }
+    }
+}
+
+/// Destinations being saved in this process, so two saves never share a partial file.
+static IN_PROGRESS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// The partial file beside the destination (`.NAME.part`) and its record (`.NAME.part.json`),
+/// both removed when dropped unless the file was renamed into place: a save that fails, or
+/// whose future is dropped, leaves nothing behind. Only a process that dies mid-save leaves
+/// them, for the next save to the same destination to continue.
 ///
 /// Drop cannot await, so the removal is a plain `std::fs::remove_file` on the dropping thread
 /// rather than a task on the blocking pool: it is a single unlink (about what handing work to
@@ -557,32 +796,131 @@ impl Stream for AudioStream {
 /// returns, whereas a spawned task might never run if the runtime is shutting down.
 struct PartialFile {
     path: PathBuf,
+    record_path: PathBuf,
+    identity: Identity,
+    /// The key in [`IN_PROGRESS`].
+    claimed: PathBuf,
     committed: bool,
 }
 
+/// The partial file and record paths for a destination.
+fn partial_paths(destination: &Path) -> Result<(PathBuf, PathBuf), Error> {
+    let name = destination.file_name().ok_or_else(|| {
+        Error::InvalidInput(format!("{} does not name a file", destination.display()))
+    })?;
+    let name = name.to_string_lossy();
+    let directory = directory_of(destination);
+    Ok((
+        directory.join(format!(".{name}{PARTIAL_SUFFIX}")),
+        directory.join(format!(".{name}{RECORD_SUFFIX}")),
+    ))
+}
+
 impl PartialFile {
-    /// Creates the file under a unique name. The creation is synchronous like the removal: on
-    /// the blocking pool it could complete after the save's future was dropped, leaving a file
-    /// that no guard knows about.
-    fn create(destination: &Path) -> Result<(PartialFile, tokio::fs::File), Error> {
-        let name = destination.file_name().ok_or_else(|| {
-            Error::InvalidInput(format!("{} does not name a file", destination.display()))
-        })?;
-        let unique = std::process::id() as u64 ^ crate::retry::random_u64();
-        let path = directory_of(destination)
-            .join(format!(".{}.{unique:016x}.part", name.to_string_lossy()));
+    /// Opens the partial file, claiming the destination in this process. Returns what an
+    /// earlier process left, when its record says it holds the start of the recording this
+    /// request asks for; otherwise the file is emptied and the record removed. File operations
+    /// are synchronous like the removal: on the blocking pool one could complete after the
+    /// save's future was dropped, leaving a file that no guard knows about.
+    fn open(
+        destination: &Path,
+        identity: &Identity,
+    ) -> Result<(PartialFile, tokio::fs::File, Option<Earlier>), Error> {
+        let (path, record_path) = partial_paths(destination)?;
+        let claimed = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        {
+            let mut in_progress = IN_PROGRESS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if in_progress.contains(&claimed) {
+                return Err(Error::InvalidInput(format!(
+                    "{} is already being saved by this process; wait for that save to finish",
+                    destination.display()
+                )));
+            }
+            in_progress.push(claimed.clone());
+        }
+        // From here on, dropping `partial` releases the claim and removes the files.
+        let partial = PartialFile {
+            path,
+            record_path,
+            identity: identity.clone(),
+            claimed,
+            committed: false,
+        };
         let file = std::fs::OpenOptions::new()
+            .read(true)
             .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
-        Ok((
-            PartialFile {
-                path,
-                committed: false,
-            },
-            tokio::fs::File::from_std(file),
-        ))
+            .create(true)
+            .truncate(false)
+            .open(&partial.path)
+            .map_err(|e| Error::io(format!("opening {}", partial.path.display()), e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io(format!("reading {}", partial.path.display()), e))?
+            .len();
+        let earlier = std::fs::read(&partial.record_path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Record>(&bytes).ok())
+            .filter(|record| record.identity == *identity)
+            .filter(|record| len > 0 && record.total.is_none_or(|total| len <= total))
+            .and_then(|record| {
+                Some(Earlier {
+                    len,
+                    total: record.total,
+                    validator: record.validator()?,
+                })
+            });
+        let mut file = file;
+        match &earlier {
+            Some(earlier) => {
+                use std::io::Seek;
+                file.seek(std::io::SeekFrom::Start(earlier.len))
+                    .map_err(|e| Error::io(format!("reading {}", partial.path.display()), e))?;
+            }
+            None => {
+                file.set_len(0)
+                    .map_err(|e| Error::io(format!("emptying {}", partial.path.display()), e))?;
+                partial.remove_record()?;
+            }
+        }
+        Ok((partial, tokio::fs::File::from_std(file), earlier))
+    }
+
+    /// Records the version the partial file holds from now on (called while the file is
+    /// empty, before its first byte): with a validator, a later process can continue the
+    /// file; without one, the record is removed and a later process starts over.
+    fn record(&mut self, validator: Option<&Validator>, total: Option<u64>) -> Result<(), Error> {
+        let Some(validator) = validator else {
+            return self.remove_record();
+        };
+        let text = |value: &HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let (etag, last_modified) = match validator {
+            Validator::ETag(tag) => (Some(text(tag)), None),
+            Validator::LastModified(date) => (None, Some(text(date))),
+        };
+        let record = Record {
+            identity: self.identity.clone(),
+            etag,
+            last_modified,
+            total,
+        };
+        let bytes = serde_json::to_vec(&record).map_err(|e| {
+            Error::InvalidInput(format!("recording the partial file's version: {e}"))
+        })?;
+        std::fs::write(&self.record_path, bytes)
+            .map_err(|e| Error::io(format!("writing {}", self.record_path.display()), e))
+    }
+
+    fn remove_record(&self) -> Result<(), Error> {
+        match std::fs::remove_file(&self.record_path) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(Error::io(
+                format!("removing {}", self.record_path.display()),
+                error,
+            )),
+        }
     }
 
     /// Flushes `file` (when `sync`), renames it to `destination`, then flushes the directory so
@@ -610,6 +948,8 @@ impl PartialFile {
                 )
             })?;
         self.committed = true;
+        // The record describes a partial file that no longer exists.
+        let _ = std::fs::remove_file(&self.record_path);
         if sync {
             sync_directory(destination).await?;
         }
@@ -620,9 +960,46 @@ impl PartialFile {
 impl Drop for PartialFile {
     fn drop(&mut self) {
         if !self.committed {
+            let _ = std::fs::remove_file(&self.record_path);
             let _ = std::fs::remove_file(&self.path);
         }
+        let mut in_progress = IN_PROGRESS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        in_progress.retain(|claimed| claimed != &self.claimed);
     }
+}
+
+/// Removes the partial recordings (and their records) that processes which died mid-save
+/// left in `directory`; returns how many partial files were removed. [`AudioRequest::save_to`]
+/// continues such a file when it saves the same destination again, so call this once a run
+/// has saved everything it wanted, for the partial files of recordings it no longer asks for.
+/// Do not call it while saves into `directory` are running.
+pub fn remove_partial_files(directory: impl AsRef<Path>) -> Result<usize, Error> {
+    let directory = directory.as_ref();
+    let entries = std::fs::read_dir(directory)
+        .map_err(|e| Error::io(format!("listing {}", directory.display()), e))?;
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(format!("listing {}", directory.display()), e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let partial = name.starts_with('.') && name.ends_with(PARTIAL_SUFFIX);
+        if !(partial || name.starts_with('.') && name.ends_with(RECORD_SUFFIX)) {
+            continue;
+        }
+        match std::fs::remove_file(entry.path()) {
+            Ok(()) => removed += usize::from(partial),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(Error::io(
+                    format!("removing {}", entry.path().display()),
+                    error,
+                ));
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// The directory a destination lives in (`.` for a bare file name).

@@ -27,7 +27,7 @@ use crate::generated::conversations::types as v3;
 #[doc(no_inline)]
 pub use crate::paging::{ItemStream, ListingPosition, Page, PageStream};
 use crate::paging::{failed, flatten_pages, paginate};
-use crate::{Client, Error, Timestamp, validate};
+use crate::{Channel, Client, Error, Timestamp, validate};
 
 /// A conversation as Conversations v3 lists it (snake_case fields, turns included), and one
 /// of its turns.
@@ -60,7 +60,7 @@ pub struct ConversationListing {
     start: Option<Timestamp>,
     end: Option<Timestamp>,
     environment: Option<Environment>,
-    channels: Vec<String>,
+    channels: Vec<Channel>,
     variant_id: Option<String>,
     variant_name: Option<String>,
     in_progress: Option<bool>,
@@ -124,9 +124,9 @@ impl ConversationListing {
         self
     }
 
-    /// Only conversations on this channel (for example `VOICE-SIP`, `WEBCHAT`). Call it again
-    /// to accept several channels.
-    pub fn channel(mut self, channel: impl Into<String>) -> Self {
+    /// Only conversations on this channel ([`Channel::VoiceSip`], [`Channel::Webchat`], ...;
+    /// a string such as `"VOICE-SIP"` converts). Call it again to accept several channels.
+    pub fn channel(mut self, channel: impl Into<Channel>) -> Self {
         self.channels.push(channel.into());
         self
     }
@@ -245,7 +245,7 @@ impl ConversationListing {
             }
             _ => {}
         }
-        if self.channels.iter().any(|c| c.trim().is_empty()) {
+        if self.channels.iter().any(|c| c.as_str().trim().is_empty()) {
             return Err(Error::InvalidInput("a channel filter is empty".to_string()));
         }
         Ok(limit)

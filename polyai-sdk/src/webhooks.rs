@@ -29,6 +29,50 @@
 //! A secret that is empty or blank is refused ([`WebhookError::EmptySecret`]), so a
 //! receiver whose secret variable is unset fails at start-up instead of accepting forgeries.
 //!
+//! # Events beyond alerts
+//!
+//! PolyAI's published documents define two event types, `alerts.triggered` and
+//! `alerts.resolved` ([`WebhookEvent::AlertTriggered`], [`WebhookEvent::AlertResolved`]). Its
+//! prose also mentions webhooks for conversation and handoff events, but publishes neither
+//! their names nor their payloads, so the SDK does not type them: any other `event_type`
+//! arrives as [`WebhookEvent::Unknown`], verified like the rest, with its `event_type`, the
+//! body as JSON (`payload`), and the raw bytes kept for the handler ([`VerifiedEvent::body`];
+//! `VerifiedWebhook::body` with the axum extractor). Decode them with your own type, and
+//! acknowledge (2xx) the types you do not handle so PolyAI does not retry them. The event
+//! name and fields below are an illustration, not a documented shape; to try a receiver
+//! against such events, have `polyai-mock` deliver any body signed with an endpoint's secret.
+//!
+//! ```
+//! use polyai_sdk::webhooks::{self, Verifier, WebhookError, WebhookEvent};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct ConversationEnded {
+//!     conversation_id: String,
+//! }
+//!
+//! # fn main() -> Result<(), WebhookError> {
+//! # let now = std::time::SystemTime::now()
+//! #     .duration_since(std::time::UNIX_EPOCH)
+//! #     .unwrap()
+//! #     .as_secs() as i64;
+//! let body = br#"{"event_type":"conversation.ended","conversation_id":"CA0123","extra":1.50}"#;
+//! # let headers = webhooks::signed_headers("whsec_example", now, "evt_2", body);
+//! let verifier = Verifier::new("whsec_example")?;
+//! let verified = verifier.verify_event(&headers, body)?;
+//! match &verified.event {
+//!     WebhookEvent::AlertTriggered(_) | WebhookEvent::AlertResolved(_) => { /* typed */ }
+//!     WebhookEvent::Unknown { event_type, .. } if event_type == "conversation.ended" => {
+//!         // The verified bytes, exactly as PolyAI sent them (`1.50` is still `1.50`).
+//!         assert_eq!(&verified.body[..], &body[..]);
+//!         let ended: ConversationEnded = serde_json::from_slice(&verified.body)
+//!             .map_err(|e| WebhookError::InvalidPayload(e.to_string()))?;
+//!         assert_eq!(ended.conversation_id, "CA0123");
+//!     }
+//!     _ => { /* not handled here: answer 2xx anyway */ }
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
 //!
@@ -267,6 +311,9 @@ pub struct VerifiedEvent {
     pub delivery: VerifiedDelivery,
     /// The event.
     pub event: WebhookEvent,
+    /// The raw body exactly as verified, for events this version does not type
+    /// ([`WebhookEvent::Unknown`]) or fields it does not model: parse it with your own types.
+    pub body: bytes::Bytes,
 }
 
 impl Verifier {
@@ -425,7 +472,11 @@ impl Verifier {
     ) -> Result<VerifiedEvent, WebhookError> {
         let delivery = self.verify_at(headers, body, now)?;
         let event = WebhookEvent::parse(body)?;
-        Ok(VerifiedEvent { delivery, event })
+        Ok(VerifiedEvent {
+            delivery,
+            event,
+            body: bytes::Bytes::copy_from_slice(body),
+        })
     }
 
     fn check_window(&self, timestamp: i64, now: SystemTime) -> Result<(), WebhookError> {
@@ -645,6 +696,33 @@ pub fn signed_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An event the SDK does not type reaches the handler with the verified bytes as sent,
+    /// which parsing into JSON and writing it out again would not give back.
+    #[test]
+    fn an_unknown_event_keeps_its_raw_body() {
+        let body = br#"{"event_type":"handoff.started","z":1,"a":1.50,"handoff":{"to":"+4420"}}"#;
+        let headers = signed_headers("whsec_x", 1_763_884_800, "evt_9", body);
+        let verified = Verifier::new("whsec_x")
+            .unwrap()
+            .verify_event_at(
+                &headers,
+                body,
+                UNIX_EPOCH + Duration::from_secs(1_763_884_800),
+            )
+            .unwrap();
+        assert!(matches!(
+            &verified.event,
+            WebhookEvent::Unknown { event_type, payload }
+                if event_type == "handoff.started" && payload["handoff"]["to"] == "+4420"
+        ));
+        assert_eq!(&verified.body[..], &body[..]);
+        assert_ne!(
+            serde_json::to_vec(verified.event.payload()).unwrap(),
+            body.to_vec(),
+            "the parsed payload alone would lose the key order and the number's form"
+        );
+    }
 
     /// The table-driven decoder agrees with `char::to_digit(16)` for every byte in either
     /// position of every pair.

@@ -693,3 +693,310 @@ async fn against_the_mock_a_reset_resumes_through_if_range_and_matches_a_clean_d
             .all(|r| header(r, "accept-encoding").as_deref() == Some("identity"))
     );
 }
+
+// Issue 14, point 8: a save of a process that died mid-transfer is continued by the next save
+// to the same destination, from its partial file, and nothing partial outlives a complete save.
+
+/// What a process that died mid-save leaves: a save against a stalling server is polled until
+/// its partial file holds bytes on disk, then forgotten (its destructors never run, as in a
+/// killed process). The leftovers are copied into a fresh directory `into`, so the claim the
+/// forgotten save still holds in this process is not in the way; returns the partial's length.
+async fn leftovers_of_a_dead_save(source: &Arc<Vec<u8>>, into: &std::path::Path) -> u64 {
+    let server = StallingServer::start(Arc::clone(source), 400_000).await;
+    let dying = tempfile::tempdir().unwrap();
+    let save = stalled_save(&server, dying.path(), Arc::default());
+    let mut save = Box::pin(save);
+    let partial = dying.path().join(".call.wav.part");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        tokio::select! {
+            _ = &mut save => panic!("the save against a stalling server ended"),
+            _ = tokio::time::sleep(std::time::Duration::from_millis(5)) => {}
+        }
+        if std::fs::metadata(&partial).is_ok_and(|m| m.len() > 0) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no bytes reached the partial file"
+        );
+    }
+    std::mem::forget(save);
+    let mut names = leftovers(dying.path());
+    names.sort();
+    assert_eq!(
+        names,
+        [".call.wav.part", ".call.wav.part.json"],
+        "the leftovers of a dead save"
+    );
+    for name in &names {
+        std::fs::copy(dying.path().join(name), into.join(name)).unwrap();
+    }
+    let len = std::fs::metadata(into.join(".call.wav.part"))
+        .unwrap()
+        .len();
+    assert!(len > 0 && len <= 400_000, "{len}");
+    len
+}
+
+#[tokio::test]
+async fn a_save_continues_the_partial_file_of_a_process_that_died() {
+    let source = Arc::new(recording());
+    let dir = tempfile::tempdir().unwrap();
+    let left = leftovers_of_a_dead_save(&source, dir.path()).await;
+    let body = Arc::clone(&source);
+    let server = RawServer::start(move |_, request| match request.range_start() {
+        Some(start) => RawReply::audio_from(&body, start, "\"v1\""),
+        None => RawReply::audio(&body, "\"v1\"", None),
+    })
+    .await;
+    let saved = client(&server)
+        .audio("agent", "CA1")
+        .save_to(dir.path().join("call.wav"))
+        .await
+        .expect("saved");
+    assert_eq!(saved.resumed_from, left);
+    assert_eq!(saved.bytes, source.len() as u64);
+    assert_exactly(
+        &std::fs::read(dir.path().join("call.wav")).unwrap(),
+        &source,
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "only the rest was asked for");
+    assert_eq!(requests[0].range_start(), Some(left as usize));
+    assert_eq!(requests[0].header("if-range"), Some("\"v1\""));
+    assert_eq!(
+        leftovers(dir.path()),
+        ["call.wav"],
+        "no partial file after the save"
+    );
+}
+
+#[tokio::test]
+async fn a_partial_file_of_a_recording_that_changed_is_started_over() {
+    let source = Arc::new(recording());
+    let dir = tempfile::tempdir().unwrap();
+    leftovers_of_a_dead_save(&source, dir.path()).await;
+    // The recording was replaced meanwhile: If-Range fails and the server sends it whole.
+    let newer = Arc::new(other_version());
+    let body = Arc::clone(&newer);
+    let server = RawServer::start(move |_, _| RawReply::audio(&body, "\"v2\"", None)).await;
+    let saved = client(&server)
+        .audio("agent", "CA1")
+        .save_to(dir.path().join("call.wav"))
+        .await
+        .expect("saved");
+    assert_eq!(saved.resumed_from, 0);
+    assert_exactly(&std::fs::read(dir.path().join("call.wav")).unwrap(), &newer);
+    assert_eq!(server.requests()[0].header("if-range"), Some("\"v1\""));
+    assert_eq!(leftovers(dir.path()), ["call.wav"]);
+}
+
+#[tokio::test]
+async fn a_partial_file_of_another_request_is_not_continued() {
+    let source = Arc::new(recording());
+    let dir = tempfile::tempdir().unwrap();
+    leftovers_of_a_dead_save(&source, dir.path()).await;
+    let body = Arc::clone(&source);
+    let server = RawServer::start(move |_, _| RawReply::audio(&body, "\"v1\"", None)).await;
+    // The dead save asked for the combined recording; this one for the caller's side only,
+    // which is another file even if a server gave both the same validator.
+    let saved = client(&server)
+        .audio("agent", "CA1")
+        .direction(polyai_sdk::audio::AudioDirection::User)
+        .save_to(dir.path().join("call.wav"))
+        .await
+        .expect("saved");
+    assert_eq!(saved.resumed_from, 0);
+    let requests = server.requests();
+    assert_eq!(
+        requests[0].header("range"),
+        None,
+        "{:?}",
+        requests[0].headers
+    );
+    assert_exactly(
+        &std::fs::read(dir.path().join("call.wav")).unwrap(),
+        &source,
+    );
+    assert_eq!(leftovers(dir.path()), ["call.wav"]);
+}
+
+#[tokio::test]
+async fn leftover_partial_files_are_removed_on_request() {
+    let source = Arc::new(recording());
+    let dir = tempfile::tempdir().unwrap();
+    leftovers_of_a_dead_save(&source, dir.path()).await;
+    std::fs::write(dir.path().join("kept.wav"), b"RIFF").unwrap();
+    assert_eq!(
+        polyai_sdk::audio::remove_partial_files(dir.path()).unwrap(),
+        1
+    );
+    assert_eq!(leftovers(dir.path()), ["kept.wav"]);
+}
+
+#[tokio::test]
+async fn two_saves_to_one_destination_at_once_are_refused() {
+    let source = Arc::new(recording());
+    let server = StallingServer::start(Arc::clone(&source), 10_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let first = tokio::spawn(stalled_save(&server, dir.path(), Arc::clone(&started)));
+    until(&started).await;
+    let second = stalled_save(&server, dir.path(), Arc::default())
+        .await
+        .expect_err("the destination is being saved");
+    assert!(matches!(second, Error::InvalidInput(_)), "{second:?}");
+    first.abort();
+    let _ = first.await;
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
+}
+
+// Issue 14, point 4: a listed conversation's recording without working out the agent id, and
+// channels as an open enum.
+
+#[tokio::test]
+async fn a_listed_voice_call_downloads_its_recording_and_a_chat_has_none() {
+    use futures::TryStreamExt;
+    use polyai_sdk::Channel;
+    let server = polyai_mock::MockServer::builder()
+        .conversations(60)
+        .start()
+        .await;
+    let client = Client::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let listed: Vec<_> = client
+        .list_conversations(server.account_id(), server.project_id())
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let voice = listed
+        .iter()
+        .find(|c| c.channel == Some(Channel::VoiceSip) && c.in_progress == Some(false))
+        .expect("a finished voice call");
+    let chat = listed
+        .iter()
+        .find(|c| c.channel.as_ref().is_some_and(|c| !c.is_voice()))
+        .expect("a chat");
+    let dir = tempfile::tempdir().unwrap();
+    let saved = client
+        .download_recording(voice, dir.path().join("voice.wav"))
+        .await
+        .expect("a finished voice call has a recording");
+    assert_eq!(saved.bytes, server.audio_len());
+    let by_ids = client
+        .audio(server.project_id(), &voice.id)
+        .stream()
+        .await
+        .unwrap()
+        .try_fold(Vec::new(), |mut all, chunk| async move {
+            all.extend_from_slice(&chunk);
+            Ok(all)
+        })
+        .await
+        .unwrap();
+    assert_exactly(
+        &std::fs::read(dir.path().join("voice.wav")).unwrap(),
+        &by_ids,
+    );
+    let error = client
+        .download_recording(chat, dir.path().join("chat.wav"))
+        .await
+        .expect_err("a chat has no recording");
+    assert!(matches!(error, Error::NotFound(_)), "{error:?}");
+    assert_eq!(
+        error.error_code(),
+        Some("CONVERSATIONS_RECORDING_NOT_FOUND")
+    );
+    assert_eq!(leftovers(dir.path()), ["voice.wav"]);
+
+    // Without a project id nothing is sent.
+    let mut orphan = voice.clone();
+    orphan.project_id = None;
+    let before = server.requests().len();
+    let error = client.recording(&orphan).expect_err("no project id");
+    assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
+    assert_eq!(server.requests().len(), before);
+}
+
+#[tokio::test]
+async fn the_channel_filter_and_the_listed_channels_are_typed() {
+    use futures::TryStreamExt;
+    use polyai_sdk::Channel;
+    let server = polyai_mock::MockServer::builder()
+        .conversations(60)
+        .start()
+        .await;
+    let client = Client::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let chats: Vec<_> = client
+        .list_conversations(server.account_id(), server.project_id())
+        .channel(Channel::Webchat)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(!chats.is_empty());
+    assert!(chats.iter().all(|c| c.channel == Some(Channel::Webchat)));
+    let request = server.requests().pop().unwrap();
+    assert!(
+        request
+            .query
+            .as_deref()
+            .is_some_and(|q| q.contains("channel=WEBCHAT")),
+        "{request:?}"
+    );
+    // A listed conversation keeps its channel through a serde round trip.
+    let json = serde_json::to_value(&chats[0]).unwrap();
+    assert_eq!(json["channel"], "WEBCHAT");
+    let back: polyai_sdk::conversations::Conversation = serde_json::from_value(json).unwrap();
+    assert_eq!(back, chats[0]);
+    let mut other = serde_json::to_value(&chats[0]).unwrap();
+    other["channel"] = "WHATSAPP".into();
+    let other: polyai_sdk::conversations::Conversation = serde_json::from_value(other).unwrap();
+    assert_eq!(other.channel, Some(Channel::Other("WHATSAPP".into())));
+}
+
+#[tokio::test]
+async fn a_partial_file_that_already_holds_every_byte_is_fetched_again_after_a_416() {
+    let source = Arc::new(recording());
+    let dir = tempfile::tempdir().unwrap();
+    leftovers_of_a_dead_save(&source, dir.path()).await;
+    // The process died after the last byte was written but before the rename.
+    std::fs::write(dir.path().join(".call.wav.part"), source.as_slice()).unwrap();
+    let body = Arc::clone(&source);
+    let server = RawServer::start(move |_, request| match request.range_start() {
+        Some(_) => RawReply::json(
+            "416 Range Not Satisfiable",
+            &serde_json::json!({"success": false, "error_code": "RANGE_NOT_SATISFIABLE"}),
+        ),
+        None => RawReply::audio(&body, "\"v1\"", None),
+    })
+    .await;
+    let saved = client(&server)
+        .audio("agent", "CA1")
+        .save_to(dir.path().join("call.wav"))
+        .await
+        .expect("saved");
+    assert_eq!(saved.resumed_from, 0);
+    assert_exactly(
+        &std::fs::read(dir.path().join("call.wav")).unwrap(),
+        &source,
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "the resume, then the whole file");
+    assert_eq!(requests[0].range_start(), Some(source.len()));
+    assert_eq!(leftovers(dir.path()), ["call.wav"]);
+}

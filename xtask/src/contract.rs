@@ -47,6 +47,9 @@ const EXAMPLES: &[&str] = &[
     "debug_chat_bot",
     "webhook_receiver",
     "deploy_agent",
+    "export_csv",
+    "webhook_backend",
+    "chat_bots",
 ];
 /// The driver that sends a request of every operation the SDK has.
 const TOUR: &str = "contract-tour";

@@ -186,6 +186,9 @@ fn settings() -> Result<GenerationSettings, String> {
             "crate::Environment",
             std::iter::empty(),
         )
+        // Channels are an open set (`VOICE-SIP`, `WEBCHAT`, `CHAT`, and any newer one): the
+        // SDK's own enum names the known ones and keeps any other value as sent.
+        .with_replacement("Channel", "crate::Channel", std::iter::empty())
         // An alert rule update must be able to send `"project_id": null` (watch the
         // whole account) as well as leave the field out (keep the rule's project).
         .with_replacement(

@@ -16,9 +16,8 @@ pub mod types {
         ///Workspace (account) id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_id: ::std::option::Option<::std::string::String>,
-        ///Channel the conversation used. Known values include `VOICE-SIP`, `WEBCHAT`, `CHAT`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub channel: ::std::option::Option<::std::string::String>,
+        pub channel: ::std::option::Option<crate::Channel>,
         ///Deployment environment. Known values: `live`, `pre-release`, `sandbox`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub environment: ::std::option::Option<::std::string::String>,
@@ -397,10 +396,8 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            channel: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            channel:
+                ::std::result::Result<::std::option::Option<crate::Channel>, ::std::string::String>,
             environment: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -505,7 +502,7 @@ pub mod types {
             }
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Channel>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
@@ -1393,7 +1390,7 @@ pub mod builder {
         client: &'a super::ConversationsClient,
         account_id: Result<::std::string::String, String>,
         project_id: Result<::std::string::String, String>,
-        channel: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
+        channel: Result<Option<::std::vec::Vec<crate::Channel>>, String>,
         client_env: Result<Option<types::ListConversationsClientEnv>, String>,
         cursor: Result<Option<::std::string::String>, String>,
         end_time: Result<Option<::std::string::String>, String>,
@@ -1452,15 +1449,12 @@ pub mod builder {
         }
         pub fn channel<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            V: std::convert::TryInto<::std::vec::Vec<crate::Channel>>,
         {
-            self.channel = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: vec :: Vec < :: std :: string :: String >` for channel failed"
-                        .to_string()
-                });
+            self.channel = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: vec :: Vec < crate :: Channel >` for channel failed"
+                    .to_string()
+            });
             self
         }
         pub fn client_env<V>(mut self, value: V) -> Self

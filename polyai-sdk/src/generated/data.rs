@@ -25,9 +25,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub audio_url: ::std::option::Option<::std::string::String>,
-        ///Channel used. Known values include `VOICE-SIP`, `WEBCHAT`, `CHAT`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub channel: ::std::option::Option<::std::string::String>,
+        pub channel: ::std::option::Option<crate::Channel>,
         ///Deployment environment. Known values: `sandbox`, `pre-release`, `live`.
         #[serde(
             rename = "clientEnv",
@@ -179,9 +178,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub audio_url: ::std::option::Option<::std::string::String>,
-        ///Channel used. Known values include `VOICE-SIP`, `WEBCHAT`, `CHAT`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub channel: ::std::option::Option<::std::string::String>,
+        pub channel: ::std::option::Option<crate::Channel>,
         ///Deployment environment. Known values: `sandbox`, `pre-release`, `live`.
         #[serde(
             rename = "clientEnv",
@@ -598,10 +596,8 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            channel: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            channel:
+                ::std::result::Result<::std::option::Option<crate::Channel>, ::std::string::String>,
             client_env: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -748,7 +744,7 @@ pub mod types {
             }
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Channel>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
@@ -1108,10 +1104,8 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            channel: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            channel:
+                ::std::result::Result<::std::option::Option<crate::Channel>, ::std::string::String>,
             client_env: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -1241,7 +1235,7 @@ pub mod types {
             }
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Channel>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
@@ -2437,12 +2431,12 @@ const _: () = {
 impl DataClient {
     ///List an agent's conversations
     ///
-    ///Returns one page of the agent's conversations (summaries without turns, metrics or function events). Offset pagination only: advance `offset` by `limit` until `offset` reaches `count` or a page comes back short. No filters are available here; use the Conversations v3 listing for time, environment or variant filters.
+    ///Returns one page of the agent's conversations (summaries without turns, metrics or function events). Offset pagination only: advance `offset` by `limit` until `offset` reaches `count` or a page comes back short. No filters are available here; use the Conversations v3 listing for time, environment or variant filters. The `agentId` is the project id.
     ///
     ///Sends a `GET` request to `/v1/agents/{agentId}/conversations`
     ///
     ///Arguments:
-    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `agent_id`: The agent id, which is the id of the project the conversation belongs to (the `project_id` of a Conversations v3 listing, the project in the Studio URL), either the slug or the prefixed `PROJECT-...` form. There is no separate agent id to look up.
     ///- `limit`: Page size, at least 1. Default 50; no maximum is documented.
     ///- `offset`: Number of conversations to skip. Default 0.
     ///```ignore
@@ -2458,12 +2452,12 @@ impl DataClient {
     }
     ///Get one conversation in detail
     ///
-    ///Returns a single conversation with its transcript (`turns`), recorded metrics and function events. Whether turns and metrics are populated depends on the project's API key configuration.
+    ///Returns a single conversation with its transcript (`turns`), recorded metrics and function events. Whether turns and metrics are populated depends on the project's API key configuration. The `agentId` is the conversation's project id (the `project_id` of a Conversations v3 listing).
     ///
     ///Sends a `GET` request to `/v1/agents/{agentId}/conversations/{conversationId}`
     ///
     ///Arguments:
-    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `agent_id`: The agent id, which is the id of the project the conversation belongs to (the `project_id` of a Conversations v3 listing, the project in the Studio URL), either the slug or the prefixed `PROJECT-...` form. There is no separate agent id to look up.
     ///- `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
     ///```ignore
     ///let response = client.get_agent_conversation()
@@ -2477,12 +2471,12 @@ impl DataClient {
     }
     ///Annotate turns of a conversation
     ///
-    ///Adds one or more labels to individual turns of a conversation (for example "the transcript is wrong" on the user side of turn 3). The path segment is singular (`annotation`). Answers 201.
+    ///Adds one or more labels to individual turns of a conversation (for example "the transcript is wrong" on the user side of turn 3). The path segment is singular (`annotation`). Answers 201. The `agentId` is the conversation's project id.
     ///
     ///Sends a `POST` request to `/v1/agents/{agentId}/conversations/{conversationId}/annotation`
     ///
     ///Arguments:
-    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `agent_id`: The agent id, which is the id of the project the conversation belongs to (the `project_id` of a Conversations v3 listing, the project in the Studio URL), either the slug or the prefixed `PROJECT-...` form. There is no separate agent id to look up.
     ///- `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
     ///- `body`
     ///```ignore
@@ -2498,12 +2492,12 @@ impl DataClient {
     }
     ///Download a conversation's recording
     ///
-    ///Returns the call recording as a WAV file. Send `Accept: audio/wav` and no `Content-Type`. Errors are still JSON, so check the response content type before treating the body as audio. Callers without PII access always receive the redacted recording, whatever `redacted` says; callers with PII access get the raw recording unless they ask for `redacted=true`. Nothing is documented about range requests, `Content-Length` or redirects. A conversation without a recording gives 404 (`CONVERSATIONS_RECORDING_NOT_FOUND`).
+    ///Returns the call recording as a WAV file. Send `Accept: audio/wav` and no `Content-Type`. Errors are still JSON, so check the response content type before treating the body as audio. Callers without PII access always receive the redacted recording, whatever `redacted` says; callers with PII access get the raw recording unless they ask for `redacted=true`. Nothing is documented about range requests, `Content-Length` or redirects. Only finished voice calls (channel `VOICE-SIP`) have a recording: a web chat or other text conversation, and a call still in progress, give 404 (`CONVERSATIONS_RECORDING_NOT_FOUND`), as does an unknown conversation id. The `agentId` is the conversation's project id.
     ///
     ///Sends a `GET` request to `/v1/agents/{agentId}/conversations/{conversationId}/audio`
     ///
     ///Arguments:
-    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `agent_id`: The agent id, which is the id of the project the conversation belongs to (the `project_id` of a Conversations v3 listing, the project in the Studio URL), either the slug or the prefixed `PROJECT-...` form. There is no separate agent id to look up.
     ///- `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
     ///- `direction`: Which audio to return: `combined` (both sides mixed, the default), `user` (caller only) or `agent` (agent only).
     ///- `redacted`: `true` asks for the recording with personal information muted. Default `false` (ignored for callers without PII access, who always get the redacted file).
@@ -2521,12 +2515,12 @@ impl DataClient {
     }
     ///Set a conversation's note
     ///
-    ///Creates or replaces the conversation's single free-text note (read back as `note` on the conversation detail). Answers 201 whether the note was new or replaced.
+    ///Creates or replaces the conversation's single free-text note (read back as `note` on the conversation detail). Answers 201 whether the note was new or replaced. The `agentId` is the conversation's project id.
     ///
     ///Sends a `POST` request to `/v1/agents/{agentId}/conversations/{conversationId}/note`
     ///
     ///Arguments:
-    ///- `agent_id`: Agent (project) id, either the slug or the prefixed `PROJECT-...` form.
+    ///- `agent_id`: The agent id, which is the id of the project the conversation belongs to (the `project_id` of a Conversations v3 listing, the project in the Studio URL), either the slug or the prefixed `PROJECT-...` form. There is no separate agent id to look up.
     ///- `conversation_id`: Conversation id, treated as opaque (seen forms include `CA` + 32 hex digits and `LOCAL-<uuid>`). Percent-encode it in the path.
     ///- `body`
     ///```ignore

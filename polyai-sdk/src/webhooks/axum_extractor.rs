@@ -69,6 +69,7 @@ const IN_FLIGHT_RETRY_AFTER_SECS: &str = "60";
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub struct VerifiedWebhook {
     /// The parsed event.
     pub event: WebhookEvent,
@@ -100,6 +101,7 @@ pub struct VerifiedWebhook {
 /// signed delivery is never answered 401.
 #[derive(Debug)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub enum WebhookRejection {
     /// The request body could not be read (too large, or the connection failed).
     Body(BytesRejection),
@@ -273,6 +275,7 @@ impl CommitSlot {
 /// (its future is dropped) releases the event. Add it with
 /// `.route_layer(axum::middleware::from_fn(polyai_sdk::webhooks::commit_on_success))`; see
 /// [`VerifiedWebhook`].
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub async fn commit_on_success(mut request: Request, next: Next) -> Response {
     let slot = CommitSlot::default();
     request.extensions_mut().insert(slot.clone());

@@ -20,7 +20,10 @@ pub enum WebhookEvent {
     AlertTriggered(AlertEvent),
     /// `alerts.resolved`: an alert rule's condition stopped holding.
     AlertResolved(AlertEvent),
-    /// An event type this version of the SDK does not know yet.
+    /// An event type this version of the SDK does not know yet: PolyAI's documents define
+    /// only the two alert events, while its prose mentions conversation and handoff events
+    /// (see the [module docs](super#events-beyond-alerts)). The verified raw body is in
+    /// [`VerifiedEvent::body`](super::VerifiedEvent::body) (and `VerifiedWebhook::body`).
     Unknown {
         /// The body's `event_type`, as sent.
         event_type: String,
