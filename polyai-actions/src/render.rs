@@ -590,6 +590,8 @@ pub struct PreparedAction<'a> {
     action: &'a ApiAction,
     validator: ParameterValidator,
     template: Option<Template>,
+    /// The output variables' JSONPaths, parsed once for every outcome read.
+    paths: crate::outcome::OutputPaths,
 }
 
 impl<'a> PreparedAction<'a> {
@@ -607,12 +609,18 @@ impl<'a> PreparedAction<'a> {
             action,
             validator,
             template,
+            paths: crate::outcome::OutputPaths::new(&action.output_variables),
         })
     }
 
     /// The action.
     pub fn action(&self) -> &ApiAction {
         self.action
+    }
+
+    /// The output variables' paths, parsed once.
+    pub(crate) fn output_paths(&self) -> &crate::outcome::OutputPaths {
+        &self.paths
     }
 
     /// Renders the request for `context`.

@@ -258,6 +258,6 @@ impl Conversation<'_> {
                 SendFailure::Token(e) => RunError::Token(e),
                 SendFailure::Send(e) => RunError::Send(e),
             })?;
-        Ok(self.record(action.action(), response))
+        Ok(self.record_prepared(action, response))
     }
 }
