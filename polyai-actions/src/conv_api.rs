@@ -28,6 +28,24 @@
 //! - call-time `headers` are merged over the stored ones (same name, case-insensitive: the call
 //!   wins).
 //!
+//! # Key order: the one byte-level difference from PolyAI's runtime
+//!
+//! A Python dict keeps insertion order, so `requests` writes `json=`, `params=` and `data=`
+//! keys in the order the agent function wrote them. This crate writes them in the order the
+//! `serde_json::Map` iterates, and the workspace builds `serde_json` without its
+//! `preserve_order` feature, so that order is **sorted by key** (at every level of `json=`):
+//! `json!({"name": "Ada", "date": "2026-12-24"})` is sent as `{"date": "2026-12-24", "name":
+//! "Ada"}` where PolyAI sends `{"name": "Ada", "date": "2026-12-24"}`, and `params` `b=1, a=2`
+//! as `?a=2&b=1` where PolyAI sends `?b=1&a=2`. The JSON value and the set of query pairs are
+//! the same; only a service that reads bytes (a signature over the body or the URL, a
+//! hand-rolled parser) can tell. To send PolyAI's order, enable the feature in your own crate
+//! (`serde_json = { version = "1", features = ["preserve_order"] }`): Cargo unifies features,
+//! maps then keep insertion order, and this module writes keys in that order (the crate's
+//! test suite passes in both builds: `cargo test -p polyai-actions --features
+//! serde_json/preserve_order`). Action bodies are not affected either way: a Go-template body
+//! is written in the template's own order, Go prints maps sorted, and a body without a
+//! template is Go's `json.Marshal`, which sorts keys; this crate sorts them explicitly there.
+//!
 //! # OAuth 2.0 client credentials
 //!
 //! An environment whose `auth_type` is `oauth2_client_credentials`, with an

@@ -29,7 +29,8 @@
 //! calls send `params`. [`QueryEncoding`] says how non-string values are written (default: as
 //! Python `requests` does). A query string already in the path comes first. An API key sent as
 //! a query parameter comes last. Parameters are written in the order of the `serde_json` map
-//! (alphabetical, unless `serde_json`'s `preserve_order` feature is enabled in the build).
+//! (alphabetical, unless `serde_json`'s `preserve_order` feature is enabled in the build: see
+//! [`conv_api`](crate::conv_api#key-order-the-one-byte-level-difference-from-polyais-runtime)).
 //!
 //! **Body.** POST, PUT and PATCH actions send the body template's output, rendered over
 //! `{"parameters": ..., "variables": ..., "static_variables": ...}`, or, without a template,
@@ -58,10 +59,13 @@
 //! or a cookie, added to any `Cookie` header already set) and Basic (`Authorization: Basic
 //! base64(user:password)`; base64 written here, a dozen lines, rather than a dependency). An
 //! action's own connector replaces its connection's (lint warns when both are set, `PA112`).
-//! OAuth 2.0 and JWT client assertions need the network (part 2): [`OAuth2Handling`] refuses
-//! by default ([`RenderError::NeedsNetwork`]), or renders a marked placeholder
-//! (`Authorization: Bearer <oauth2 token from TOKEN_URL>`) with a warning, so a rendering
-//! never silently differs from the real request.
+//! OAuth 2.0 and JWT client assertions need the network, which rendering never uses:
+//! [`OAuth2Handling`] refuses by default ([`RenderError::NeedsNetwork`]), or renders a marked
+//! placeholder (`Authorization: Bearer <oauth2 token from TOKEN_URL>`) with a warning, so a
+//! rendering never silently differs from the real request. Running does fetch client
+//! credentials tokens ([`crate::oauth`]): [`Conversation::run`](crate::chain::Conversation::run)
+//! for actions and [`ConvApi::with_oauth`](crate::conv_api::ConvApi::with_oauth) for
+//! integrations replace the placeholder with a real token.
 //!
 //! Integrations: the ADK file holds only each environment's `auth_type`; the platform holds
 //! the credentials. Offline, give them with [`RenderContext::with_integration_auth`] as an

@@ -111,13 +111,15 @@ async fn exchange(conv: &ConvApi) -> Vec<Seen> {
         .op("find_slots")
         .arg("Soho & Co/2")
         .named_arg("day", "2026-12-24")
-        .param("party", 4)
-        .param("vip", true)
+        // Keys given in sorted order, so the default build (sorted maps) and a
+        // `preserve_order` build (insertion order) send the same query.
         .param("late", false)
-        .param("tags", json!(["window", null, "quiet zone"]))
-        .param("skip", Value::Null)
-        .param("price", 1e6)
         .param("name", "Zoë +1")
+        .param("party", 4)
+        .param("price", 1e6)
+        .param("skip", Value::Null)
+        .param("tags", json!(["window", null, "quiet zone"]))
+        .param("vip", true)
         .header("X-Request-Id", "r-42")
         .send()
         .await
@@ -126,7 +128,7 @@ async fn exchange(conv: &ConvApi) -> Vec<Seen> {
     out.push(Seen {
         method: "GET".into(),
         path: "/api/v1/shops/Soho%20%26%20Co%2F2/slots/2026-12-24".into(),
-        // Keys in `serde_json::Map` order (see the crate docs on key order), `None` dropped,
+        // Keys in `serde_json::Map` order (`keys_follow_the_order_of_the_map`), `None` dropped,
         // a list repeating its key, booleans as Python writes them, a float as its `repr`.
         query: Some(
             "late=False&name=Zo%C3%AB+%2B1&party=4&price=1000000.0&tags=window&tags=quiet+zone&vip=True"
@@ -144,7 +146,7 @@ async fn exchange(conv: &ConvApi) -> Vec<Seen> {
     api.op("create_booking")
         .arg("s1")
         .param("notify", true)
-        .json(json!({"guests": 2, "price": 12.5, "who": "Zoë", "extras": ["window"], "vip": null}))
+        .json(json!({"extras": ["window"], "guests": 2, "price": 12.5, "vip": null, "who": "Zoë"}))
         .header("x-api-key", "call-time-key")
         .header("X-Trace", "t-1")
         .send()
@@ -230,4 +232,75 @@ async fn in_process_through_the_router() {
     let client = Arc::new(ServiceClient::new(service(&log)));
     let expected = exchange(&conv("http://bookings.test", client)).await;
     assert_eq!(*log.lock().unwrap(), expected);
+}
+
+/// `json=`, `params=` and `data=` are written in the order the `serde_json::Map` iterates:
+/// sorted by key in the default build, insertion order (as a Python dict, so as PolyAI's
+/// runtime sends it) when the build enables `serde_json/preserve_order`. The test holds in
+/// both builds: it reads the order from the map itself.
+#[tokio::test]
+async fn keys_follow_the_order_of_the_map() {
+    let log = Log::default();
+    let client = Arc::new(ServiceClient::new(service(&log)));
+    let conv = conv("http://bookings.test", client);
+    let body =
+        json!({"name": "Ada", "party_size": 4, "date": "2026-12-24", "extras": {"z": 1, "a": 2}});
+    let mut params = Map::new();
+    params.insert("time".into(), json!("19:30"));
+    params.insert("day".into(), json!("fri"));
+    let keys: Vec<String> = body.as_object().unwrap().keys().cloned().collect();
+    let inner: Vec<String> = body["extras"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let param_keys: Vec<String> = params.keys().cloned().collect();
+    let insertion = keys == ["name", "party_size", "date", "extras"];
+    assert!(
+        insertion || keys == ["date", "extras", "name", "party_size"],
+        "{keys:?}"
+    );
+    conv.api("sweet_booking_api")
+        .op("create_booking")
+        .arg("s1")
+        .params(params)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let seen = log.lock().unwrap()[0].clone();
+    let quoted = |k: &String| format!("\"{k}\": ");
+    let positions: Vec<usize> = keys
+        .iter()
+        .map(|k| seen.body.find(&quoted(k)).unwrap())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{}", seen.body);
+    let inner_positions: Vec<usize> = inner
+        .iter()
+        .map(|k| seen.body.find(&quoted(k)).unwrap())
+        .collect();
+    assert!(
+        inner_positions.windows(2).all(|w| w[0] < w[1]),
+        "{}",
+        seen.body
+    );
+    let query = seen.query.unwrap();
+    let sent: Vec<&str> = query
+        .split('&')
+        .skip(1) // `src=agent`, from the resource
+        .map(|pair| pair.split('=').next().unwrap())
+        .collect();
+    assert_eq!(sent, param_keys, "{query}");
+    if insertion {
+        assert_eq!(
+            seen.body,
+            r#"{"name": "Ada", "party_size": 4, "date": "2026-12-24", "extras": {"z": 1, "a": 2}}"#
+        );
+    } else {
+        assert_eq!(
+            seen.body,
+            r#"{"date": "2026-12-24", "extras": {"a": 2, "z": 1}, "name": "Ada", "party_size": 4}"#
+        );
+    }
 }
