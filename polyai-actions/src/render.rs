@@ -596,6 +596,25 @@ pub struct PreparedAction<'a> {
     template: Option<Template>,
     /// The output variables' JSONPaths, parsed once for every outcome read.
     paths: crate::outcome::OutputPaths,
+    /// The request URL (base URL and path joined, requoted), computed once when it is valid;
+    /// an invalid one is checked again, and refused, on each render.
+    url: Option<String>,
+}
+
+/// An action's request URL before its query: the connection's base URL joined with the
+/// action's path (or the action's full URL), checked and requoted.
+fn action_url(action: &ApiAction) -> Result<String, RenderError> {
+    let url = match &action.connection {
+        Some(connection) => {
+            url::check_base_url(&connection.base_url, "the connection's base URL")?;
+            url::join(&connection.base_url, &action.url)
+        }
+        None => {
+            url::check_base_url_or_full(&action.url)?;
+            action.url.clone()
+        }
+    };
+    Ok(url::requote(&url))
 }
 
 impl<'a> PreparedAction<'a> {
@@ -614,6 +633,7 @@ impl<'a> PreparedAction<'a> {
             validator,
             template,
             paths: crate::outcome::OutputPaths::new(&action.output_variables),
+            url: action_url(action).ok(),
         })
     }
 
@@ -639,17 +659,11 @@ impl<'a> PreparedAction<'a> {
                 .validate(&context.parameters)
                 .map_err(RenderError::Parameters)?;
         }
-        let url = match &action.connection {
-            Some(connection) => {
-                url::check_base_url(&connection.base_url, "the connection's base URL")?;
-                url::join(&connection.base_url, &action.url)
-            }
-            None => {
-                url::check_base_url_or_full(&action.url)?;
-                action.url.clone()
-            }
+        let url = match &self.url {
+            Some(url) => url.clone(),
+            None => action_url(action)?,
         };
-        let mut draft = Draft::new(action.method.as_http(), url::requote(&url));
+        let mut draft = Draft::new(action.method.as_http(), url);
         let empty = Map::new();
         let parameters = query::as_object(&context.parameters, "parameters", &empty)?;
 
