@@ -14,6 +14,9 @@
 //! Go's own `text/template` (the oracle's bench mode) render exactly the same thing in the same
 //! run. Each render's output is checked against the first one, so a broken render fails the
 //! scenario instead of looking fast.
+//!
+//! Then [`execute`]: the action executed end to end (in-process and over loopback HTTP, against
+//! raw `reqwest` sending the same prepared request) and OAuth token requests per 10,000 calls.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -24,6 +27,8 @@ use polyai_actions::{ApiAction, Environment, InMemorySecretStore};
 use serde_json::{Value, json};
 
 use crate::BenchResult;
+
+mod execute;
 
 /// The action, in the crate's file format.
 const ACTION: &str = r#"
@@ -216,6 +221,7 @@ pub fn run(args: &crate::Args) -> BenchResult<Value> {
             full_runs.push(full(&prepared, &context, &expected, count)?);
         }
     }
+    let execution = execute::run(args, reps, warmup)?;
     let seconds = |runs: &[Duration]| runs.iter().map(Duration::as_secs_f64).collect::<Vec<_>>();
     Ok(json!({
         "scenario": "actions",
@@ -226,5 +232,6 @@ pub fn run(args: &crate::Args) -> BenchResult<Value> {
         "expected": out_dir.join("action.out"),
         "full": {"seconds": seconds(&full_runs)},
         "template_only": {"seconds": seconds(&template_runs)},
+        "execution": execution,
     }))
 }

@@ -15,7 +15,8 @@
 //! polyai-bench find-recording --base-url URL --api-key K --agent A
 //! polyai-bench webhooks     [--deliveries 100000] [--body-bytes 600] [--reps 5] [--warmup 1]
 //! polyai-bench debug-chat   --base-url URL --api-key K --agent A [--sessions 1000] [--turns 10]
-//! polyai-bench actions      --out-dir DIR [--renders 100000] [--reps 5] [--warmup 1]
+//! polyai-bench actions      --out-dir DIR [--renders 100000] [--executions 20000] [--token-calls 10000]
+//!                           [--reps 5] [--warmup 1]
 //! ```
 
 mod actions;

@@ -235,6 +235,22 @@ impl<'a> Conversation<'a> {
         outcome
     }
 
+    /// [`Self::record`] for a prepared action, whose output paths are already parsed.
+    pub(crate) fn record_prepared(
+        &mut self,
+        action: &PreparedAction<'_>,
+        response: http::Response<Bytes>,
+    ) -> Outcome {
+        let outcome = Outcome::read_response(
+            response,
+            &action.action().output_variables,
+            Some(action.output_paths()),
+            &self.matching,
+        );
+        self.apply(&outcome);
+        outcome
+    }
+
     /// Folds an outcome's output variables into the conversation.
     pub fn apply(&mut self, outcome: &Outcome) {
         if !outcome.is_success() {

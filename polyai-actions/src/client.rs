@@ -464,10 +464,12 @@ impl HttpClient for ReqwestClient {
         request: http::Request<Bytes>,
     ) -> BoxFuture<'_, Result<http::Response<Bytes>, SendError>> {
         async move {
-            let url = redact_uri(request.uri());
+            // The URL errors name, written out only when there is an error.
+            let uri = request.uri().clone();
+            let url = || redact_uri(&uri);
             let request =
                 reqwest::Request::try_from(request).map_err(|e| SendError::InvalidRequest {
-                    url: url.clone(),
+                    url: url(),
                     message: format!(
                         "{}; the URL must be absolute, http or https",
                         source_chain(&e.without_url())
@@ -477,55 +479,54 @@ impl HttpClient for ReqwestClient {
                 .client
                 .execute(request)
                 .await
-                .map_err(|e| self.classify(e, &url))?;
+                .map_err(|e| self.classify(e, &url()))?;
             let limit = self.options.max_response_bytes;
-            if let Some(n) = response.content_length()
+            let declared = response.content_length();
+            if let Some(n) = declared
                 && n > limit
             {
                 return Err(SendError::ResponseTooLarge {
                     limit,
-                    url,
+                    url: url(),
                     declared: Some(n),
                 });
             }
-            let declared = response.content_length();
-            let mut builder = http::Response::builder()
-                .status(response.status())
-                .version(response.version());
-            if let Some(headers) = builder.headers_mut() {
-                *headers = response.headers().clone();
-            }
-            let mut response = response;
+            // Status, version and headers are moved over as they are, not copied.
+            let (parts, mut body) = http::Response::<reqwest::Body>::from(response).into_parts();
+            // A body that arrives in one chunk (the usual small JSON answer) is kept as that
+            // chunk; only a second chunk starts a copy.
+            let mut first: Option<Bytes> = None;
             let mut out = BytesMut::new();
-            loop {
-                match response.chunk().await {
-                    Ok(Some(chunk)) => {
-                        if out.len() as u64 + chunk.len() as u64 > limit {
-                            return Err(SendError::ResponseTooLarge {
-                                limit,
-                                url,
-                                declared,
-                            });
-                        }
-                        out.extend_from_slice(&chunk);
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| match self.classify(e, &url()) {
+                    SendError::Transport { url, message } => SendError::Body { url, message },
+                    other => other,
+                })?;
+                let Ok(chunk) = frame.into_data() else {
+                    continue; // trailers
+                };
+                let held = first.as_ref().map_or(0, Bytes::len) + out.len();
+                if held as u64 + chunk.len() as u64 > limit {
+                    return Err(SendError::ResponseTooLarge {
+                        limit,
+                        url: url(),
+                        declared,
+                    });
+                }
+                if out.is_empty() && first.is_none() {
+                    first = Some(chunk);
+                } else {
+                    if let Some(first) = first.take() {
+                        out.extend_from_slice(&first);
                     }
-                    Ok(None) => break,
-                    Err(e) => {
-                        return Err(match self.classify(e, &url) {
-                            SendError::Transport { url, message } => {
-                                SendError::Body { url, message }
-                            }
-                            other => other,
-                        });
-                    }
+                    out.extend_from_slice(&chunk);
                 }
             }
-            builder
-                .body(out.freeze())
-                .map_err(|e| SendError::Transport {
-                    url,
-                    message: e.to_string(),
-                })
+            let body = match first {
+                Some(only) => only,
+                None => out.freeze(),
+            };
+            Ok(http::Response::from_parts(parts, body))
         }
         .boxed()
     }

@@ -28,9 +28,46 @@
 //! - call-time `headers` are merged over the stored ones (same name, case-insensitive: the call
 //!   wins).
 //!
+//! # Key order: the one byte-level difference from PolyAI's runtime
+//!
+//! A Python dict keeps insertion order, so `requests` writes `json=`, `params=` and `data=`
+//! keys in the order the agent function wrote them. This crate writes them in the order the
+//! `serde_json::Map` iterates, and the workspace builds `serde_json` without its
+//! `preserve_order` feature, so that order is **sorted by key** (at every level of `json=`):
+//! `json!({"name": "Ada", "date": "2026-12-24"})` is sent as `{"date": "2026-12-24", "name":
+//! "Ada"}` where PolyAI sends `{"name": "Ada", "date": "2026-12-24"}`, and `params` `b=1, a=2`
+//! as `?a=2&b=1` where PolyAI sends `?b=1&a=2`. The JSON value and the set of query pairs are
+//! the same; only a service that reads bytes (a signature over the body or the URL, a
+//! hand-rolled parser) can tell. To send PolyAI's order, enable the feature in your own crate
+//! (`serde_json = { version = "1", features = ["preserve_order"] }`): Cargo unifies features,
+//! maps then keep insertion order, and this module writes keys in that order (the crate's
+//! test suite passes in both builds: `cargo test -p polyai-actions --features
+//! serde_json/preserve_order`). Action bodies are not affected either way: a Go-template body
+//! is written in the template's own order, Go prints maps sorted, and a body without a
+//! template is Go's `json.Marshal`, which sorts keys; this crate sorts them explicitly there.
+//!
+//! # OAuth 2.0 client credentials
+//!
+//! An environment whose `auth_type` is `oauth2_client_credentials`, with an
+//! [`AuthConnector::OAuth2ClientCredentials`] given by [`ConvApi::with_auth`], gets its access
+//! token from a token source: [`ConvApi::with_oauth`] (an [`OAuth2Tokens`] cache fetching
+//! through a client of your choice) or any [`AccessTokens`] ([`ConvApi::with_tokens`]). It is
+//! the same sending step as [`Conversation::run`](crate::chain::Conversation::run): the token
+//! goes in the connector's header (`auth_header_name`, default `Authorization`) as
+//! `"{token_prefix} {token}"` (default prefix `Bearer`), replacing a call-time header of that
+//! name; a `401` from the service drops that token, and the same request is sent once more
+//! with a fresh one; a second `401` is the response. A token endpoint that refuses or cannot be
+//! reached is [`ConvApiError::Token`] ([`ConvApiError::token_error`] gives the
+//! [`TokenError`], e.g. `invalid_client`). Tokens are cached per environment and connector by
+//! the [`OAuth2Tokens`] given, so many calls (also concurrent ones) share one token request.
+//! With [test doubles](crate::doubles::Doubles) no token is fetched: the recorded request
+//! carries a marked placeholder (`Bearer <oauth2 token from TOKEN_URL>`). A sender or client
+//! without a token source fails with [`ConvApiError::NoTokenSource`] before anything is sent.
+//!
 //! Choices where PolyAI's documents are silent: [`ApiResponse::text`] decodes the body as
-//! UTF-8, replacing invalid sequences (`requests` guesses a charset); OAuth 2.0 client
-//! credentials are not fetched here yet (the call fails with [`RenderError::NeedsNetwork`]).
+//! UTF-8, replacing invalid sequences (`requests` guesses a charset); the OAuth 2.0 behaviour
+//! above (one resend after a `401`, for every method: the service refused the credentials, so
+//! it did not act on the request).
 //!
 //! ```
 //! use polyai_actions::conv_api::ConvApi;
@@ -83,12 +120,14 @@ use serde_json::{Map, Value};
 use crate::action::AuthConnector;
 use crate::client::HttpClient;
 use crate::doubles::{DoubleError, Doubles, RecordedRequest};
-use crate::integration::{ApiIntegrations, Environment};
+use crate::integration::{ApiIntegrations, AuthType, Environment};
 use crate::method::Method;
+use crate::oauth::{OAuth2Tokens, TokenError};
 use crate::render::{
-    CallArgs, RenderContext, RenderError, RenderedRequest, RequestData, RequestOptions,
-    render_operation,
+    CallArgs, OAuth2Handling, RenderContext, RenderError, RenderedRequest, RequestData,
+    RequestOptions, render_operation,
 };
+use crate::run::{AccessTokens, Authorize, SendFailure, send_authorized};
 use crate::secrets::{NoSecrets, SecretStore};
 
 /// An error from a sender, boxed.
@@ -147,6 +186,32 @@ pub enum ConvApiError {
         /// The operation.
         operation: String,
     },
+    /// The environment authenticates with OAuth 2.0 client credentials, and this `ConvApi`
+    /// sends for real but has no token source.
+    #[error(
+        "`{integration}.{operation}` needs an OAuth 2.0 access token from {token_url}, and this ConvApi has no token source: give it ConvApi::with_oauth (or ConvApi::with_tokens)"
+    )]
+    NoTokenSource {
+        /// The integration.
+        integration: String,
+        /// The operation.
+        operation: String,
+        /// The connector's token URL, without its query string.
+        token_url: String,
+    },
+    /// No OAuth 2.0 access token could be had (nothing was sent to the service, or, after a
+    /// `401`, no fresh token for the resend). The source is the token source's error: a
+    /// [`TokenError`] from [`OAuth2Tokens`] (see [`ConvApiError::token_error`]). It names no
+    /// token and no secret.
+    #[error("`{integration}.{operation}`: no OAuth 2.0 access token: {source}")]
+    Token {
+        /// The integration.
+        integration: String,
+        /// The operation.
+        operation: String,
+        /// The token source's error.
+        source: BoxError,
+    },
     /// The sender failed (connection, timeout, size limit, ...).
     #[error("sending `{integration}.{operation}` failed: {source}")]
     Send {
@@ -157,6 +222,17 @@ pub enum ConvApiError {
         /// The sender's error.
         source: BoxError,
     },
+}
+
+impl ConvApiError {
+    /// The token endpoint's error, when this is a [`ConvApiError::Token`] from an
+    /// [`OAuth2Tokens`] source (`invalid_client`, an endpoint that is down, ...).
+    pub fn token_error(&self) -> Option<&TokenError> {
+        match self {
+            ConvApiError::Token { source, .. } => source.downcast_ref::<TokenError>(),
+            _ => None,
+        }
+    }
 }
 
 /// What reading a response refused.
@@ -303,6 +379,7 @@ pub struct ConvApi {
     auth: BTreeMap<(String, Option<Environment>), AuthConnector>,
     options: RequestOptions,
     backend: Backend,
+    tokens: Option<Arc<dyn AccessTokens>>,
 }
 
 impl fmt::Debug for ConvApi {
@@ -325,6 +402,7 @@ impl fmt::Debug for ConvApi {
                     Backend::Client(_) => "client",
                 },
             )
+            .field("token_source", &self.tokens.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -339,6 +417,7 @@ impl ConvApi {
             auth: BTreeMap::new(),
             options: RequestOptions::default(),
             backend: Backend::None,
+            tokens: None,
         }
     }
 
@@ -402,6 +481,20 @@ impl ConvApi {
         self
     }
 
+    /// Fetch OAuth 2.0 client credentials tokens into `tokens` (cached per environment and
+    /// connector; clones of an [`OAuth2Tokens`] share one cache, so keep one to read
+    /// [`OAuth2Tokens::fetches`]) through `client`: the token endpoint is reached with it, not
+    /// with this `ConvApi`'s backend. See the [module docs](self).
+    pub fn with_oauth(self, tokens: OAuth2Tokens, client: Arc<dyn HttpClient>) -> Self {
+        self.with_tokens(Arc::new(tokens.shared_source(client)))
+    }
+
+    /// Take OAuth 2.0 access tokens from `tokens`, the runner's token interface.
+    pub fn with_tokens(mut self, tokens: Arc<dyn AccessTokens>) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+
     /// `conv.api.<name>`.
     pub fn api(&self, name: &str) -> Api<'_> {
         Api {
@@ -439,7 +532,7 @@ pub struct OperationCall<'c> {
     args: CallArgs,
 }
 
-impl OperationCall<'_> {
+impl<'c> OperationCall<'c> {
     /// Chooses among operations sharing a name.
     pub fn method(mut self, method: Method) -> Self {
         self.args.method = Some(method);
@@ -504,6 +597,29 @@ impl OperationCall<'_> {
     /// # Errors
     /// [`ConvApiError::UnknownIntegration`] or [`ConvApiError::Render`].
     pub fn prepare(&self) -> Result<RenderedRequest, ConvApiError> {
+        self.render(self.conv.options.oauth2)
+    }
+
+    /// The OAuth 2.0 client credentials connector this call authenticates with, if its
+    /// environment's `auth_type` says so.
+    fn oauth_connector(&self) -> Option<&'c AuthConnector> {
+        let conv: &'c ConvApi = self.conv;
+        let config = conv
+            .integrations
+            .get(&self.integration)?
+            .environments
+            .get(conv.environment)?;
+        if config.auth_type != AuthType::OAuth2ClientCredentials {
+            return None;
+        }
+        let connector = conv
+            .auth
+            .get(&(self.integration.clone(), Some(conv.environment)))
+            .or_else(|| conv.auth.get(&(self.integration.clone(), None)))?;
+        matches!(connector, AuthConnector::OAuth2ClientCredentials { .. }).then_some(connector)
+    }
+
+    fn render(&self, oauth2: OAuth2Handling) -> Result<RenderedRequest, ConvApiError> {
         let conv = self.conv;
         let integration = conv.integrations.get(&self.integration).ok_or_else(|| {
             ConvApiError::UnknownIntegration {
@@ -517,8 +633,10 @@ impl OperationCall<'_> {
                     .join(", "),
             }
         })?;
-        let mut context = RenderContext::new(conv.environment, conv.secrets.as_ref())
-            .with_options(conv.options.clone());
+        let mut options = conv.options.clone();
+        options.oauth2 = oauth2;
+        let mut context =
+            RenderContext::new(conv.environment, conv.secrets.as_ref()).with_options(options);
         for ((name, env), connector) in &conv.auth {
             context = match env {
                 None => context.with_integration_auth(name, connector.clone()),
@@ -540,13 +658,49 @@ impl OperationCall<'_> {
     /// See [`ConvApiError`]. A 4xx/5xx status is a response, not an error: see
     /// [`ApiResponse::raise_for_status`].
     pub async fn send(self) -> Result<ApiResponse, ConvApiError> {
-        let rendered = self.prepare()?;
+        let conv = self.conv;
+        let connector = self.oauth_connector();
+        let tokens = match (&conv.backend, connector) {
+            (
+                Backend::Sender(_) | Backend::Client(_),
+                Some(AuthConnector::OAuth2ClientCredentials { token_url, .. }),
+            ) => match conv.tokens.as_deref() {
+                Some(tokens) => Some(tokens),
+                None => {
+                    return Err(ConvApiError::NoTokenSource {
+                        integration: self.integration,
+                        operation: self.operation,
+                        token_url: crate::oauth::shown(token_url),
+                    });
+                }
+            },
+            _ => None,
+        };
+        // The placeholder header is replaced by the real token when sending; test doubles
+        // record it as it is (no token endpoint is called).
+        let handling = if connector.is_some() {
+            OAuth2Handling::Placeholder
+        } else {
+            conv.options.oauth2
+        };
+        let rendered = self.render(handling)?;
         let url = rendered.url_masked().to_owned();
-        match &self.conv.backend {
-            Backend::None => Err(ConvApiError::NoBackend {
-                integration: self.integration,
-                operation: self.operation,
+        let authorize = match (connector, tokens) {
+            (Some(connector), Some(tokens)) => Some(Authorize {
+                connector,
+                environment: conv.environment,
+                secrets: conv.secrets.as_ref(),
+                tokens,
             }),
+            _ => None,
+        };
+        let response = match &conv.backend {
+            Backend::None => {
+                return Err(ConvApiError::NoBackend {
+                    integration: self.integration,
+                    operation: self.operation,
+                });
+            }
             Backend::Doubles(doubles) => {
                 let recorded = RecordedRequest {
                     integration: self.integration.clone(),
@@ -556,30 +710,37 @@ impl OperationCall<'_> {
                     headers: rendered.headers_masked().to_vec(),
                     body: rendered.body().clone(),
                 };
-                let response = doubles.respond(recorded)?;
-                Ok(ApiResponse::from_http(response, url))
+                doubles.respond(recorded)?
             }
             Backend::Sender(sender) => {
-                let response =
-                    sender(rendered.into_http())
-                        .await
-                        .map_err(|source| ConvApiError::Send {
-                            integration: self.integration.clone(),
-                            operation: self.operation.clone(),
-                            source,
-                        })?;
-                Ok(ApiResponse::from_http(response, url))
+                send_authorized(rendered.into_http(), authorize, |request| sender(request))
+                    .await
+                    .map_err(|failure| self.failure(failure))?
             }
             Backend::Client(client) => {
-                let response = client.send(rendered.into_http()).await.map_err(|source| {
-                    ConvApiError::Send {
-                        integration: self.integration.clone(),
-                        operation: self.operation.clone(),
-                        source: Box::new(source),
-                    }
-                })?;
-                Ok(ApiResponse::from_http(response, url))
+                send_authorized(rendered.into_http(), authorize, |request| {
+                    client.send(request)
+                })
+                .await
+                .map_err(|failure| self.failure(failure))?
             }
+        };
+        Ok(ApiResponse::from_http(response, url))
+    }
+
+    fn failure(&self, failure: SendFailure) -> ConvApiError {
+        let (integration, operation) = (self.integration.clone(), self.operation.clone());
+        match failure {
+            SendFailure::Token(source) => ConvApiError::Token {
+                integration,
+                operation,
+                source,
+            },
+            SendFailure::Send(source) => ConvApiError::Send {
+                integration,
+                operation,
+                source,
+            },
         }
     }
 }

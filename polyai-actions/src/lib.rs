@@ -19,9 +19,22 @@
 //!   [`RenderedRequest::to_curl`]) shows a secret as `<secret:NAME>`.
 //! - [`conv_api`]: `conv.api.<integration>.<operation>(...)` for Rust ([`ConvApi`]): an
 //!   integration call rendered as above and sent to [test doubles](doubles) (ADK-shaped
-//!   response rules, [`Doubles`]; no server) or to a sender of your choice, read back like
-//!   `requests.Response` ([`ApiResponse`]). Query, form and JSON encoding are checked against
-//!   Python `requests` itself (`tests/requests_parity.rs`). See the runnable example there.
+//!   response rules, [`Doubles`]; no server), an [`HttpClient`] or a sender of your choice,
+//!   with the integration's auth applied (OAuth 2.0 client credentials through
+//!   [`ConvApi::with_oauth`]), read back like `requests.Response` ([`ApiResponse`]). Query,
+//!   form and JSON encoding are checked against Python `requests` itself
+//!   (`tests/requests_parity.rs`). See the runnable example there, and `cargo run --example
+//!   conv_api` in the workspace.
+//! - [`oauth`]: OAuth 2.0 client credentials ([`OAuth2Tokens`]): tokens cached per environment
+//!   and connector, one token request for many concurrent calls, refresh before `expires_in`,
+//!   a 401 from the service answered by one refetch and one resend, RFC 6749 errors as
+//!   [`TokenError`]s. Tokens and client secrets are never printed.
+//! - [`chain`], [`run`] and [`outcome`]: run actions one after another over one conversation
+//!   ([`chain::Conversation::run`]), each action's output variables (read by JSONPath) the next
+//!   one's `.variables`, and read what the agent gets back: status, body, output variables
+//!   (sensitive ones redacted in every printed form) and the model's view. `cargo run
+//!   --example test_my_service` in the workspace runs a lookup-then-book chain against an axum
+//!   service in-process.
 //! - [`client`]: sending a rendered request over the network ([`ReqwestClient`]) or in-process
 //!   to any tower `Service` such as an axum `Router` ([`ServiceClient`]), with no socket, within
 //!   a timeout and a maximum response size ([`ClientOptions`]); failures are [`SendError`]s.

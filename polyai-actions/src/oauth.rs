@@ -553,7 +553,7 @@ fn config(connector: &AuthConnector) -> Result<Config<'_>, TokenError> {
 }
 
 /// A URL as errors show it: without user info, query string or fragment.
-fn shown(url: &str) -> String {
+pub(crate) fn shown(url: &str) -> String {
     let url = url.split(['?', '#']).next().unwrap_or(url);
     match url.split_once("://") {
         Some((scheme, rest)) => {
@@ -751,7 +751,16 @@ impl OAuth2Tokens {
     pub fn source<'c>(&self, client: &'c dyn HttpClient) -> OAuth2Source<'c> {
         OAuth2Source {
             tokens: self.clone(),
-            client,
+            client: SourceClient::Borrowed(client),
+        }
+    }
+
+    /// [`source`](Self::source) owning its client, for a holder that outlives any borrow:
+    /// [`ConvApi::with_oauth`](crate::conv_api::ConvApi::with_oauth) keeps one.
+    pub fn shared_source(&self, client: Arc<dyn HttpClient>) -> OAuth2Source<'static> {
+        OAuth2Source {
+            tokens: self.clone(),
+            client: SourceClient::Shared(client),
         }
     }
 
@@ -949,11 +958,35 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// [`OAuth2Tokens`] as the runner's [`AccessTokens`](crate::run::AccessTokens): tokens are
 /// fetched through the given client, cached and shared as the cache does, and a token the
 /// service refused with a 401 is dropped so the runner's one resend gets a fresh one. Made by
-/// [`OAuth2Tokens::source`].
+/// [`OAuth2Tokens::source`] (borrowing the client) or [`OAuth2Tokens::shared_source`].
 #[derive(Clone)]
 pub struct OAuth2Source<'c> {
     tokens: OAuth2Tokens,
-    client: &'c dyn HttpClient,
+    client: SourceClient<'c>,
+}
+
+/// The client an [`OAuth2Source`] fetches through: borrowed, or shared and owned.
+#[derive(Clone)]
+enum SourceClient<'c> {
+    Borrowed(&'c dyn HttpClient),
+    Shared(Arc<dyn HttpClient>),
+}
+
+impl SourceClient<'_> {
+    fn get(&self) -> &dyn HttpClient {
+        match self {
+            SourceClient::Borrowed(client) => *client,
+            SourceClient::Shared(client) => client.as_ref(),
+        }
+    }
+}
+
+impl OAuth2Source<'_> {
+    /// The cache this source reads and fills (its [`OAuth2Tokens::fetches`] counts the token
+    /// requests sent).
+    pub fn tokens(&self) -> &OAuth2Tokens {
+        &self.tokens
+    }
 }
 
 impl std::fmt::Debug for OAuth2Source<'_> {
@@ -974,7 +1007,7 @@ impl crate::run::AccessTokens for OAuth2Source<'_> {
         Box::pin(async move {
             let token = self
                 .tokens
-                .token(environment, connector, secrets, self.client)
+                .token(environment, connector, secrets, self.client.get())
                 .await?;
             Ok(crate::secrets::SecretValue::new(
                 "oauth2 access token",

@@ -381,12 +381,39 @@ fn replace_at(value: &mut Value, pointer: &str, with: Value) {
     }
 }
 
+/// Output variables' JSONPaths, parsed once (a parse failure kept as its message, reported
+/// as [`OutputError::InvalidPath`] on each read).
+#[derive(Clone, Debug)]
+pub(crate) struct OutputPaths(Vec<Result<JsonPath, String>>);
+
+impl OutputPaths {
+    /// Parses the path of each of `variables`, in order.
+    pub(crate) fn new(variables: &[OutputVariable]) -> Self {
+        OutputPaths(variables.iter().map(|v| parse_path(&v.path)).collect())
+    }
+}
+
+fn parse_path(path: &str) -> Result<JsonPath, String> {
+    JsonPath::parse(path).map_err(|e| e.to_string())
+}
+
 impl Outcome {
     /// Reads `response` against `variables` under `matching`. Output variables are read only
     /// from a 2xx response; see the [module docs](self).
     pub fn from_response(
         response: http::Response<Bytes>,
         variables: &[OutputVariable],
+        matching: &OutputMatching,
+    ) -> Outcome {
+        Self::read_response(response, variables, None, matching)
+    }
+
+    /// [`Self::from_response`] with the paths parsed once beforehand (what a
+    /// [`PreparedAction`](crate::PreparedAction) keeps), in the order of `variables`.
+    pub(crate) fn read_response(
+        response: http::Response<Bytes>,
+        variables: &[OutputVariable],
+        paths: Option<&OutputPaths>,
         matching: &OutputMatching,
     ) -> Outcome {
         let (parts, raw) = response.into_parts();
@@ -403,8 +430,9 @@ impl Outcome {
         if !outcome.status.is_success() {
             return outcome;
         }
-        for variable in variables {
-            match outcome.read(variable, matching, not_json.as_deref()) {
+        for (i, variable) in variables.iter().enumerate() {
+            let parsed = paths.and_then(|p| p.0.get(i));
+            match outcome.read(variable, parsed, matching, not_json.as_deref()) {
                 Ok(Some(value)) => outcome.values.push(value),
                 Ok(None) => outcome.unset.push(variable.name.clone()),
                 Err(e) => {
@@ -419,15 +447,24 @@ impl Outcome {
     fn read(
         &self,
         variable: &OutputVariable,
+        parsed: Option<&Result<JsonPath, String>>,
         matching: &OutputMatching,
         not_json: Option<&str>,
     ) -> Result<Option<OutputValue>, OutputError> {
         let name = variable.name.clone();
         let path_text = variable.path.clone();
-        let path = JsonPath::parse(&variable.path).map_err(|e| OutputError::InvalidPath {
+        let parsed_now;
+        let parsed = match parsed {
+            Some(parsed) => parsed,
+            None => {
+                parsed_now = parse_path(&variable.path);
+                &parsed_now
+            }
+        };
+        let path = parsed.as_ref().map_err(|reason| OutputError::InvalidPath {
             name: name.clone(),
             path: path_text.clone(),
-            reason: e.to_string(),
+            reason: reason.clone(),
         })?;
         let Some(json) = self.body.as_json() else {
             let content_type = self

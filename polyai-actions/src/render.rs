@@ -29,7 +29,8 @@
 //! calls send `params`. [`QueryEncoding`] says how non-string values are written (default: as
 //! Python `requests` does). A query string already in the path comes first. An API key sent as
 //! a query parameter comes last. Parameters are written in the order of the `serde_json` map
-//! (alphabetical, unless `serde_json`'s `preserve_order` feature is enabled in the build).
+//! (alphabetical, unless `serde_json`'s `preserve_order` feature is enabled in the build: see
+//! [`conv_api`](crate::conv_api#key-order-the-one-byte-level-difference-from-polyais-runtime)).
 //!
 //! **Body.** POST, PUT and PATCH actions send the body template's output, rendered over
 //! `{"parameters": ..., "variables": ..., "static_variables": ...}`, or, without a template,
@@ -58,10 +59,13 @@
 //! or a cookie, added to any `Cookie` header already set) and Basic (`Authorization: Basic
 //! base64(user:password)`; base64 written here, a dozen lines, rather than a dependency). An
 //! action's own connector replaces its connection's (lint warns when both are set, `PA112`).
-//! OAuth 2.0 and JWT client assertions need the network (part 2): [`OAuth2Handling`] refuses
-//! by default ([`RenderError::NeedsNetwork`]), or renders a marked placeholder
-//! (`Authorization: Bearer <oauth2 token from TOKEN_URL>`) with a warning, so a rendering
-//! never silently differs from the real request.
+//! OAuth 2.0 and JWT client assertions need the network, which rendering never uses:
+//! [`OAuth2Handling`] refuses by default ([`RenderError::NeedsNetwork`]), or renders a marked
+//! placeholder (`Authorization: Bearer <oauth2 token from TOKEN_URL>`) with a warning, so a
+//! rendering never silently differs from the real request. Running does fetch client
+//! credentials tokens ([`crate::oauth`]): [`Conversation::run`](crate::chain::Conversation::run)
+//! for actions and [`ConvApi::with_oauth`](crate::conv_api::ConvApi::with_oauth) for
+//! integrations replace the placeholder with a real token.
 //!
 //! Integrations: the ADK file holds only each environment's `auth_type`; the platform holds
 //! the credentials. Offline, give them with [`RenderContext::with_integration_auth`] as an
@@ -590,6 +594,27 @@ pub struct PreparedAction<'a> {
     action: &'a ApiAction,
     validator: ParameterValidator,
     template: Option<Template>,
+    /// The output variables' JSONPaths, parsed once for every outcome read.
+    paths: crate::outcome::OutputPaths,
+    /// The request URL (base URL and path joined, requoted), computed once when it is valid;
+    /// an invalid one is checked again, and refused, on each render.
+    url: Option<String>,
+}
+
+/// An action's request URL before its query: the connection's base URL joined with the
+/// action's path (or the action's full URL), checked and requoted.
+fn action_url(action: &ApiAction) -> Result<String, RenderError> {
+    let url = match &action.connection {
+        Some(connection) => {
+            url::check_base_url(&connection.base_url, "the connection's base URL")?;
+            url::join(&connection.base_url, &action.url)
+        }
+        None => {
+            url::check_base_url_or_full(&action.url)?;
+            action.url.clone()
+        }
+    };
+    Ok(url::requote(&url))
 }
 
 impl<'a> PreparedAction<'a> {
@@ -607,12 +632,19 @@ impl<'a> PreparedAction<'a> {
             action,
             validator,
             template,
+            paths: crate::outcome::OutputPaths::new(&action.output_variables),
+            url: action_url(action).ok(),
         })
     }
 
     /// The action.
     pub fn action(&self) -> &ApiAction {
         self.action
+    }
+
+    /// The output variables' paths, parsed once.
+    pub(crate) fn output_paths(&self) -> &crate::outcome::OutputPaths {
+        &self.paths
     }
 
     /// Renders the request for `context`.
@@ -627,17 +659,11 @@ impl<'a> PreparedAction<'a> {
                 .validate(&context.parameters)
                 .map_err(RenderError::Parameters)?;
         }
-        let url = match &action.connection {
-            Some(connection) => {
-                url::check_base_url(&connection.base_url, "the connection's base URL")?;
-                url::join(&connection.base_url, &action.url)
-            }
-            None => {
-                url::check_base_url_or_full(&action.url)?;
-                action.url.clone()
-            }
+        let url = match &self.url {
+            Some(url) => url.clone(),
+            None => action_url(action)?,
         };
-        let mut draft = Draft::new(action.method.as_http(), url::requote(&url));
+        let mut draft = Draft::new(action.method.as_http(), url);
         let empty = Map::new();
         let parameters = query::as_object(&context.parameters, "parameters", &empty)?;
 

@@ -106,7 +106,7 @@ fn with_token(
     request: &http::Request<Bytes>,
     connector: &AuthConnector,
     token: &SecretValue,
-) -> Result<http::Request<Bytes>, RunError> {
+) -> Result<http::Request<Bytes>, BoxError> {
     let (header, prefix) = match connector {
         AuthConnector::OAuth2ClientCredentials {
             auth_header_name,
@@ -128,17 +128,73 @@ fn with_token(
     *out.uri_mut() = request.uri().clone();
     *out.version_mut() = request.version();
     *out.headers_mut() = request.headers().clone();
-    let name = http::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
-        RunError::Token(format!("the auth header name `{header}` is not an HTTP token").into())
+    let name = http::HeaderName::from_bytes(header.as_bytes()).map_err(|_| -> BoxError {
+        format!("the auth header name `{header}` is not an HTTP token").into()
     })?;
-    let mut value = http::HeaderValue::from_str(&value).map_err(|_| {
-        RunError::Token(
-            "the token endpoint returned a token that cannot be sent in a header".into(),
-        )
+    let mut value = http::HeaderValue::from_str(&value).map_err(|_| -> BoxError {
+        "the token endpoint returned a token that cannot be sent in a header".into()
     })?;
     value.set_sensitive(true);
     out.headers_mut().insert(name, value);
     Ok(out)
+}
+
+/// What [`send_authorized`] needs to put an OAuth 2.0 token on a request.
+pub(crate) struct Authorize<'a> {
+    pub(crate) connector: &'a AuthConnector,
+    pub(crate) environment: Environment,
+    pub(crate) secrets: &'a dyn SecretStore,
+    pub(crate) tokens: &'a dyn AccessTokens,
+}
+
+/// Why [`send_authorized`] got no response.
+pub(crate) enum SendFailure {
+    /// No token (the source's error), or a token that cannot go in the connector's header.
+    Token(BoxError),
+    /// The sender's error.
+    Send(BoxError),
+}
+
+/// The one sending step of both the action runner and `conv_api`: without `authorize`, sends
+/// `request` as it is; with it, puts a token from the source in the connector's header
+/// (name and prefix), sends, and after a `401` drops that token, takes a fresh one and sends
+/// the same request once more. Nothing else is retried.
+pub(crate) async fn send_authorized<S, F, E>(
+    request: http::Request<Bytes>,
+    authorize: Option<Authorize<'_>>,
+    send: S,
+) -> Result<http::Response<Bytes>, SendFailure>
+where
+    S: Fn(http::Request<Bytes>) -> F,
+    F: Future<Output = Result<http::Response<Bytes>, E>>,
+    E: Into<BoxError>,
+{
+    let Some(Authorize {
+        connector,
+        environment,
+        secrets,
+        tokens,
+    }) = authorize
+    else {
+        return send(request).await.map_err(|e| SendFailure::Send(e.into()));
+    };
+    let token = tokens
+        .token(connector, environment, secrets)
+        .await
+        .map_err(SendFailure::Token)?;
+    let first = send(with_token(&request, connector, &token).map_err(SendFailure::Token)?)
+        .await
+        .map_err(|e| SendFailure::Send(e.into()))?;
+    if first.status() != http::StatusCode::UNAUTHORIZED {
+        return Ok(first);
+    }
+    tokens.invalidate(connector, environment, &token);
+    let fresh = tokens
+        .token(connector, environment, secrets)
+        .await
+        .map_err(SendFailure::Token)?;
+    let retry = with_token(&request, connector, &fresh).map_err(SendFailure::Token)?;
+    send(retry).await.map_err(|e| SendFailure::Send(e.into()))
 }
 
 impl Conversation<'_> {
@@ -187,32 +243,21 @@ impl Conversation<'_> {
             context.options.oauth2 = OAuth2Handling::Placeholder;
         }
         let rendered = action.render(&context)?.into_http();
-        let response = match (connector, tokens) {
-            (Some(connector), Some(tokens)) => {
-                let environment = self.environment();
-                let secrets = context.secrets;
-                let token = tokens
-                    .token(connector, environment, secrets)
-                    .await
-                    .map_err(RunError::Token)?;
-                let first = send(with_token(&rendered, connector, &token)?)
-                    .await
-                    .map_err(|e| RunError::Send(e.into()))?;
-                if first.status() == http::StatusCode::UNAUTHORIZED {
-                    tokens.invalidate(connector, environment, &token);
-                    let fresh = tokens
-                        .token(connector, environment, secrets)
-                        .await
-                        .map_err(RunError::Token)?;
-                    send(with_token(&rendered, connector, &fresh)?)
-                        .await
-                        .map_err(|e| RunError::Send(e.into()))?
-                } else {
-                    first
-                }
-            }
-            _ => send(rendered).await.map_err(|e| RunError::Send(e.into()))?,
+        let authorize = match (connector, tokens) {
+            (Some(connector), Some(tokens)) => Some(Authorize {
+                connector,
+                environment: self.environment(),
+                secrets: context.secrets,
+                tokens,
+            }),
+            _ => None,
         };
-        Ok(self.record(action.action(), response))
+        let response = send_authorized(rendered, authorize, send)
+            .await
+            .map_err(|failure| match failure {
+                SendFailure::Token(e) => RunError::Token(e),
+                SendFailure::Send(e) => RunError::Send(e),
+            })?;
+        Ok(self.record_prepared(action, response))
     }
 }

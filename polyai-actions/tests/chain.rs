@@ -126,7 +126,7 @@ fn invalid_path_and_non_json_body_fail_clearly() {
 fn non_2xx_is_an_outcome_with_agent_text_and_no_variables() {
     let vars = [var("id", "$.id", false, true)];
     let o = Outcome::from_response(
-        response(503, "application/json", r#"{"id": "x", "error": "down"}"#),
+        response(503, "application/json", r#"{"error": "down", "id": "x"}"#),
         &vars,
         &OutputMatching::default(),
     );

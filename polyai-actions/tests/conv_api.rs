@@ -599,11 +599,13 @@ fn unknown_integration_no_backend_and_oauth2_are_clear_errors() {
     let err = block_on(bare.api("open_api").op("ping").send()).unwrap_err();
     assert!(matches!(err, ConvApiError::NoBackend { .. }), "{err:?}");
 
-    // OAuth 2.0 client credentials need a token from the network: refused, not faked.
+    // OAuth 2.0 client credentials need a token from the network: rendering alone refuses,
+    // and a real sender without a token source fails before sending (tests/conv_api_oauth.rs
+    // has the calls with a token source).
     let conv = conv.with_auth(
         "tokened",
         AuthConnector::OAuth2ClientCredentials {
-            token_url: "http://127.0.0.1:9006/token".into(),
+            token_url: "http://127.0.0.1:9006/token?tenant=t1".into(),
             client_id: "cid".into(),
             client_secret: SecretRef::new("booking_key"),
             scope: None,
@@ -612,7 +614,7 @@ fn unknown_integration_no_backend_and_oauth2_are_clear_errors() {
             token_prefix: None,
         },
     );
-    let err = block_on(conv.api("tokened").op("ping").send()).unwrap_err();
+    let err = conv.api("tokened").op("ping").prepare().unwrap_err();
     match &err {
         ConvApiError::Render { source, .. } => {
             assert!(
@@ -623,6 +625,20 @@ fn unknown_integration_no_backend_and_oauth2_are_clear_errors() {
         other => panic!("{other:?}"),
     }
     assert!(!err.to_string().contains(KEY));
+    let sent = Arc::new(Mutex::new(0));
+    let counter = sent.clone();
+    let sender: Sender = Arc::new(move |_request| {
+        *counter.lock().unwrap() += 1;
+        Box::pin(async { Ok(http::Response::new(Bytes::new())) })
+    });
+    let err = block_on(conv.with_sender(sender).api("tokened").op("ping").send()).unwrap_err();
+    assert!(matches!(err, ConvApiError::NoTokenSource { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "`tokened.ping` needs an OAuth 2.0 access token from http://127.0.0.1:9006/token, and \
+         this ConvApi has no token source: give it ConvApi::with_oauth (or ConvApi::with_tokens)"
+    );
+    assert_eq!(*sent.lock().unwrap(), 0);
 }
 
 #[test]

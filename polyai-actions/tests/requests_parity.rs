@@ -7,8 +7,9 @@
 //! byte for byte; cases marked `rust_refuses` (objects, nested lists) must be refused with a
 //! typed error instead of sending what `requests` would (an object's keys only).
 //!
-//! Keys are written in sorted order: `serde_json::Map` without `preserve_order` sorts them,
-//! where a Python dict keeps insertion order. The cases use sorted keys so both agree.
+//! Keys are written in the map's order: sorted by `serde_json::Map` without `preserve_order`,
+//! where a Python dict keeps insertion order. The cases use sorted keys so both agree in
+//! either build (see the `conv_api` module docs on key order).
 
 use std::sync::Arc;
 

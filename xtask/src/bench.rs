@@ -40,6 +40,8 @@ struct Sizes {
     audio_mib: Vec<u64>,
     deliveries: u64,
     renders: u64,
+    /// Action executions per variant and repetition (in-process and loopback).
+    executions: u64,
     sessions: u64,
     reps: usize,
     audio_reps: usize,
@@ -56,6 +58,7 @@ impl Sizes {
                 audio_mib: vec![16],
                 deliveries: 10_000,
                 renders: 2_000,
+                executions: 500,
                 sessions: 100,
                 reps: 2,
                 audio_reps: 2,
@@ -70,6 +73,7 @@ impl Sizes {
                 audio_mib: vec![50, 200, 800],
                 deliveries: 100_000,
                 renders: 100_000,
+                executions: 20_000,
                 sessions: 1_000,
                 reps: 5,
                 audio_reps: 3,
@@ -474,11 +478,18 @@ impl Suite<'_> {
     /// data, when Go is installed.
     fn actions(&self, report: &mut Report) -> Result<(), String> {
         let renders = self.sizes.renders.to_string();
-        eprintln!("action rendering: {renders} renders...");
+        let executions = self.sizes.executions.to_string();
+        eprintln!(
+            "action rendering: {renders} renders; action execution: {executions} executions per variant, 10000 OAuth calls..."
+        );
         let out_dir = self.scratch.join("actions");
         let mut extra = args([
             "--renders",
             &renders,
+            "--executions",
+            &executions,
+            "--token-calls",
+            "10000",
             "--out-dir",
             &out_dir.to_string_lossy(),
         ]);
@@ -799,6 +810,59 @@ impl Report {
                 ]);
             }
         }
+        self.action_execution(&ours["execution"]);
+    }
+
+    /// Action execution: in-process and over loopback against raw reqwest sending the same
+    /// prepared request (target >= 0.95x), and OAuth token requests per 10,000 calls (target 1).
+    fn action_execution(&mut self, execution: &Value) {
+        if execution.is_null() {
+            return;
+        }
+        let units = execution["executions"].as_f64().unwrap_or(f64::NAN);
+        let rate = |name: &str| units / median(&numbers(&execution[name]["seconds"]));
+        let in_process = rate("in_process");
+        let (ours, raw, send_only) = (
+            rate("loopback_ours"),
+            rate("loopback_raw"),
+            rate("loopback_send_only"),
+        );
+        self.rows.push([
+            format!("Action execution in-process (ServiceClient into an axum Router), {units} runs: validate + template + request + handler + outcome"),
+            "(no baseline)".into(),
+            format!("{in_process:.0} actions/s ({:.2} us/action)", 1e6 / in_process),
+            String::new(),
+            "(figure)".into(),
+            "measured".into(),
+        ]);
+        let ratio = ours / raw;
+        let verdict = self.verdict(ratio >= 0.95, f64::NAN);
+        self.rows.push([
+            format!("Action execution over loopback HTTP, {units} sequential runs (ReqwestClient; baseline: raw reqwest sending the prepared request)"),
+            format!("{raw:.0} requests/s"),
+            format!("{ours:.0} actions/s (send only: {send_only:.0} requests/s, {:.3}x raw)", send_only / raw),
+            format!("{ratio:.3}x throughput"),
+            ">= 0.95x".into(),
+            verdict,
+        ]);
+        let oauth = &execution["oauth"];
+        let calls = oauth["calls"].as_u64().unwrap_or(0);
+        let fetches = oauth["token_fetches"].as_u64().unwrap_or(u64::MAX);
+        let per_10k = if calls == 0 {
+            f64::NAN
+        } else {
+            fetches as f64 * 10_000.0 / calls as f64
+        };
+        let seconds = oauth["seconds"].as_f64().unwrap_or(f64::NAN);
+        let verdict = self.verdict(calls > 0 && per_10k <= 1.0, f64::NAN);
+        self.rows.push([
+            format!("OAuth 2.0 client credentials via conv_api, {calls} calls from 64 tasks within one token lifetime (in-process)"),
+            "(no baseline)".into(),
+            format!("{fetches} token request(s) ({:.0} calls/s)", calls as f64 / seconds),
+            format!("{per_10k:.1} per 10,000 calls"),
+            "1 per 10,000".into(),
+            verdict,
+        ]);
     }
 
     fn debug_chat(&mut self, result: &Value) {

@@ -1,0 +1,320 @@
+//! Executing an API-call action end to end: render (parameter validation, the body template,
+//! headers, auth), send, and read the outcome back (status, body, JSONPath output variables).
+//!
+//! - **in-process**: `Conversation::run` through `ServiceClient` into an axum `Router`, no
+//!   socket: what a user's own test suite pays per action;
+//! - **loopback, ours**: the same `Conversation::run` through `ReqwestClient` to the same axum
+//!   handler served on 127.0.0.1 (one keep-alive connection, calls one after another);
+//! - **loopback, raw reqwest**: the request the action renders, prepared once, sent with a bare
+//!   `reqwest::Client` and its body read: the floor for sending that request;
+//! - **loopback, ours send only**: `ReqwestClient::send` of the same prepared request, to
+//!   separate the client's cost from rendering and reading the outcome;
+//! - **OAuth**: `ConvApi` calls in 64 concurrent tasks with OAuth 2.0 client credentials, in
+//!   process; the token requests counted (one token lifetime: the target is 1).
+//!
+//! The server runs on its own thread and runtime; the client on a current-thread runtime. Each
+//! response is checked (status and the output variable), so a broken call fails the scenario.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::post;
+use bytes::Bytes;
+use futures::StreamExt;
+use polyai_actions::chain::Conversation;
+use polyai_actions::client::{ClientOptions, HttpClient, ReqwestClient, ServiceClient};
+use polyai_actions::conv_api::ConvApi;
+use polyai_actions::oauth::OAuth2Tokens;
+use polyai_actions::{
+    ApiAction, ApiIntegrations, AuthConnector, CredentialsIn, Environment, InMemorySecretStore,
+    PreparedAction, SecretRef,
+};
+use serde_json::{Value, json};
+
+use crate::BenchResult;
+
+/// A booking action: schema, Go-template body, Bearer auth, three output variables.
+fn action_yaml(base_url: &str) -> String {
+    format!(
+        r#"
+name: create_booking
+connection:
+  base_url: {base_url}
+  auth: {{ type: bearer, token: {{ secret: bookings_token }} }}
+  headers:
+    - {{ name: X-Client, value: polyai-agent }}
+url: /bookings
+method: POST
+parameters:
+  type: object
+  properties:
+    date: {{ type: string, pattern: '^\d{{4}}-\d{{2}}-\d{{2}}$' }}
+    time: {{ type: string, pattern: '^\d{{2}}:\d{{2}}$' }}
+    party_size: {{ type: integer, minimum: 1, maximum: 12 }}
+    seating: {{ type: string, enum: [indoor, terrace] }}
+  required: [date, time, party_size]
+body_template: |-
+  {{"customer_id": "{{{{.variables.customer.id}}}}", "date": "{{{{.parameters.date}}}}", "time": "{{{{.parameters.time}}}}", "party_size": {{{{.parameters.party_size}}}}, "seating": "{{{{if .parameters.seating}}}}{{{{.parameters.seating}}}}{{{{else}}}}indoor{{{{end}}}}"}}
+output_variables:
+  - {{ name: booking.reference, path: $.reference }}
+  - {{ name: booking.status, path: $.status }}
+  - {{ name: booking.table, path: "$.tables[0]" }}
+"#
+    )
+}
+
+const ANSWER: &str = r#"{"reference":"SB-0001","status":"confirmed","site":"LDN-SOHO","tables":["T4"],"party_size":4}"#;
+
+fn parameters() -> Value {
+    json!({"date": "2026-12-24", "time": "19:30", "party_size": 4, "seating": "terrace"})
+}
+
+/// The user's handler: reads the JSON body, answers the booking.
+fn service() -> Router {
+    Router::new().route(
+        "/api/bookings",
+        post(|body: Bytes| async move {
+            let status = if body.first() == Some(&b'{') {
+                axum::http::StatusCode::CREATED
+            } else {
+                axum::http::StatusCode::BAD_REQUEST
+            };
+            (
+                status,
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                ANSWER,
+            )
+        }),
+    )
+}
+
+fn secrets() -> InMemorySecretStore {
+    let mut secrets = InMemorySecretStore::new();
+    secrets.insert(
+        Environment::Live,
+        "bookings_token",
+        "tok_benchmark_0123456789",
+    );
+    secrets
+}
+
+/// `count` executions of the action through `client`; each outcome is checked.
+async fn executions(
+    prepared: &PreparedAction<'_>,
+    secrets: &InMemorySecretStore,
+    client: &dyn HttpClient,
+    count: usize,
+) -> BenchResult<Duration> {
+    let mut conversation = Conversation::new(Environment::Live, secrets);
+    conversation.set_variable("customer.id", json!("C-1042"), false);
+    let params = parameters();
+    let started = Instant::now();
+    for _ in 0..count {
+        let outcome = conversation
+            .run(prepared, params.clone(), client, None)
+            .await?;
+        if outcome.status() != 201 || outcome.variable("booking.table") != Some(&json!("T4")) {
+            return Err(format!("an execution gave {outcome}").into());
+        }
+    }
+    Ok(started.elapsed())
+}
+
+/// `count` sends of the prepared request with a bare reqwest client, body read.
+async fn raw_sends(
+    client: &reqwest::Client,
+    request: &http::Request<Bytes>,
+    count: usize,
+) -> BenchResult<Duration> {
+    let started = Instant::now();
+    for _ in 0..count {
+        let mut copy = http::Request::new(request.body().clone());
+        *copy.method_mut() = request.method().clone();
+        *copy.uri_mut() = request.uri().clone();
+        *copy.headers_mut() = request.headers().clone();
+        let response = client.execute(reqwest::Request::try_from(copy)?).await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        if status != 201 || body.len() != ANSWER.len() {
+            return Err(format!("a raw send gave {status}").into());
+        }
+    }
+    Ok(started.elapsed())
+}
+
+/// `count` sends of the prepared request through our `ReqwestClient`.
+async fn our_sends(
+    client: &ReqwestClient,
+    request: &http::Request<Bytes>,
+    count: usize,
+) -> BenchResult<Duration> {
+    let started = Instant::now();
+    for _ in 0..count {
+        let mut copy = http::Request::new(request.body().clone());
+        *copy.method_mut() = request.method().clone();
+        *copy.uri_mut() = request.uri().clone();
+        *copy.headers_mut() = request.headers().clone();
+        let response = client.send(copy).await?;
+        if response.status() != 201 || response.body().len() != ANSWER.len() {
+            return Err(format!("a send gave {}", response.status()).into());
+        }
+    }
+    Ok(started.elapsed())
+}
+
+/// `calls` ConvApi calls with OAuth client credentials, 64 at a time, in-process; returns the
+/// time and the token requests the endpoint received.
+async fn oauth_calls(calls: usize) -> BenchResult<(Duration, u64, u64)> {
+    let endpoint_hits = Arc::new(AtomicU64::new(0));
+    let hits = endpoint_hits.clone();
+    let app = service().route(
+        "/oauth/token",
+        post(move || {
+            let n = hits.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                axum::Json(json!({"access_token": format!("at-{n}"), "token_type": "Bearer", "expires_in": 3600}))
+            }
+        }),
+    );
+    let client: Arc<dyn HttpClient> = Arc::new(ServiceClient::new(app));
+    let integrations = ApiIntegrations::from_yaml_str(
+        r#"
+api_integrations:
+  - name: sweet_booking_api
+    environments:
+      live: { base_url: "http://bookings.test/api", auth_type: oauth2_client_credentials }
+    operations:
+      - { name: create_booking, method: POST, resource: "/bookings" }
+"#,
+    )?;
+    let mut secrets = InMemorySecretStore::new();
+    secrets.insert(Environment::Live, "client_secret", "cs-benchmark");
+    let tokens = OAuth2Tokens::new();
+    let conv = ConvApi::new(integrations, Environment::Live)
+        .with_secrets(Arc::new(secrets))
+        .with_auth(
+            "sweet_booking_api",
+            AuthConnector::OAuth2ClientCredentials {
+                token_url: "http://auth.test/oauth/token".into(),
+                client_id: "agent".into(),
+                client_secret: SecretRef::new("client_secret"),
+                scope: None,
+                credentials_in: CredentialsIn::Header,
+                auth_header_name: None,
+                token_prefix: None,
+            },
+        )
+        .with_client(client.clone())
+        .with_oauth(tokens.clone(), client);
+    let body = json!({"customer_id": "C-1042", "party_size": 4});
+    let started = Instant::now();
+    let mut results = futures::stream::iter(0..calls)
+        .map(|_| {
+            conv.api("sweet_booking_api")
+                .op("create_booking")
+                .json(body.clone())
+                .send()
+        })
+        .buffer_unordered(64);
+    while let Some(result) = results.next().await {
+        let response = result?;
+        if response.status_code() != 201 {
+            return Err(format!("an OAuth call gave {}", response.status_code()).into());
+        }
+    }
+    let elapsed = started.elapsed();
+    Ok((
+        elapsed,
+        tokens.fetches(),
+        endpoint_hits.load(Ordering::SeqCst),
+    ))
+}
+
+/// Runs this part of the `actions` scenario: `--executions N` (default 20,000) per variant and
+/// repetition, `--token-calls N` (default 10,000) OAuth calls.
+pub fn run(args: &crate::Args, reps: usize, warmup: usize) -> BenchResult<Value> {
+    let count: usize = args.number("executions", 20_000)?;
+    let token_calls: usize = args.number("token-calls", 10_000)?;
+
+    // The server: its own thread and runtime.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let base = format!("http://{}/api", listener.local_addr()?);
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        if let Ok(runtime) = runtime {
+            runtime.block_on(async move {
+                if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
+                    let _ = axum::serve(listener, service()).await;
+                }
+            });
+        }
+    });
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let secrets = secrets();
+        let in_process_action = ApiAction::from_yaml_str(&action_yaml("http://bookings.test/api"))?;
+        let loopback_action = ApiAction::from_yaml_str(&action_yaml(&base))?;
+        let in_process = PreparedAction::new(&in_process_action)?;
+        let loopback = PreparedAction::new(&loopback_action)?;
+        let service_client = ServiceClient::new(service());
+        let ours = ReqwestClient::new(ClientOptions::new())?;
+        let raw = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let prepared = {
+            let mut conversation = Conversation::new(Environment::Live, &secrets);
+            conversation.set_variable("customer.id", json!("C-1042"), false);
+            conversation.render(&loopback, parameters())?.into_http()
+        };
+
+        for _ in 0..warmup {
+            executions(&in_process, &secrets, &service_client, count).await?;
+            executions(&loopback, &secrets, &ours, count).await?;
+            raw_sends(&raw, &prepared, count).await?;
+            our_sends(&ours, &prepared, count).await?;
+        }
+        let mut runs: [Vec<f64>; 4] = Default::default();
+        for rep in 0..reps {
+            // Alternate the order so neither side always runs on a warmer machine.
+            let order: [usize; 4] = if rep % 2 == 0 {
+                [0, 1, 2, 3]
+            } else {
+                [3, 2, 1, 0]
+            };
+            for which in order {
+                let took = match which {
+                    0 => executions(&in_process, &secrets, &service_client, count).await?,
+                    1 => executions(&loopback, &secrets, &ours, count).await?,
+                    2 => raw_sends(&raw, &prepared, count).await?,
+                    _ => our_sends(&ours, &prepared, count).await?,
+                };
+                runs[which].push(took.as_secs_f64());
+            }
+        }
+        let (oauth_time, fetches, endpoint_hits) = oauth_calls(token_calls).await?;
+        let [in_process_runs, loopback_runs, raw_runs, send_runs] = runs;
+        Ok::<Value, crate::BenchError>(json!({
+            "executions": count,
+            "request_bytes": prepared.body().len(),
+            "in_process": {"seconds": in_process_runs},
+            "loopback_ours": {"seconds": loopback_runs},
+            "loopback_raw": {"seconds": raw_runs},
+            "loopback_send_only": {"seconds": send_runs},
+            "oauth": {
+                "calls": token_calls,
+                "concurrency": 64,
+                "seconds": oauth_time.as_secs_f64(),
+                "token_fetches": fetches,
+                "token_endpoint_requests": endpoint_hits,
+            },
+        }))
+    })
+}
