@@ -34,7 +34,8 @@ use crate::conversations::{
     ItemStream, ListingPosition, PageStream, failed, flatten_pages, paginate_offset,
 };
 use crate::generated::agents::types as agents;
-use crate::transport::{HandWritten, send_hand_written};
+use crate::region::HostFamily;
+use crate::transport::{Operation, OperationTraits, send_hand_written};
 use crate::{Client, Error, validate};
 
 /// One cached utterance.
@@ -178,19 +179,27 @@ impl ListAudioCacheEntries {
 /// `PATCH /v1/agents/{agentId}/audio-cache/{entryId}/file`. The file is replaced as a whole
 /// with the bytes sent, so repeating the request leaves the same state: it is retried like a
 /// PUT.
-static REPLACE_FILE: HandWritten = HandWritten {
-    operation: "replace_audio_cache_file",
+static REPLACE_FILE: Operation = Operation {
+    id: "replace_audio_cache_file",
     method: Method::PATCH,
     path: "/v1/agents/{agentId}/audio-cache/{entryId}/file",
-    idempotent: true,
+    host: HostFamily::Agents,
+    traits: OperationTraits {
+        idempotent: true,
+        streaming: None,
+    },
 };
 
 /// `PUT /v1/agents/{agentId}/audio-cache/{entryId}/details`.
-static REPLACE_DETAILS: HandWritten = HandWritten {
-    operation: "replace_audio_cache_details",
+static REPLACE_DETAILS: Operation = Operation {
+    id: "replace_audio_cache_details",
     method: Method::PUT,
     path: "/v1/agents/{agentId}/audio-cache/{entryId}/details",
-    idempotent: true,
+    host: HostFamily::Agents,
+    traits: OperationTraits {
+        idempotent: true,
+        streaming: None,
+    },
 };
 
 impl Client {

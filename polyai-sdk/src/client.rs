@@ -11,6 +11,7 @@ use crate::Error;
 use crate::generated;
 use crate::region::{HostFamily, Region};
 use crate::retry::{RetryBucket, RetryBudget, RetryPolicy};
+use crate::secret::Secret;
 use crate::transport::{Credential, Settings, Transport};
 
 /// The header that carries the API key for most families.
@@ -243,12 +244,15 @@ impl Client {
 }
 
 /// Configures a [`Client`]. Obtain one from [`Client::builder`].
-#[derive(Default)]
+///
+/// `Debug` is derived: every setting shows, and the credentials, held as [`Secret`], show as
+/// `<redacted>`.
+#[derive(Default, Debug)]
 pub struct ClientBuilder {
-    api_key: Option<String>,
-    chat_token: Option<String>,
-    outbound_token: Option<String>,
-    dni_api_key: Option<String>,
+    api_key: Option<Secret>,
+    chat_token: Option<Secret>,
+    outbound_token: Option<Secret>,
+    dni_api_key: Option<Secret>,
     region: Option<Region>,
     agents_base_url: Option<String>,
     platform_base_url: Option<String>,
@@ -259,35 +263,6 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     retry_budget: Option<RetryBudget>,
     user_agent_suffix: Option<String>,
-}
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field(
-                "chat_token",
-                &self.chat_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field(
-                "outbound_token",
-                &self.outbound_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field(
-                "dni_api_key",
-                &self.dni_api_key.as_ref().map(|_| "<redacted>"),
-            )
-            .field("region", &self.region)
-            .field("agents_base_url", &self.agents_base_url)
-            .field("platform_base_url", &self.platform_base_url)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("read_timeout", &self.read_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("max_response_size", &self.max_response_size)
-            .field("retry", &self.retry)
-            .field("retry_budget", &self.retry_budget)
-            .finish()
-    }
 }
 
 impl ClientBuilder {
@@ -306,14 +281,14 @@ impl ClientBuilder {
 
     /// The API key from Agent Studio, sent as `x-api-key`. It is never printed.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.api_key = Some(Secret::new(key));
         self
     }
 
     /// Chat's connector token, provisioned by PolyAI; sent as `X-TOKEN` beside the API key on
     /// Chat calls, which need it (also read from `POLYAI_CHAT_TOKEN`). Never printed.
     pub fn chat_token(mut self, token: impl Into<String>) -> Self {
-        self.chat_token = Some(token.into());
+        self.chat_token = Some(Secret::new(token));
         self
     }
 
@@ -321,14 +296,14 @@ impl ClientBuilder {
     /// the API key on Outbound calls, which need it (also read from `POLYAI_OUTBOUND_TOKEN`).
     /// Never printed.
     pub fn outbound_token(mut self, token: impl Into<String>) -> Self {
-        self.outbound_token = Some(token.into());
+        self.outbound_token = Some(Secret::new(token));
         self
     }
 
     /// The API key bound to a DNI virtual agent, used instead of the API key on DNI calls,
     /// which need it (also read from `POLYAI_DNI_API_KEY`). Never printed.
     pub fn dni_api_key(mut self, key: impl Into<String>) -> Self {
-        self.dni_api_key = Some(key.into());
+        self.dni_api_key = Some(Secret::new(key));
         self
     }
 
@@ -412,16 +387,16 @@ impl ClientBuilder {
 
     /// Builds the client, checking the configuration.
     pub fn build(self) -> Result<Client, Error> {
-        let Some(api_key) = &self.api_key else {
+        let Some(api_key) = self.api_key.as_ref().map(Secret::expose) else {
             return Err(Error::InvalidInput(
                 "no API key: call .api_key(..) or set POLYAI_API_KEY".to_string(),
             ));
         };
         let api_key = Credential::new(api_key, "API key")?;
-        let optional = |secret: &Option<String>, what: &str| {
+        let optional = |secret: &Option<Secret>, what: &str| {
             secret
-                .as_deref()
-                .map(|s| Credential::new(s, what))
+                .as_ref()
+                .map(|s| Credential::new(s.expose(), what))
                 .transpose()
         };
         let chat_token = optional(&self.chat_token, "chat token")?;
@@ -572,6 +547,56 @@ fn normalize_base_url(url: &str) -> Result<String, Error> {
 mod tests {
     use super::*;
     use progenitor_client::ClientInfo as _;
+
+    /// The builder's `Debug` is derived, so every setting shows (a new field cannot be left
+    /// out), and each credential is a `Secret`, so none of them can.
+    #[test]
+    fn builder_debug_shows_every_setting_and_no_secret() {
+        let secrets = [
+            "sk-key-5d1e",
+            "chat-tok-8a2f",
+            "out-tok-3c9b",
+            "dni-key-7e4a",
+        ];
+        let builder = Client::builder()
+            .api_key(secrets[0])
+            .chat_token(secrets[1])
+            .outbound_token(secrets[2])
+            .dni_api_key(secrets[3])
+            .region(Region::Uk)
+            .agents_base_url("http://127.0.0.1:1")
+            .platform_base_url("http://127.0.0.1:2")
+            .connect_timeout(Duration::from_secs(3))
+            .read_timeout(Duration::from_secs(4))
+            .request_timeout(Duration::from_secs(5))
+            .max_response_size(4096)
+            .retry_policy(RetryPolicy::disabled())
+            .retry_budget(RetryBudget::disabled())
+            .user_agent_suffix("my-app/1.0");
+        let shown = format!("{builder:?}");
+        for secret in secrets {
+            assert!(!shown.contains(secret), "{secret} shows in {shown}");
+        }
+        for field in [
+            "api_key: Some(<redacted>)",
+            "chat_token: Some(<redacted>)",
+            "outbound_token: Some(<redacted>)",
+            "dni_api_key: Some(<redacted>)",
+            "region: Some(Uk)",
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:2",
+            "read_timeout: Some(4s)",
+            "max_response_size: Some(4096)",
+            "user_agent_suffix: Some(\"my-app/1.0\")",
+        ] {
+            assert!(shown.contains(field), "{field} missing from {shown}");
+        }
+        let pretty = format!("{builder:#?}");
+        assert!(
+            secrets.iter().all(|secret| !pretty.contains(secret)),
+            "{pretty}"
+        );
+    }
 
     /// JSON calls are bounded even when the caller sets nothing: a deadline per attempt and a
     /// largest body, shared by every family.

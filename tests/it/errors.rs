@@ -167,15 +167,10 @@ async fn bad_bodies_become_typed_errors_with_bounded_excerpts() {
 
 #[tokio::test]
 async fn refused_connection_is_a_transport_error() {
-    // Bind then drop a listener so the port is (very likely) closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Nothing listens there.
     let client = Client::builder()
         .api_key("k")
-        .base_url(format!("http://127.0.0.1:{port}"))
+        .base_url(polyai_tests::closed_port_url())
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap();

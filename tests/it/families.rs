@@ -2,7 +2,7 @@
 //! and secrets PolyAI returns are never printed.
 
 use polyai_sdk::{Client, Error};
-use polyai_tests::{RecordedRequest, RecordingServer, Reply};
+use polyai_tests::{RecordedRequest, RecordingServer, Reply, TwoHosts};
 use serde_json::json;
 
 const KEY: &str = "sk-families-key";
@@ -28,29 +28,15 @@ fn reply(request: &RecordedRequest) -> Reply {
     }
 }
 
-struct Setup {
-    agents: RecordingServer,
-    platform: RecordingServer,
-    client: Client,
-}
-
-async fn setup() -> Setup {
-    let agents = RecordingServer::start(reply).await;
-    let platform = RecordingServer::start(reply).await;
-    let client = Client::builder()
-        .api_key(KEY)
-        .chat_token("chat-token-1")
-        .outbound_token("outbound-token-1")
-        .dni_api_key("dni-key-1")
-        .agents_base_url(agents.base_url())
-        .platform_base_url(platform.base_url())
-        .build()
-        .unwrap();
-    Setup {
-        agents,
-        platform,
-        client,
-    }
+async fn setup() -> TwoHosts {
+    TwoHosts::start(reply, |builder| {
+        builder
+            .api_key(KEY)
+            .chat_token("chat-token-1")
+            .outbound_token("outbound-token-1")
+            .dni_api_key("dni-key-1")
+    })
+    .await
 }
 
 #[tokio::test]

@@ -12,4 +12,5 @@ mod paging;
 mod paths;
 mod reliability;
 mod spine;
+mod telemetry;
 mod webhooks;

@@ -515,14 +515,9 @@ async fn side_effects_are_retried_only_when_opted_in() {
 #[tokio::test]
 async fn connection_failures_are_retried_even_for_side_effects() {
     // Nothing listens: the request provably never reached a server, so a send may be retried.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let client = Client::builder()
         .api_key("k")
-        .base_url(format!("http://127.0.0.1:{port}"))
+        .base_url(polyai_tests::closed_port_url())
         .retry_policy(
             RetryPolicy::standard()
                 .max_attempts(3)

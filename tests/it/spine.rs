@@ -4,34 +4,16 @@
 
 use polyai_sdk::conversations::Environment;
 use polyai_sdk::{Client, Error, HostFamily, Region};
-use polyai_tests::{RecordingServer, Reply};
+use polyai_tests::{RecordingServer, Reply, TwoHosts};
 use serde_json::json;
 
 const KEY: &str = "sk-test-7f3a9c1e5b2d";
 
 /// Two servers, one per host family, so a request sent to the wrong family shows up there.
-struct Hosts {
-    agents: RecordingServer,
-    platform: RecordingServer,
-    client: Client,
-}
-
 async fn hosts(
-    reply: impl Fn(&polyai_tests::RecordedRequest) -> Reply + Send + Sync + Clone + 'static,
-) -> Hosts {
-    let agents = RecordingServer::start(reply.clone()).await;
-    let platform = RecordingServer::start(reply).await;
-    let client = Client::builder()
-        .api_key(KEY)
-        .agents_base_url(agents.base_url())
-        .platform_base_url(platform.base_url())
-        .build()
-        .expect("client");
-    Hosts {
-        agents,
-        platform,
-        client,
-    }
+    reply: impl Fn(&polyai_tests::RecordedRequest) -> Reply + Send + Sync + 'static,
+) -> TwoHosts {
+    TwoHosts::start(reply, |builder| builder.api_key(KEY)).await
 }
 
 fn assert_common_headers(request: &polyai_tests::RecordedRequest) {

@@ -366,11 +366,16 @@ fn checked_path_encoding(source: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// What the transport needs to know about one operation, read from the documents.
+/// What the transport needs to know about one operation, emitted as one
+/// `crate::transport::Operation` value per operation id in the `OPERATIONS` table.
 struct OperationTraits {
     id: String,
+    /// The HTTP method, upper case.
+    method: String,
     /// The path template, e.g. `/v1/agents/{agentId}/conversations`.
     path: String,
+    /// The host family the operation's servers belong to.
+    host: &'static str,
     /// The media type of a success body that is not JSON (progenitor hands such bodies over
     /// as a byte stream).
     streaming: Option<String>,
@@ -378,14 +383,71 @@ struct OperationTraits {
     idempotent: bool,
 }
 
-fn operation_traits(documents: &[Document]) -> Vec<OperationTraits> {
+/// The `HostFamily` variant a set of servers belongs to: `api.{region}.poly.ai` are `Agents`, `api.{region}-1.platform.polyai.app` are `Platform`; the Studio host,
+/// which serves both, says nothing. Every other server of the list must agree; a list that
+/// mixes them, or names another host, is refused.
+fn host_family(servers: &[openapiv3::Server], place: &str) -> Result<&'static str, String> {
+    let mut family = None;
+    for server in servers {
+        let host = server
+            .url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split(['/', ':']).next())
+            .unwrap_or_default();
+        // The self-serve Studio region serves both families from one host.
+        if host == "api.studio.poly.ai" {
+            continue;
+        }
+        let this = if host.ends_with(".platform.polyai.app") {
+            "Platform"
+        } else if host.starts_with("api.") && host.ends_with(".poly.ai") {
+            "Agents"
+        } else {
+            return Err(format!(
+                "{place}: server {} is neither an Agents host (api.{{region}}.poly.ai) nor a \
+                 Platform host (api.{{region}}-1.platform.polyai.app)",
+                server.url
+            ));
+        };
+        if family.is_some_and(|known| known != this) {
+            return Err(format!(
+                "{place}: its servers mix Agents and Platform hosts; an operation lives on one"
+            ));
+        }
+        family = Some(this);
+    }
+    family.ok_or_else(|| format!("{place}: no servers, so no host family"))
+}
+
+fn operation_traits(documents: &[Document]) -> Result<Vec<OperationTraits>, String> {
     let mut traits = Vec::new();
     for document in documents {
+        let file = format!("{SPEC_DIR}/{}", document.file_name);
+        let document_host = host_family(&document.spec.servers, &file)?;
         for (path, item) in &document.spec.paths.paths {
             let ReferenceOr::Item(item) = item else {
                 continue;
             };
             for (method, operation) in item.iter() {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                // Operation-level servers override path-level ones, which override the
+                // document's; the client sends a whole document to one family, so every
+                // operation must stay on the document's.
+                let servers = [&operation.servers, &item.servers]
+                    .into_iter()
+                    .find(|servers| !servers.is_empty());
+                let host = match servers {
+                    Some(servers) => host_family(servers, &format!("{file}: {id}"))?,
+                    None => document_host,
+                };
+                if host != document_host {
+                    return Err(format!(
+                        "{file}: {id} is served by the {host} hosts while the document is \
+                         served by the {document_host} hosts; the client sends a document's \
+                         operations to one host family, so move {id} to a document of its own"
+                    ));
+                }
                 let streaming = operation
                     .responses
                     .responses
@@ -406,8 +468,10 @@ fn operation_traits(documents: &[Document]) -> Vec<OperationTraits> {
                 let idempotent =
                     matches!(method, "get" | "head" | "options" | "put" | "delete") || marked;
                 traits.push(OperationTraits {
-                    id: operation.operation_id.clone().unwrap_or_default(),
+                    id,
+                    method: method.to_ascii_uppercase(),
                     path: path.clone(),
+                    host,
                     streaming,
                     idempotent,
                 });
@@ -415,7 +479,42 @@ fn operation_traits(documents: &[Document]) -> Vec<OperationTraits> {
         }
     }
     traits.sort_by(|a, b| a.id.cmp(&b.id));
-    traits
+    if let Some(pair) = traits.windows(2).find(|pair| pair[0].id == pair[1].id) {
+        return Err(format!(
+            "operation id {} is used twice across openapi/; ids must be unique",
+            pair[0].id
+        ));
+    }
+    Ok(traits)
+}
+
+/// The `OPERATIONS` table: one `crate::transport::Operation` per operation, sorted by id (the
+/// transport looks operations up by binary search).
+fn render_operations(traits: &[OperationTraits]) -> String {
+    let mut text = String::from(
+        "\n/// Every generated operation, sorted by id: method, path template (to check that no\n\
+         /// parameter changed the path), host family and the traits the retry classifier reads.\n\
+         pub(crate) static OPERATIONS: &[crate::transport::Operation] = &[\n",
+    );
+    for t in traits {
+        let streaming = match &t.streaming {
+            Some(media) => format!("Some({media:?})"),
+            None => "None".to_string(),
+        };
+        let _ = write!(
+            text,
+            "    crate::transport::Operation {{\n\
+             id: {:?},\n\
+             method: reqwest::Method::{},\n\
+             path: {:?},\n\
+             host: crate::region::HostFamily::{},\n\
+             traits: crate::transport::OperationTraits {{ idempotent: {}, streaming: {streaming} }},\n\
+             }},\n",
+            t.id, t.method, t.path, t.host, t.idempotent,
+        );
+    }
+    text.push_str("];\n");
+    text
 }
 
 /// `(operation id, property name)` for every property of a success response (at any depth)
@@ -513,10 +612,6 @@ fn secret_properties(
     }
 }
 
-fn string_list(ids: impl Iterator<Item = String>) -> String {
-    ids.map(|id| format!("    {id:?},\n")).collect()
-}
-
 /// Rewrites the `/** ... */` doc blocks prettyplease prints for multi-line docs as `///`
 /// lines. In a block, continuation lines are indented with the item, and Markdown reads four
 /// leading spaces as a code block, which rustdoc would then try to compile as a doctest.
@@ -581,31 +676,13 @@ fn render_mod(documents: &[Document]) -> Result<String, String> {
         );
     }
     text.push_str(&render_request_limits(documents)?);
-    let traits = operation_traits(documents);
+    let traits = operation_traits(documents)?;
+    text.push_str(&render_operations(&traits));
     let _ = write!(
         text,
-        "\n/// Operations whose success body is streamed to the caller (no total deadline, not buffered),\n\
-         /// with the media type they ask for in `Accept`.\n\
-         pub(crate) const STREAMING_OPERATIONS: &[(&str, &str)] = &[\n{}];\n\
-         \n/// Operations that are safe to repeat, and so are retried after a server may have seen them.\n\
-         pub(crate) const IDEMPOTENT_OPERATIONS: &[&str] = &[\n{}];\n\
-         \n/// Every operation's path template, to check that no parameter changed the path.\n\
-         pub(crate) const OPERATION_PATHS: &[(&str, &str)] = &[\n{}];\n\
-         \n/// `(operation, field)` for every field of a success response that holds a secret; errors\n\
+        "\n/// `(operation, field)` for every field of a success response that holds a secret; errors\n\
          /// scrub these fields' values from body excerpts.\n\
          pub(crate) const SECRET_RESPONSE_FIELDS: &[(&str, &str)] = &[\n{}];\n",
-        traits
-            .iter()
-            .filter_map(|t| t
-                .streaming
-                .as_ref()
-                .map(|media| format!("    ({:?}, {media:?}),\n", t.id)))
-            .collect::<String>(),
-        string_list(traits.iter().filter(|t| t.idempotent).map(|t| t.id.clone())),
-        traits
-            .iter()
-            .map(|t| format!("    ({:?}, {:?}),\n", t.id, t.path))
-            .collect::<String>(),
         secret_response_fields(documents)
             .iter()
             .map(|(id, field)| format!("    ({id:?}, {field:?}),\n"))
@@ -965,6 +1042,70 @@ mod tests {
     }
 
     const HEAD: &str = "openapi: 3.0.3\ninfo: {title: Broken, version: '1'}\npaths:\n";
+
+    #[test]
+    fn operations_get_their_host_family_and_traits_or_a_named_error() {
+        let with_servers = |servers: &str, operation_servers: &str| {
+            document(&format!(
+                "openapi: 3.0.3\ninfo: {{title: T, version: '1'}}\nservers: {servers}\npaths:\n  \
+                 /v1/agents/{{agentId}}/audio:\n    get:\n      operationId: get_audio\n{operation_servers}      \
+                 responses:\n        '200':\n          description: ok\n          content:\n            \
+                 audio/wav: {{schema: {{type: string, format: binary}}}}\n  \
+                 /v1/agents/{{agentId}}/note:\n    post:\n      operationId: set_note\n      \
+                 x-polyai-idempotent: true\n      responses:\n        '201': {{description: ok}}\n"
+            ))
+        };
+        let agents = "[{url: 'https://api.us.poly.ai'}, {url: 'https://api.studio.poly.ai'}]";
+        let traits = operation_traits(&[with_servers(agents, "")]).expect("traits");
+        let summary: Vec<_> = traits
+            .iter()
+            .map(|t| {
+                (
+                    t.id.as_str(),
+                    t.method.as_str(),
+                    t.host,
+                    t.idempotent,
+                    t.streaming.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("get_audio", "GET", "Agents", true, Some("audio/wav")),
+                ("set_note", "POST", "Agents", true, None),
+            ]
+        );
+        let rendered = render_operations(&traits);
+        assert!(
+            rendered.contains("method: reqwest::Method::GET"),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains("host: crate::region::HostFamily::Agents"),
+            "{rendered}"
+        );
+
+        let mixed =
+            "[{url: 'https://api.us.poly.ai'}, {url: 'https://api.us-1.platform.polyai.app'}]";
+        let error = operation_traits(&[with_servers(mixed, "")])
+            .err()
+            .unwrap_or_default();
+        assert!(error.contains("mix Agents and Platform"), "{error}");
+        let foreign = "[{url: 'https://example.com'}]";
+        let error = operation_traits(&[with_servers(foreign, "")])
+            .err()
+            .unwrap_or_default();
+        assert!(error.contains("https://example.com"), "{error}");
+        let moved = "      servers: [{url: 'https://api.us-1.platform.polyai.app'}]\n";
+        let error = operation_traits(&[with_servers(agents, moved)])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            error.contains("get_audio is served by the Platform hosts"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn unsupported_operations_are_named_not_panicked() {
