@@ -8,22 +8,9 @@ use polyai_sdk::types::agents::{
 
 use crate::cli::{AgentsCommand, Stage};
 use crate::config::Settings;
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, call};
 use crate::prompt::confirm;
 use crate::records;
-
-/// A generated call, with its error as the SDK's.
-async fn call<T, E>(
-    result: Result<
-        polyai_sdk::generated::agents::ResponseValue<T>,
-        polyai_sdk::generated::agents::Error<E>,
-    >,
-) -> CliResult<T> {
-    match result {
-        Ok(value) => Ok(value.into_inner()),
-        Err(error) => Err(polyai_sdk::Error::from_generated(error).await.into()),
-    }
-}
 
 fn stage_name(stage: Stage) -> &'static str {
     match stage {

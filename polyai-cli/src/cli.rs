@@ -61,6 +61,12 @@ pub struct GlobalArgs {
     /// One base URL for every host family, e.g. a proxy or the mock (default: POLYAI_BASE_URL).
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Base URL of the Agents host family only (default: POLYAI_AGENTS_BASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub agents_base_url: Option<String>,
+    /// Base URL of the Platform host family only (default: POLYAI_PLATFORM_BASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub platform_base_url: Option<String>,
     /// Show the SDK's tracing on stderr (-v requests, -vv everything); RUST_LOG refines it.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -118,8 +124,8 @@ pub enum Shell {
 pub enum ProfileCommand {
     /// Add or replace a profile with the values of the global flags given with it.
     #[command(after_help = "\
-The profile takes --region, --account, --project, --agent and --base-url from this command
-line only (not from the environment). The API key is stored only with --store-key: it is read
+The profile takes --region, --account, --project, --agent and the base-URL flags from this
+command line only (not from the environment). The API key is stored only with --store-key: it is read
 from POLYAI_API_KEY, or from standard input, and the file is then written owner-only (0600);
 polyai refuses to read a file holding a key that group or others can read.
 

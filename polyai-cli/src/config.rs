@@ -298,9 +298,13 @@ impl Settings {
                 sdk::BASE_URL,
                 profile.base_url.as_ref(),
             ),
-            agents_base_url: pick(None, sdk::AGENTS_BASE_URL, profile.agents_base_url.as_ref()),
+            agents_base_url: pick(
+                global.agents_base_url.as_ref(),
+                sdk::AGENTS_BASE_URL,
+                profile.agents_base_url.as_ref(),
+            ),
             platform_base_url: pick(
-                None,
+                global.platform_base_url.as_ref(),
                 sdk::PLATFORM_BASE_URL,
                 profile.platform_base_url.as_ref(),
             ),

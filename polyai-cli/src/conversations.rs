@@ -210,13 +210,17 @@ pub async fn list(
 ) -> CliResult {
     let client = settings.client()?;
     let window = resolve_window(filters, Timestamp::now())?;
-    let listing = listing(
+    let mut listing = listing(
         &client,
         settings.account()?,
         settings.project()?,
         filters,
         window,
     );
+    // A short listing need not fetch a whole page of 1000.
+    if let (Some(limit), None) = (limit, filters.page_size) {
+        listing = listing.page_size(limit.clamp(1, 1000) as u32);
+    }
     let format = format.unwrap_or(if output::stdout_is_terminal() {
         Format::Table
     } else {
@@ -591,7 +595,8 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
         None => ListingPosition::Start,
     };
 
-    let span = (checkpoint.end_ms - checkpoint.start_ms).max(1) as u64;
+    // Checkpoint values come from a file: no arithmetic on them may overflow.
+    let span = checkpoint.end_ms.saturating_sub(checkpoint.start_ms).max(1) as u64;
     let mut progress = Progress::new(
         span,
         "{bar:30} {percent:>3}% of the window  {msg}  ETA {eta}",
@@ -610,17 +615,20 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
             .iter()
             .filter_map(|c| c.started_at.as_deref()?.parse::<Timestamp>().ok())
             .min();
-        checkpoint.count += items.len() as u64;
-        checkpoint.bytes += bytes.len() as u64;
+        checkpoint.count = checkpoint.count.saturating_add(items.len() as u64);
+        checkpoint.bytes = checkpoint.bytes.saturating_add(bytes.len() as u64);
         checkpoint.done = next.is_none();
         checkpoint.position = next.as_ref().map(ToString::to_string);
         checkpoint.save(&checkpoint_path, args.sync)?;
         let covered = match oldest {
-            Some(t) => (checkpoint.end_ms - t.unix_millis()).clamp(0, span as i64) as u64,
+            Some(t) => checkpoint
+                .end_ms
+                .saturating_sub(t.unix_millis())
+                .clamp(0, i64::try_from(span).unwrap_or(i64::MAX)) as u64,
             None if checkpoint.done => span,
             None => 0,
         };
-        let rate = (checkpoint.count - resumed_count) as f64 / progress.elapsed_secs();
+        let rate = checkpoint.count.saturating_sub(resumed_count) as f64 / progress.elapsed_secs();
         let count = checkpoint.count;
         let size = checkpoint.bytes;
         progress.update(

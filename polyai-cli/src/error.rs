@@ -132,3 +132,18 @@ impl From<polyai_sdk::Error> for CliError {
 
 /// The result type of the CLI's commands.
 pub type CliResult<T = ()> = Result<T, CliError>;
+
+/// The result of a generated SDK call, with its error converted to the SDK's [`polyai_sdk::Error`]
+/// and then to a [`CliError`]. Every generated operation the CLI uses goes through here (the
+/// hand-written SDK layers return `polyai_sdk::Error` already).
+pub async fn call<T, E>(
+    result: Result<
+        polyai_sdk::generated::agents::ResponseValue<T>,
+        polyai_sdk::generated::agents::Error<E>,
+    >,
+) -> CliResult<T> {
+    match result {
+        Ok(value) => Ok(value.into_inner()),
+        Err(error) => Err(polyai_sdk::Error::from_generated(error).await.into()),
+    }
+}

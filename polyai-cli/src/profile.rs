@@ -17,15 +17,21 @@ pub fn run(global: &GlobalArgs, command: &ProfileCommand) -> CliResult {
         } => {
             check_name(name)?;
             let mut config = ConfigFile::load(&path)?;
-            let api_key = if *store_key { Some(read_key()?) } else { None };
+            let api_key = if *store_key {
+                let (key, source) = read_key()?;
+                eprintln!("storing the API key read from {source}");
+                Some(key)
+            } else {
+                None
+            };
             let profile = Profile {
                 region: global.region.clone(),
                 account: global.account.clone(),
                 project: global.project.clone(),
                 agent: global.agent.clone(),
                 base_url: global.base_url.clone(),
-                agents_base_url: None,
-                platform_base_url: None,
+                agents_base_url: global.agents_base_url.clone(),
+                platform_base_url: global.platform_base_url.clone(),
                 api_key,
             };
             if let Some(region) = &profile.region {
@@ -145,12 +151,12 @@ fn check_name(name: &str) -> CliResult {
 
 /// The key to store: `POLYAI_API_KEY`, or one line of standard input (not echoed on a
 /// terminal, where `stty` is available).
-fn read_key() -> CliResult<String> {
+fn read_key() -> CliResult<(String, &'static str)> {
     if let Some(key) = std::env::var(polyai_sdk::env::API_KEY)
         .ok()
         .filter(|k| !k.trim().is_empty())
     {
-        return Ok(key.trim().to_string());
+        return Ok((key.trim().to_string(), polyai_sdk::env::API_KEY));
     }
     let stdin = std::io::stdin();
     let terminal = stdin.is_terminal();
@@ -178,5 +184,5 @@ fn read_key() -> CliResult<String> {
         return Err(CliError::usage("--store-key got no key")
             .hint("set POLYAI_API_KEY or pipe the key in: printf %s \"$KEY\" | polyai profile add NAME --store-key"));
     }
-    Ok(key)
+    Ok((key, "standard input"))
 }

@@ -15,7 +15,7 @@ use polyai_sdk::webhooks::{InMemoryReplayGuard, Verifier, WebhookError, WebhookE
 
 use crate::cli::{EndpointsCommand, EventFormat, EventType, Format};
 use crate::config::Settings;
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, call};
 use crate::output;
 use crate::prompt::confirm;
 
@@ -318,19 +318,6 @@ pub async fn send(
             .hint("a 401 means the receiver has another secret, or its clock is off by more than 5 minutes"));
     }
     Ok(())
-}
-
-/// A generated call, with its error as the SDK's.
-async fn call<T, E>(
-    result: Result<
-        polyai_sdk::generated::webhooks::ResponseValue<T>,
-        polyai_sdk::generated::webhooks::Error<E>,
-    >,
-) -> CliResult<T> {
-    match result {
-        Ok(value) => Ok(value.into_inner()),
-        Err(error) => Err(polyai_sdk::Error::from_generated(error).await.into()),
-    }
 }
 
 fn headers_of(pairs: &[String]) -> CliResult<BTreeMap<String, String>> {

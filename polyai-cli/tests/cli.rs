@@ -495,7 +495,7 @@ fn kill_mid_export_and_resume(output: &str) {
             // Slow pages, so that the kill lands in the middle of the export.
             .faults(
                 FaultPlan::new().rule(
-                    FaultRule::new(Fault::Stall(Duration::from_millis(40)))
+                    FaultRule::new(Fault::Stall(Duration::from_millis(100)))
                         .on(Route::ListConversations),
                 ),
             ),
@@ -1079,4 +1079,192 @@ fn agents_release_flow_publish_promote_rollback_with_confirmation() {
     let (output, _, stderr) =
         run(polyai(&mock, &scratch).args(["agents", "rollback", "nope", "--yes"]));
     assert_eq!(output.status.code(), Some(5), "{stderr}");
+}
+
+#[test]
+fn export_to_stdout_pipes_into_audio_download_from_stdin() {
+    let mock = Mock::start(MockServer::builder().conversations(30).audio_bytes(2_000));
+    let scratch = Scratch::new();
+    let window = mock.window_args();
+    let (stdout, _) = ok(polyai(&mock, &scratch)
+        .args(["conversations", "export", "-o", "-", "--page-size", "4"])
+        .args(&window));
+    assert!(
+        !scratch.path("-.checkpoint").exists(),
+        "stdout exports keep no checkpoint"
+    );
+    let ids: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(!ids.is_empty());
+    // The same records as the listing.
+    let (listed, _) = ok(polyai(&mock, &scratch)
+        .args(["conversations", "list"])
+        .args(&window));
+    assert_eq!(listed, stdout);
+
+    let mut child = polyai(&mock, &scratch)
+        .args([
+            "audio",
+            "download",
+            "--from",
+            "-",
+            "--dir",
+            "rec",
+            "--parallel",
+            "2",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdout.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let saved = std::fs::read_dir(scratch.path("rec")).unwrap().count();
+    let summary = stderr.lines().last().unwrap();
+    assert!(
+        summary.starts_with(&format!("{saved} saved, 0 already complete")),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("{} without a recording", ids.len() - saved)),
+        "{summary}"
+    );
+}
+
+#[test]
+fn each_host_family_can_be_pointed_elsewhere() {
+    let mock = Mock::start(MockServer::builder().conversations(10));
+    let scratch = Scratch::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let base = mock.server.base_url();
+    // The v3 listing goes to the Platform family: a dead Agents host does not matter to it.
+    let (stdout, _) = ok(polyai(&mock, &scratch)
+        .env_remove("POLYAI_BASE_URL")
+        .args(["--platform-base-url", &base, "--agents-base-url", &dead])
+        .args([
+            "conversations",
+            "list",
+            "--since",
+            "2020-01-01",
+            "--limit",
+            "2",
+        ]));
+    assert_eq!(stdout.lines().count(), 2);
+    // The Agents API lives on the Agents family: that host is unreachable.
+    let (output, _, stderr) = run(polyai(&mock, &scratch)
+        .env_remove("POLYAI_BASE_URL")
+        .args(["--platform-base-url", &base, "--agents-base-url", &dead])
+        .args(["agents", "list"]));
+    assert_eq!(output.status.code(), Some(6), "{stderr}");
+}
+
+#[test]
+fn export_refuses_what_it_cannot_resume_safely() {
+    let mock = Mock::start(MockServer::builder().conversations(50));
+    let scratch = Scratch::new();
+    let window = mock.window_args();
+    let export = |extra: &[&str]| {
+        run(polyai(&mock, &scratch)
+            .args(["conversations", "export", "-o", "e.jsonl"])
+            .args(&window)
+            .args(extra))
+    };
+    for bad in ["0/2", "3/2", "x"] {
+        let (output, _, stderr) = export(&["--shard", bad]);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {stderr}");
+        assert_one_line_error(&stderr);
+    }
+    let (output, _, stderr) =
+        run(polyai(&mock, &scratch).args(["conversations", "export", "-o", "e.jsonl"]));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "--since is required: {stderr}"
+    );
+
+    let (output, _, _) = export(&[]);
+    assert!(output.status.success());
+    let whole = ids_of(&scratch.path("e.jsonl"));
+    // An output cut shorter than its checkpoint was changed by someone else: refused.
+    let text = std::fs::read_to_string(scratch.path("e.jsonl.checkpoint")).unwrap();
+    let mut checkpoint: serde_json::Value = serde_json::from_str(&text).unwrap();
+    checkpoint["done"] = false.into();
+    std::fs::write(scratch.path("e.jsonl.checkpoint"), checkpoint.to_string()).unwrap();
+    std::fs::write(scratch.path("e.jsonl"), "").unwrap();
+    let (output, _, stderr) = export(&[]);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("shorter"), "{stderr}");
+    // --restart redoes it from scratch.
+    let (output, _, stderr) = export(&["--restart"]);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(ids_of(&scratch.path("e.jsonl")), whole);
+}
+
+#[test]
+fn an_export_resumes_a_page_that_failed_after_the_sdk_retries() {
+    // The SDK tries a request 3 times; requests 3..=5 of the listing fail, so the second page
+    // fails for good once, and the export resumes it from its position.
+    let mock = Mock::start(
+        MockServer::builder().conversations(60).faults(
+            FaultPlan::new().rule(
+                FaultRule::new(Fault::ServiceUnavailable)
+                    .on(Route::ListConversations)
+                    .requests([2, 3, 4]),
+            ),
+        ),
+    );
+    let scratch = Scratch::new();
+    let window = mock.window_args();
+    let (_, stderr) = ok(polyai(&mock, &scratch)
+        .args([
+            "conversations",
+            "export",
+            "-o",
+            "r.jsonl",
+            "--page-size",
+            "10",
+        ])
+        .args(&window));
+    assert!(
+        stderr.contains("warning: a listing page failed"),
+        "{stderr}"
+    );
+    assert_eq!(
+        mock.server.faults_injected().count("service_unavailable"),
+        3
+    );
+    mock.server.clear_faults();
+    let ids = ids_of(&scratch.path("r.jsonl"));
+    ok(polyai(&mock, &scratch)
+        .args([
+            "conversations",
+            "export",
+            "-o",
+            "clean.jsonl",
+            "--page-size",
+            "10",
+        ])
+        .args(&window));
+    assert_eq!(
+        ids,
+        ids_of(&scratch.path("clean.jsonl")),
+        "nothing lost or repeated"
+    );
 }
