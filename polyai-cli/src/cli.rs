@@ -92,6 +92,8 @@ pub enum Command {
     Webhooks(WebhooksCommand),
     /// Debug chat with an agent: an interactive session, or `chat test` for scripted scenarios.
     Chat(crate::chat::ChatArgs),
+    /// Any operation of any API family by its id, with typed checks before sending.
+    Api(crate::api::ApiArgs),
     /// Run the offline mock of PolyAI and print the environment that points polyai at it.
     #[command(after_help = "\
 Examples:

@@ -333,6 +333,17 @@ impl Settings {
         if let Some(url) = &self.base_url {
             builder = builder.base_url(url.value.as_str());
         }
+        // The families with credentials of their own (Chat, legacy Outbound, DNI).
+        use polyai_sdk::env as sdk;
+        if let Some(token) = env_var(sdk::CHAT_TOKEN) {
+            builder = builder.chat_token(token);
+        }
+        if let Some(token) = env_var(sdk::OUTBOUND_TOKEN) {
+            builder = builder.outbound_token(token);
+        }
+        if let Some(key) = env_var(sdk::DNI_API_KEY) {
+            builder = builder.dni_api_key(key);
+        }
         if let Some(url) = &self.agents_base_url {
             builder = builder.agents_base_url(url.value.as_str());
         }

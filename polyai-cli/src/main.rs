@@ -5,6 +5,7 @@
 //! codes in [`error::exit`].
 
 mod agents;
+mod api;
 mod audio;
 mod chat;
 mod chat_test;
@@ -84,6 +85,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Profile(command) => profile::run(global, command),
         Command::Mock(args) => mock::run(args).await,
         Command::Chat(args) => chat::run(global, args).await,
+        Command::Api(args) => api::run(global, args).await,
         Command::Completions { shell } => {
             let shell = match shell {
                 Shell::Bash => clap_complete::Shell::Bash,

@@ -40,6 +40,7 @@ pub mod deployments;
 pub mod error;
 pub mod external_events;
 pub mod generated;
+pub mod operation_call;
 pub mod region;
 pub mod retry;
 mod secret;
