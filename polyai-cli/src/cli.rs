@@ -94,6 +94,9 @@ pub enum Command {
     Chat(crate::chat::ChatArgs),
     /// Any operation of any API family by its id, with typed checks before sending.
     Api(crate::api::ApiArgs),
+    /// API-call actions: lint definition files, render, curl or call an action's request.
+    #[command(subcommand)]
+    Actions(crate::actions::ActionsCommand),
     /// Run the offline mock of PolyAI and print the environment that points polyai at it.
     #[command(after_help = "\
 Examples:

@@ -4,6 +4,7 @@
 //! timeouts and errors). Errors are printed as one line plus a hint and mapped to the exit
 //! codes in [`error::exit`].
 
+mod actions;
 mod agents;
 mod api;
 mod audio;
@@ -86,6 +87,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Mock(args) => mock::run(args).await,
         Command::Chat(args) => chat::run(global, args).await,
         Command::Api(args) => api::run(global, args).await,
+        Command::Actions(command) => actions::run(command).await,
         Command::Completions { shell } => {
             let shell = match shell {
                 Shell::Bash => clap_complete::Shell::Bash,
