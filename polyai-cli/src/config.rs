@@ -314,6 +314,7 @@ impl Settings {
 
     /// Builds the SDK client from these settings.
     pub fn client(&self) -> CliResult<Client> {
+        use polyai_sdk::env as sdk;
         let Some(key) = &self.api_key else {
             return Err(CliError::config("no API key")
                 .hint("export POLYAI_API_KEY (from Agent Studio, Settings > API keys), or store it in a profile with polyai profile add NAME --store-key"));
@@ -333,8 +334,8 @@ impl Settings {
         if let Some(url) = &self.base_url {
             builder = builder.base_url(url.value.as_str());
         }
-        // The families with credentials of their own (Chat, legacy Outbound, DNI).
-        use polyai_sdk::env as sdk;
+        // The credentials of the families that take their own (Chat, Outbound, DNI) come from
+        // the environment only, as the SDK reads them.
         if let Some(token) = env_var(sdk::CHAT_TOKEN) {
             builder = builder.chat_token(token);
         }

@@ -229,16 +229,7 @@ pub async fn list(
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let widths = [34usize, 24, 12, 11, 5, 10, 7, 12];
-    let write_err = |e: io::Error| {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            CliError {
-                code: crate::error::exit::SUCCESS,
-                ..CliError::failure("stdout closed")
-            }
-        } else {
-            CliError::io("cannot write to standard output", e)
-        }
-    };
+    let write_err = crate::error::stdout_write;
     match format {
         Format::Table => {
             let header: Vec<String> = COLUMNS
@@ -278,9 +269,11 @@ pub async fn list(
                     if format == Format::Json && written > 0 {
                         write!(out, ",").map_err(write_err)?;
                     }
-                    serde_json::to_writer(&mut out, &conversation).map_err(|e| {
+                    // Encoded first, so that a closed pipe is told apart from an encoding error.
+                    let line = serde_json::to_vec(&conversation).map_err(|e| {
                         CliError::failure(format!("cannot encode a conversation: {e}"))
                     })?;
+                    out.write_all(&line).map_err(write_err)?;
                     if format == Format::Jsonl {
                         writeln!(out).map_err(write_err)?;
                     }
@@ -292,10 +285,7 @@ pub async fn list(
         Ok(limit.is_none_or(|l| written < l))
     })
     .await;
-    match result {
-        Err(e) if e.code == crate::error::exit::SUCCESS => return Ok(()),
-        other => other?,
-    }
+    result?;
     if format == Format::Json {
         writeln!(out, "]").map_err(write_err)?;
     }
@@ -505,11 +495,10 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
         let mut out = stdout.lock();
         return each_page(&listing, ListingPosition::Start, |items, _| {
             let bytes = encode_page(&items, gzip)?;
-            match out.write_all(&bytes).and_then(|_| out.flush()) {
-                Ok(()) => Ok(true),
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-                Err(e) => Err(CliError::io("cannot write to standard output", e)),
-            }
+            out.write_all(&bytes)
+                .and_then(|_| out.flush())
+                .map_err(crate::error::stdout_write)?;
+            Ok(true)
         })
         .await;
     }

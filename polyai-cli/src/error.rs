@@ -147,3 +147,23 @@ pub async fn call<T, E>(
         Err(error) => Err(polyai_sdk::Error::from_generated(error).await.into()),
     }
 }
+
+/// The error of a write to standard output. A closed pipe (`polyai ... | head`) is not a
+/// failure: it ends the command quietly with status 0.
+pub fn stdout_write(error: std::io::Error) -> CliError {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        return CliError {
+            code: exit::SUCCESS,
+            ..CliError::failure("standard output was closed")
+        };
+    }
+    CliError::io("cannot write to standard output", error)
+}
+
+/// The error of JSON written straight to standard output (see [`stdout_write`]).
+pub fn stdout_json(error: serde_json::Error) -> CliError {
+    match error.io_error_kind() {
+        Some(kind) => stdout_write(std::io::Error::from(kind)),
+        None => CliError::failure(format!("cannot encode the output: {error}")),
+    }
+}
