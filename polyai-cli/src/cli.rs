@@ -13,6 +13,9 @@ Examples:
   polyai audio download --from day.jsonl.gz --dir recordings --parallel 8
   polyai webhooks listen --port 8080 --forward http://127.0.0.1:3000/hooks
   polyai agents promote --from pre-release --to live
+  polyai chat test scenarios.yaml --junit chat.xml
+  polyai api get_agent agentId=my-agent
+  polyai actions lint actions.yaml
   polyai completions zsh > ~/.zfunc/_polyai
 
 Configuration (flags win over the environment, which wins over the profile):
