@@ -15,7 +15,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use polyai_actions::lint::{Diagnostic, Severity};
 use polyai_actions::render::{RenderContext, RenderError, render_action};
 use polyai_actions::secrets::{SecretStore, SecretValue};
-use polyai_actions::{ApiAction, ApiActions, ApiIntegrations, Environment, HttpClient};
+use polyai_actions::{ApiAction, ApiActions, ApiIntegrations, Environment};
 use serde_json::Value;
 
 use crate::error::{CliError, CliResult, exit};
@@ -542,40 +542,68 @@ pub async fn run(command: &ActionsCommand) -> CliResult {
             }
             Ok(())
         }
-        ActionsCommand::Call { request, timeout } => {
-            let rendered = render(request)?;
-            let url = rendered.url_masked().to_string();
-            let options = polyai_actions::ClientOptions::new()
-                .with_timeout(std::time::Duration::from_secs((*timeout).max(1)));
-            let client = polyai_actions::ReqwestClient::new(options)
-                .map_err(|e| CliError::failure(format!("cannot set up the HTTP client: {e}")))?;
-            let response = client
-                .send(rendered.into_http())
-                .await
-                .map_err(|e| CliError {
-                    message: e.to_string(),
-                    hint: Some(
-                        "check the action's URL and that the service is running".to_string(),
-                    ),
-                    code: exit::UNAVAILABLE,
-                })?;
-            let status = response.status();
-            eprintln!("HTTP {} from {url}", status);
-            let mut out = std::io::stdout().lock();
-            out.write_all(response.body())
-                .and_then(|()| {
-                    if response.body().last() != Some(&b'\n') && !response.body().is_empty() {
-                        out.write_all(b"\n")
-                    } else {
-                        Ok(())
-                    }
-                })
-                .map_err(|e| CliError::io("cannot write the response", e))?;
-            if !status.is_success() {
-                return Err(CliError::failure(format!("the service answered {status}"))
-                    .hint("the response body is above"));
-            }
-            Ok(())
-        }
+        ActionsCommand::Call { request, timeout } => call(request, *timeout).await,
     }
+}
+
+/// Sends the action through polyai-actions' runner: OAuth 2.0 client-credentials tokens are
+/// fetched when the action's connector needs one (and refetched once after a 401), and the
+/// output variables the action defines are read back from the answer.
+async fn call(args: &RequestArgs, timeout: u64) -> CliResult {
+    let environment: Environment = args.environment.parse().map_err(|_| {
+        CliError::usage(format!("--env {}: not an environment", args.environment))
+            .hint("use sandbox, pre-release or live")
+    })?;
+    let text = read(&args.file)?;
+    let defs = load(&args.file, &text)?;
+    let action = pick_action(&defs, args.action.as_deref(), &args.file)?;
+    let secrets = load_secrets(args.secrets.as_deref())?;
+    let parameters = parameters(args)?;
+    let prepared = polyai_actions::PreparedAction::new(action).map_err(render_error)?;
+    let options = polyai_actions::ClientOptions::new()
+        .with_timeout(std::time::Duration::from_secs(timeout.max(1)));
+    let client = polyai_actions::ReqwestClient::new(options)
+        .map_err(|e| CliError::failure(format!("cannot set up the HTTP client: {e}")))?;
+    let tokens = polyai_actions::OAuth2Tokens::new();
+    let source = tokens.source(&client);
+    let mut conversation = polyai_actions::chain::Conversation::new(environment, &secrets);
+    let outcome = conversation
+        .run(&prepared, parameters, &client, Some(&source))
+        .await
+        .map_err(|e| match e {
+            polyai_actions::chain::RunError::Render(e) => render_error(e),
+            polyai_actions::chain::RunError::Send(e) => CliError {
+                message: e.to_string(),
+                hint: Some("check the action's URL and that the service is running".to_string()),
+                code: exit::UNAVAILABLE,
+            },
+            other => CliError {
+                message: other.to_string(),
+                hint: Some(
+                    "check the OAuth 2.0 connector's token URL and client credentials".to_string(),
+                ),
+                code: exit::AUTH,
+            },
+        })?;
+    let status = outcome.status();
+    eprintln!("HTTP {status} from {} {}", action.method, action.url);
+    for value in outcome.values() {
+        eprintln!("  {} = {}", value.name(), value.printed());
+    }
+    let body = outcome.raw_body();
+    let mut out = std::io::stdout().lock();
+    out.write_all(body)
+        .and_then(|()| {
+            if !body.is_empty() && body.last() != Some(&b'\n') {
+                out.write_all(b"\n")
+            } else {
+                Ok(())
+            }
+        })
+        .map_err(|e| CliError::io("cannot write the response", e))?;
+    if !outcome.is_success() {
+        return Err(CliError::failure(format!("the service answered {status}"))
+            .hint("the response body is above"));
+    }
+    Ok(())
 }

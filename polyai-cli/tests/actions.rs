@@ -19,6 +19,8 @@ const ACTIONS: &str = r#"actions:
       properties:
         order_number: { type: string, pattern: "^ORD-[0-9]+$" }
       required: [order_number]
+    output_variables:
+      - { name: order.status, path: $.status }
   - name: create ticket
     description: ""
     url: URL/tickets
@@ -83,13 +85,17 @@ fn recorder() -> (tokio::runtime::Runtime, String, Seen) {
                     headers,
                     String::from_utf8_lossy(&body).into_owned(),
                 ));
+                let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
                 if failing {
+                    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, json, "{\"error\": \"down\"}")
+                } else if parts.uri.path() == "/token" {
                     (
-                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                        "{\"error\": \"down\"}",
+                        axum::http::StatusCode::OK,
+                        json,
+                        "{\"access_token\": \"at-123\", \"token_type\": \"Bearer\", \"expires_in\": 3600}",
                     )
                 } else {
-                    (axum::http::StatusCode::OK, "{\"status\": \"shipped\"}")
+                    (axum::http::StatusCode::OK, json, "{\"status\": \"shipped\"}")
                 }
             }
         });
@@ -127,25 +133,25 @@ fn lint_prints_findings_like_a_compiler() {
     assert_eq!(lines.len(), 4, "{stdout}");
     assert!(
         lines[0].starts_with(&format!(
-            "{f}:13:11: error[PA101]: action name `create ticket`"
+            "{f}:15:11: error[PA101]: action name `create ticket`"
         )),
         "{stdout}"
     );
     assert!(lines[0].ends_with("(actions[1].name)"), "{stdout}");
     assert!(
         lines[1].starts_with(&format!(
-            "{f}:14:18: warning[PA103]: the description is empty"
+            "{f}:16:18: warning[PA103]: the description is empty"
         )),
         "{stdout}"
     );
     // Inside a quoted one-line template: the column of `.parameters.summary` in the file.
     assert!(
-        lines[2].starts_with(&format!("{f}:22:36: warning[PA204]:")),
+        lines[2].starts_with(&format!("{f}:24:36: warning[PA204]:")),
         "{stdout}"
     );
     // Inside a block template: its own line, at the column in the file.
     assert!(
-        lines[3].starts_with(&format!("{f}:34:20: warning[PA204]:")),
+        lines[3].starts_with(&format!("{f}:36:20: warning[PA204]:")),
         "{stdout}"
     );
     assert!(
@@ -161,7 +167,7 @@ fn lint_prints_findings_like_a_compiler() {
     assert_eq!(first["code"], "PA101");
     assert_eq!(
         (first["line"].as_u64(), first["column"].as_u64()),
-        (Some(13), Some(11))
+        (Some(15), Some(11))
     );
 
     // Only warnings: exit 0, unless --deny-warnings.
@@ -338,7 +344,9 @@ fn call_sends_the_rendered_request_and_prints_the_answer() {
             "order_number=ORD-12",
         ]));
     assert_eq!(stdout, "{\"status\": \"shipped\"}\n");
-    assert!(stderr.contains("HTTP 200 OK"), "{stderr}");
+    assert!(stderr.contains("HTTP 200 from GET"), "{stderr}");
+    // The action's output variables, read back from the answer.
+    assert!(stderr.contains("  order.status = \"shipped\""), "{stderr}");
     assert!(!stderr.contains(SECRET) && !stdout.contains(SECRET));
     {
         let seen = seen.lock().unwrap();
@@ -371,7 +379,7 @@ fn call_sends_the_rendered_request_and_prints_the_answer() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(stdout, "{\"error\": \"down\"}\n");
     assert!(
-        stderr.contains("error: the service answered 500 Internal Server Error"),
+        stderr.contains("error: the service answered 500"),
         "{stderr}"
     );
 
@@ -387,4 +395,37 @@ fn call_sends_the_rendered_request_and_prints_the_answer() {
     let (output, _, stderr) = run(bare(&scratch).args(["actions", "call"]).arg(&failing));
     assert_eq!(output.status.code(), Some(6), "{stderr}");
     common::assert_one_line_error(&stderr);
+}
+
+#[test]
+fn call_fetches_an_oauth2_client_credentials_token_first() {
+    let (_runtime, url, seen) = recorder();
+    let scratch = Scratch::new();
+    let file = scratch.path("oauth.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "name: secure\ndescription: Needs a token\nurl: {url}/secure\nmethod: GET\nauth:\n  type: oauth2_client_credentials\n  token_url: {url}/token\n  client_id: cli\n  client_secret: {{ secret: oauth_secret }}\n"
+        ),
+    )
+    .unwrap();
+    let (stdout, stderr) = ok(bare(&scratch)
+        .env("POLYAI_SECRET_OAUTH_SECRET", SECRET)
+        .args(["actions", "call"])
+        .arg(&file));
+    assert_eq!(stdout, "{\"status\": \"shipped\"}\n");
+    assert!(
+        !stderr.contains(SECRET) && !stderr.contains("at-123"),
+        "{stderr}"
+    );
+    let seen = seen.lock().unwrap();
+    let paths: Vec<&str> = seen.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(paths, ["/token", "/secure"]);
+    assert!(
+        seen[1]
+            .2
+            .contains(&("authorization".to_string(), "Bearer at-123".to_string())),
+        "{:?}",
+        seen[1].2
+    );
 }
