@@ -259,7 +259,16 @@ async fn interactive(settings: &Settings, args: &SessionArgs) -> CliResult {
             continue;
         }
         let started = Instant::now();
-        let reply = session.send(line).await?;
+        let reply = match session.send(line).await {
+            Ok(reply) => reply,
+            // On a terminal the session goes on (the user may /restart); a script stops.
+            Err(e) if prompt => {
+                let e = CliError::from(e);
+                crate::output::print_error(&e.message, e.hint.as_deref());
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         let latency = started.elapsed();
         total_turns += 1;
         total_latency += latency;

@@ -327,3 +327,38 @@ fn a_thousand_concurrent_scenarios_against_the_mock() {
     assert_eq!(report["passed"], 1000);
     assert_eq!(mock.server.debug_chat_sessions(), 1000);
 }
+
+#[test]
+fn a_scripted_chat_stops_at_a_failed_turn_with_its_exit_code() {
+    let plan = FaultPlan::new().rule(
+        FaultRule::new(Fault::Status(404))
+            .on(Route::SendDebugChat)
+            .nth(1),
+    );
+    let mock = Mock::start(MockServer::builder().faults(plan));
+    let scratch = Scratch::new();
+    let mut child = polyai(&mock, &scratch)
+        .arg("chat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("polyai starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"hello\nnever sent\n")
+        .unwrap();
+    let output = child.wait_with_output().expect("polyai ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    common::assert_one_line_error(&stderr);
+    let sends = mock
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.route == Some(Route::SendDebugChat))
+        .count();
+    assert_eq!(sends, 1, "the script stopped at the failed turn");
+}
