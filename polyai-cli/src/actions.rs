@@ -51,7 +51,9 @@ Examples:
 Examples:
   polyai actions render actions.yaml lookup_order --param order_number='\"ORD-12\"'
   polyai actions render actions.yaml create_ticket --env live --params @params.json
-  POLYAI_SECRET_SHOP_TOKEN=... polyai actions render actions.yaml lookup_order --params '{\"order_number\": \"ORD-1\"}'")]
+  POLYAI_SECRET_SHOP_TOKEN=... polyai actions render actions.yaml lookup_order --params '{\"order_number\": \"ORD-1\"}'
+  polyai actions render api_integrations.yaml shop.get_order --arg ORD-1 --param expand=true \\
+      --auth '{type: bearer, token: {secret: shop_token}}'")]
     Render(RequestArgs),
     /// Print an equivalent curl command (secrets masked unless --show-secrets).
     #[command(after_help = "\
@@ -98,7 +100,8 @@ pub enum LintFormat {
 pub struct RequestArgs {
     /// The file of actions (or of one action).
     pub file: PathBuf,
-    /// The action's name (optional when the file holds one action).
+    /// The action's name (optional when the file holds one action), or for an
+    /// api_integrations file INTEGRATION.OPERATION (`--param` then gives the query parameters).
     pub action: Option<String>,
     /// The environment whose secrets are used: sandbox, pre-release or live.
     #[arg(long = "env", default_value = "sandbox", value_name = "ENV")]
@@ -109,6 +112,17 @@ pub struct RequestArgs {
     /// All parameters as one JSON object: the text itself or @FILE.
     #[arg(long = "params", value_name = "JSON|@FILE", conflicts_with = "params")]
     pub params_object: Option<String>,
+    /// For an integration call: a positional argument of the call (JSON); repeat in order.
+    #[arg(long = "arg", value_name = "JSON")]
+    pub call_args: Vec<String>,
+    /// For an integration call: the JSON body (`json=`), the text itself or @FILE.
+    #[arg(long = "json", value_name = "JSON|@FILE")]
+    pub json_body: Option<String>,
+    /// For an integration whose environment has an auth_type: its credentials as an auth
+    /// connector (YAML or JSON, or @FILE), the same shape as an action's `auth`, such as
+    /// `{type: api_key, in: header, name: X-API-Key, key: {secret: shop_key}}`.
+    #[arg(long, value_name = "YAML|@FILE")]
+    pub auth: Option<String>,
     /// A YAML or JSON file of secrets, owner-only: `name: value` for every environment, or
     /// `live: {name: value}` per environment. POLYAI_SECRET_<NAME> variables win over it.
     #[arg(long, value_name = "FILE")]
@@ -450,17 +464,101 @@ fn render_error(error: RenderError) -> CliError {
     }
 }
 
-fn render(args: &RequestArgs) -> CliResult<polyai_actions::RenderedRequest> {
-    let environment: Environment = args.environment.parse().map_err(|_| {
+fn text_or_file(spec: &str, what: &str) -> CliResult<String> {
+    match spec.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| CliError::usage(format!("cannot read the {what} file {path}: {e}"))),
+        None => Ok(spec.to_string()),
+    }
+}
+
+fn environment_of(args: &RequestArgs) -> CliResult<Environment> {
+    args.environment.parse().map_err(|_| {
         CliError::usage(format!("--env {}: not an environment", args.environment))
             .hint("use sandbox, pre-release or live")
-    })?;
+    })
+}
+
+/// `conv.api.INTEGRATION.OPERATION(args..., params=..., json=...)`, rendered.
+fn render_integration(
+    args: &RequestArgs,
+    all: &ApiIntegrations,
+    secrets: &CliSecrets,
+) -> CliResult<polyai_actions::RenderedRequest> {
+    let names: Vec<String> = all
+        .api_integrations
+        .iter()
+        .flat_map(|i| {
+            i.operations
+                .iter()
+                .map(move |o| format!("{}.{}", i.name, o.name))
+        })
+        .collect();
+    let Some((integration, operation)) = args.action.as_deref().and_then(|a| a.split_once('.'))
+    else {
+        return Err(CliError::usage(format!(
+            "{} is an api_integrations file: name the call as INTEGRATION.OPERATION",
+            args.file.display()
+        ))
+        .hint(format!("its operations: {}", names.join(", "))));
+    };
+    let Some(found) = all.get(integration) else {
+        return Err(CliError::usage(format!(
+            "{} has no integration {integration}",
+            args.file.display()
+        ))
+        .hint(format!("its operations: {}", names.join(", "))));
+    };
+    let mut call = polyai_actions::CallArgs::new();
+    for text in &args.call_args {
+        let value = serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()));
+        call = call.arg(value);
+    }
+    if let Value::Object(map) = parameters(args)? {
+        for (name, value) in map {
+            call = call.param(&name, value);
+        }
+    }
+    if let Some(spec) = &args.json_body {
+        let body: Value = serde_json::from_str(&text_or_file(spec, "body")?)
+            .map_err(|e| CliError::usage(format!("--json is not JSON: {e}")))?;
+        call = call.json(body);
+    }
+    let mut context = RenderContext::new(environment_of(args)?, secrets);
+    if let Some(spec) = &args.auth {
+        let connector: polyai_actions::AuthConnector =
+            serde_yaml::from_str(&text_or_file(spec, "auth")?).map_err(|e| {
+                CliError::usage(format!(
+                    "--auth is not an auth connector: {}",
+                    locate::message_of(&e)
+                ))
+                .hint("for example {type: bearer, token: {secret: shop_token}}")
+            })?;
+        context = context.with_integration_auth(integration, connector);
+    }
+    polyai_actions::render::render_operation(found, operation, &call, &context).map_err(|e| {
+        let hint = matches!(e, RenderError::MissingIntegrationAuth { .. });
+        let error = render_error(e);
+        if hint {
+            error.hint("give the environment's credentials with --auth")
+        } else {
+            error
+        }
+    })
+}
+
+fn render(args: &RequestArgs) -> CliResult<polyai_actions::RenderedRequest> {
+    let environment = environment_of(args)?;
     let text = read(&args.file)?;
     let defs = load(&args.file, &text)?;
-    let action = pick_action(&defs, args.action.as_deref(), &args.file)?;
     let secrets = load_secrets(args.secrets.as_deref())?;
-    let context = RenderContext::new(environment, &secrets).with_parameters(parameters(args)?);
-    let rendered = render_action(action, &context).map_err(render_error)?;
+    let rendered = if let Definitions::Integrations(all) = &defs {
+        render_integration(args, all, &secrets)?
+    } else {
+        let action = pick_action(&defs, args.action.as_deref(), &args.file)?;
+        let context = RenderContext::new(environment, &secrets).with_parameters(parameters(args)?);
+        render_action(action, &context).map_err(render_error)?
+    };
     for warning in rendered.warnings() {
         eprintln!("warning: {warning}");
     }
@@ -550,12 +648,12 @@ pub async fn run(command: &ActionsCommand) -> CliResult {
 /// fetched when the action's connector needs one (and refetched once after a 401), and the
 /// output variables the action defines are read back from the answer.
 async fn call(args: &RequestArgs, timeout: u64) -> CliResult {
-    let environment: Environment = args.environment.parse().map_err(|_| {
-        CliError::usage(format!("--env {}: not an environment", args.environment))
-            .hint("use sandbox, pre-release or live")
-    })?;
+    let environment = environment_of(args)?;
     let text = read(&args.file)?;
     let defs = load(&args.file, &text)?;
+    if matches!(defs, Definitions::Integrations(_)) {
+        return send_plain(render(args)?, timeout).await;
+    }
     let action = pick_action(&defs, args.action.as_deref(), &args.file)?;
     let secrets = load_secrets(args.secrets.as_deref())?;
     let parameters = parameters(args)?;
@@ -606,4 +704,47 @@ async fn call(args: &RequestArgs, timeout: u64) -> CliResult {
             .hint("the response body is above"));
     }
     Ok(())
+}
+
+/// Sends a rendered integration call as it is (integrations have no output variables).
+async fn send_plain(rendered: polyai_actions::RenderedRequest, timeout: u64) -> CliResult {
+    use polyai_actions::HttpClient as _;
+    let url = rendered.url_masked().to_string();
+    let options = polyai_actions::ClientOptions::new()
+        .with_timeout(std::time::Duration::from_secs(timeout.max(1)));
+    let client = polyai_actions::ReqwestClient::new(options)
+        .map_err(|e| CliError::failure(format!("cannot set up the HTTP client: {e}")))?;
+    let response = client
+        .send(rendered.into_http())
+        .await
+        .map_err(|e| CliError {
+            message: e.to_string(),
+            hint: Some(
+                "check the integration's base URL and that the service is running".to_string(),
+            ),
+            code: exit::UNAVAILABLE,
+        })?;
+    let status = response.status();
+    eprintln!("HTTP {} from {url}", status.as_u16());
+    print_body(response.body())?;
+    if !status.is_success() {
+        return Err(
+            CliError::failure(format!("the service answered {}", status.as_u16()))
+                .hint("the response body is above"),
+        );
+    }
+    Ok(())
+}
+
+fn print_body(body: &[u8]) -> CliResult {
+    let mut out = std::io::stdout().lock();
+    out.write_all(body)
+        .and_then(|()| {
+            if !body.is_empty() && body.last() != Some(&b'\n') {
+                out.write_all(b"\n")
+            } else {
+                Ok(())
+            }
+        })
+        .map_err(|e| CliError::io("cannot write the response", e))
 }

@@ -429,3 +429,56 @@ fn call_fetches_an_oauth2_client_credentials_token_first() {
         seen[1].2
     );
 }
+
+#[test]
+fn integration_calls_render_and_send_like_conv_api() {
+    let (_runtime, url, seen) = recorder();
+    let scratch = Scratch::new();
+    let file = scratch.path("api_integrations.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "api_integrations:\n  - name: shop\n    environments:\n      sandbox: {{ base_url: \"{url}/api\", auth_type: apiKey }}\n    operations:\n      - {{ name: get_order, method: GET, resource: \"/orders/{{order_id}}\" }}\n"
+        ),
+    )
+    .unwrap();
+    let auth = "{type: api_key, location: {in: header, name: X-API-Key}, key: {secret: shop_key}}";
+    let command = |verb: &str| {
+        let mut command = bare(&scratch);
+        command
+            .env("POLYAI_SECRET_SHOP_KEY", SECRET)
+            .args(["actions", verb])
+            .arg(&file)
+            .args([
+                "shop.get_order",
+                "--arg",
+                "\"A 1\"",
+                "--param",
+                "expand=true",
+            ]);
+        command
+    };
+    // Without the credentials of an apiKey environment: exit 2, saying to give --auth.
+    let (output, _, stderr) = run(&mut command("render"));
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("uses auth_type apiKey") && stderr.contains("--auth"),
+        "{stderr}"
+    );
+
+    let (stdout, _) = ok(command("render").args(["--auth", auth]));
+    assert_eq!(
+        stdout,
+        format!("GET {url}/api/orders/A%201?expand=True\nX-API-Key: <secret:shop_key>\n\n")
+    );
+    let (stdout, stderr) = ok(command("call").args(["--auth", auth]));
+    assert_eq!(stdout, "{\"status\": \"shipped\"}\n");
+    assert!(!stderr.contains(SECRET), "{stderr}");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].1, "/api/orders/A%201?expand=True");
+    assert!(
+        seen[0]
+            .2
+            .contains(&("x-api-key".to_string(), SECRET.to_string()))
+    );
+}
