@@ -119,6 +119,10 @@ pub struct ApiArgs {
     /// Show the operation's parameters and a minimal body instead of calling it.
     #[arg(long)]
     pub describe: bool,
+    /// Print secrets the answer holds (a new webhook signing secret) instead of masking them;
+    /// with -o the file always gets them, written owner-only.
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 fn read_body(spec: &str) -> CliResult<Vec<u8>> {
@@ -273,11 +277,12 @@ pub async fn run(global: &GlobalArgs, args: &ApiArgs) -> CliResult {
     let json = response
         .content_type()
         .is_some_and(|t| t.starts_with("application/json") || t.ends_with("+json"));
+    let secret_fields: Vec<&str> = operation_call::secret_response_fields(info.id).collect();
     let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .map_err(|e| CliError::io(format!("cannot create {}", path.display()), e))?,
-        )),
+        Some(path) => Box::new(std::io::BufWriter::new(create_output(
+            path,
+            !secret_fields.is_empty(),
+        )?)),
         None => {
             if !json && response.content_type().is_some() && std::io::stdout().is_terminal() {
                 return Err(CliError::usage(format!(
@@ -292,10 +297,21 @@ pub async fn run(global: &GlobalArgs, args: &ApiArgs) -> CliResult {
     let write_error = |e| CliError::io("cannot write the response", e);
     if json && args.output.is_none() {
         let bytes = response.bytes().await?;
-        let text = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| serde_json::to_string_pretty(&v).ok())
-            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+        let text = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(mut value) => {
+                if !args.show_secrets {
+                    mask(&mut value, &secret_fields);
+                }
+                serde_json::to_string_pretty(&value)
+                    .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned())
+            }
+            // Not JSON after all: printed as it is, unless it may hold a secret.
+            Err(_) if !secret_fields.is_empty() && !args.show_secrets => {
+                "(the answer is not JSON and may hold a secret: use -o FILE or --show-secrets)"
+                    .to_string()
+            }
+            Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
+        };
         writeln!(out, "{text}").map_err(write_error)?;
     } else {
         while let Some(chunk) = response.chunk().await? {
@@ -403,4 +419,40 @@ async fn hand_written(
     }
     eprintln!("{id}: done");
     Ok(())
+}
+
+/// Replaces the top-level `fields` of an object with `<secret>`, saying so on stderr.
+fn mask(value: &mut serde_json::Value, fields: &[&str]) {
+    let Some(object) = value.as_object_mut() else {
+        return;
+    };
+    for field in fields {
+        if let Some(slot) = object.get_mut(*field)
+            && !slot.is_null()
+        {
+            *slot = serde_json::Value::String("<secret>".to_string());
+            eprintln!("{field} is masked: --show-secrets prints it, -o FILE writes it owner-only");
+        }
+    }
+}
+
+/// The output file; owner-only (0600) when the answer may hold a secret.
+fn create_output(path: &std::path::Path, secret: bool) -> CliResult<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| CliError::io(format!("cannot create {}", path.display()), e))?;
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| CliError::io(format!("cannot restrict {}", path.display()), e))?;
+    }
+    Ok(file)
 }

@@ -324,3 +324,42 @@ fn the_reachability_tests_cover_every_operation_our_documents_account_for() {
         "every_hand_written_operation_is_reachable tests exactly these"
     );
 }
+
+#[test]
+fn a_signing_secret_in_an_answer_is_masked_unless_asked() {
+    let mock = Mock::start(MockServer::builder().conversations(5));
+    let scratch = Scratch::new();
+    let body = r#"{"name": "ops", "url": "https://example.com/hooks", "event_types": ["alerts.triggered"]}"#;
+    let (stdout, stderr) =
+        ok(polyai(&mock, &scratch).args(["api", "create_webhook_endpoint", "--body", body]));
+    let created: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let id = created["id"].as_str().expect("an endpoint id").to_string();
+    let secret = mock.server.webhook_signing_secret(&id).expect("a secret");
+    assert_eq!(created["signing_secret"], "<secret>");
+    assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
+    assert!(stderr.contains("signing_secret is masked"), "{stderr}");
+
+    let rotate = ["api", "rotate_webhook_signing_secret"];
+    let (stdout, _) = ok(polyai(&mock, &scratch)
+        .args(rotate)
+        .arg(format!("endpoint_id={id}"))
+        .arg("--show-secrets"));
+    let secret = mock.server.webhook_signing_secret(&id).unwrap();
+    assert!(stdout.contains(&secret), "{stdout}");
+
+    let file = scratch.path("secret.json");
+    let (stdout, _) = ok(polyai(&mock, &scratch)
+        .args(rotate)
+        .arg(format!("endpoint_id={id}"))
+        .arg("-o")
+        .arg(&file));
+    assert!(stdout.is_empty());
+    let secret = mock.server.webhook_signing_secret(&id).unwrap();
+    assert!(std::fs::read_to_string(&file).unwrap().contains(&secret));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

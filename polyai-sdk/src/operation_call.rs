@@ -104,6 +104,15 @@ impl OperationInfo {
     }
 }
 
+/// The top-level fields of the operation's success body that hold a secret (such as a webhook
+/// endpoint's `signing_secret`): tools should not print them unless asked to.
+pub fn secret_response_fields(id: &str) -> impl Iterator<Item = &'static str> + '_ {
+    crate::generated::SECRET_RESPONSE_FIELDS
+        .iter()
+        .filter(move |(operation, _)| *operation == id)
+        .map(|(_, field)| *field)
+}
+
 /// Every generated operation, sorted by id.
 pub fn operations() -> &'static [OperationInfo] {
     table::OPERATIONS
@@ -446,5 +455,10 @@ mod tests {
             "{error}"
         );
         assert!(check_call("no_such_operation", &[], None).is_err());
+        assert_eq!(
+            secret_response_fields("rotate_webhook_signing_secret").collect::<Vec<_>>(),
+            ["signing_secret"]
+        );
+        assert_eq!(secret_response_fields("list_agents").count(), 0);
     }
 }
