@@ -13,6 +13,9 @@ Examples:
   polyai audio download --from day.jsonl.gz --dir recordings --parallel 8
   polyai webhooks listen --port 8080 --forward http://127.0.0.1:3000/hooks
   polyai agents promote --from pre-release --to live
+  polyai chat test scenarios.yaml --junit chat.xml
+  polyai api get_agent agentId=my-agent
+  polyai actions lint actions.yaml
   polyai completions zsh > ~/.zfunc/_polyai
 
 Configuration (flags win over the environment, which wins over the profile):
@@ -90,6 +93,13 @@ pub enum Command {
     /// Webhooks: a verifying receiver, test deliveries, and the endpoints PolyAI delivers to.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Debug chat with an agent: an interactive session, or `chat test` for scripted scenarios.
+    Chat(crate::chat::ChatArgs),
+    /// Any operation of any API family by its id, with typed checks before sending.
+    Api(crate::api::ApiArgs),
+    /// API-call actions: lint definition files, render, curl or call an action's request.
+    #[command(subcommand)]
+    Actions(crate::actions::ActionsCommand),
     /// Run the offline mock of PolyAI and print the environment that points polyai at it.
     #[command(after_help = "\
 Examples:

@@ -4,12 +4,17 @@
 //! timeouts and errors). Errors are printed as one line plus a hint and mapped to the exit
 //! codes in [`error::exit`].
 
+mod actions;
 mod agents;
+mod api;
 mod audio;
+mod chat;
+mod chat_test;
 mod cli;
 mod config;
 mod conversations;
 mod error;
+mod locate;
 mod mock;
 mod output;
 mod profile;
@@ -82,6 +87,9 @@ async fn run(cli: Cli) -> CliResult {
     match &cli.command {
         Command::Profile(command) => profile::run(global, command),
         Command::Mock(args) => mock::run(args).await,
+        Command::Chat(args) => chat::run(global, args).await,
+        Command::Api(args) => api::run(global, args).await,
+        Command::Actions(command) => actions::run(command).await,
         Command::Completions { shell } => {
             let shell = match shell {
                 Shell::Bash => clap_complete::Shell::Bash,

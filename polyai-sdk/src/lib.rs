@@ -181,6 +181,7 @@ mod environment;
 pub mod error;
 pub mod external_events;
 pub mod generated;
+pub mod operation_call;
 pub mod paging;
 pub mod region;
 pub mod retry;

@@ -62,6 +62,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
     }
     outputs.insert("mod.rs".to_string(), render_mod(&documents)?);
 
+    crate::generate_cli::run(&root, &outputs, matches!(mode, Mode::Check))?;
     let out_dir = root.join(OUTPUT_DIR);
     match mode {
         Mode::Write => write_outputs(&out_dir, &outputs),

@@ -13,6 +13,7 @@ mod bench;
 mod contract;
 mod coverage;
 mod generate;
+mod generate_cli;
 mod template_corpus;
 
 use std::process::ExitCode;
