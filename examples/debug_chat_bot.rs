@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use polyai_examples::{AnyResult, connect};
-use polyai_sdk::conversations::Environment;
+use polyai_sdk::Environment;
 
 const DEFAULT_SCRIPT: &str =
     "Hello\nWhat are your opening hours?\nCan I book a table for four tonight?\nThanks, bye\n";

@@ -23,13 +23,13 @@ use polyai_sdk::{Client, Error};
 const TOPIC: &str = "Opening hours";
 const CONTENT: &str = "We are open every day from 8am to 8pm, bank holidays included.";
 
-/// Sends a generated call and unwraps its value, converting its error into the SDK's.
+/// Sends a generated call and unwraps its value.
 macro_rules! api {
     ($call:expr) => {
-        match $call.send().await {
-            Ok(value) => Ok::<_, Error>(value.into_inner()),
-            Err(error) => Err(Error::from_generated(error).await),
-        }
+        $call
+            .send()
+            .await
+            .map(polyai_sdk::ResponseValue::into_inner)
     };
 }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use polyai_sdk::Client;
-use polyai_sdk::conversations::{ListingPosition, Page, PageStream};
+use polyai_sdk::paging::{ListingPosition, Page, PageStream};
 
 /// Result type of the examples.
 pub type AnyResult<T> = Result<T, Box<dyn Error + Send + Sync>>;

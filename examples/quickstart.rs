@@ -10,9 +10,9 @@
 
 use futures::{StreamExt, TryStreamExt};
 use polyai_examples::{AnyResult, byte_bar, connect};
+use polyai_sdk::Environment;
 use polyai_sdk::Timestamp;
-use polyai_sdk::agent_conversations::{Annotation, AnnotationKind, AnnotationRole};
-use polyai_sdk::conversations::Environment;
+use polyai_sdk::types::data::{AnnotationItem, AnnotationRequest, AnnotationRole, NoteRequest};
 use polyai_sdk::webhooks::{VerifiedWebhook, Verifier};
 
 #[tokio::main]
@@ -87,25 +87,34 @@ async fn main() -> AnyResult<()> {
 
     // 3. An annotation and a note, read back from the conversation.
     println!("\n3. Annotating turn 1 and leaving a note");
-    client
-        .add_annotations(
-            &target.agent_id,
-            &first.id,
-            [Annotation::new(
-                1,
-                AnnotationRole::User,
-                AnnotationKind::WrongTranscript,
-            )],
-        )
+    let data = client.data();
+    data.create_annotations()
+        .agent_id(&target.agent_id)
+        .conversation_id(&first.id)
+        .body(AnnotationRequest {
+            annotations: vec![AnnotationItem {
+                turn_id: 1,
+                role: AnnotationRole::User,
+                annotation_type: "wrong_transcript".into(),
+            }],
+        })
+        .send()
         .await?;
-    client
-        .set_note(
-            &target.agent_id,
-            &first.id,
-            "Transcript misheard the booking reference",
-        )
+    data.upsert_conversation_note()
+        .agent_id(&target.agent_id)
+        .conversation_id(&first.id)
+        .body(NoteRequest {
+            note: "Transcript misheard the booking reference".into(),
+        })
+        .send()
         .await?;
-    let detail = client.get_conversation(&target.agent_id, &first.id).await?;
+    let detail = data
+        .get_agent_conversation()
+        .agent_id(&target.agent_id)
+        .conversation_id(&first.id)
+        .send()
+        .await?
+        .into_inner();
     println!(
         "   note now reads: {:?}",
         detail.note.as_deref().unwrap_or_default()

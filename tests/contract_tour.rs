@@ -62,7 +62,7 @@ macro_rules! op {
                 Some(response.into_inner())
             }
             Err(error) => {
-                $tour.failed($name, Error::from_generated(error).await);
+                $tour.failed($name, error);
                 None
             }
         }
@@ -464,7 +464,7 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
         "list_deployments",
         a.list_deployments()
             .agent_id(agent)
-            .environment(agents::Environment::Sandbox)
+            .environment(polyai_sdk::Environment::Sandbox)
     );
     op!(
         t,
@@ -515,14 +515,14 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
         "get_real_time_config",
         a.get_real_time_config()
             .agent_id(agent)
-            .client_env(agents::Environment::Sandbox)
+            .client_env(polyai_sdk::Environment::Sandbox)
     );
     op!(
         t,
         "put_real_time_config_schema",
         a.put_real_time_config_schema()
             .agent_id(agent)
-            .client_env(agents::Environment::Sandbox)
+            .client_env(polyai_sdk::Environment::Sandbox)
             .body(body::<agents::ConfigSchemaRequest>(json!({"schema": {
                 "type": "object",
                 "properties": {"greeting": {"type": "string"}}
@@ -533,7 +533,7 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
         "update_real_time_config_variables",
         a.update_real_time_config_variables()
             .agent_id(agent)
-            .client_env(agents::Environment::Sandbox)
+            .client_env(polyai_sdk::Environment::Sandbox)
             .body(body::<agents::ConfigVariablesRequest>(
                 json!({"variables": {"greeting": "Hi"}})
             )?)
@@ -730,7 +730,7 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
         a.get_outbound_call_status()
             .agent_id(agent)
             .call_sid("CA0123456789abcdef0123456789abcdef")
-            .environment(agents::Environment::Sandbox)
+            .environment(polyai_sdk::Environment::Sandbox)
     );
 
     // Webhook endpoints.

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use polyai_sdk::conversations::Environment;
+use polyai_sdk::Environment;
 use serde_json::{Value, json};
 
 use crate::measure::timed;

@@ -1,6 +1,7 @@
 //! Small calls under concurrency: many get-conversation calls from a fixed number of tasks.
 //!
-//! Ours: `Client::get_conversation`, decoded into `ConversationDetail`. Baseline: the same
+//! Ours: `client.data().get_agent_conversation()...send()`, decoded into
+//! `AgentConversationDetail`. Baseline: the same
 //! `GET` through the SDK's own `reqwest` client (same connection pool), decoded into a
 //! `serde_json::Value`; and `typed`, the same raw `GET` decoded into the SDK's generated
 //! `AgentConversationDetail`, which leaves only what the SDK adds around the call. All share
@@ -59,7 +60,14 @@ pub async fn run(args: &Args) -> BenchResult<Value> {
             let (client, ids, agent) = (client.clone(), ids.clone(), agent.clone());
             async move {
                 let id = &ids[(i % ids.len() as u64) as usize];
-                let detail = client.get_conversation(&agent, id).await?;
+                let detail = client
+                    .data()
+                    .get_agent_conversation()
+                    .agent_id(&*agent)
+                    .conversation_id(&**id)
+                    .send()
+                    .await?
+                    .into_inner();
                 std::hint::black_box(detail);
                 Ok(())
             }

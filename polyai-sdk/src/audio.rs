@@ -188,7 +188,7 @@ impl AudioRequest {
         if let Some(redacted) = self.redacted {
             call = call.redacted(redacted);
         }
-        let response = match crate::transport::with_headers(headers, call.send()).await {
+        let response = match crate::transport::with_headers(headers, call.send_raw()).await {
             Ok(value) => {
                 let status = value.status();
                 let headers = value.headers().clone();

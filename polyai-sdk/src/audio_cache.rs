@@ -30,15 +30,16 @@ use futures::TryStreamExt;
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
-use crate::conversations::{
+use crate::paging::{
     ItemStream, ListingPosition, PageStream, failed, flatten_pages, paginate_offset,
 };
-use crate::generated::agents::types as agents;
-use crate::transport::{HandWritten, send_hand_written};
+use crate::region::HostFamily;
+use crate::transport::{Operation, OperationTraits, send_hand_written};
 use crate::{Client, Error, validate};
 
 /// One cached utterance.
-pub type AudioCacheEntry = agents::AudioCacheEntry;
+#[doc(no_inline)]
+pub use crate::generated::agents::types::AudioCacheEntry;
 
 /// Provider-specific voice tuning of a cached utterance (the generated Agents API type), for
 /// [`ReplaceAudioCacheDetails::config`]. Unset fields are left out of the JSON.
@@ -49,7 +50,8 @@ pub type AudioCacheEntry = agents::AudioCacheEntry;
 /// let config = VoiceTuningConfig { speed: Some(1.2), ..Default::default() };
 /// assert_eq!(serde_json::to_string(&config).unwrap(), r#"{"speed":1.2}"#);
 /// ```
-pub type VoiceTuningConfig = agents::VoiceTuningConfig;
+#[doc(no_inline)]
+pub use crate::generated::agents::types::VoiceTuningConfig;
 
 /// The largest audio file the audio cache accepts, in bytes. PolyAI documents "6 MB"; the SDK
 /// reads it as 6 MiB, the larger reading, so that it never refuses a file the server would
@@ -69,8 +71,8 @@ const MAX_PAGE: u32 = 200;
 
 impl Client {
     /// Lists an agent's cached audio (Agents host), with limit/offset paging.
-    pub fn list_audio_cache_entries(&self, agent_id: impl Into<String>) -> ListAudioCacheEntries {
-        ListAudioCacheEntries {
+    pub fn list_audio_cache_entries(&self, agent_id: impl Into<String>) -> AudioCacheListing {
+        AudioCacheListing {
             client: self.clone(),
             agent_id: agent_id.into(),
             page_size: 50,
@@ -83,7 +85,7 @@ impl Client {
 /// An agent's audio cache listing; see [`Client::list_audio_cache_entries`].
 #[derive(Clone, Debug)]
 #[must_use = "a listing does nothing until it is streamed"]
-pub struct ListAudioCacheEntries {
+pub struct AudioCacheListing {
     client: Client,
     agent_id: String,
     page_size: u32,
@@ -91,7 +93,7 @@ pub struct ListAudioCacheEntries {
     sort: Option<String>,
 }
 
-impl ListAudioCacheEntries {
+impl AudioCacheListing {
     /// Entries per page (default 50, at most 200).
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = size;
@@ -106,7 +108,7 @@ impl ListAudioCacheEntries {
     }
 
     /// Starts from a position reported by an earlier listing with the same sort: a
-    /// [`Page::next_position`](crate::conversations::Page::next_position) or the
+    /// [`Page::next_position`](crate::paging::Page::next_position) or the
     /// [`Error::resume_position`] of a listing that failed.
     pub fn resume_from(mut self, position: impl Into<ListingPosition>) -> Self {
         self.start = position.into();
@@ -144,7 +146,7 @@ impl ListAudioCacheEntries {
         if let Some(sort) = &self.sort {
             request = request.sort(sort.as_str());
         }
-        let page = crate::error::generated(request.send().await).await?;
+        let page = request.send().await.map(crate::ResponseValue::into_inner)?;
         let total = page.total_count.and_then(|t| u64::try_from(t).ok());
         Ok((page.entries, total))
     }
@@ -152,7 +154,7 @@ impl ListAudioCacheEntries {
     /// Every page, lazily, following `totalCount` (past short pages) until it is reached; a
     /// response without it ends at its first short page, and an empty page always ends the
     /// listing. Fails like
-    /// [`ListAgentConversations::pages`](crate::agent_conversations::ListAgentConversations::pages):
+    /// [`AgentConversationListing::pages`](crate::agent_conversations::AgentConversationListing::pages):
     /// a repeated page (ignored `offset`) is an [`Error::Transfer`], a page that cannot be
     /// fetched an [`Error::Listing`] with the position to resume from.
     pub fn pages(self) -> PageStream<AudioCacheEntry> {
@@ -178,19 +180,27 @@ impl ListAudioCacheEntries {
 /// `PATCH /v1/agents/{agentId}/audio-cache/{entryId}/file`. The file is replaced as a whole
 /// with the bytes sent, so repeating the request leaves the same state: it is retried like a
 /// PUT.
-static REPLACE_FILE: HandWritten = HandWritten {
-    operation: "replace_audio_cache_file",
+static REPLACE_FILE: Operation = Operation {
+    id: "replace_audio_cache_file",
     method: Method::PATCH,
     path: "/v1/agents/{agentId}/audio-cache/{entryId}/file",
-    idempotent: true,
+    host: HostFamily::Agents,
+    traits: OperationTraits {
+        idempotent: true,
+        streaming: None,
+    },
 };
 
 /// `PUT /v1/agents/{agentId}/audio-cache/{entryId}/details`.
-static REPLACE_DETAILS: HandWritten = HandWritten {
-    operation: "replace_audio_cache_details",
+static REPLACE_DETAILS: Operation = Operation {
+    id: "replace_audio_cache_details",
     method: Method::PUT,
     path: "/v1/agents/{agentId}/audio-cache/{entryId}/details",
-    idempotent: true,
+    host: HostFamily::Agents,
+    traits: OperationTraits {
+        idempotent: true,
+        streaming: None,
+    },
 };
 
 impl Client {

@@ -11,6 +11,7 @@ use crate::Error;
 use crate::generated;
 use crate::region::{HostFamily, Region};
 use crate::retry::{RetryBucket, RetryBudget, RetryPolicy};
+use crate::secret::Secret;
 use crate::transport::{Credential, Settings, Transport};
 
 /// The header that carries the API key for most families.
@@ -73,18 +74,18 @@ struct Inner {
     region: Option<Region>,
     agents_base_url: String,
     platform_base_url: String,
-    conversations: generated::conversations::Client,
-    data: generated::data::Client,
-    debug_chat: generated::debug_chat::Client,
-    agents: generated::agents::Client,
-    webhook_endpoints: generated::webhooks::Client,
-    alerts: generated::alerts::Client,
-    chat: generated::chat::Client,
-    handoff: generated::handoff::Client,
-    outbound: generated::outbound::Client,
-    concurrent_calls: generated::concurrent_calls::Client,
-    dni: generated::dni::Client,
-    external_events: generated::external_events::Client,
+    conversations: generated::conversations::ConversationsClient,
+    data: generated::data::DataClient,
+    debug_chat: generated::debug_chat::DebugChatClient,
+    agents: generated::agents::AgentsClient,
+    webhook_endpoints: generated::webhooks::WebhookEndpointsClient,
+    alerts: generated::alerts::AlertsClient,
+    chat: generated::chat::ChatClient,
+    handoff: generated::handoff::HandoffClient,
+    outbound: generated::outbound::OutboundClient,
+    concurrent_calls: generated::concurrent_calls::ConcurrentCallsClient,
+    dni: generated::dni::DniClient,
+    external_events: generated::external_events::ExternalEventsClient,
 }
 
 impl fmt::Debug for Client {
@@ -170,48 +171,51 @@ impl Client {
         &self.inner.http
     }
 
-    /// Conversations v3 (platform host): list a project's conversations with their turns.
-    pub fn conversations(&self) -> &generated::conversations::Client {
+    /// Conversations v3 (platform host): one page of a project's conversations per call. To
+    /// read every page, use the stream of [`Client::list_conversations`].
+    pub fn conversations(&self) -> &crate::ConversationsClient {
         &self.inner.conversations
     }
 
-    /// The agent-scoped data endpoints (Agents host): list and read conversations, download
-    /// audio, add annotations and notes.
-    pub fn data(&self) -> &generated::data::Client {
+    /// The agent-scoped data endpoints (Agents host): read a conversation, add annotations, set
+    /// its note; their agent id is the project id. For every page of the list, use
+    /// [`Client::list_agent_conversations`]; for a recording, [`Client::audio`].
+    pub fn data(&self) -> &crate::DataClient {
         &self.inner.data
     }
 
-    /// Debug chat (Agents host): hold a text conversation with an agent.
-    pub fn debug_chat(&self) -> &generated::debug_chat::Client {
+    /// Debug chat (Agents host): one request per call. A conversation with its state is
+    /// [`Client::debug_chat_session`].
+    pub fn debug_chat(&self) -> &crate::DebugChatClient {
         &self.inner.debug_chat
     }
 
     /// The Agents API (Agents host): agents, branches, knowledge base, variants, deployments,
     /// telephony and more.
-    pub fn agents(&self) -> &generated::agents::Client {
+    pub fn agents(&self) -> &crate::AgentsClient {
         &self.inner.agents
     }
 
     /// Webhook endpoint management (Agents host): register endpoints, rotate secrets. To
     /// verify deliveries, see [`crate::webhooks`].
-    pub fn webhook_endpoints(&self) -> &generated::webhooks::Client {
+    pub fn webhook_endpoints(&self) -> &crate::WebhookEndpointsClient {
         &self.inner.webhook_endpoints
     }
 
     /// Alerts (Agents host): alert rules and active alerts.
-    pub fn alerts(&self) -> &generated::alerts::Client {
+    pub fn alerts(&self) -> &crate::AlertsClient {
         &self.inner.alerts
     }
 
     /// Chat (Platform host): create, respond to and close chats. PolyAI requires the API key
     /// and the [chat token](ClientBuilder::chat_token) (`X-TOKEN`) on every call; without the
     /// token each call fails with [`Error::InvalidInput`] before anything is sent.
-    pub fn chat(&self) -> &generated::chat::Client {
+    pub fn chat(&self) -> &crate::ChatClient {
         &self.inner.chat
     }
 
     /// Handoff state (Platform host).
-    pub fn handoff(&self) -> &generated::handoff::Client {
+    pub fn handoff(&self) -> &crate::HandoffClient {
         &self.inner.handoff
     }
 
@@ -219,12 +223,12 @@ impl Client {
     /// [`ClientBuilder::outbound_token`] (`X-PolyAi-Auth-Token`) alone; without it each call
     /// fails with [`Error::InvalidInput`] before anything is sent (the API key is not sent in
     /// its place).
-    pub fn outbound(&self) -> &generated::outbound::Client {
+    pub fn outbound(&self) -> &crate::OutboundClient {
         &self.inner.outbound
     }
 
     /// Concurrent calls (Platform host).
-    pub fn concurrent_calls(&self) -> &generated::concurrent_calls::Client {
+    pub fn concurrent_calls(&self) -> &crate::ConcurrentCallsClient {
         &self.inner.concurrent_calls
     }
 
@@ -232,23 +236,29 @@ impl Client {
     /// key of [`ClientBuilder::dni_api_key`]; without it each call fails with
     /// [`Error::InvalidInput`] before anything is sent (the general API key is not sent in its
     /// place).
-    pub fn dni(&self) -> &generated::dni::Client {
+    pub fn dni(&self) -> &crate::DniClient {
         &self.inner.dni
     }
 
-    /// External events (Platform host).
-    pub fn external_events(&self) -> &generated::external_events::Client {
+    /// External events (Platform host). The document has no operation the generator can
+    /// express, so users call [`Client::post_external_event`]; this is its host and transport.
+    pub(crate) fn external_events(
+        &self,
+    ) -> &crate::generated::external_events::ExternalEventsClient {
         &self.inner.external_events
     }
 }
 
 /// Configures a [`Client`]. Obtain one from [`Client::builder`].
-#[derive(Default)]
+///
+/// `Debug` is derived: every setting shows, and the credentials, held as [`Secret`], show as
+/// `<redacted>`.
+#[derive(Default, Debug)]
 pub struct ClientBuilder {
-    api_key: Option<String>,
-    chat_token: Option<String>,
-    outbound_token: Option<String>,
-    dni_api_key: Option<String>,
+    api_key: Option<Secret>,
+    chat_token: Option<Secret>,
+    outbound_token: Option<Secret>,
+    dni_api_key: Option<Secret>,
     region: Option<Region>,
     agents_base_url: Option<String>,
     platform_base_url: Option<String>,
@@ -259,35 +269,6 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     retry_budget: Option<RetryBudget>,
     user_agent_suffix: Option<String>,
-}
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field(
-                "chat_token",
-                &self.chat_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field(
-                "outbound_token",
-                &self.outbound_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field(
-                "dni_api_key",
-                &self.dni_api_key.as_ref().map(|_| "<redacted>"),
-            )
-            .field("region", &self.region)
-            .field("agents_base_url", &self.agents_base_url)
-            .field("platform_base_url", &self.platform_base_url)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("read_timeout", &self.read_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("max_response_size", &self.max_response_size)
-            .field("retry", &self.retry)
-            .field("retry_budget", &self.retry_budget)
-            .finish()
-    }
 }
 
 impl ClientBuilder {
@@ -306,14 +287,14 @@ impl ClientBuilder {
 
     /// The API key from Agent Studio, sent as `x-api-key`. It is never printed.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.api_key = Some(Secret::new(key));
         self
     }
 
     /// Chat's connector token, provisioned by PolyAI; sent as `X-TOKEN` beside the API key on
     /// Chat calls, which need it (also read from `POLYAI_CHAT_TOKEN`). Never printed.
     pub fn chat_token(mut self, token: impl Into<String>) -> Self {
-        self.chat_token = Some(token.into());
+        self.chat_token = Some(Secret::new(token));
         self
     }
 
@@ -321,14 +302,14 @@ impl ClientBuilder {
     /// the API key on Outbound calls, which need it (also read from `POLYAI_OUTBOUND_TOKEN`).
     /// Never printed.
     pub fn outbound_token(mut self, token: impl Into<String>) -> Self {
-        self.outbound_token = Some(token.into());
+        self.outbound_token = Some(Secret::new(token));
         self
     }
 
     /// The API key bound to a DNI virtual agent, used instead of the API key on DNI calls,
     /// which need it (also read from `POLYAI_DNI_API_KEY`). Never printed.
     pub fn dni_api_key(mut self, key: impl Into<String>) -> Self {
-        self.dni_api_key = Some(key.into());
+        self.dni_api_key = Some(Secret::new(key));
         self
     }
 
@@ -412,16 +393,16 @@ impl ClientBuilder {
 
     /// Builds the client, checking the configuration.
     pub fn build(self) -> Result<Client, Error> {
-        let Some(api_key) = &self.api_key else {
+        let Some(api_key) = self.api_key.as_ref().map(Secret::expose) else {
             return Err(Error::InvalidInput(
                 "no API key: call .api_key(..) or set POLYAI_API_KEY".to_string(),
             ));
         };
         let api_key = Credential::new(api_key, "API key")?;
-        let optional = |secret: &Option<String>, what: &str| {
+        let optional = |secret: &Option<Secret>, what: &str| {
             secret
-                .as_deref()
-                .map(|s| Credential::new(s, what))
+                .as_ref()
+                .map(|s| Credential::new(s.expose(), what))
                 .transpose()
         };
         let chat_token = optional(&self.chat_token, "chat token")?;
@@ -509,28 +490,28 @@ impl ClientBuilder {
 
         // Every family shares the one HTTP client (one connection pool).
         macro_rules! family {
-            ($module:ident, $base_url:expr, $transport:expr) => {
-                generated::$module::Client::new_with_client(
-                    $base_url,
-                    http.clone(),
-                    $transport.clone(),
-                )
+            ($client:ty, $base_url:expr, $transport:expr) => {
+                <$client>::new_with_client($base_url, http.clone(), $transport.clone())
             };
         }
         let (agents_url, platform_url) = (agents_base_url.as_str(), platform_base_url.as_str());
         let inner = Inner {
-            conversations: family!(conversations, platform_url, standard),
-            data: family!(data, agents_url, standard),
-            debug_chat: family!(debug_chat, agents_url, standard),
-            agents: family!(agents, agents_url, standard),
-            webhook_endpoints: family!(webhooks, agents_url, standard),
-            alerts: family!(alerts, agents_url, standard),
-            chat: family!(chat, platform_url, chat),
-            handoff: family!(handoff, platform_url, standard),
-            outbound: family!(outbound, platform_url, outbound),
-            concurrent_calls: family!(concurrent_calls, platform_url, standard),
-            dni: family!(dni, platform_url, dni),
-            external_events: family!(external_events, platform_url, standard),
+            conversations: family!(crate::ConversationsClient, platform_url, standard),
+            data: family!(crate::DataClient, agents_url, standard),
+            debug_chat: family!(crate::DebugChatClient, agents_url, standard),
+            agents: family!(crate::AgentsClient, agents_url, standard),
+            webhook_endpoints: family!(crate::WebhookEndpointsClient, agents_url, standard),
+            alerts: family!(crate::AlertsClient, agents_url, standard),
+            chat: family!(crate::ChatClient, platform_url, chat),
+            handoff: family!(crate::HandoffClient, platform_url, standard),
+            outbound: family!(crate::OutboundClient, platform_url, outbound),
+            concurrent_calls: family!(crate::ConcurrentCallsClient, platform_url, standard),
+            dni: family!(crate::DniClient, platform_url, dni),
+            external_events: family!(
+                generated::external_events::ExternalEventsClient,
+                platform_url,
+                standard
+            ),
             http: http.clone(),
             region: self.region,
             agents_base_url: agents_base_url.clone(),
@@ -572,6 +553,56 @@ fn normalize_base_url(url: &str) -> Result<String, Error> {
 mod tests {
     use super::*;
     use progenitor_client::ClientInfo as _;
+
+    /// The builder's `Debug` is derived, so every setting shows (a new field cannot be left
+    /// out), and each credential is a `Secret`, so none of them can.
+    #[test]
+    fn builder_debug_shows_every_setting_and_no_secret() {
+        let secrets = [
+            "sk-key-5d1e",
+            "chat-tok-8a2f",
+            "out-tok-3c9b",
+            "dni-key-7e4a",
+        ];
+        let builder = Client::builder()
+            .api_key(secrets[0])
+            .chat_token(secrets[1])
+            .outbound_token(secrets[2])
+            .dni_api_key(secrets[3])
+            .region(Region::Uk)
+            .agents_base_url("http://127.0.0.1:1")
+            .platform_base_url("http://127.0.0.1:2")
+            .connect_timeout(Duration::from_secs(3))
+            .read_timeout(Duration::from_secs(4))
+            .request_timeout(Duration::from_secs(5))
+            .max_response_size(4096)
+            .retry_policy(RetryPolicy::disabled())
+            .retry_budget(RetryBudget::disabled())
+            .user_agent_suffix("my-app/1.0");
+        let shown = format!("{builder:?}");
+        for secret in secrets {
+            assert!(!shown.contains(secret), "{secret} shows in {shown}");
+        }
+        for field in [
+            "api_key: Some(<redacted>)",
+            "chat_token: Some(<redacted>)",
+            "outbound_token: Some(<redacted>)",
+            "dni_api_key: Some(<redacted>)",
+            "region: Some(Uk)",
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:2",
+            "read_timeout: Some(4s)",
+            "max_response_size: Some(4096)",
+            "user_agent_suffix: Some(\"my-app/1.0\")",
+        ] {
+            assert!(shown.contains(field), "{field} missing from {shown}");
+        }
+        let pretty = format!("{builder:#?}");
+        assert!(
+            secrets.iter().all(|secret| !pretty.contains(secret)),
+            "{pretty}"
+        );
+    }
 
     /// JSON calls are bounded even when the caller sets nothing: a deadline per attempt and a
     /// largest body, shared by every family.

@@ -1,7 +1,7 @@
 //! Debug-chat sessions: hold a text conversation with an agent, turn by turn.
 //!
 //! ```no_run
-//! use polyai_sdk::conversations::Environment;
+//! use polyai_sdk::Environment;
 //! # async fn demo(client: polyai_sdk::Client) -> Result<(), polyai_sdk::Error> {
 //! let mut session = client.debug_chat_session("my-agent", Environment::Sandbox).start().await?;
 //! println!("agent: {}", session.greeting().response.as_deref().unwrap_or(""));
@@ -19,22 +19,14 @@
 //! share its connection pool. Sending a message is not retried once the request may have
 //! reached the server, so a message is never delivered twice.
 
-use crate::conversations::Environment;
+use crate::Environment;
 use crate::generated::debug_chat::types as wire;
 use crate::{Client, Error, validate};
 
-/// The agent's answer to a message (or its greeting), with metadata.
-pub type DebugChatReply = wire::DebugChatReply;
-/// The metadata of a [`DebugChatReply`] (state, current node, node trace, metrics, ...).
-pub type DebugChatMetadata = wire::DebugChatMetadata;
-
-fn wire_environment(environment: Environment) -> wire::ClientEnvironment {
-    match environment {
-        Environment::Sandbox => wire::ClientEnvironment::Sandbox,
-        Environment::PreRelease => wire::ClientEnvironment::PreRelease,
-        Environment::Live => wire::ClientEnvironment::Live,
-    }
-}
+/// The agent's answer to a message (or its greeting), with its metadata (state, current node,
+/// node trace, metrics, ...).
+#[doc(no_inline)]
+pub use crate::generated::debug_chat::types::{DebugChatMetadata, DebugChatReply};
 
 impl Client {
     /// Prepares a debug-chat session with an agent in `environment`. Configure it, then call
@@ -48,7 +40,7 @@ impl Client {
             client: self.clone(),
             agent_id: agent_id.into(),
             request: wire::DebugChatStartRequest {
-                client_env: wire_environment(environment),
+                client_env: environment,
                 asr_lang_code: None,
                 tts_lang_code: None,
                 channel: None,
@@ -129,7 +121,7 @@ impl DebugChatOptions {
             .start_debug_chat()
             .agent_id(self.agent_id.as_str())
             .body(self.request);
-        let greeting = crate::error::generated(call.send().await).await?;
+        let greeting = call.send().await.map(crate::ResponseValue::into_inner)?;
         validate::path_segment(
             "conversation id returned by PolyAI",
             &greeting.conversation_id,
@@ -153,7 +145,7 @@ pub struct DebugChatSession {
     client: Client,
     agent_id: String,
     conversation_id: String,
-    environment: wire::ClientEnvironment,
+    environment: Environment,
     asr_lang_code: Option<String>,
     tts_lang_code: Option<String>,
     greeting: DebugChatReply,
@@ -213,7 +205,7 @@ impl DebugChatSession {
             .agent_id(self.agent_id.as_str())
             .conversation_id(self.conversation_id.as_str())
             .body(body);
-        let reply = crate::error::generated(call.send().await).await?;
+        let reply = call.send().await.map(crate::ResponseValue::into_inner)?;
         if reply.conversation_ended == Some(true) {
             self.ended = true;
         }

@@ -26,7 +26,7 @@
 use crate::generated::agents::types::{
     DeploymentChange, PromoteDeploymentRequest, PublishDeploymentRequest,
 };
-use crate::{Client, Error, validate};
+use crate::{Client, Error};
 
 /// The error codes with which PolyAI says the version already runs in the environment.
 pub const ALREADY_PUBLISHED_CODES: [&str; 2] = [
@@ -70,13 +70,12 @@ impl Client {
         agent_id: &str,
         request: PublishDeploymentRequest,
     ) -> Result<DeploymentOutcome, Error> {
-        validate::path_segment("agent_id", agent_id)?;
         let call = self
             .agents()
             .publish_deployment()
             .agent_id(agent_id)
             .body(request);
-        outcome(crate::error::generated(call.send().await).await)
+        outcome(call.send().await.map(crate::ResponseValue::into_inner))
     }
 
     /// Promotes a deployment to the next environment (sandbox to pre-release, pre-release to
@@ -88,15 +87,13 @@ impl Client {
         deployment_id: &str,
         request: PromoteDeploymentRequest,
     ) -> Result<DeploymentOutcome, Error> {
-        validate::path_segment("agent_id", agent_id)?;
-        validate::path_segment("deployment_id", deployment_id)?;
         let call = self
             .agents()
             .promote_deployment()
             .agent_id(agent_id)
             .deployment_id(deployment_id)
             .body(request);
-        outcome(crate::error::generated(call.send().await).await)
+        outcome(call.send().await.map(crate::ResponseValue::into_inner))
     }
 }
 

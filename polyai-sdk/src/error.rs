@@ -14,7 +14,7 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::conversations::ListingPosition;
+use crate::paging::ListingPosition;
 use crate::retry::{NotRetried, Wait};
 use crate::webhooks::WebhookError;
 
@@ -28,7 +28,13 @@ const ERROR_BODY_READ_LIMIT: usize = 64 * 1024;
 const BODY_EXCERPT_LIMIT: usize = 512;
 
 /// Anything that can go wrong when talking to PolyAI.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` is one sentence: what kind of failure, PolyAI's status, error code and message
+/// when there was an answer, the correlation id to quote to PolyAI support, and what to check.
+/// `Debug` (what `fn main() -> Result<(), polyai_sdk::Error>` prints on failure) starts with
+/// the same sentence and adds the variant and the chain of causes; `{:#?}` adds every field
+/// of the answer.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// PolyAI (or a proxy in front of it) answered with a non-success status other than 404
@@ -37,8 +43,12 @@ pub enum Error {
     Api(Box<ApiError>),
 
     /// The resource does not exist (HTTP 404): check the id, and that the request went to the
-    /// right region.
-    #[error("not found: {0}")]
+    /// right region. For the agent-scoped endpoints (`/v1/agents/{agentId}/...`) the agent id is
+    /// the project id.
+    #[error(
+        "not found: {0}; check the ids in the request (for /v1/agents/... endpoints the agent id \
+         is the project id), and that the client's region is the one that holds them"
+    )]
     NotFound(Box<ApiError>),
 
     /// PolyAI is rate limiting this API key (HTTP 429). `retry_after` is the wait the server
@@ -66,7 +76,10 @@ pub enum Error {
 
     /// The request could not be sent or the response could not be read (DNS, TLS, connection
     /// reset, ...).
-    #[error("network error talking to PolyAI: {0}")]
+    #[error(
+        "network error talking to PolyAI: {0}; check the connection and the client's region or \
+         base URL, or retry"
+    )]
     Transport(#[source] reqwest::Error),
 
     /// A success response whose body is not what the API documents.
@@ -80,7 +93,8 @@ pub enum Error {
         body_excerpt: String,
     },
 
-    /// The input given to the SDK is invalid; nothing was sent.
+    /// The input given to the SDK is invalid; nothing was sent. The message names the value
+    /// and what it should be.
     #[error("invalid input: {0}")]
     InvalidInput(String),
 
@@ -132,6 +146,43 @@ pub enum Error {
         /// Why it failed.
         source: Box<Error>,
     },
+}
+
+impl fmt::Debug for Error {
+    /// The `Display` sentence first, then the variant and the causes; with `{:#?}`, the fields
+    /// of PolyAI's answer too. Never a bare struct dump, and never a secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self} [polyai_sdk::Error::{}]", self.variant_name())?;
+        let mut cause = std::error::Error::source(self);
+        // `Listing` shows its source in its own sentence; start from the source's causes.
+        if let Error::Listing { source, .. } = self {
+            cause = std::error::Error::source(source.as_ref());
+        }
+        while let Some(error) = cause {
+            write!(f, "\n  caused by: {error}")?;
+            cause = error.source();
+        }
+        if f.alternate()
+            && let Some(api) = self.api_error()
+        {
+            write!(f, "\n{api:#?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<crate::InvalidTimestamp> for Error {
+    /// A date-time that could not be parsed is invalid input; nothing was sent.
+    fn from(error: crate::InvalidTimestamp) -> Error {
+        Error::InvalidInput(error.to_string())
+    }
+}
+
+impl From<crate::UnknownRegion> for Error {
+    /// A region name PolyAI does not serve is invalid input; nothing was sent.
+    fn from(error: crate::UnknownRegion) -> Error {
+        Error::InvalidInput(error.to_string())
+    }
 }
 
 /// A non-success HTTP response from PolyAI, with everything known about it.
@@ -195,10 +246,7 @@ impl ApiError {
                 .filter(|v| !v.is_null())
                 .cloned();
             if error.error_message.is_none() {
-                error.error_message = map
-                    .get("detail")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned);
+                error.error_message = map.get("detail").and_then(detail_message);
             }
         }
         // Nothing taken from the body may carry a secret it held.
@@ -221,6 +269,42 @@ impl ApiError {
     }
 }
 
+/// A readable message from a `detail` field: the text itself, or for a FastAPI-style
+/// validation list (`[{"loc": ["body", "threshold"], "msg": "..."}]`) each item as
+/// `threshold: msg`, joined with `; `.
+fn detail_message(detail: &serde_json::Value) -> Option<String> {
+    if let Some(text) = detail.as_str() {
+        return Some(text.to_owned());
+    }
+    let items: Vec<String> = detail
+        .as_array()?
+        .iter()
+        .filter_map(|item| {
+            let message = item.get("msg")?.as_str()?;
+            let location: Vec<String> = item
+                .get("loc")
+                .and_then(|loc| loc.as_array())
+                .map(|parts| {
+                    parts
+                        .iter()
+                        .skip_while(|part| part.as_str() == Some("body"))
+                        .map(|part| match part {
+                            serde_json::Value::String(text) => text.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(if location.is_empty() {
+                message.to_owned()
+            } else {
+                format!("{}: {message}", location.join("."))
+            })
+        })
+        .collect();
+    (!items.is_empty()).then(|| items.join("; "))
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PolyAI answered {}", self.status)?;
@@ -232,8 +316,15 @@ impl fmt::Display for ApiError {
             None if !self.body_excerpt.is_empty() => write!(f, ": {:?}", self.body_excerpt)?,
             None => {}
         }
-        if self.status == StatusCode::UNAUTHORIZED {
-            f.write_str(" (check the API key; keys only work in the region they were created in)")?;
+        match self.status {
+            StatusCode::UNAUTHORIZED => f.write_str(
+                " (check the API key; keys only work in the region they were created in)",
+            )?,
+            StatusCode::FORBIDDEN => f.write_str(
+                " (check that the key may use this project or workspace: Conversations keys are \
+                 scoped to one project, Agents API keys to a workspace)",
+            )?,
+            _ => {}
         }
         if let Some(id) = self.correlation_id.as_ref().or(self.error_id.as_ref()) {
             write!(f, " [correlation id {id}]")?;
@@ -369,12 +460,31 @@ impl Error {
         }
     }
 
-    /// Converts an error from a generated client (see [`crate::generated`]) into this type,
-    /// reading a bounded part of the response body where there is one.
-    pub async fn from_generated<E>(error: progenitor_client::Error<E>) -> Error {
+    /// The variant's name, for `Debug`.
+    fn variant_name(&self) -> &'static str {
+        match self {
+            Error::Api(_) => "Api",
+            Error::NotFound(_) => "NotFound",
+            Error::RateLimited { .. } => "RateLimited",
+            Error::Timeout { .. } => "Timeout",
+            Error::Transport(_) => "Transport",
+            Error::Decode { .. } => "Decode",
+            Error::InvalidInput(_) => "InvalidInput",
+            Error::Webhook(_) => "Webhook",
+            Error::Io { .. } => "Io",
+            Error::Transfer(_) => "Transfer",
+            Error::ResponseTooLarge { .. } => "ResponseTooLarge",
+            Error::Listing { .. } => "Listing",
+        }
+    }
+
+    /// Converts an error of progenitor's generated code into this type, reading a bounded part
+    /// of the response body where there is one. Generated `send()` calls do this themselves
+    /// (see [`sdk_result`]).
+    pub(crate) async fn from_generated<E>(error: progenitor_client::Error<E>) -> Error {
         use progenitor_client::Error as G;
         match error {
-            G::InvalidRequest(message) => Error::InvalidInput(message),
+            G::InvalidRequest(message) => Error::InvalidInput(request_hint(message)),
             G::Custom(message) => Error::InvalidInput(message),
             G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => {
                 Error::from_reqwest(e)
@@ -459,14 +569,44 @@ pub(crate) fn url_to_path(error: reqwest::Error) -> reqwest::Error {
     error.with_url(path_only)
 }
 
-/// Converts a generated call's result into the SDK's, unwrapping the response value.
-pub(crate) async fn generated<T, E>(
-    result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
-) -> Result<T, Error> {
+/// What every generated `send()` returns through (the xtask wraps each one in a call of this
+/// function): progenitor's result with its error made an [`Error`], the body of a non-success
+/// answer read (at most 64 KiB) and decoded by [`Error::from_parts`].
+pub(crate) async fn sdk_result<T>(
+    result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<()>>,
+) -> Result<progenitor_client::ResponseValue<T>, Error> {
     match result {
-        Ok(value) => Ok(value.into_inner()),
+        Ok(value) => Ok(value),
         Err(error) => Err(Error::from_generated(error).await),
     }
+}
+
+/// progenitor's message for a builder value that was refused or never set, with what to do.
+fn request_hint(message: String) -> String {
+    if let Some(name) = message.strip_suffix(" was not initialized") {
+        return format!(
+            "`{name}` is required: set it on the request builder (`.{name}(...)`) before send()"
+        );
+    }
+    if let Some(field) = message.strip_prefix("no value supplied for ") {
+        return format!(
+            "the request body has no `{field}`, which is required: set it with \
+             `.body_map(|body| body.{field}(...))` or give a whole body with `.body(...)`"
+        );
+    }
+    if let Some(rest) = message.strip_prefix("conversion to `")
+        && let Some((target, field)) = rest.split_once("` for ")
+    {
+        let (field, why) = field.split_once(" failed").unwrap_or((field, ""));
+        let why = why.trim_start_matches(':').trim();
+        let target = target.replace(' ', "");
+        return if why.is_empty() {
+            format!("`{field}` is not a valid {target}")
+        } else {
+            format!("`{field}` is not a valid {target}: {why}")
+        };
+    }
+    message
 }
 
 pub(crate) fn is_retryable_status(status: StatusCode) -> bool {

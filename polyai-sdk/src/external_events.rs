@@ -47,7 +47,8 @@ use bytes::Bytes;
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 
-use crate::transport::{HandWritten, send_hand_written};
+use crate::region::HostFamily;
+use crate::transport::{Operation, OperationTraits, send_hand_written};
 use crate::{Client, Error, validate};
 
 /// Where PolyAI looks for the event id: a header, a query parameter or the body (the generated
@@ -62,11 +63,15 @@ pub use crate::generated::external_events::types::ExternalEventIdLocation;
 
 /// `POST /v1/external-events/webhook`: it queues an event for a conversation, so it is not
 /// repeated once the server may have seen it.
-static POST_EXTERNAL_EVENT: HandWritten = HandWritten {
-    operation: "post_external_event",
+static POST_EXTERNAL_EVENT: Operation = Operation {
+    id: "post_external_event",
     method: Method::POST,
     path: "/v1/external-events/webhook",
-    idempotent: false,
+    host: HostFamily::Platform,
+    traits: OperationTraits {
+        idempotent: false,
+        streaming: None,
+    },
 };
 
 /// Query parameters the SDK sets itself; [`PostExternalEvent::query`] refuses them.

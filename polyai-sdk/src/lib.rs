@@ -3,28 +3,61 @@
 //! A typed, async Rust SDK for [PolyAI](https://poly.ai)'s public HTTP APIs.
 //!
 //! One [`Client`] holds one connection pool and your API key, and knows which host each API
-//! family lives on in your [`Region`]. Family accessors hand out typed clients generated from
-//! our OpenAPI documents ([`Client::conversations`], [`Client::data`],
-//! [`Client::debug_chat`]); every call goes through the same retry, timeout and error handling,
-//! and every failure is one [`Error`]. The few operations the generator cannot express are
-//! written by hand in the same builder style and go through the same path:
-//! [`Client::replace_audio_cache_file`], [`Client::replace_audio_cache_details`] and
-//! [`Client::post_external_event`].
+//! family lives on in your [`Region`]. Every job has one call:
+//!
+//! | job | the call |
+//! |---|---|
+//! | make a client | [`Client::builder`]`().api_key(..).region(..).build()`, or [`Client::from_env`] |
+//! | every conversation of a project, filtered by time, environment, channel, search | [`Client::list_conversations`]`(account, project).since(..).stream()` |
+//! | every conversation of one agent (the agent id is the project id) | [`Client::list_agent_conversations`]`(project).stream()` |
+//! | one conversation with its turns, metrics and function events | [`Client::data`]`().get_agent_conversation().agent_id(..).conversation_id(..).send()` |
+//! | save a recording to a file, resuming after a dropped connection | [`Client::audio`]`(agent, conversation).save_to(path)` |
+//! | label turns of a conversation | [`Client::data`]`().create_annotations()...send()` |
+//! | set a conversation's note | [`Client::data`]`().upsert_conversation_note()...send()` |
+//! | talk to an agent in a test chat | [`Client::debug_chat_session`]`(agent, `[`Environment::Sandbox`]`).start()`, then `send(..)` |
+//! | publish `main`, or promote a deployment, where "already there" is not an error | [`Client::publish_deployment`], [`Client::promote_deployment`] |
+//! | agents, branches, knowledge base, variants, connectors, phone numbers, deployments history | [`Client::agents`]`()...send()` |
+//! | the audio cache: list it, replace a file or its voice settings | [`Client::list_audio_cache_entries`]`(agent).stream()`, [`Client::replace_audio_cache_file`], [`Client::replace_audio_cache_details`] |
+//! | register, change, rotate webhook endpoints | [`Client::webhook_endpoints`]`()...send()` |
+//! | check a webhook delivery's signature and read its event | [`webhooks::Verifier`]`::new(secret)?.verify_event(..)` |
+//! | alert rules and active alerts | [`Client::alerts`]`()...send()` |
+//! | deliver an external event to a live conversation | [`Client::post_external_event`]`(account, project)...send()` |
+//! | Chat, handoff state, outbound calls, concurrent calls, DNI reservations | [`Client::chat`], [`Client::handoff`], [`Client::outbound`], [`Client::concurrent_calls`], [`Client::dni`] |
+//!
+//! Listings are streams that follow PolyAI's paging (cursors or offsets) to the end, and can
+//! resume where they stopped (see [`paging`]); the generated single-page operations of the same
+//! name (`client.conversations().list_conversations()`, ...) stay available for one page.
+//!
+//! The family accessors ([`Client::conversations`], [`Client::data`], [`Client::agents`],
+//! [`Client::webhook_endpoints`], ...) hand out typed clients generated from our OpenAPI
+//! documents, one type per family ([`ConversationsClient`], [`DataClient`], [`AgentsClient`],
+//! [`WebhookEndpointsClient`], ...). Each operation is a builder: set its parameters, then
+//! `send().await`, which gives a [`ResponseValue`] (`into_inner()` for the body, `status()` and
+//! `headers()` for the rest) or an [`Error`]. The few operations the generator cannot express
+//! are written by hand in the same builder style.
+//!
+//! Every call, generated or hand-written, goes through the same retry, timeout and error
+//! handling, and every failure is one [`Error`]: PolyAI's status, error code, message and
+//! correlation id when it answered, and what to check. It prints well from `main`:
 //!
 //! ```no_run
 //! use polyai_sdk::{Client, Region};
 //!
-//! # async fn demo() -> Result<(), polyai_sdk::Error> {
-//! let client = Client::builder().api_key("my-key").region(Region::Us).build()?;
-//! let detail = client
-//!     .data()
-//!     .get_agent_conversation()
-//!     .agent_id("my-agent")
-//!     .conversation_id("CA0123")
-//!     .send()
-//!     .await
-//!     .map(|response| response.into_inner());
-//! # let _ = detail; Ok(()) }
+//! #[tokio::main]
+//! async fn main() -> Result<(), polyai_sdk::Error> {
+//!     let region: Region = std::env::var("POLYAI_REGION").unwrap_or("us".into()).parse()?;
+//!     let client = Client::builder().api_key("my-key").region(region).build()?;
+//!     let detail = client
+//!         .data()
+//!         .get_agent_conversation()
+//!         .agent_id("my-project")
+//!         .conversation_id("CA0123")
+//!         .send()
+//!         .await?
+//!         .into_inner();
+//!     println!("{} turns", detail.turns.map_or(0, |turns| turns.len()));
+//!     Ok(())
+//! }
 //! ```
 
 #![warn(missing_docs)]
@@ -37,9 +70,11 @@ mod client;
 pub mod conversations;
 pub mod debug_chat;
 pub mod deployments;
+mod environment;
 pub mod error;
 pub mod external_events;
 pub mod generated;
+pub mod paging;
 pub mod region;
 pub mod retry;
 mod secret;
@@ -51,6 +86,7 @@ pub mod webhooks;
 
 pub use alert_rules::{AlertOperator, AlertRuleProject, UnknownAlertOperator};
 pub use client::{Client, ClientBuilder, env};
+pub use environment::{Environment, UnknownEnvironment};
 pub use error::{ApiError, Error};
 pub use region::{HostFamily, Region, UnknownRegion};
 pub use retry::{RetryBudget, RetryPolicy};
@@ -58,6 +94,21 @@ pub use secret::Secret;
 pub use timestamp::{InvalidTimestamp, Timestamp};
 pub use transport::Transport;
 pub use variant_assignment::VariantAssignment;
+
+// The family clients that `Client`'s accessors hand out, one per OpenAPI document, and the
+// success value every generated `send()` returns.
+pub use generated::agents::AgentsClient;
+pub use generated::alerts::AlertsClient;
+pub use generated::chat::ChatClient;
+pub use generated::concurrent_calls::ConcurrentCallsClient;
+pub use generated::conversations::ConversationsClient;
+pub use generated::data::DataClient;
+pub use generated::debug_chat::DebugChatClient;
+pub use generated::dni::DniClient;
+pub use generated::handoff::HandoffClient;
+pub use generated::outbound::OutboundClient;
+pub use generated::webhooks::WebhookEndpointsClient;
+pub use progenitor_client::{ByteStream, ResponseValue};
 
 /// The generated request and response types of every family, by family.
 pub mod types {
@@ -79,3 +130,58 @@ pub mod types {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    /// The names of the public structs, enums, type aliases and traits declared in the `.rs`
+    /// files under `dir` (not following `skip`).
+    fn declared_types(dir: &Path, skip: Option<&Path>) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        for entry in std::fs::read_dir(dir).expect("source directory") {
+            let path = entry.expect("entry").path();
+            if Some(path.as_path()) == skip {
+                continue;
+            }
+            if path.is_dir() {
+                names.extend(declared_types(&path, skip));
+                continue;
+            }
+            if path.extension().is_none_or(|ext| ext != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source file");
+            for line in text.lines() {
+                let line = line.trim_start();
+                for keyword in ["pub struct ", "pub enum ", "pub type ", "pub trait "] {
+                    if let Some(rest) = line.strip_prefix(keyword) {
+                        let name: String = rest
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect();
+                        names.insert(name);
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn no_hand_written_type_shares_a_name_with_a_generated_one() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let generated = src.join("generated");
+        let hand_written = declared_types(&src, Some(&generated));
+        let from_documents = declared_types(&generated, None);
+        assert!(from_documents.contains("ConversationsClient"));
+        assert!(hand_written.contains("ConversationListing"));
+        let shared: Vec<_> = hand_written.intersection(&from_documents).collect();
+        assert!(
+            shared.is_empty(),
+            "hand-written types named like generated ones (rename the hand-written one, or \
+             re-export the generated type with `pub use`): {shared:?}"
+        );
+    }
+}

@@ -50,6 +50,16 @@
 //! [`ClientBuilder::retry_budget`](crate::ClientBuilder::retry_budget) and
 //! [`RetryBudget::disabled`] if you throttle calls yourself.
 //!
+//! # How a retry is decided
+//!
+//! Each attempt's outcome (the status and headers, or how the transfer failed) goes with the
+//! operation's traits (idempotent or not, streamed or JSON; generated from `openapi/` for every
+//! operation) and where the call stands (attempt number, time waited, budget left) to one
+//! pure classification, which says: retry after this wait, do not retry, or give up now and
+//! why. The strategy around it only sleeps, pays the budget and counts. The waits come from a
+//! [`Jitter`] source, which can be seeded ([`Jitter::seeded`]) or turned off
+//! ([`Jitter::none`]) so that tests see exact delays.
+//!
 //! # Setting the policy
 //!
 //! The policy is set on the client ([`ClientBuilder::retry_policy`](crate::ClientBuilder::retry_policy))
@@ -70,10 +80,14 @@
 use std::fmt;
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use crate::transport::OperationTraits;
 
 /// When and how often to retry a failed request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +98,7 @@ pub struct RetryPolicy {
     max_total_delay: Duration,
     max_retry_after: Option<Duration>,
     retry_non_idempotent: bool,
+    jitter: Jitter,
 }
 
 impl Default for RetryPolicy {
@@ -98,6 +113,7 @@ impl Default for RetryPolicy {
             max_total_delay: Duration::from_secs(30),
             max_retry_after: None,
             retry_non_idempotent: false,
+            jitter: Jitter::random(),
         }
     }
 }
@@ -165,28 +181,38 @@ impl RetryPolicy {
         self
     }
 
+    /// Where the backoff's random part comes from (default [`Jitter::random`]). Tests that
+    /// need exact waits use [`Jitter::seeded`] or [`Jitter::none`].
+    pub fn jitter(mut self, jitter: Jitter) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
     /// The configured number of attempts.
     pub fn attempts(&self) -> u32 {
         self.max_attempts
     }
 
-    pub(crate) fn allows_non_idempotent(&self) -> bool {
-        self.retry_non_idempotent
+    /// The jitter source the retry strategy draws from.
+    pub(crate) fn jitter_source(&self) -> &Jitter {
+        &self.jitter
     }
 
     /// The wait before retry number `retry` (1 for the first retry), when `waited` was already
     /// spent waiting in this call: the server's `Retry-After` when it gave one, otherwise
-    /// full-jitter backoff. `Err` when that wait does not fit in the policy's limits, with the
-    /// reason to record when it was the server's `Retry-After` that did not fit.
+    /// full-jitter backoff scaled by `draw` (a uniformly random `u64`, called only then).
+    /// `Err` when that wait does not fit in the policy's limits, with the reason to record
+    /// when it was the server's `Retry-After` that did not fit.
     pub(crate) fn next_wait(
         &self,
         retry: u32,
         retry_after: Option<Duration>,
         waited: Duration,
+        draw: impl FnOnce() -> u64,
     ) -> Result<Duration, Option<NotRetried>> {
         let left = self.max_total_delay.saturating_sub(waited);
         let Some(asked) = retry_after else {
-            let wait = self.backoff(retry);
+            let wait = scale(self.backoff_bound(retry), draw());
             return if wait <= left { Ok(wait) } else { Err(None) };
         };
         let (allowed, limit) = match self.max_retry_after {
@@ -204,15 +230,122 @@ impl RetryPolicy {
         }
     }
 
-    /// The full-jitter backoff before retry number `retry`.
-    fn backoff(&self, retry: u32) -> Duration {
+    /// The bound of the full-jitter backoff before retry number `retry`: the initial backoff
+    /// doubled per earlier retry, at most the maximum.
+    fn backoff_bound(&self, retry: u32) -> Duration {
         let exponent = retry.saturating_sub(1).min(30);
-        let bound = self
-            .initial_backoff
+        self.initial_backoff
             .saturating_mul(1u32 << exponent)
-            .min(self.max_backoff);
-        jitter(bound)
+            .min(self.max_backoff)
     }
+}
+
+/// Where the random part of the backoff comes from. A [`RetryPolicy`] waits, before a retry
+/// the server gave no `Retry-After` for, a duration drawn from `(0, bound]`, where the bound
+/// doubles with each retry ("full jitter": calls that failed together do not retry together).
+/// Each draw is a `u64` `d`, and the wait is `bound × (d + 1) / 2⁶⁴`, in whole nanoseconds
+/// rounded down.
+///
+/// ```
+/// use std::time::Duration;
+/// use polyai_sdk::retry::{Jitter, RetryPolicy};
+/// // Waits of exactly 100 ms, 200 ms, 400 ms: handy in tests of your own retry handling.
+/// let policy = RetryPolicy::standard()
+///     .initial_backoff(Duration::from_millis(100))
+///     .jitter(Jitter::none());
+/// # let _ = policy;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Jitter {
+    kind: JitterKind,
+}
+
+#[derive(Clone, Debug)]
+enum JitterKind {
+    /// Fresh random numbers from the standard library's per-process hash keys.
+    Random,
+    /// The SplitMix64 sequence of `seed`; `state` is shared by the clones of one policy.
+    Seeded { seed: u64, state: Arc<AtomicU64> },
+    /// No randomness: every draw is `u64::MAX`, so the wait is the bound itself.
+    None,
+}
+
+impl Jitter {
+    /// Random waits (the default); not for cryptography.
+    pub fn random() -> Jitter {
+        Jitter {
+            kind: JitterKind::Random,
+        }
+    }
+
+    /// The same waits on every run: the draws are the SplitMix64 sequence started at `seed`,
+    /// taken in order by the retries of every call made with this policy (and its clones, the
+    /// client's included), so one call's waits are exact and repeatable.
+    pub fn seeded(seed: u64) -> Jitter {
+        Jitter {
+            kind: JitterKind::Seeded {
+                seed,
+                state: Arc::new(AtomicU64::new(seed)),
+            },
+        }
+    }
+
+    /// No jitter: each wait is the whole backoff bound (`initial_backoff`, then doubled up
+    /// to `max_backoff`).
+    pub fn none() -> Jitter {
+        Jitter {
+            kind: JitterKind::None,
+        }
+    }
+
+    /// The next draw.
+    pub(crate) fn draw(&self) -> u64 {
+        match &self.kind {
+            JitterKind::Random => random_u64(),
+            JitterKind::Seeded { state, .. } => {
+                splitmix64_mix(state.fetch_add(SPLITMIX64_GAMMA, Ordering::Relaxed))
+            }
+            JitterKind::None => u64::MAX,
+        }
+    }
+}
+
+impl Default for Jitter {
+    fn default() -> Self {
+        Jitter::random()
+    }
+}
+
+/// Two jitter sources are equal when they were made the same way (the same seed for seeded
+/// ones), wherever their sequences are.
+impl PartialEq for Jitter {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.kind, &other.kind) {
+            (JitterKind::Random, JitterKind::Random) | (JitterKind::None, JitterKind::None) => true,
+            (JitterKind::Seeded { seed: a, .. }, JitterKind::Seeded { seed: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Jitter {}
+
+/// SplitMix64's increment (the odd integer closest to 2⁶⁴ divided by the golden ratio).
+const SPLITMIX64_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// SplitMix64's output function of the state before this step's increment.
+fn splitmix64_mix(previous: u64) -> u64 {
+    let mut z = previous.wrapping_add(SPLITMIX64_GAMMA);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// `bound × (draw + 1) / 2⁶⁴`: a draw spread over `(0, bound]`, `u64::MAX` giving `bound`.
+fn scale(bound: Duration, draw: u64) -> Duration {
+    let nanos = bound.as_nanos().min(u128::from(u64::MAX));
+    let scaled = (nanos * (u128::from(draw) + 1)) >> 64;
+    Duration::from_nanos(scaled as u64)
 }
 
 /// A client-wide allowance of retries, shared by every API family and every clone of one
@@ -294,6 +427,15 @@ impl RetryBudget {
         self
     }
 
+    /// What a retry after a failed transfer (`transport`) or after an error status costs.
+    pub(crate) fn cost_of(&self, transport: bool) -> u32 {
+        if transport {
+            self.transport_retry_cost
+        } else {
+            self.retry_cost
+        }
+    }
+
     /// Whether the budget limits retries at all.
     pub fn is_enabled(&self) -> bool {
         self.enabled
@@ -317,12 +459,14 @@ impl RetryBucket {
     }
 
     /// What a retry costs: after a failed transfer (`transport`) or after an error status.
+    #[cfg(test)]
     pub(crate) fn cost(&self, transport: bool) -> u32 {
-        if transport {
-            self.budget.transport_retry_cost
-        } else {
-            self.budget.retry_cost
-        }
+        self.budget.cost_of(transport)
+    }
+
+    /// The budget this bucket was made from.
+    pub(crate) fn budget(&self) -> &RetryBudget {
+        &self.budget
     }
 
     /// Takes `cost` tokens for one retry; `false` (and nothing taken) when there are not
@@ -411,14 +555,196 @@ impl fmt::Display for Wait {
     }
 }
 
-/// A uniformly random duration in `[0, bound]`, from the standard library's per-process random
-/// keys (no extra crate, not for cryptography).
-fn jitter(bound: Duration) -> Duration {
-    let nanos = bound.as_nanos().min(u128::from(u64::MAX)) as u64;
-    if nanos == 0 {
-        return Duration::ZERO;
+// ------------------------------------------------------------------------------------------
+// Classification: what one attempt's outcome calls for. A pure function of its inputs; the
+// strategy in `transport.rs` sleeps, pays the budget and counts attempts.
+
+/// One attempt's outcome, as the classifier sees it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum AttemptOutcome<'a> {
+    /// The server answered (for a JSON success, with its whole body read).
+    Response {
+        /// The status.
+        status: StatusCode,
+        /// The headers (`Retry-After` is read from them).
+        headers: &'a HeaderMap,
+    },
+    /// No complete answer arrived.
+    Transport(TransportFailure),
+}
+
+/// How an attempt failed without an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransportFailure {
+    /// No connection could be made: not a byte of the request was sent.
+    Connect,
+    /// The attempt's deadline passed after the request may have been sent.
+    Timeout,
+    /// The connection broke while sending the request or reading the answer.
+    Interrupted,
+    /// Anything else (a request that cannot be built, a refused redirect): sending it again
+    /// cannot change it.
+    Other,
+}
+
+impl TransportFailure {
+    /// Sorts a `reqwest` error. A connect timeout is a connect failure: nothing was sent.
+    pub(crate) fn of(error: &reqwest::Error) -> TransportFailure {
+        if error.is_connect() {
+            TransportFailure::Connect
+        } else if error.is_timeout() {
+            TransportFailure::Timeout
+        } else if error.is_request() || error.is_body() || error.is_decode() {
+            TransportFailure::Interrupted
+        } else {
+            TransportFailure::Other
+        }
     }
-    Duration::from_nanos(random_u64() % (nanos + 1))
+
+    /// A short name for logs: `connect`, `timeout`, `interrupted`, `other`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            TransportFailure::Connect => "connect",
+            TransportFailure::Timeout => "timeout",
+            TransportFailure::Interrupted => "interrupted",
+            TransportFailure::Other => "other",
+        }
+    }
+}
+
+/// Where a call stands after an attempt.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AttemptState {
+    /// The attempt just made, counted from 1.
+    pub(crate) number: u32,
+    /// The time spent waiting between attempts of this call so far.
+    pub(crate) waited: Duration,
+    /// Whether the request can be sent again (its body could be copied before sending).
+    pub(crate) resendable: bool,
+    /// The tokens in the client's retry budget.
+    pub(crate) budget_available: u32,
+}
+
+/// Why an outcome may be retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RetryReason {
+    /// The server answered 408, 429, 500, 502, 503 or 504.
+    Status(StatusCode),
+    /// The attempt failed without an answer, in a way a new attempt may not.
+    Transport(TransportFailure),
+}
+
+impl fmt::Display for RetryReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RetryReason::Status(status) => write!(f, "status {}", status.as_u16()),
+            RetryReason::Transport(TransportFailure::Connect) => f.write_str("connect error"),
+            RetryReason::Transport(TransportFailure::Timeout) => f.write_str("timed out"),
+            RetryReason::Transport(failure) => write!(f, "transfer {}", failure.as_str()),
+        }
+    }
+}
+
+/// Why a retryable outcome is returned without a retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GiveUp {
+    /// The policy's attempts are used up.
+    AttemptsUsed,
+    /// The request's body is a stream that cannot be sent twice.
+    NotResendable,
+    /// The backoff drawn does not fit in what is left of the total waiting allowed.
+    BackoffTooLong,
+    /// A limit the caller should hear about (recorded on the response for the error).
+    Refused(NotRetried),
+}
+
+impl GiveUp {
+    /// What to record on the response, so that the error built from it can say it.
+    pub(crate) fn recorded(self) -> Option<NotRetried> {
+        match self {
+            GiveUp::Refused(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
+/// What to do after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RetryAction {
+    /// Send the request again after `wait`, paying `cost` tokens from the retry budget.
+    RetryAfter {
+        /// The time to sleep first.
+        wait: Duration,
+        /// The tokens the retry takes from the budget.
+        cost: u32,
+        /// What went wrong.
+        reason: RetryReason,
+    },
+    /// Return the outcome: a success or an answer retrying cannot change, or a failure that
+    /// is not safe to repeat because the server may have acted on the request.
+    DoNotRetry,
+    /// Return the outcome although a retry could help, for this reason.
+    FailNow(RetryReason, GiveUp),
+}
+
+/// Classifies one attempt: the outcome, the operation's traits, where the call stands, the
+/// policy and the budget give the action; `draw` is called for the backoff's random part
+/// only when a backoff is computed. `now` dates a `Retry-After` given as an HTTP date.
+///
+/// The rules, in order:
+/// 1. A success or any status but 408, 429, 500, 502, 503, 504: do not retry.
+/// 2. A retryable status on an operation that is not idempotent (unless the policy retries
+///    those): do not retry; the server answered, so it may have acted.
+/// 3. A connect failure: retryable for every operation, nothing was sent. A timeout or a
+///    broken transfer: retryable for idempotent operations only. Any other failure: do not
+///    retry. Streaming operations are no exception: their outcome is the answer's head, and
+///    their body is read by the caller after this, so a cut mid-body is not seen here.
+/// 4. Attempts used up, or a body that cannot be resent: fail now.
+/// 5. The wait: the server's `Retry-After` exactly (failing now, with the reason recorded,
+///    when it exceeds the policy's limits), otherwise full-jitter backoff (failing now when it
+///    does not fit in what is left of the total waiting).
+/// 6. The budget cannot pay the retry's cost: fail now, with the reason recorded.
+pub(crate) fn classify(
+    outcome: AttemptOutcome<'_>,
+    operation: OperationTraits,
+    attempt: AttemptState,
+    policy: &RetryPolicy,
+    budget: &RetryBudget,
+    now: SystemTime,
+    draw: impl FnOnce() -> u64,
+) -> RetryAction {
+    let may_repeat = operation.idempotent || policy.retry_non_idempotent;
+    let (reason, retry_after) = match outcome {
+        AttemptOutcome::Response { status, headers } => {
+            if !crate::error::is_retryable_status(status) || !may_repeat {
+                return RetryAction::DoNotRetry;
+            }
+            (RetryReason::Status(status), parse_retry_after(headers, now))
+        }
+        AttemptOutcome::Transport(TransportFailure::Connect) => {
+            (RetryReason::Transport(TransportFailure::Connect), None)
+        }
+        AttemptOutcome::Transport(
+            failure @ (TransportFailure::Timeout | TransportFailure::Interrupted),
+        ) if may_repeat => (RetryReason::Transport(failure), None),
+        AttemptOutcome::Transport(_) => return RetryAction::DoNotRetry,
+    };
+    if attempt.number >= policy.attempts() {
+        return RetryAction::FailNow(reason, GiveUp::AttemptsUsed);
+    }
+    if !attempt.resendable {
+        return RetryAction::FailNow(reason, GiveUp::NotResendable);
+    }
+    let wait = match policy.next_wait(attempt.number, retry_after, attempt.waited, draw) {
+        Ok(wait) => wait,
+        Err(Some(why)) => return RetryAction::FailNow(reason, GiveUp::Refused(why)),
+        Err(None) => return RetryAction::FailNow(reason, GiveUp::BackoffTooLong),
+    };
+    let cost = budget.cost_of(matches!(reason, RetryReason::Transport(_)));
+    if budget.is_enabled() && attempt.budget_available < cost {
+        return RetryAction::FailNow(reason, GiveUp::Refused(NotRetried::BudgetExhausted));
+    }
+    RetryAction::RetryAfter { wait, cost, reason }
 }
 
 /// A random number from the standard library's per-process random hash keys.
@@ -463,6 +789,11 @@ mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
 
+    /// For waits that come from `Retry-After`, where no draw may be made.
+    fn no_draw() -> u64 {
+        panic!("a Retry-After wait draws no jitter")
+    }
+
     #[test]
     fn retry_after_seconds_and_date() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
@@ -487,16 +818,64 @@ mod tests {
         assert_eq!(parse_retry_after(&headers, now), None);
     }
 
+    /// SplitMix64's published first outputs for seed 1234567 (from its reference
+    /// implementation), which `Jitter::seeded` must reproduce.
+    const SPLITMIX64_1234567: [u64; 5] = [
+        6457827717110365317,
+        3203168211198807973,
+        9817491932198370423,
+        4593380528125082431,
+        16408922859458223821,
+    ];
+
     #[test]
-    fn backoff_is_capped_and_jittered() {
+    fn seeded_jitter_is_splitmix64_and_shared_by_clones() {
+        let jitter = Jitter::seeded(1_234_567);
+        let clone = jitter.clone();
+        let draws = [
+            jitter.draw(),
+            clone.draw(),
+            jitter.draw(),
+            clone.draw(),
+            jitter.draw(),
+        ];
+        assert_eq!(draws, SPLITMIX64_1234567);
+        assert_eq!(Jitter::seeded(1_234_567), Jitter::seeded(1_234_567));
+        assert_ne!(Jitter::seeded(1), Jitter::seeded(2));
+        assert_ne!(Jitter::none(), Jitter::random());
+        assert_eq!(Jitter::none().draw(), u64::MAX);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_scales_by_the_draw() {
         let policy = RetryPolicy::default()
             .initial_backoff(Duration::from_millis(100))
             .max_backoff(Duration::from_millis(400));
-        for retry in 1..40 {
-            let wait = policy.next_wait(retry, None, Duration::ZERO).unwrap();
-            let bound = Duration::from_millis(100 * (1u64 << (retry - 1).min(2)));
-            assert!(wait <= bound, "retry {retry}: {wait:?} > {bound:?}");
+        let wait = |retry, draw: u64| policy.next_wait(retry, None, Duration::ZERO, || draw);
+        let ms = Duration::from_millis;
+        // Without jitter (the largest draw) each wait is the bound itself.
+        for (retry, bound) in [(1, ms(100)), (2, ms(200)), (3, ms(400)), (4, ms(400))] {
+            assert_eq!(wait(retry, u64::MAX), Ok(bound), "retry {retry}");
         }
+        assert_eq!(wait(40, u64::MAX), Ok(ms(400)), "no overflow far out");
+        // Half the range gives half the bound; the smallest draw gives (almost) nothing.
+        assert_eq!(wait(2, u64::MAX / 2), Ok(ms(100)));
+        assert_eq!(wait(1, 0), Ok(Duration::ZERO));
+        // The seeded draws, exactly: 400 ms × (d + 1) / 2^64, rounded down to the nanosecond.
+        let seeded: Vec<_> = SPLITMIX64_1234567
+            .iter()
+            .map(|&draw| wait(3, draw).unwrap().as_nanos())
+            .collect();
+        assert_eq!(
+            seeded,
+            [
+                140_031_816,
+                69_457_638,
+                212_882_921,
+                99_603_062,
+                355_811_796
+            ]
+        );
         assert_eq!(RetryPolicy::disabled().attempts(), 1);
         assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
     }
@@ -507,20 +886,20 @@ mod tests {
         let secs = Duration::from_secs;
         // Within the 30 s budget: exactly what the server asked, whatever the backoff says.
         assert_eq!(
-            policy.next_wait(1, Some(secs(2)), Duration::ZERO),
+            policy.next_wait(1, Some(secs(2)), Duration::ZERO, no_draw),
             Ok(secs(2))
         );
         assert_eq!(
-            policy.next_wait(2, Some(secs(30)), Duration::ZERO),
+            policy.next_wait(2, Some(secs(30)), Duration::ZERO, no_draw),
             Ok(secs(30))
         );
         assert_eq!(
-            policy.next_wait(1, Some(Duration::ZERO), secs(29)),
+            policy.next_wait(1, Some(Duration::ZERO), secs(29), no_draw),
             Ok(Duration::ZERO)
         );
         // Longer than what is left of the budget: no retry, never a shortened wait.
         assert_eq!(
-            policy.next_wait(1, Some(secs(120)), Duration::ZERO),
+            policy.next_wait(1, Some(secs(120)), Duration::ZERO, no_draw),
             Err(Some(NotRetried::WaitTooLong {
                 asked: secs(120),
                 allowed: secs(30),
@@ -528,19 +907,23 @@ mod tests {
             }))
         );
         assert!(matches!(
-            policy.next_wait(2, Some(secs(10)), secs(25)),
+            policy.next_wait(2, Some(secs(10)), secs(25), no_draw),
             Err(Some(NotRetried::WaitTooLong { allowed, .. })) if allowed == secs(5)
         ));
         // A huge value cannot overflow the arithmetic.
-        assert!(policy.next_wait(1, Some(Duration::MAX), secs(29)).is_err());
+        assert!(
+            policy
+                .next_wait(1, Some(Duration::MAX), secs(29), no_draw)
+                .is_err()
+        );
         // The per-wait cap gives up too, and names itself.
         let capped = RetryPolicy::default().max_retry_after(secs(5));
         assert_eq!(
-            capped.next_wait(1, Some(secs(5)), Duration::ZERO),
+            capped.next_wait(1, Some(secs(5)), Duration::ZERO, no_draw),
             Ok(secs(5))
         );
         assert_eq!(
-            capped.next_wait(1, Some(secs(6)), Duration::ZERO),
+            capped.next_wait(1, Some(secs(6)), Duration::ZERO, no_draw),
             Err(Some(NotRetried::WaitTooLong {
                 asked: secs(6),
                 allowed: secs(5),
@@ -559,11 +942,362 @@ mod tests {
             .initial_backoff(secs(10))
             .max_backoff(secs(10))
             .max_total_delay(Duration::ZERO);
-        // Full jitter may draw zero, which fits; anything else must be refused.
-        match slow.next_wait(1, None, Duration::ZERO) {
-            Ok(wait) => assert_eq!(wait, Duration::ZERO),
-            Err(reason) => assert_eq!(reason, None),
+        assert_eq!(
+            slow.next_wait(1, None, Duration::ZERO, || u64::MAX),
+            Err(None)
+        );
+        // The smallest draw waits nothing, which fits.
+        assert_eq!(
+            slow.next_wait(1, None, Duration::ZERO, || 0),
+            Ok(Duration::ZERO)
+        );
+    }
+
+    // --- The classifier's table ----------------------------------------------------------
+
+    const GET: OperationTraits = OperationTraits {
+        idempotent: true,
+        streaming: None,
+    };
+    const POST: OperationTraits = OperationTraits {
+        idempotent: false,
+        streaming: None,
+    };
+    const AUDIO: OperationTraits = OperationTraits {
+        idempotent: true,
+        streaming: Some("audio/wav"),
+    };
+
+    fn first_attempt() -> AttemptState {
+        AttemptState {
+            number: 1,
+            waited: Duration::ZERO,
+            resendable: true,
+            budget_available: 500,
         }
+    }
+
+    fn now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+    }
+
+    /// A policy whose backoff is exactly 100 ms, 200 ms, 400 ms (no jitter).
+    fn exact() -> RetryPolicy {
+        RetryPolicy::standard()
+            .initial_backoff(Duration::from_millis(100))
+            .jitter(Jitter::none())
+    }
+
+    fn status(code: u16, headers: &HeaderMap) -> AttemptOutcome<'_> {
+        AttemptOutcome::Response {
+            status: StatusCode::from_u16(code).unwrap(),
+            headers,
+        }
+    }
+
+    fn classify_with(
+        outcome: AttemptOutcome<'_>,
+        operation: OperationTraits,
+        attempt: AttemptState,
+        policy: &RetryPolicy,
+    ) -> RetryAction {
+        classify(
+            outcome,
+            operation,
+            attempt,
+            policy,
+            &RetryBudget::standard(),
+            now(),
+            || policy.jitter_source().draw(),
+        )
+    }
+
+    fn retry(wait_ms: u64, cost: u32, reason: RetryReason) -> RetryAction {
+        RetryAction::RetryAfter {
+            wait: Duration::from_millis(wait_ms),
+            cost,
+            reason,
+        }
+    }
+
+    fn code(code: u16) -> RetryReason {
+        RetryReason::Status(StatusCode::from_u16(code).unwrap())
+    }
+
+    #[test]
+    fn successes_and_final_statuses_are_returned_as_they_are() {
+        let none = HeaderMap::new();
+        for code in [200, 201, 204, 206, 301, 400, 401, 403, 404, 409, 422, 501] {
+            for operation in [GET, POST, AUDIO] {
+                assert_eq!(
+                    classify_with(status(code, &none), operation, first_attempt(), &exact()),
+                    RetryAction::DoNotRetry,
+                    "{code} {operation:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn error_statuses_are_retried_on_idempotent_operations_only() {
+        let none = HeaderMap::new();
+        for code_value in [408, 429, 500, 502, 503, 504] {
+            assert_eq!(
+                classify_with(status(code_value, &none), GET, first_attempt(), &exact()),
+                retry(100, 5, code(code_value)),
+                "{code_value} on a GET"
+            );
+            // The server answered a request with side effects: it may have acted on it.
+            assert_eq!(
+                classify_with(status(code_value, &none), POST, first_attempt(), &exact()),
+                RetryAction::DoNotRetry,
+                "{code_value} on a POST"
+            );
+            // Unless the caller said duplicates are harmless.
+            assert_eq!(
+                classify_with(
+                    status(code_value, &none),
+                    POST,
+                    first_attempt(),
+                    &exact().retry_non_idempotent(true)
+                ),
+                retry(100, 5, code(code_value)),
+                "{code_value} on a POST, opted in"
+            );
+        }
+        // Streaming downloads are classified on their answer's head like any GET.
+        assert_eq!(
+            classify_with(status(503, &none), AUDIO, first_attempt(), &exact()),
+            retry(100, 5, code(503))
+        );
+        assert_eq!(
+            classify_with(status(404, &none), AUDIO, first_attempt(), &exact()),
+            RetryAction::DoNotRetry
+        );
+    }
+
+    #[test]
+    fn later_retries_back_off_from_where_the_call_stands() {
+        let none = HeaderMap::new();
+        let policy = exact().max_attempts(4);
+        let third = AttemptState {
+            number: 3,
+            waited: Duration::from_millis(300),
+            ..first_attempt()
+        };
+        assert_eq!(
+            classify_with(status(500, &none), GET, third, &policy),
+            retry(400, 5, code(500))
+        );
+        // The same with seeded jitter: 400 ms scaled by SplitMix64's first draw.
+        let seeded = policy.clone().jitter(Jitter::seeded(1_234_567));
+        assert_eq!(
+            classify_with(status(500, &none), GET, third, &seeded),
+            RetryAction::RetryAfter {
+                wait: Duration::from_nanos(140_031_816),
+                cost: 5,
+                reason: code(500),
+            }
+        );
+    }
+
+    #[test]
+    fn retry_after_is_waited_exactly_or_refused_with_the_limit_named() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        // 429 with Retry-After: exactly the server's wait, no backoff, no draw.
+        assert_eq!(
+            classify(
+                status(429, &headers),
+                GET,
+                first_attempt(),
+                &exact(),
+                &RetryBudget::standard(),
+                now(),
+                no_draw,
+            ),
+            retry(7_000, 5, code(429))
+        );
+        // As an HTTP date, relative to now.
+        let date = httpdate::fmt_http_date(now() + Duration::from_secs(12));
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&date).unwrap());
+        assert_eq!(
+            classify_with(status(503, &headers), GET, first_attempt(), &exact()),
+            retry(12_000, 5, code(503))
+        );
+        // 429 without Retry-After: backoff.
+        assert_eq!(
+            classify_with(
+                status(429, &HeaderMap::new()),
+                GET,
+                first_attempt(),
+                &exact()
+            ),
+            retry(100, 5, code(429))
+        );
+        // Beyond the per-wait cap: fail now, and say which limit.
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("60"));
+        let capped = exact().max_retry_after(Duration::from_secs(20));
+        assert_eq!(
+            classify_with(status(429, &headers), GET, first_attempt(), &capped),
+            RetryAction::FailNow(
+                code(429),
+                GiveUp::Refused(NotRetried::WaitTooLong {
+                    asked: Duration::from_secs(60),
+                    allowed: Duration::from_secs(20),
+                    limit: "RetryPolicy::max_retry_after",
+                })
+            )
+        );
+        // Beyond what is left of the total waiting (30 s by default, 25 s spent).
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("10"));
+        let late = AttemptState {
+            waited: Duration::from_secs(25),
+            ..first_attempt()
+        };
+        assert_eq!(
+            classify_with(status(429, &headers), GET, late, &exact()),
+            RetryAction::FailNow(
+                code(429),
+                GiveUp::Refused(NotRetried::WaitTooLong {
+                    asked: Duration::from_secs(10),
+                    allowed: Duration::from_secs(5),
+                    limit: "RetryPolicy::max_total_delay",
+                })
+            )
+        );
+        // A backoff that does not fit gives up without a reason to record.
+        let slow = exact()
+            .initial_backoff(Duration::from_secs(10))
+            .max_total_delay(Duration::from_secs(5));
+        let action = classify_with(status(502, &HeaderMap::new()), GET, first_attempt(), &slow);
+        assert_eq!(
+            action,
+            RetryAction::FailNow(code(502), GiveUp::BackoffTooLong)
+        );
+        assert!(matches!(action, RetryAction::FailNow(_, why) if why.recorded().is_none()));
+    }
+
+    #[test]
+    fn connect_failures_are_retried_for_everything_later_failures_for_idempotent_only() {
+        let connect = RetryReason::Transport(TransportFailure::Connect);
+        for operation in [GET, POST, AUDIO] {
+            // Nothing was sent: safe to send anything again. Transport retries cost 10.
+            assert_eq!(
+                classify_with(
+                    AttemptOutcome::Transport(TransportFailure::Connect),
+                    operation,
+                    first_attempt(),
+                    &exact()
+                ),
+                retry(100, 10, connect),
+                "{operation:?}"
+            );
+        }
+        for failure in [TransportFailure::Timeout, TransportFailure::Interrupted] {
+            let outcome = AttemptOutcome::Transport(failure);
+            let reason = RetryReason::Transport(failure);
+            assert_eq!(
+                classify_with(outcome, GET, first_attempt(), &exact()),
+                retry(100, 10, reason)
+            );
+            assert_eq!(
+                classify_with(outcome, AUDIO, first_attempt(), &exact()),
+                retry(100, 10, reason)
+            );
+            // The request may have reached the server.
+            assert_eq!(
+                classify_with(outcome, POST, first_attempt(), &exact()),
+                RetryAction::DoNotRetry,
+                "{failure:?} on a POST"
+            );
+            assert_eq!(
+                classify_with(
+                    outcome,
+                    POST,
+                    first_attempt(),
+                    &exact().retry_non_idempotent(true)
+                ),
+                retry(100, 10, reason)
+            );
+        }
+        assert_eq!(
+            classify_with(
+                AttemptOutcome::Transport(TransportFailure::Other),
+                GET,
+                first_attempt(),
+                &exact()
+            ),
+            RetryAction::DoNotRetry
+        );
+    }
+
+    #[test]
+    fn attempts_resending_and_the_budget_bound_retries() {
+        let none = HeaderMap::new();
+        let last = AttemptState {
+            number: 3,
+            ..first_attempt()
+        };
+        assert_eq!(
+            classify_with(status(503, &none), GET, last, &exact()),
+            RetryAction::FailNow(code(503), GiveUp::AttemptsUsed)
+        );
+        assert_eq!(
+            classify_with(
+                status(503, &none),
+                GET,
+                first_attempt(),
+                &RetryPolicy::disabled()
+            ),
+            RetryAction::FailNow(code(503), GiveUp::AttemptsUsed)
+        );
+        let streamed_body = AttemptState {
+            resendable: false,
+            ..first_attempt()
+        };
+        assert_eq!(
+            classify_with(status(503, &none), GET, streamed_body, &exact()),
+            RetryAction::FailNow(code(503), GiveUp::NotResendable)
+        );
+        // The budget: 5 tokens pay a retry after a status, not one after a timeout (10).
+        let five_left = AttemptState {
+            budget_available: 5,
+            ..first_attempt()
+        };
+        assert_eq!(
+            classify_with(status(503, &none), GET, five_left, &exact()),
+            retry(100, 5, code(503))
+        );
+        let timeout = AttemptOutcome::Transport(TransportFailure::Timeout);
+        assert_eq!(
+            classify_with(timeout, GET, five_left, &exact()),
+            RetryAction::FailNow(
+                RetryReason::Transport(TransportFailure::Timeout),
+                GiveUp::Refused(NotRetried::BudgetExhausted)
+            )
+        );
+        let empty = AttemptState {
+            budget_available: 0,
+            ..first_attempt()
+        };
+        assert_eq!(
+            classify_with(status(503, &none), GET, empty, &exact()),
+            RetryAction::FailNow(code(503), GiveUp::Refused(NotRetried::BudgetExhausted))
+        );
+        // A disabled budget never refuses; its costs are still reported.
+        assert_eq!(
+            classify(
+                status(503, &none),
+                GET,
+                empty,
+                &exact(),
+                &RetryBudget::disabled(),
+                now(),
+                || u64::MAX,
+            ),
+            retry(100, 5, code(503))
+        );
     }
 
     #[test]

@@ -45,3 +45,38 @@ impl From<&str> for Secret {
         Secret(value.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever holds a `Secret` and derives `Debug` (the client builder does) prints it
+    /// redacted, in every format; only `expose` and serialisation give the value.
+    #[test]
+    fn debug_and_display_redact_in_every_format() {
+        #[derive(Debug)]
+        #[allow(dead_code)]
+        struct Holder {
+            secret: Secret,
+            maybe: Option<Secret>,
+        }
+        let holder = Holder {
+            secret: Secret::new("s3cr3t-value"),
+            maybe: Some("other-s3cr3t".into()),
+        };
+        for shown in [
+            format!("{holder:?}"),
+            format!("{holder:#?}"),
+            format!("{}", holder.secret),
+            format!("{:>40}", holder.secret),
+        ] {
+            assert!(!shown.contains("s3cr3t"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        assert_eq!(holder.secret.expose(), "s3cr3t-value");
+        assert_eq!(
+            serde_json::to_string(&holder.secret).unwrap(),
+            "\"s3cr3t-value\""
+        );
+    }
+}

@@ -4,8 +4,12 @@
 //! `progenitor_client::ClientHooks` implementation (emitted by `impl_client_hooks!` from the
 //! generated `mod.rs`) hands every request here: the credential header is added (marked
 //! sensitive, so it never shows in `Debug` output or logs), a tracing span named after the
-//! operation is opened, and the retry loop runs. For JSON operations the loop covers reading
-//! the whole body too, so a connection cut mid-body is retried like a failed connection.
+//! operation is opened, and the retry strategy runs: it makes attempts and asks
+//! [`retry::classify`] what each outcome calls for, reading the operation's [`Operation`] entry
+//! (method, path template, host family, idempotent, streaming) from the generated `OPERATIONS`
+//! table. For JSON operations an attempt covers reading the whole body too, so a connection
+//! cut mid-body is retried like a failed connection. Every call ends with one `DEBUG` event
+//! on the `polyai_sdk::call` target (see [`completed`]).
 //!
 //! The few operations the generator cannot produce (raw or multipart uploads, several request
 //! media types) are written by hand and sent with [`send_hand_written`], which takes the same
@@ -19,8 +23,60 @@ use reqwest::ResponseBuilderExt as _;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
-use crate::generated::{IDEMPOTENT_OPERATIONS, OPERATION_PATHS, STREAMING_OPERATIONS};
-use crate::retry::{self, NotRetried, RetryBucket, RetryPolicy};
+use crate::generated::OPERATIONS;
+use crate::region::HostFamily;
+use crate::retry::{
+    self, AttemptOutcome, AttemptState, GiveUp, NotRetried, RetryAction, RetryBucket, RetryPolicy,
+    TransportFailure,
+};
+
+/// The header PolyAI puts its correlation id in (equal to the error body's `error_id`).
+static CORRELATION_ID: HeaderName = HeaderName::from_static("x-polyai-correlation-id");
+
+/// One operation as the transport knows it: generated for every operation of `openapi/` (the
+/// `OPERATIONS` table in `generated/mod.rs`, from `cargo xtask generate`), written by hand for
+/// the few operations the generator cannot produce.
+#[derive(Clone, Debug)]
+pub(crate) struct Operation {
+    /// The operation id, as in the documents and the `polyai.request` span.
+    pub(crate) id: &'static str,
+    /// The HTTP method.
+    pub(crate) method: reqwest::Method,
+    /// The path template, with a `{name}` segment per path parameter.
+    pub(crate) path: &'static str,
+    /// The host family its servers belong to.
+    pub(crate) host: HostFamily,
+    /// What the retry classifier and the transport read.
+    pub(crate) traits: OperationTraits,
+}
+
+/// The traits of an operation that change how it is sent and retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OperationTraits {
+    /// Safe to repeat after the server may have seen it: every `GET`, `HEAD`, `OPTIONS`, `PUT`
+    /// and `DELETE`, and the operations the documents mark `x-polyai-idempotent: true`.
+    pub(crate) idempotent: bool,
+    /// The media type of a success body that is streamed to the caller (asked for in
+    /// `Accept`; no per-request deadline, not buffered), or `None` for a JSON operation.
+    pub(crate) streaming: Option<&'static str>,
+}
+
+impl Operation {
+    /// The generated operation with this id.
+    pub(crate) fn find(id: &str) -> Option<&'static Operation> {
+        OPERATIONS
+            .binary_search_by(|operation| operation.id.cmp(id))
+            .ok()
+            .map(|index| &OPERATIONS[index])
+    }
+}
+
+/// What the transport assumes of an operation missing from the table (which a generated
+/// client cannot produce, but nothing may panic on it): not safe to repeat, JSON.
+const UNKNOWN_TRAITS: OperationTraits = OperationTraits {
+    idempotent: false,
+    streaming: None,
+};
 
 /// The header progenitor adds to every request, which no PolyAI API documents; prepared
 /// once, because removing by a `&str` name parses the name each time.
@@ -127,25 +183,32 @@ impl Transport {
         request: &mut reqwest::Request,
         operation: &str,
     ) -> Result<(), String> {
-        if let Some((_, template)) = OPERATION_PATHS.iter().find(|(id, _)| *id == operation) {
-            check_path(request.url(), operation, template)?;
-        }
+        let Some(known) = Operation::find(operation) else {
+            return Err(format!(
+                "{operation} is not in the generated operation table; run `cargo xtask generate`"
+            ));
+        };
+        check_path(request.url(), operation, known.path)?;
         crate::validate::request_body(operation, request.body().and_then(reqwest::Body::as_bytes))?;
-        self.add_headers(request, operation)
+        self.add_headers(request, known)
     }
 
     /// The header part of [`prepare`](Self::prepare), shared with hand-written operations.
     /// Fails, sending nothing, when the family's own credential is not configured.
-    fn add_headers(&self, request: &mut reqwest::Request, operation: &str) -> Result<(), String> {
+    fn add_headers(
+        &self,
+        request: &mut reqwest::Request,
+        operation: &Operation,
+    ) -> Result<(), String> {
         if let Some(explanation) = self.missing_credential {
-            return Err(format!("{operation}: {explanation}; nothing was sent"));
+            return Err(format!("{}: {explanation}; nothing was sent", operation.id));
         }
         let headers = request.headers_mut();
         headers.remove(&API_VERSION);
         for (name, credential) in self.credentials.iter() {
             headers.insert(name.clone(), credential.value.clone());
         }
-        if let Some((_, media)) = STREAMING_OPERATIONS.iter().find(|(id, _)| *id == operation) {
+        if let Some(media) = operation.traits.streaming {
             headers.insert(ACCEPT, HeaderValue::from_static(media));
         }
         let _ = EXTRA_HEADERS.try_with(|extra| {
@@ -163,100 +226,108 @@ impl Transport {
         request: reqwest::Request,
         operation: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
-        let streaming = STREAMING_OPERATIONS.iter().any(|(id, _)| *id == operation);
-        let idempotent = IDEMPOTENT_OPERATIONS.contains(&operation);
-        self.run(client, request, operation, streaming, idempotent)
-            .await
+        let (host, traits) = Operation::find(operation).map_or((None, UNKNOWN_TRAITS), |known| {
+            (Some(known.host), known.traits)
+        });
+        self.run(client, request, operation, host, traits).await
     }
 
-    /// The retry loop behind [`execute`](Self::execute) and [`send_hand_written`]: opens the
-    /// `polyai.request` span, applies the per-request deadline (not to streaming operations)
-    /// and retries as the policy allows. `idempotent` is what the operation declares; the
-    /// policy may widen it.
+    /// The retry strategy behind [`execute`](Self::execute) and [`send_hand_written`]: opens
+    /// the `polyai.request` span, applies the per-request deadline (not to streaming
+    /// operations), makes attempts, asks [`retry::classify`] what each outcome calls for,
+    /// then sleeps, pays the retry budget and counts as it says, and emits one
+    /// `polyai_sdk::call` event when the call completes.
     async fn run(
         &self,
         client: &reqwest::Client,
         mut request: reqwest::Request,
         operation: &'static str,
-        streaming: bool,
-        idempotent: bool,
+        host: Option<HostFamily>,
+        traits: OperationTraits,
     ) -> reqwest::Result<reqwest::Response> {
+        let streaming = traits.streaming.is_some();
         if !streaming && let Some(deadline) = self.settings.request_timeout {
             request.timeout_mut().get_or_insert(deadline);
         }
+        let method = request.method().clone();
         let span = tracing::debug_span!(
             "polyai.request",
             operation,
-            method = %request.method(),
+            method = %method,
             path = %request.url().path(),
         );
         let policy = retry::effective(&self.settings.retry);
         let budget = &self.settings.retry_budget;
         let limit = self.settings.max_response_size;
-        let idempotent = idempotent || policy.allows_non_idempotent();
         let attempts = async move {
             let started = Instant::now();
-            let mut waited = Duration::ZERO;
-            let mut attempt = 1u32;
+            let mut state = AttemptState {
+                number: 1,
+                waited: Duration::ZERO,
+                resendable: false,
+                budget_available: 0,
+            };
             // What the retry that produced the current attempt took from the budget.
             let mut paid = None;
             let outcome = loop {
                 // Keep a copy for the next attempt; a request whose body cannot be copied
                 // (a stream) gets one attempt only.
-                let spare = (attempt < policy.attempts())
+                let spare = (state.number < policy.attempts())
                     .then(|| request.try_clone())
                     .flatten();
                 let mut outcome = attempt_once(client, request, streaming, limit).await;
-                let Some(next_request) = spare else {
-                    break outcome;
+                state.resendable = spare.is_some();
+                state.budget_available = budget.available();
+                let seen = match &outcome {
+                    Ok(response) => AttemptOutcome::Response {
+                        status: response.status(),
+                        headers: response.headers(),
+                    },
+                    Err(error) => AttemptOutcome::Transport(TransportFailure::of(error)),
                 };
-
-                let (reason, retry_after) = match &outcome {
-                    Ok(response) if crate::error::is_retryable_status(response.status()) => {
-                        let retry_after =
-                            retry::parse_retry_after(response.headers(), SystemTime::now());
-                        (
-                            format!("status {}", response.status().as_u16()),
-                            retry_after,
-                        )
-                    }
-                    Ok(_) => break outcome,
-                    // A failed connection never reached the server: safe to repeat anything.
-                    Err(error) if error.is_connect() => (format!("connect error: {error}"), None),
-                    Err(error)
-                        if idempotent
-                            && (error.is_timeout()
-                                || error.is_request()
-                                || error.is_body()
-                                || error.is_decode()) =>
-                    {
-                        (format!("{error}"), None)
-                    }
-                    Err(_) => break outcome,
-                };
-                if !idempotent && outcome.is_ok() {
-                    // The server answered: a non-idempotent request may have taken effect.
-                    break outcome;
-                }
-                let wait = match policy.next_wait(attempt, retry_after, waited) {
-                    Ok(wait) => wait,
-                    Err(why) => {
-                        tracing::debug!(
-                            attempt,
-                            ?waited,
-                            ?retry_after,
-                            "the wait exceeds the retry policy's limits; giving up"
-                        );
-                        if let (Some(why), Ok(response)) = (why, &mut outcome) {
+                let action = retry::classify(
+                    seen,
+                    traits,
+                    state,
+                    &policy,
+                    budget.budget(),
+                    SystemTime::now(),
+                    || policy.jitter_source().draw(),
+                );
+                let (wait, cost, reason) = match action {
+                    RetryAction::DoNotRetry => break outcome,
+                    RetryAction::FailNow(reason, why) => {
+                        if why == GiveUp::Refused(NotRetried::BudgetExhausted) {
+                            tracing::warn!(
+                                attempt = state.number,
+                                available = state.budget_available,
+                                %reason,
+                                "retry refused: the client-wide retry budget is used up (many \
+                                 calls are failing); returning the error"
+                            );
+                        } else {
+                            tracing::debug!(
+                                attempt = state.number,
+                                waited_ms = state.waited.as_millis() as u64,
+                                %reason,
+                                why = ?why,
+                                "not retrying"
+                            );
+                        }
+                        if let (Some(why), Ok(response)) = (why.recorded(), &mut outcome) {
                             response.extensions_mut().insert(why);
                         }
                         break outcome;
                     }
+                    RetryAction::RetryAfter { wait, cost, reason } => (wait, cost, reason),
                 };
-                let cost = budget.cost(outcome.is_err());
+                let Some(next_request) = spare else {
+                    break outcome;
+                };
+                // The classifier saw the budget a moment ago; taking the tokens decides.
                 if !budget.try_take(cost) {
                     tracing::warn!(
-                        attempt,
+                        attempt = state.number,
                         cost,
                         available = budget.available(),
                         %reason,
@@ -271,24 +342,43 @@ impl Transport {
                     break outcome;
                 }
                 paid = Some(cost);
-                tracing::warn!(
-                    attempt,
-                    next_attempt = attempt + 1,
-                    wait_ms = wait.as_millis() as u64,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    %reason,
-                    "request failed; retrying"
-                );
+                match &outcome {
+                    Err(error) => tracing::warn!(
+                        attempt = state.number,
+                        next_attempt = state.number + 1,
+                        wait_ms = wait.as_millis() as u64,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        %reason,
+                        %error,
+                        "request failed; retrying"
+                    ),
+                    Ok(_) => tracing::warn!(
+                        attempt = state.number,
+                        next_attempt = state.number + 1,
+                        wait_ms = wait.as_millis() as u64,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        %reason,
+                        "request failed; retrying"
+                    ),
+                }
                 drop(outcome);
                 tokio::time::sleep(wait).await;
-                waited = waited.saturating_add(wait);
-                attempt += 1;
+                state.waited = state.waited.saturating_add(wait);
+                state.number += 1;
                 request = next_request;
             };
             if matches!(&outcome, Ok(response) if !crate::error::is_retryable_status(response.status()))
             {
                 budget.on_success(paid);
             }
+            completed(
+                operation,
+                &method,
+                host,
+                &outcome,
+                state.number,
+                started.elapsed(),
+            );
             outcome
         };
         // Entering a span on every poll costs even when nothing listens; skip it then.
@@ -300,19 +390,56 @@ impl Transport {
     }
 }
 
-/// What the generated tables (`OPERATION_PATHS`, `IDEMPOTENT_OPERATIONS`) would say about an
-/// operation that is written by hand because the generator cannot produce it (the ones listed
-/// under `x-polyai-hand-written` in `openapi/`).
-#[derive(Debug)]
-pub(crate) struct HandWritten {
-    /// The operation id, as the `operation` field of the `polyai.request` span.
-    pub(crate) operation: &'static str,
-    /// The HTTP method.
-    pub(crate) method: reqwest::Method,
-    /// The path template, with a `{name}` segment per path parameter.
-    pub(crate) path: &'static str,
-    /// Whether the operation is safe to repeat after the server may have seen it.
-    pub(crate) idempotent: bool,
+/// The one event every call emits when it completes (target `polyai_sdk::call`, level
+/// `DEBUG`): the operation id, method, host family, status (or the kind of transport failure),
+/// the attempts made, the elapsed milliseconds (waits included) and PolyAI's correlation id.
+/// Never a header value but the correlation id, never a URL or query string. For a
+/// streaming download the call completes when the answer's head arrives.
+fn completed(
+    operation: &'static str,
+    method: &reqwest::Method,
+    host: Option<HostFamily>,
+    outcome: &reqwest::Result<reqwest::Response>,
+    attempts: u32,
+    elapsed: Duration,
+) {
+    if !tracing::enabled!(target: "polyai_sdk::call", tracing::Level::DEBUG) {
+        return;
+    }
+    let host = host.map(|host| match host {
+        HostFamily::Agents => "agents",
+        HostFamily::Platform => "platform",
+    });
+    let elapsed_ms = elapsed.as_millis() as u64;
+    match outcome {
+        Ok(response) => {
+            let correlation_id = response
+                .headers()
+                .get(&CORRELATION_ID)
+                .and_then(|value| value.to_str().ok());
+            tracing::debug!(
+                target: "polyai_sdk::call",
+                operation,
+                method = %method,
+                host,
+                status = response.status().as_u16(),
+                attempts,
+                elapsed_ms,
+                correlation_id,
+                "call completed"
+            );
+        }
+        Err(error) => tracing::debug!(
+            target: "polyai_sdk::call",
+            operation,
+            method = %method,
+            host,
+            error = TransportFailure::of(error).as_str(),
+            attempts,
+            elapsed_ms,
+            "call failed without an answer"
+        ),
+    }
 }
 
 /// Sends a hand-written operation the way the generated hooks send a generated one: the URL is
@@ -325,7 +452,7 @@ pub(crate) struct HandWritten {
 /// generated operations; a success answer is returned with its body already read.
 pub(crate) async fn send_hand_written<C>(
     family: &C,
-    operation: &HandWritten,
+    operation: &Operation,
     path_params: &[&str],
     build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
 ) -> Result<reqwest::Response, crate::Error>
@@ -340,23 +467,22 @@ where
     let mut request = build(builder).build().map_err(|e| {
         crate::Error::InvalidInput(format!(
             "cannot build the {} request: {}",
-            operation.operation,
+            operation.id,
             e.without_url()
         ))
     })?;
-    check_path(request.url(), operation.operation, operation.path)
-        .map_err(crate::Error::InvalidInput)?;
+    check_path(request.url(), operation.id, operation.path).map_err(crate::Error::InvalidInput)?;
     let transport = family.inner();
     transport
-        .add_headers(&mut request, operation.operation)
+        .add_headers(&mut request, operation)
         .map_err(crate::Error::InvalidInput)?;
     let response = transport
         .run(
             family.client(),
             request,
-            operation.operation,
-            false,
-            operation.idempotent,
+            operation.id,
+            Some(operation.host),
+            operation.traits,
         )
         .await
         .map_err(crate::Error::from_reqwest)?;
@@ -371,7 +497,7 @@ where
 /// replaced, in order, by the percent-encoded parameters.
 fn fill_path(
     base: &str,
-    operation: &HandWritten,
+    operation: &Operation,
     params: &[&str],
 ) -> Result<reqwest::Url, crate::Error> {
     let mut params = params.iter();
@@ -382,7 +508,7 @@ fn fill_path(
             let Some(value) = params.next() else {
                 return Err(crate::Error::InvalidInput(format!(
                     "{}: missing a value for path parameter {segment}",
-                    operation.operation
+                    operation.id
                 )));
             };
             let name = segment.trim_start_matches('{').trim_end_matches('}');
@@ -394,13 +520,13 @@ fn fill_path(
     if params.next().is_some() {
         return Err(crate::Error::InvalidInput(format!(
             "{}: more path parameters than {} has",
-            operation.operation, operation.path
+            operation.id, operation.path
         )));
     }
     reqwest::Url::parse(&path).map_err(|e| {
         crate::Error::InvalidInput(format!(
             "{}: cannot build a URL from the base URL and path: {e}",
-            operation.operation
+            operation.id
         ))
     })
 }
@@ -562,11 +688,12 @@ async fn attempt_once(
     Ok(reqwest::Response::from(rebuilt))
 }
 
-/// Implements `progenitor_client::ClientHooks` for a generated module's `Client`, routing
-/// every request through [`Transport`]. Invoked from the generated `mod.rs`.
+/// Implements `progenitor_client::ClientHooks` for a generated module's family client (e.g.
+/// `conversations::ConversationsClient`), routing every request through [`Transport`].
+/// Invoked from the generated `mod.rs`.
 macro_rules! impl_client_hooks {
-    ($module:ident) => {
-        impl progenitor_client::ClientHooks<crate::transport::Transport> for $module::Client {
+    ($module:ident :: $client:ident) => {
+        impl progenitor_client::ClientHooks<crate::transport::Transport> for $module::$client {
             async fn pre<E>(
                 &self,
                 request: &mut reqwest::Request,
@@ -592,3 +719,67 @@ macro_rules! impl_client_hooks {
     };
 }
 pub(crate) use impl_client_hooks;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table is sorted by id with no duplicate (the lookup is a binary search), and every
+    /// id is found.
+    #[test]
+    fn the_operation_table_is_sorted_and_every_id_is_found() {
+        assert!(OPERATIONS.len() > 50, "{} operations", OPERATIONS.len());
+        assert!(OPERATIONS.windows(2).all(|pair| pair[0].id < pair[1].id));
+        for operation in OPERATIONS {
+            let found = Operation::find(operation.id).map(|found| found.path);
+            assert_eq!(found, Some(operation.path));
+        }
+        assert!(Operation::find("no_such_operation").is_none());
+    }
+
+    /// The host family of every operation follows PolyAI's rule: `/v1/agents/...`, webhooks
+    /// and alerts on the Agents hosts; Conversations v3, Chat and the other `/v3`-style
+    /// platform paths on the Platform hosts.
+    #[test]
+    fn operations_carry_the_documented_host_family_and_traits() {
+        for operation in OPERATIONS {
+            if operation.path.starts_with("/v1/agents/")
+                || operation.path.starts_with("/v1/webhook-endpoints")
+                || operation.path.starts_with("/v1/alert")
+            {
+                assert_eq!(operation.host, HostFamily::Agents, "{}", operation.id);
+            }
+        }
+        let listing = Operation::find("list_conversations").map(|op| (op.host, op.traits));
+        assert_eq!(
+            listing,
+            Some((
+                HostFamily::Platform,
+                OperationTraits {
+                    idempotent: true,
+                    streaming: None
+                }
+            ))
+        );
+        let audio =
+            Operation::find("get_conversation_audio").map(|op| (op.method.clone(), op.traits));
+        assert_eq!(
+            audio,
+            Some((
+                reqwest::Method::GET,
+                OperationTraits {
+                    idempotent: true,
+                    streaming: Some("audio/wav")
+                }
+            ))
+        );
+        let annotate = Operation::find("create_annotations").map(|op| op.traits.idempotent);
+        assert_eq!(annotate, Some(false));
+        let note = Operation::find("upsert_conversation_note").map(|op| op.traits.idempotent);
+        assert_eq!(
+            note,
+            Some(true),
+            "the note upsert is marked x-polyai-idempotent"
+        );
+    }
+}

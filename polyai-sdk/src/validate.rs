@@ -212,9 +212,7 @@ mod tests {
     fn every_request_limit_names_a_generated_operation() {
         for (operation, field, _) in crate::generated::REQUEST_LIMITS {
             assert!(
-                crate::generated::OPERATION_PATHS
-                    .iter()
-                    .any(|(id, _)| id == operation),
+                crate::transport::Operation::find(operation).is_some(),
                 "{operation} ({field}) is not a generated operation"
             );
         }

@@ -59,7 +59,14 @@ async fn no_secret_in_trace_logs_or_errors() {
         .unwrap();
     let mut texts = vec![format!("{client:?}")];
     for error in [
-        client.get_conversation("agent", "CA1").await.unwrap_err(),
+        client
+            .data()
+            .get_agent_conversation()
+            .agent_id("agent")
+            .conversation_id("CA1")
+            .send()
+            .await
+            .unwrap_err(),
         client
             .list_conversations("acme", "support")
             .page_size(0)
@@ -182,9 +189,9 @@ async fn no_secret_in_trace_logs_or_errors() {
         rotate().send().await.map(drop),
         rotate().send().await.map(drop),
     ] {
-        let error = polyai_sdk::Error::from_generated(result.unwrap_err()).await;
+        let error = result.unwrap_err();
         tracing::error!(%error, ?error, "captured error from a secret-carrying response");
-        secret_errors.push(format!("{error} | {error:?} | {error:#}"));
+        secret_errors.push(format!("{error} | {error:?} | {error:#} | {error:#?}"));
     }
     assert!(
         secret_errors[0].contains("200") && secret_errors[1].contains("decode"),

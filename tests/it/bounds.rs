@@ -44,8 +44,7 @@ async fn a_declared_length_over_the_limit_is_refused_unread_and_not_retried() {
         stall: None,
     })
     .await;
-    let error = client(server.base_url(), 4095)
-        .get_conversation("agent", "CA1")
+    let error = crate::detail(&client(server.base_url(), 4095), "agent", "CA1")
         .await
         .unwrap_err();
     assert!(
@@ -71,8 +70,7 @@ async fn a_declared_length_over_the_limit_is_refused_unread_and_not_retried() {
     );
 
     // At the limit exactly, the same answer is accepted.
-    let detail = client(server.base_url(), 4096)
-        .get_conversation("agent", "CA1")
+    let detail = crate::detail(&client(server.base_url(), 4096), "agent", "CA1")
         .await
         .expect("a body at the limit is accepted");
     assert_eq!(detail.conversation_id, "CA1");
@@ -117,8 +115,7 @@ async fn chunked_server(size: usize, chunk: usize, pause: Duration) -> String {
 #[tokio::test]
 async fn a_body_without_a_length_is_cut_off_at_the_limit() {
     let base_url = chunked_server(10_000, 1000, Duration::ZERO).await;
-    let error = client(&base_url, 5000)
-        .get_conversation("agent", "CA1")
+    let error = crate::detail(&client(&base_url, 5000), "agent", "CA1")
         .await
         .unwrap_err();
     assert!(
@@ -131,8 +128,7 @@ async fn a_body_without_a_length_is_cut_off_at_the_limit() {
         ),
         "{error:?}"
     );
-    client(&base_url, 10_000)
-        .get_conversation("agent", "CA1")
+    crate::detail(&client(&base_url, 10_000), "agent", "CA1")
         .await
         .expect("within the limit");
 }
@@ -152,7 +148,7 @@ async fn a_trickling_server_cannot_hold_a_call_past_the_request_deadline() {
     // A guard only, far above the deadline, so a regression fails instead of hanging.
     let outcome = tokio::time::timeout(
         Duration::from_secs(60),
-        client.get_conversation("agent", "CA1"),
+        crate::detail(&client, "agent", "CA1"),
     )
     .await
     .expect("the request deadline ended the call");
@@ -175,8 +171,7 @@ async fn a_body_cut_short_after_the_last_retry_is_a_retryable_transport_error() 
         stall: None,
     })
     .await;
-    let error = client(server.base_url(), 1 << 20)
-        .get_conversation("agent", "CA1")
+    let error = crate::detail(&client(server.base_url(), 1 << 20), "agent", "CA1")
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Transport(_)), "{error:?}");

@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 
 use polyai_mock::{MockServer, WebhookEvent as MockEvent};
-use polyai_sdk::types::agents::{Environment, ExampleQueriesInput, PromotionTarget};
+use polyai_sdk::Environment;
+use polyai_sdk::types::agents::{ExampleQueriesInput, PromotionTarget};
 use polyai_sdk::types::webhook_endpoints::WebhookEventType;
 use polyai_sdk::webhooks::{self, Verifier, WebhookError, WebhookEvent};
 use polyai_sdk::{Client, Error};
@@ -18,13 +19,13 @@ async fn mock() -> (MockServer, Client) {
     (server, client)
 }
 
-/// Sends a generated call and unwraps its value, converting its error into the SDK's.
+/// Sends a generated call and unwraps its value.
 macro_rules! sdk {
     ($call:expr) => {
-        match $call.send().await {
-            Ok(value) => Ok::<_, Error>(value.into_inner()),
-            Err(error) => Err(Error::from_generated(error).await),
-        }
+        $call
+            .send()
+            .await
+            .map(polyai_sdk::ResponseValue::into_inner)
     };
 }
 

@@ -26,7 +26,7 @@ async fn polyai_error_envelope_is_parsed() {
             .header("x-polyai-correlation-id", "f00d")
     })
     .await;
-    let error = client.get_conversation("a", "c").await.expect_err("400");
+    let error = crate::detail(&client, "a", "c").await.expect_err("400");
     let Error::Api(api) = &error else {
         panic!("{error:?}")
     };
@@ -56,15 +56,14 @@ async fn not_found_and_rate_limited_are_their_own_variants() {
         }
     })
     .await;
-    let error = client
-        .get_conversation("a", "missing")
+    let error = crate::detail(&client, "a", "missing")
         .await
         .expect_err("404");
     assert!(
         matches!(&error, Error::NotFound(api) if api.error_code.as_deref() == Some("NOT_FOUND")),
         "{error:?}"
     );
-    let error = client.get_conversation("a", "busy").await.expect_err("429");
+    let error = crate::detail(&client, "a", "busy").await.expect_err("429");
     assert!(
         matches!(&error, Error::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 7),
         "{error:?}"
@@ -78,7 +77,9 @@ async fn alerts_style_validation_errors_keep_their_details() {
         Reply::json(422, json!({"detail": [{"loc": ["body", "note"], "msg": "field required", "type": "value_error.missing"}]}))
     })
     .await;
-    let error = client.set_note("a", "c", "x").await.expect_err("422");
+    let error = crate::set_note(&client, "a", "c", "x")
+        .await
+        .expect_err("422");
     let api = error.api_error().expect("api error");
     assert_eq!(api.status.as_u16(), 422);
     assert!(
@@ -110,20 +111,14 @@ async fn bad_bodies_become_typed_errors_with_bounded_excerpts() {
         )
         .await;
 
-    let error = client
-        .get_conversation("a", "html")
-        .await
-        .expect_err("html");
+    let error = crate::detail(&client, "a", "html").await.expect_err("html");
     assert!(
         matches!(&error, Error::Api(api) if api.status.as_u16() == 502 && api.body_excerpt.contains("502 Bad Gateway")),
         "{error:?}"
     );
     assert!(error.is_retryable());
 
-    let error = client
-        .get_conversation("a", "huge")
-        .await
-        .expect_err("huge");
+    let error = crate::detail(&client, "a", "huge").await.expect_err("huge");
     let api = error.api_error().expect("api");
     assert!(
         api.body_excerpt.len() <= 520,
@@ -138,11 +133,10 @@ async fn bad_bodies_become_typed_errors_with_bounded_excerpts() {
         ("empty", "empty body"),
         ("utf8", "invalid UTF-8"),
     ] {
-        let error = client.get_conversation("a", id).await.expect_err(what);
+        let error = crate::detail(&client, "a", id).await.expect_err(what);
         assert!(matches!(error, Error::Decode { .. }), "{what}: {error:?}");
     }
-    let error = client
-        .get_conversation("a", "invalid")
+    let error = crate::detail(&client, "a", "invalid")
         .await
         .expect_err("invalid");
     let Error::Decode { body_excerpt, .. } = &error else {
@@ -150,16 +144,14 @@ async fn bad_bodies_become_typed_errors_with_bounded_excerpts() {
     };
     assert!(body_excerpt.contains("\"id\": \"CA1\""), "{body_excerpt}");
 
-    let error = client
-        .get_conversation("a", "teapot")
+    let error = crate::detail(&client, "a", "teapot")
         .await
         .expect_err("418");
     assert!(
         matches!(&error, Error::Api(api) if api.status.as_u16() == 418 && api.body_excerpt == "I'm a teapot"),
         "{error:?}"
     );
-    let error = client
-        .get_conversation("a", "empty-error")
+    let error = crate::detail(&client, "a", "empty-error")
         .await
         .expect_err("503");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
@@ -167,20 +159,14 @@ async fn bad_bodies_become_typed_errors_with_bounded_excerpts() {
 
 #[tokio::test]
 async fn refused_connection_is_a_transport_error() {
-    // Bind then drop a listener so the port is (very likely) closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Nothing listens there.
     let client = Client::builder()
         .api_key("k")
-        .base_url(format!("http://127.0.0.1:{port}"))
+        .base_url(polyai_tests::closed_port_url())
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap();
-    let error = client
-        .get_conversation("a", "c")
+    let error = crate::detail(&client, "a", "c")
         .await
         .expect_err("closed port");
     assert!(
@@ -188,4 +174,80 @@ async fn refused_connection_is_a_transport_error() {
         "{error:?}"
     );
     assert!(error.is_retryable());
+}
+
+#[tokio::test]
+async fn debug_leads_with_the_display_sentence_and_not_found_says_what_to_check() {
+    let (_server, client) = client_for(|_| {
+        Reply::json(
+            404,
+            json!({"success": false, "error_code": "CONVERSATIONS_NOT_FOUND",
+                   "error_message": "no such conversation", "error_id": "c-404"}),
+        )
+        .header("x-polyai-correlation-id", "c-404")
+    })
+    .await;
+    let error = client
+        .data()
+        .get_agent_conversation()
+        .agent_id("support")
+        .conversation_id("CA404")
+        .send()
+        .await
+        .expect_err("404");
+    let display = error.to_string();
+    for part in [
+        "not found",
+        "404",
+        "CONVERSATIONS_NOT_FOUND",
+        "no such conversation",
+        "c-404",
+        "agent id is the project id",
+        "region",
+    ] {
+        assert!(display.contains(part), "{part:?} in {display}");
+    }
+    for debug in [format!("{error:?}"), format!("{error:#?}")] {
+        assert!(debug.starts_with(&display), "{debug}");
+        assert!(debug.contains("Error::NotFound"), "{debug}");
+    }
+    assert!(
+        !format!("{error:?}").contains("ApiError {"),
+        "no struct dump"
+    );
+    assert!(
+        format!("{error:#?}").contains("correlation_id: Some("),
+        "the alternate form adds the fields"
+    );
+
+    // Invalid input, a transport failure and a listing error read the same way.
+    let refused = "2026-13-40"
+        .parse::<polyai_sdk::Timestamp>()
+        .map_err(Error::from);
+    let refused = refused.expect_err("not a date");
+    assert!(matches!(refused, Error::InvalidInput(_)), "{refused:?}");
+    assert!(format!("{refused:?}").starts_with(&refused.to_string()));
+    let region = "mars".parse::<polyai_sdk::Region>().map_err(Error::from);
+    let region = region.expect_err("no such region");
+    assert!(
+        region.to_string().contains("unknown PolyAI region `mars`"),
+        "{region}"
+    );
+    assert!(format!("{region:?}").starts_with(&region.to_string()));
+}
+
+#[tokio::test]
+async fn question_mark_converts_timestamps_and_regions() {
+    fn parse(region: &str, since: &str) -> Result<(), Error> {
+        let _region: polyai_sdk::Region = region.parse()?;
+        let _since: polyai_sdk::Timestamp = since.parse()?;
+        Ok(())
+    }
+    assert!(parse("eu", "2026-07-01T16:35:00Z").is_ok());
+    assert!(
+        matches!(parse("xx", "2026-07-01T16:35:00Z"), Err(Error::InvalidInput(m)) if m.contains("xx"))
+    );
+    assert!(
+        matches!(parse("uk", "yesterday"), Err(Error::InvalidInput(m)) if m.contains("yesterday"))
+    );
 }

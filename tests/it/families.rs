@@ -2,7 +2,7 @@
 //! and secrets PolyAI returns are never printed.
 
 use polyai_sdk::{Client, Error};
-use polyai_tests::{RecordedRequest, RecordingServer, Reply};
+use polyai_tests::{RecordedRequest, RecordingServer, Reply, TwoHosts};
 use serde_json::json;
 
 const KEY: &str = "sk-families-key";
@@ -28,29 +28,15 @@ fn reply(request: &RecordedRequest) -> Reply {
     }
 }
 
-struct Setup {
-    agents: RecordingServer,
-    platform: RecordingServer,
-    client: Client,
-}
-
-async fn setup() -> Setup {
-    let agents = RecordingServer::start(reply).await;
-    let platform = RecordingServer::start(reply).await;
-    let client = Client::builder()
-        .api_key(KEY)
-        .chat_token("chat-token-1")
-        .outbound_token("outbound-token-1")
-        .dni_api_key("dni-key-1")
-        .agents_base_url(agents.base_url())
-        .platform_base_url(platform.base_url())
-        .build()
-        .unwrap();
-    Setup {
-        agents,
-        platform,
-        client,
-    }
+async fn setup() -> TwoHosts {
+    TwoHosts::start(reply, |builder| {
+        builder
+            .api_key(KEY)
+            .chat_token("chat-token-1")
+            .outbound_token("outbound-token-1")
+            .dni_api_key("dni-key-1")
+    })
+    .await
 }
 
 #[tokio::test]
@@ -282,16 +268,13 @@ async fn audio_cache_listing_is_a_stream_over_offsets() {
 /// the API key, and whatever the body, answers without a transport error or a panic.
 #[tokio::test]
 async fn every_agents_api_resource_group_is_routed() {
-    use polyai_sdk::types::agents::Environment;
+    use polyai_sdk::Environment;
     let s = setup().await;
     let agents = s.client.agents();
     macro_rules! call {
         ($builder:expr) => {{
             let result = $builder.send().await.map(drop);
-            let error = match result {
-                Ok(()) => None,
-                Err(error) => Some(Error::from_generated(error).await),
-            };
+            let error = result.err();
             assert!(
                 matches!(error, None | Some(Error::Decode { .. })),
                 "{error:?}"
@@ -511,7 +494,7 @@ async fn families_with_their_own_credential_refuse_to_send_without_it() {
             ["POLYAI_DNI_API_KEY", "dni_api_key(..)"],
         ),
     ] {
-        let error = Error::from_generated(result.expect_err(what)).await;
+        let error = result.expect_err(what);
         let Error::InvalidInput(message) = &error else {
             panic!("{what}: expected InvalidInput, got {error:?}");
         };

@@ -10,41 +10,25 @@ use std::time::Duration;
 
 use polyai_sdk::audio_cache::{MAX_AUDIO_UPLOAD_BYTES, VoiceTuningConfig};
 use polyai_sdk::external_events::{ExternalEventBody, ExternalEventIdLocation};
-use polyai_sdk::{Client, Error, RetryPolicy};
-use polyai_tests::{RecordedRequest, RecordingServer, Reply};
+use polyai_sdk::{Error, RetryPolicy};
+use polyai_tests::{RecordedRequest, Reply, TwoHosts};
 use serde_json::json;
 
 const KEY: &str = "sk-handwritten-4e1d9a7c";
 
-struct Hosts {
-    agents: RecordingServer,
-    platform: RecordingServer,
-    client: Client,
-}
-
 /// Two servers answering through `reply`, and a client whose retries wait a millisecond.
 async fn start_hosts(
-    reply: impl Fn(&RecordedRequest) -> Reply + Send + Sync + Clone + 'static,
-) -> Hosts {
-    let agents = RecordingServer::start(reply.clone()).await;
-    let platform = RecordingServer::start(reply).await;
-    let client = Client::builder()
-        .api_key(KEY)
-        .agents_base_url(agents.base_url())
-        .platform_base_url(platform.base_url())
-        .retry_policy(
+    reply: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+) -> TwoHosts {
+    TwoHosts::start(reply, |builder| {
+        builder.api_key(KEY).retry_policy(
             RetryPolicy::standard()
                 .max_attempts(3)
                 .initial_backoff(Duration::from_millis(1))
                 .max_backoff(Duration::from_millis(5)),
         )
-        .build()
-        .expect("client");
-    Hosts {
-        agents,
-        platform,
-        client,
-    }
+    })
+    .await
 }
 
 fn no_content(_: &RecordedRequest) -> Reply {
@@ -919,30 +903,14 @@ impl std::io::Write for Logs {
     }
 }
 
-/// Set in the child process that [`hand_written_requests_run_in_the_request_span_and_never_log_the_key`]
-/// starts.
-const SPAN_CHILD: &str = "POLYAI_HANDWRITTEN_SPAN_CHILD";
-
 /// Tracing's callsite filters are process-wide, so with other tests of this binary running on
 /// other threads a thread-local subscriber can miss events. The test therefore runs itself
 /// again in a child process, alone, and the child does the checking.
 #[tokio::test]
 async fn hand_written_requests_run_in_the_request_span_and_never_log_the_key() {
-    const NAME: &str =
-        "handwritten::hand_written_requests_run_in_the_request_span_and_never_log_the_key";
-    if std::env::var_os(SPAN_CHILD).is_none() {
-        let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
-            .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
-            .env(SPAN_CHILD, "1")
-            .output()
-            .expect("run the child");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "child failed:\n{stdout}\n{stderr}");
-        assert!(
-            stdout.contains("1 passed"),
-            "the child ran the test:\n{stdout}"
-        );
+    if !polyai_tests::capture::run_alone(
+        "handwritten::hand_written_requests_run_in_the_request_span_and_never_log_the_key",
+    ) {
         return;
     }
     let logs = Logs::default();

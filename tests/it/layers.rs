@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::{StreamExt, TryStreamExt};
+use polyai_sdk::Environment;
 use polyai_sdk::Error;
-use polyai_sdk::conversations::Environment;
 use polyai_tests::{Reply, recording_client};
 use serde_json::json;
 
@@ -264,41 +264,33 @@ async fn agent_conversation_list_pages_by_offset() {
 #[tokio::test]
 async fn empty_annotation_list_is_refused_before_sending() {
     let (server, client) = recording_client(|_| Reply::json(201, json!({"success": true}))).await;
-    let error = client
-        .add_annotations("agent", "CA1", [])
+    // The generated call checks the document's limits (minItems 1, turnId minimum 0).
+    let error = crate::annotate(&client, "agent", "CA1", vec![])
         .await
         .expect_err("empty");
     assert!(
-        matches!(&error, Error::InvalidInput(m) if m.contains("at least one")),
+        matches!(&error, Error::InvalidInput(m) if m.contains("annotations")),
         "{error:?}"
     );
-    use polyai_sdk::agent_conversations::{Annotation, AnnotationKind, AnnotationRole};
-    let error = client
-        .add_annotations(
-            "agent",
-            "CA1",
-            [Annotation::new(
-                -1,
-                AnnotationRole::User,
-                AnnotationKind::WrongInfo,
-            )],
-        )
-        .await
-        .expect_err("negative");
-    assert!(matches!(error, Error::InvalidInput(_)));
+    use polyai_sdk::types::data::AnnotationRole;
+    let error = crate::annotate(
+        &client,
+        "agent",
+        "CA1",
+        vec![crate::annotation(-1, AnnotationRole::User, "wrong_info")],
+    )
+    .await
+    .expect_err("negative");
+    assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
     assert!(server.requests().is_empty());
-    client
-        .add_annotations(
-            "agent",
-            "CA1",
-            [Annotation::new(
-                0,
-                AnnotationRole::User,
-                AnnotationKind::MissingTopic,
-            )],
-        )
-        .await
-        .unwrap();
+    crate::annotate(
+        &client,
+        "agent",
+        "CA1",
+        vec![crate::annotation(0, AnnotationRole::User, "missing_topic")],
+    )
+    .await
+    .unwrap();
     assert_eq!(
         server.single_request().json()["annotations"][0]["annotationType"],
         "missing_topic"

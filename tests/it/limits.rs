@@ -46,10 +46,7 @@ macro_rules! attempt {
             .platform_base_url(server.base_url())
             .build()
             .unwrap();
-        let outcome = match $call.send().await {
-            Ok(_) => Ok(()),
-            Err(error) => Err(Error::from_generated(error).await),
-        };
+        let outcome: Result<(), Error> = $call.send().await.map(drop);
         (outcome, server.requests())
     }};
 }

@@ -92,20 +92,15 @@ macro_rules! operation {
     };
 }
 
-/// Converts a generated call's result into the SDK's error type.
-async fn generated<T, E>(
-    result: Result<T, polyai_sdk::generated::data::Error<E>>,
-) -> Result<(), Error> {
-    match result {
-        Ok(_) => Ok(()),
-        Err(error) => Err(Error::from_generated(error).await),
-    }
+/// Drops a generated call's success value.
+async fn generated<T>(result: Result<T, Error>) -> Result<(), Error> {
+    result.map(drop)
 }
 
 /// At least one operation with path parameters from every family, plus the hand-written
 /// layers that build paths themselves or on top of generated calls.
 fn operations() -> Vec<Operation> {
-    use polyai_sdk::generated::debug_chat::types::ClientEnvironment;
+    use polyai_sdk::Environment;
     vec![
         operation!(
             "conversations.list_conversations",
@@ -144,7 +139,7 @@ fn operations() -> Vec<Operation> {
                     .send_debug_chat_message()
                     .agent_id(&a[0])
                     .conversation_id(&a[1])
-                    .body_map(|b| b.client_env(ClientEnvironment::Sandbox).message("hi"))
+                    .body_map(|b| b.client_env(Environment::Sandbox).message("hi"))
                     .send()
                     .await
             )
@@ -267,7 +262,7 @@ fn operations() -> Vec<Operation> {
         operation!(
             "Client::get_conversation (hand-written over data)",
             "/v1/agents/{agentId}/conversations/{conversationId}",
-            |client, a| client.get_conversation(&a[0], &a[1]).await
+            |client, a| crate::detail(&client, &a[0], &a[1]).await
         ),
         operation!(
             "Client::audio (hand-written download)",
@@ -372,7 +367,7 @@ async fn a_backslash_can_no_longer_reach_another_conversation() {
         .base_url(server.base_url())
         .build()
         .unwrap();
-    let _ = client.get_conversation("agent-1", r"x\..\CA2").await;
+    let _ = crate::detail(&client, "agent-1", r"x\..\CA2").await;
     assert_eq!(
         server.single_request().path,
         "/v1/agents/agent-1/conversations/x%5C..%5CCA2"

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use polyai_sdk::conversations::Environment;
+use polyai_sdk::Environment;
 use polyai_sdk::retry::with_retry_policy;
 use polyai_sdk::{Client, Error, RetryBudget, RetryPolicy};
 use polyai_tests::faults::{Fault, Tally, apply, listing_scenario, scheduled, suite_client};
@@ -198,8 +198,7 @@ async fn a_retry_after_within_the_budget_is_waited_in_full() {
     let client = plain_client(&server);
     // The default policy: 30 s of waiting allowed, so the 2 s asked for are waited in full.
     let started = Instant::now();
-    client
-        .get_conversation("a", "CA1")
+    crate::detail(&client, "a", "CA1")
         .await
         .expect("retried after Retry-After");
     assert!(
@@ -210,7 +209,7 @@ async fn a_retry_after_within_the_budget_is_waited_in_full() {
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 
     // Per call: no retries at all, and the error carries the wait.
-    let error = with_retry_policy(RetryPolicy::disabled(), client.get_conversation("a", "CA1"))
+    let error = with_retry_policy(RetryPolicy::disabled(), crate::detail(&client, "a", "CA1"))
         .await
         .expect_err("not retried");
     assert!(
@@ -227,8 +226,7 @@ async fn a_retry_after_beyond_the_policy_fails_at_once_carrying_the_wait() {
     let (server, calls) = retry_after_server("429 Too Many Requests", || "120".into()).await;
     let client = plain_client(&server);
     let started = Instant::now();
-    let error = client
-        .get_conversation("a", "CA1")
+    let error = crate::detail(&client, "a", "CA1")
         .await
         .expect_err("not retried");
     assert!(
@@ -252,7 +250,7 @@ async fn a_retry_after_beyond_the_policy_fails_at_once_carrying_the_wait() {
     let (server, calls) = retry_after_server("429 Too Many Requests", || "1".into()).await;
     let client = plain_client(&server);
     let capped = RetryPolicy::standard().max_retry_after(Duration::from_millis(10));
-    let error = with_retry_policy(capped, client.get_conversation("a", "CA1"))
+    let error = with_retry_policy(capped, crate::detail(&client, "a", "CA1"))
         .await
         .expect_err("not retried early");
     assert_eq!(
@@ -266,8 +264,7 @@ async fn a_retry_after_beyond_the_policy_fails_at_once_carrying_the_wait() {
     // A 503 with a long Retry-After: the wait is on the `Error::Api` too.
     let (server, calls) = retry_after_server("503 Service Unavailable", || "3600".into()).await;
     let client = plain_client(&server);
-    let error = client
-        .get_conversation("a", "CA1")
+    let error = crate::detail(&client, "a", "CA1")
         .await
         .expect_err("not retried");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -278,8 +275,7 @@ async fn a_retry_after_beyond_the_policy_fails_at_once_carrying_the_wait() {
     // Absurd values are refused the same way, never overflowing.
     let (server, calls) =
         retry_after_server("429 Too Many Requests", || u64::MAX.to_string()).await;
-    let error = plain_client(&server)
-        .get_conversation("a", "CA1")
+    let error = crate::detail(&plain_client(&server), "a", "CA1")
         .await
         .expect_err("not retried");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -295,8 +291,7 @@ async fn an_http_date_retry_after_is_honoured() {
     .await;
     let client = plain_client(&server);
     let started = Instant::now();
-    client
-        .get_conversation("a", "CA1")
+    crate::detail(&client, "a", "CA1")
         .await
         .expect("retried at the date");
     assert!(
@@ -311,8 +306,7 @@ async fn an_http_date_retry_after_is_honoured() {
         httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3600))
     })
     .await;
-    let error = plain_client(&server)
-        .get_conversation("a", "CA1")
+    let error = crate::detail(&plain_client(&server), "a", "CA1")
         .await
         .expect_err("not retried");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -343,7 +337,7 @@ async fn concurrent_calls(client: &Client, calls: usize, prefix: &str) -> usize 
     let results = futures::future::join_all((0..calls).map(|i| {
         let client = client.clone();
         let id = format!("{prefix}{i}");
-        async move { client.get_conversation("agent", &id).await }
+        async move { crate::detail(&client, "agent", &id).await }
     }))
     .await;
     results.iter().filter(|r| r.is_err()).count()
@@ -406,8 +400,7 @@ async fn the_retry_budget_bounds_retries_during_an_outage_and_refills_after() {
 
     // The outage ends. The bucket is empty, so a failing call is not retried yet, and says why.
     outage.store(false, Ordering::SeqCst);
-    let error = client
-        .get_conversation("agent", "flaky-1")
+    let error = crate::detail(&client, "agent", "flaky-1")
         .await
         .expect_err("no budget left to retry");
     assert_eq!(received.swap(0, Ordering::SeqCst), 1);
@@ -416,8 +409,7 @@ async fn the_retry_budget_bounds_retries_during_an_outage_and_refills_after() {
     // Five successful calls put five tokens back: enough for one retry.
     assert_eq!(concurrent_calls(&client, 5, "ok").await, 0);
     received.store(0, Ordering::SeqCst);
-    client
-        .get_conversation("agent", "flaky-2")
+    crate::detail(&client, "agent", "flaky-2")
         .await
         .expect("retried again once the budget refilled");
     assert_eq!(received.load(Ordering::SeqCst), 2, "the 503 and its retry");
@@ -435,8 +427,7 @@ async fn the_retry_budget_is_shared_by_families_and_clones() {
     // Room for two retries in all.
     let budget = RetryBudget::standard().capacity(10);
     let client = outage_client(&server, budget.clone());
-    client
-        .get_conversation("agent", "CA1")
+    crate::detail(&client, "agent", "CA1")
         .await
         .expect_err("503");
     assert_eq!(
@@ -458,8 +449,7 @@ async fn the_retry_budget_is_shared_by_families_and_clones() {
     assert!(format!("{error:?}").contains("503"), "{error:?}");
     // Another client has its own budget.
     let other = outage_client(&server, budget);
-    other
-        .get_conversation("agent", "CA1")
+    crate::detail(&other, "agent", "CA1")
         .await
         .expect_err("503");
     assert_eq!(received.swap(0, Ordering::SeqCst), 3);
@@ -485,28 +475,23 @@ async fn side_effects_are_retried_only_when_opted_in() {
         .retry_policy(RetryPolicy::standard().initial_backoff(Duration::from_millis(1)))
         .build()
         .unwrap();
-    use polyai_sdk::agent_conversations::{Annotation, AnnotationKind, AnnotationRole};
-    let one = || {
-        [Annotation::new(
-            0,
-            AnnotationRole::User,
-            AnnotationKind::WrongInfo,
-        )]
-    };
-    let error = client
-        .add_annotations("a", "c", one())
+    use polyai_sdk::types::data::AnnotationRole;
+    let one = || vec![crate::annotation(0, AnnotationRole::User, "wrong_info")];
+    let error = crate::annotate(&client, "a", "c", one())
         .await
         .expect_err("503 is not retried for annotations");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     // The note upsert is idempotent: retried.
-    client.set_note("a", "c", "n").await.expect("note retried");
+    crate::set_note(&client, "a", "c", "n")
+        .await
+        .expect("note retried");
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     // Opting in retries annotations too.
     let opt_in = RetryPolicy::standard()
         .initial_backoff(Duration::from_millis(1))
         .retry_non_idempotent(true);
-    with_retry_policy(opt_in, client.add_annotations("a", "c", one()))
+    with_retry_policy(opt_in, crate::annotate(&client, "a", "c", one()))
         .await
         .expect("retried when opted in");
     assert_eq!(calls.load(Ordering::SeqCst), 5);
@@ -515,14 +500,9 @@ async fn side_effects_are_retried_only_when_opted_in() {
 #[tokio::test]
 async fn connection_failures_are_retried_even_for_side_effects() {
     // Nothing listens: the request provably never reached a server, so a send may be retried.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let client = Client::builder()
         .api_key("k")
-        .base_url(format!("http://127.0.0.1:{port}"))
+        .base_url(polyai_tests::closed_port_url())
         .retry_policy(
             RetryPolicy::standard()
                 .max_attempts(3)
@@ -575,8 +555,7 @@ async fn timeouts_bound_stalls_but_not_long_downloads() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let error = client
-        .get_conversation("a", "CA1")
+    let error = crate::detail(&client, "a", "CA1")
         .await
         .expect_err("stalled");
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");

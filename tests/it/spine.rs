@@ -2,36 +2,18 @@
 //! decodes a realistic response; regions map to the documented hosts; path parameters are
 //! encoded and cannot change the path; the API key never shows.
 
-use polyai_sdk::conversations::Environment;
+use polyai_sdk::Environment;
 use polyai_sdk::{Client, Error, HostFamily, Region};
-use polyai_tests::{RecordingServer, Reply};
+use polyai_tests::{RecordingServer, Reply, TwoHosts};
 use serde_json::json;
 
 const KEY: &str = "sk-test-7f3a9c1e5b2d";
 
 /// Two servers, one per host family, so a request sent to the wrong family shows up there.
-struct Hosts {
-    agents: RecordingServer,
-    platform: RecordingServer,
-    client: Client,
-}
-
 async fn hosts(
-    reply: impl Fn(&polyai_tests::RecordedRequest) -> Reply + Send + Sync + Clone + 'static,
-) -> Hosts {
-    let agents = RecordingServer::start(reply.clone()).await;
-    let platform = RecordingServer::start(reply).await;
-    let client = Client::builder()
-        .api_key(KEY)
-        .agents_base_url(agents.base_url())
-        .platform_base_url(platform.base_url())
-        .build()
-        .expect("client");
-    Hosts {
-        agents,
-        platform,
-        client,
-    }
+    reply: impl Fn(&polyai_tests::RecordedRequest) -> Reply + Send + Sync + 'static,
+) -> TwoHosts {
+    TwoHosts::start(reply, |builder| builder.api_key(KEY)).await
 }
 
 fn assert_common_headers(request: &polyai_tests::RecordedRequest) {
@@ -223,8 +205,7 @@ async fn data_endpoints_go_to_the_agents_host() {
     .await;
     let client = &hosts.client;
 
-    let detail = client
-        .get_conversation("agent-42", "CA5d3c")
+    let detail = crate::detail(client, "agent-42", "CA5d3c")
         .await
         .expect("detail");
     assert_eq!(detail.note, None);
@@ -239,24 +220,19 @@ async fn data_endpoints_go_to_the_agents_host() {
         .expect("list");
     assert_eq!(list.conversations[0].conversation_id, "CA1");
 
-    use polyai_sdk::agent_conversations::{Annotation, AnnotationKind, AnnotationRole};
-    client
-        .add_annotations(
-            "agent-42",
-            "CA5d3c",
-            [
-                Annotation::new(1, AnnotationRole::User, AnnotationKind::WrongTranscript),
-                Annotation::new(
-                    2,
-                    AnnotationRole::Agent,
-                    AnnotationKind::Other("rude_tone".into()),
-                ),
-            ],
-        )
-        .await
-        .expect("annotations");
-    client
-        .set_note("agent-42", "CA5d3c", "Follow up tomorrow")
+    use polyai_sdk::types::data::AnnotationRole;
+    crate::annotate(
+        client,
+        "agent-42",
+        "CA5d3c",
+        vec![
+            crate::annotation(1, AnnotationRole::User, "wrong_transcript"),
+            crate::annotation(2, AnnotationRole::Agent, "rude_tone"),
+        ],
+    )
+    .await
+    .expect("annotations");
+    crate::set_note(client, "agent-42", "CA5d3c", "Follow up tomorrow")
         .await
         .expect("note");
 
@@ -485,9 +461,7 @@ async fn path_parameters_are_encoded_and_cannot_change_the_path() {
         ("a b", "a%20b"),
     ];
     for (raw, encoded) in cases {
-        hosts
-            .client
-            .get_conversation("agent-42", raw)
+        crate::detail(&hosts.client, "agent-42", raw)
             .await
             .expect(raw);
         let request = hosts.agents.requests().pop().expect("request");
@@ -502,9 +476,7 @@ async fn path_parameters_are_encoded_and_cannot_change_the_path() {
     // `.` and `..` cannot be encoded in a way URL parsers keep: refused before sending, on the
     // hand-written layer and on the generated one alike.
     for raw in [".", "..", "", "a\nb"] {
-        let error = hosts
-            .client
-            .get_conversation("agent-42", raw)
+        let error = crate::detail(&hosts.client, "agent-42", raw)
             .await
             .expect_err(raw);
         assert!(matches!(error, Error::InvalidInput(_)), "{raw}: {error:?}");
@@ -518,7 +490,7 @@ async fn path_parameters_are_encoded_and_cannot_change_the_path() {
             .conversation_id("CA1")
             .send()
             .await;
-        let error = Error::from_generated(call.expect_err(raw)).await;
+        let error = call.expect_err(raw);
         assert!(matches!(error, Error::InvalidInput(_)), "{raw}: {error:?}");
     }
     assert_eq!(
@@ -539,9 +511,7 @@ async fn the_api_key_never_shows() {
     assert!(!format!("{:?}", hosts.client).contains(KEY));
     let builder = Client::builder().api_key(KEY).region(Region::Us);
     assert!(!format!("{builder:?}").contains(KEY));
-    let error = hosts
-        .client
-        .get_conversation("agent-42", "CA1")
+    let error = crate::detail(&hosts.client, "agent-42", "CA1")
         .await
         .expect_err("401");
     for text in [
@@ -606,9 +576,7 @@ async fn redirects_are_not_followed_so_the_key_cannot_travel() {
         RecordingServer::start(|_| Reply::json(200, json!({"conversationId": "CA1"}))).await;
     let target = format!("{}/v1/agents/a/conversations/CA1", elsewhere.base_url());
     let hosts = hosts(move |_| Reply::json(302, json!({})).header("location", &target)).await;
-    let error = hosts
-        .client
-        .get_conversation("a", "CA1")
+    let error = crate::detail(&hosts.client, "a", "CA1")
         .await
         .expect_err("a redirect is an error");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(302));

@@ -52,29 +52,13 @@ impl RecordedRequest {
     }
 }
 
+/// A query name or value as a form decoder reads it: `+` is a space, then percent-decoding;
+/// bytes that are not UTF-8 become U+FFFD.
 fn decode_component(text: &str) -> String {
     let spaced = text.replace('+', " ");
-    percent_decode(&spaced)
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
-            .then(|| std::str::from_utf8(&bytes[i + 1..i + 3]).ok())
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        if let Some(byte) = escaped {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// The response a responder wants sent.
@@ -217,6 +201,52 @@ pub async fn recording_client(
         .build()
         .expect("client");
     (server, client)
+}
+
+/// Two [`RecordingServer`]s, one per host family, and a client whose Agents family points at
+/// one and whose Platform family points at the other: a request sent to the wrong family
+/// shows up on the wrong server.
+pub struct TwoHosts {
+    /// Where the Agents family (`api.{region}.poly.ai`) is sent.
+    pub agents: RecordingServer,
+    /// Where the Platform family (`api.{region}-1.platform.polyai.app`) is sent.
+    pub platform: RecordingServer,
+    /// The client, built by the test's `configure` from a builder that already has both base
+    /// URLs.
+    pub client: polyai_sdk::Client,
+}
+
+impl TwoHosts {
+    /// Starts both servers, each answering through `reply`, and builds the client: `configure`
+    /// adds the credentials and any other setting (retries are the SDK's defaults unless it
+    /// sets them).
+    pub async fn start(
+        reply: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+        configure: impl FnOnce(polyai_sdk::ClientBuilder) -> polyai_sdk::ClientBuilder,
+    ) -> TwoHosts {
+        let reply = Arc::new(reply);
+        let shared = Arc::clone(&reply);
+        let agents = RecordingServer::start(move |request| shared(request)).await;
+        let platform = RecordingServer::start(move |request| reply(request)).await;
+        let builder = polyai_sdk::Client::builder()
+            .agents_base_url(agents.base_url())
+            .platform_base_url(platform.base_url());
+        let client = configure(builder).build().expect("client");
+        TwoHosts {
+            agents,
+            platform,
+            client,
+        }
+    }
+}
+
+/// `http://127.0.0.1:PORT` for a loopback port nothing listens on (bound, then released), so
+/// that a connection attempt is refused: a request there provably never reached a server.
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let address = listener.local_addr().expect("local address");
+    drop(listener);
+    format!("http://{address}")
 }
 
 /// The SHA-256 of some bytes, as lowercase hex.
@@ -467,4 +497,39 @@ async fn serve_raw<C>(
         }
     }
 }
+pub mod capture;
 pub mod faults;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pairs_decode_like_a_form_decoder() {
+        let request = RecordedRequest {
+            method: Method::GET,
+            path: "/".into(),
+            query: Some(
+                "q=a+b%20c%2B&&euro=%E2%82%AC&bad=%ZZ%4&flag&channel=voice&channel=chat".into(),
+            ),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        };
+        let pairs = request.query_pairs();
+        let pairs: Vec<_> = pairs
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("q", "a b c+"),
+                ("euro", "€"),
+                ("bad", "%ZZ%4"),
+                ("flag", ""),
+                ("channel", "voice"),
+                ("channel", "chat"),
+            ]
+        );
+    }
+}

@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -1486,61 +1488,6 @@ pub mod types {
                 })
         }
     }
-    ///A deployment environment (request side).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-    )]
-    pub enum Environment {
-        #[serde(rename = "sandbox")]
-        Sandbox,
-        #[serde(rename = "pre-release")]
-        PreRelease,
-        #[serde(rename = "live")]
-        Live,
-    }
-    impl ::std::fmt::Display for Environment {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Sandbox => f.write_str("sandbox"),
-                Self::PreRelease => f.write_str("pre-release"),
-                Self::Live => f.write_str("live"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for Environment {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "sandbox" => Ok(Self::Sandbox),
-                "pre-release" => Ok(Self::PreRelease),
-                "live" => Ok(Self::Live),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Environment {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Environment {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///PolyAI's JSON error body. Every field is optional here so that partial or unusual bodies still decode; not every failure (for example a proxy error page) is JSON.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ErrorEnvelope {
@@ -1598,7 +1545,7 @@ pub mod types {
             rename = "clientEnv",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client_env: ::std::option::Option<Environment>,
+        pub client_env: ::std::option::Option<crate::Environment>,
     }
     impl ImportPhoneNumberRequest {
         pub fn builder() -> builder::ImportPhoneNumberRequest {
@@ -1612,7 +1559,7 @@ pub mod types {
             rename = "clientEnv",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub client_env: ::std::option::Option<Environment>,
+        pub client_env: ::std::option::Option<crate::Environment>,
         ///The numbers in E.164 form; at least one.
         #[serde(rename = "phoneNumbers")]
         pub phone_numbers: ::std::vec::Vec<::std::string::String>,
@@ -1949,7 +1896,7 @@ pub mod types {
         ///Encryption of the call leg, e.g. `tls_srtp` (the default).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub encryption: ::std::option::Option<::std::string::String>,
-        pub environment: Environment,
+        pub environment: crate::Environment,
         ///String key/value pairs handed to the agent as SIP headers. Values must be strings, and the whole map, base64 encoded, must stay under 26 KB.
         #[serde(
             default,
@@ -2052,7 +1999,7 @@ pub mod types {
         )]
         pub deployment_message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub environment: ::std::option::Option<Environment>,
+        pub environment: ::std::option::Option<crate::Environment>,
     }
     impl PublishDeploymentRequest {
         pub fn builder() -> builder::PublishDeploymentRequest {
@@ -5858,7 +5805,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ImportPhoneNumberRequest {
             client_env: ::std::result::Result<
-                ::std::option::Option<super::Environment>,
+                ::std::option::Option<crate::Environment>,
                 ::std::string::String,
             >,
         }
@@ -5872,7 +5819,7 @@ pub mod types {
         impl ImportPhoneNumberRequest {
             pub fn client_env<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Environment>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Environment>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_env = value
@@ -5901,7 +5848,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ImportPhoneNumbersRequest {
             client_env: ::std::result::Result<
-                ::std::option::Option<super::Environment>,
+                ::std::option::Option<crate::Environment>,
                 ::std::string::String,
             >,
             phone_numbers: ::std::result::Result<
@@ -5920,7 +5867,7 @@ pub mod types {
         impl ImportPhoneNumbersRequest {
             pub fn client_env<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Environment>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Environment>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_env = value
@@ -6884,7 +6831,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            environment: ::std::result::Result<super::Environment, ::std::string::String>,
+            environment: ::std::result::Result<crate::Environment, ::std::string::String>,
             metadata: ::std::result::Result<
                 ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
@@ -6930,7 +6877,7 @@ pub mod types {
             }
             pub fn environment<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::Environment>,
+                T: ::std::convert::TryInto<crate::Environment>,
                 T::Error: ::std::fmt::Display,
             {
                 self.environment = value
@@ -7065,7 +7012,7 @@ pub mod types {
                 ::std::string::String,
             >,
             environment: ::std::result::Result<
-                ::std::option::Option<super::Environment>,
+                ::std::option::Option<crate::Environment>,
                 ::std::string::String,
             >,
         }
@@ -7090,7 +7037,7 @@ pub mod types {
             }
             pub fn environment<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Environment>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Environment>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.environment = value
@@ -8373,18 +8320,18 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI Agents API
+///The client of the PolyAI Agents API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published Agents API: building and shipping agents (agents, branches, behaviour, knowledge base, variants and their attributes, deployments), the account's voice library, real-time configuration, telephony (connectors and phone numbers), the TTS audio cache and agent-initiated outbound calls. It is written for the polyai-rs code generator, not copied from PolyAI; PolyAI's document has no operation ids, so the ids here are ours. Bodies are camelCase. Response schemas are deliberately lenient (optional, nullable fields, no closed enums, free-form JSON where the shape is loose) because real responses carry nulls and extra fields; request schemas follow PolyAI's contract, which rejects unknown fields on most writes. All operations live on the Agents host family (`api.{us|uk|eu|studio}.poly.ai`) and take a workspace-scoped API key from Agent Studio in the `x-api-key` header; keys only work in the region that issued them.
 ///Working rules worth knowing: the `main` branch is read-only (writes under `branches/main/...` answer 422); edit on a branch, then merge it. Merging publishes to `sandbox` automatically, so publishing straight after a merge answers 409 (`DEPLOYMENTS_ALREADY_PUBLISHED`). Deployments move sandbox, then pre-release, then live with `promote_deployment`; promoting to live before pre-release may answer 412 (`ErrPreReleaseNotReady`). There is no operation to read a single agent: list them. No POST here carries an idempotency key, so a retried create, merge, publish, promote or rollback can act twice; only the read-only POSTs are marked `x-polyai-idempotent`.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct AgentsClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl AgentsClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -8420,7 +8367,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for AgentsClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -8438,11 +8385,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        AgentsClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl AgentsClient {
     ///List agents
     ///
     ///Returns every agent of the workspace. Not paginated: the response is a bare JSON array with all agents.
@@ -9624,16 +9571,16 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::list_agents`]
+    ///Builder for [`AgentsClient::list_agents`]
     ///
-    ///[`Client::list_agents`]: super::Client::list_agents
+    ///[`AgentsClient::list_agents`]: super::AgentsClient::list_agents
     #[derive(Debug, Clone)]
     pub struct ListAgents<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
     }
     impl<'a> ListAgents<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -9649,7 +9596,17 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/accounts/{accountId}/agents`
-        pub async fn send(self) -> Result<ResponseValue<::std::vec::Vec<types::Agent>>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Agent>>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Agent>>, Error<()>> {
             let Self { client, account_id } = self;
             let account_id = account_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -9661,7 +9618,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -9686,17 +9643,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_agent`]
+    ///Builder for [`AgentsClient::create_agent`]
     ///
-    ///[`Client::create_agent`]: super::Client::create_agent
+    ///[`AgentsClient::create_agent`]: super::AgentsClient::create_agent
     #[derive(Debug, Clone)]
     pub struct CreateAgent<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateAgentRequest, String>,
     }
     impl<'a> CreateAgent<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -9733,7 +9690,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/accounts/{accountId}/agents`
-        pub async fn send(self) -> Result<ResponseValue<types::Agent>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Agent>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Agent>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -9752,7 +9715,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -9778,16 +9741,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_agent`]
+    ///Builder for [`AgentsClient::delete_agent`]
     ///
-    ///[`Client::delete_agent`]: super::Client::delete_agent
+    ///[`AgentsClient::delete_agent`]: super::AgentsClient::delete_agent
     #[derive(Debug, Clone)]
     pub struct DeleteAgent<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteAgent<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -9803,7 +9766,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -9815,7 +9784,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -9832,17 +9801,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::duplicate_agent`]
+    ///Builder for [`AgentsClient::duplicate_agent`]
     ///
-    ///[`Client::duplicate_agent`]: super::Client::duplicate_agent
+    ///[`AgentsClient::duplicate_agent`]: super::AgentsClient::duplicate_agent
     #[derive(Debug, Clone)]
     pub struct DuplicateAgent<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::DuplicateAgentRequest, String>,
     }
     impl<'a> DuplicateAgent<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -9881,7 +9850,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/duplicate`
-        pub async fn send(self) -> Result<ResponseValue<types::Agent>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Agent>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Agent>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -9900,7 +9875,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -9926,12 +9901,12 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_voices`]
+    ///Builder for [`AgentsClient::list_voices`]
     ///
-    ///[`Client::list_voices`]: super::Client::list_voices
+    ///[`AgentsClient::list_voices`]: super::AgentsClient::list_voices
     #[derive(Debug, Clone)]
     pub struct ListVoices<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         gender: Result<Option<types::VoiceGender>, String>,
         is_poly_voice: Result<Option<bool>, String>,
@@ -9939,7 +9914,7 @@ pub mod builder {
         provider: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ListVoices<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -9997,7 +9972,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/accounts/{accountId}/voice-library`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::VoiceList>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -10020,7 +10001,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10052,17 +10033,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_voice`]
+    ///Builder for [`AgentsClient::create_voice`]
     ///
-    ///[`Client::create_voice`]: super::Client::create_voice
+    ///[`AgentsClient::create_voice`]: super::AgentsClient::create_voice
     #[derive(Debug, Clone)]
     pub struct CreateVoice<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateVoiceRequest, String>,
     }
     impl<'a> CreateVoice<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -10099,7 +10080,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/accounts/{accountId}/voice-library`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -10118,7 +10107,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10144,17 +10133,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_voice`]
+    ///Builder for [`AgentsClient::get_voice`]
     ///
-    ///[`Client::get_voice`]: super::Client::get_voice
+    ///[`AgentsClient::get_voice`]: super::AgentsClient::get_voice
     #[derive(Debug, Clone)]
     pub struct GetVoice<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         voice_id: Result<::std::string::String, String>,
     }
     impl<'a> GetVoice<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -10180,7 +10169,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/accounts/{accountId}/voice-library/{voiceId}`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -10199,7 +10196,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10224,18 +10221,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_voice`]
+    ///Builder for [`AgentsClient::update_voice`]
     ///
-    ///[`Client::update_voice`]: super::Client::update_voice
+    ///[`AgentsClient::update_voice`]: super::AgentsClient::update_voice
     #[derive(Debug, Clone)]
     pub struct UpdateVoice<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         voice_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateVoiceRequest, String>,
     }
     impl<'a> UpdateVoice<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -10282,7 +10279,15 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/accounts/{accountId}/voice-library/{voiceId}`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceEnvelope>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::VoiceEnvelope>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -10305,7 +10310,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10331,17 +10336,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_voice_sample`]
+    ///Builder for [`AgentsClient::get_voice_sample`]
     ///
-    ///[`Client::get_voice_sample`]: super::Client::get_voice_sample
+    ///[`AgentsClient::get_voice_sample`]: super::AgentsClient::get_voice_sample
     #[derive(Debug, Clone)]
     pub struct GetVoiceSample<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         account_id: Result<::std::string::String, String>,
         voice_id: Result<::std::string::String, String>,
     }
     impl<'a> GetVoiceSample<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -10367,7 +10372,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/accounts/{accountId}/voice-library/{voiceId}/sample`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceSample>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VoiceSample>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::VoiceSample>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -10386,7 +10397,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10411,16 +10422,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_branches`]
+    ///Builder for [`AgentsClient::list_branches`]
     ///
-    ///[`Client::list_branches`]: super::Client::list_branches
+    ///[`AgentsClient::list_branches`]: super::AgentsClient::list_branches
     #[derive(Debug, Clone)]
     pub struct ListBranches<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
     }
     impl<'a> ListBranches<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10436,7 +10447,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches`
-        pub async fn send(self) -> Result<ResponseValue<types::BranchList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::BranchList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::BranchList>, Error<()>> {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -10448,7 +10465,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10473,17 +10490,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_branch`]
+    ///Builder for [`AgentsClient::create_branch`]
     ///
-    ///[`Client::create_branch`]: super::Client::create_branch
+    ///[`AgentsClient::create_branch`]: super::AgentsClient::create_branch
     #[derive(Debug, Clone)]
     pub struct CreateBranch<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateBranchRequest, String>,
     }
     impl<'a> CreateBranch<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10520,7 +10537,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/branches`
-        pub async fn send(self) -> Result<ResponseValue<types::CreatedBranch>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::CreatedBranch>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::CreatedBranch>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -10539,7 +10564,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10565,17 +10590,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_branch`]
+    ///Builder for [`AgentsClient::delete_branch`]
     ///
-    ///[`Client::delete_branch`]: super::Client::delete_branch
+    ///[`AgentsClient::delete_branch`]: super::AgentsClient::delete_branch
     #[derive(Debug, Clone)]
     pub struct DeleteBranch<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteBranch<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10601,7 +10626,15 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/branches/{branchId}`
-        pub async fn send(self) -> Result<ResponseValue<types::BranchChange>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::BranchChange>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::BranchChange>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -10620,7 +10653,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10645,18 +10678,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::merge_branch`]
+    ///Builder for [`AgentsClient::merge_branch`]
     ///
-    ///[`Client::merge_branch`]: super::Client::merge_branch
+    ///[`AgentsClient::merge_branch`]: super::AgentsClient::merge_branch
     #[derive(Debug, Clone)]
     pub struct MergeBranch<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         body: Result<types::builder::MergeBranchRequest, String>,
     }
     impl<'a> MergeBranch<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10703,7 +10736,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/branches/{branchId}/merge`
-        pub async fn send(self) -> Result<ResponseValue<types::MergedBranch>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::MergedBranch>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::MergedBranch>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -10726,7 +10767,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10752,17 +10793,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_attributes`]
+    ///Builder for [`AgentsClient::list_attributes`]
     ///
-    ///[`Client::list_attributes`]: super::Client::list_attributes
+    ///[`AgentsClient::list_attributes`]: super::AgentsClient::list_attributes
     #[derive(Debug, Clone)]
     pub struct ListAttributes<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
     }
     impl<'a> ListAttributes<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10788,7 +10829,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches/{branchId}/attributes`
-        pub async fn send(self) -> Result<ResponseValue<types::AttributeList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::AttributeList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::AttributeList>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -10807,7 +10856,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10832,18 +10881,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_attribute`]
+    ///Builder for [`AgentsClient::create_attribute`]
     ///
-    ///[`Client::create_attribute`]: super::Client::create_attribute
+    ///[`AgentsClient::create_attribute`]: super::AgentsClient::create_attribute
     #[derive(Debug, Clone)]
     pub struct CreateAttribute<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         body: Result<types::builder::AttributeNameRequest, String>,
     }
     impl<'a> CreateAttribute<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10892,7 +10941,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/branches/{branchId}/attributes`
-        pub async fn send(self) -> Result<ResponseValue<types::Attribute>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Attribute>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Attribute>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -10915,7 +10970,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -10941,18 +10996,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_attribute`]
+    ///Builder for [`AgentsClient::delete_attribute`]
     ///
-    ///[`Client::delete_attribute`]: super::Client::delete_attribute
+    ///[`AgentsClient::delete_attribute`]: super::AgentsClient::delete_attribute
     #[derive(Debug, Clone)]
     pub struct DeleteAttribute<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         attribute_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteAttribute<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -10988,7 +11043,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/branches/{branchId}/attributes/{attributeId}`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedItem>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeletedItem>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::DeletedItem>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11011,7 +11072,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11036,19 +11097,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_attribute`]
+    ///Builder for [`AgentsClient::update_attribute`]
     ///
-    ///[`Client::update_attribute`]: super::Client::update_attribute
+    ///[`AgentsClient::update_attribute`]: super::AgentsClient::update_attribute
     #[derive(Debug, Clone)]
     pub struct UpdateAttribute<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         attribute_id: Result<::std::string::String, String>,
         body: Result<types::builder::AttributeNameRequest, String>,
     }
     impl<'a> UpdateAttribute<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11107,7 +11168,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/branches/{branchId}/attributes/{attributeId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Attribute>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Attribute>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Attribute>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11134,7 +11201,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11160,17 +11227,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_agent_behavior`]
+    ///Builder for [`AgentsClient::get_agent_behavior`]
     ///
-    ///[`Client::get_agent_behavior`]: super::Client::get_agent_behavior
+    ///[`AgentsClient::get_agent_behavior`]: super::AgentsClient::get_agent_behavior
     #[derive(Debug, Clone)]
     pub struct GetAgentBehavior<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
     }
     impl<'a> GetAgentBehavior<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11196,7 +11263,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches/{branchId}/behavior`
-        pub async fn send(self) -> Result<ResponseValue<types::Behavior>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Behavior>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Behavior>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11215,7 +11288,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11240,18 +11313,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_agent_behavior`]
+    ///Builder for [`AgentsClient::update_agent_behavior`]
     ///
-    ///[`Client::update_agent_behavior`]: super::Client::update_agent_behavior
+    ///[`AgentsClient::update_agent_behavior`]: super::AgentsClient::update_agent_behavior
     #[derive(Debug, Clone)]
     pub struct UpdateAgentBehavior<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateBehaviorRequest, String>,
     }
     impl<'a> UpdateAgentBehavior<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11300,7 +11373,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/branches/{branchId}/behavior`
-        pub async fn send(self) -> Result<ResponseValue<types::Behavior>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Behavior>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Behavior>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11323,7 +11402,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11349,17 +11428,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_knowledge_base_topics`]
+    ///Builder for [`AgentsClient::list_knowledge_base_topics`]
     ///
-    ///[`Client::list_knowledge_base_topics`]: super::Client::list_knowledge_base_topics
+    ///[`AgentsClient::list_knowledge_base_topics`]: super::AgentsClient::list_knowledge_base_topics
     #[derive(Debug, Clone)]
     pub struct ListKnowledgeBaseTopics<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
     }
     impl<'a> ListKnowledgeBaseTopics<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11385,7 +11464,16 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics`
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
         pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::std::vec::Vec<types::KnowledgeBaseTopic>>, crate::Error>
+        {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::KnowledgeBaseTopic>>, Error<()>> {
             let Self {
@@ -11406,7 +11494,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11431,18 +11519,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_knowledge_base_topic`]
+    ///Builder for [`AgentsClient::create_knowledge_base_topic`]
     ///
-    ///[`Client::create_knowledge_base_topic`]: super::Client::create_knowledge_base_topic
+    ///[`AgentsClient::create_knowledge_base_topic`]: super::AgentsClient::create_knowledge_base_topic
     #[derive(Debug, Clone)]
     pub struct CreateKnowledgeBaseTopic<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateKnowledgeBaseTopicRequest, String>,
     }
     impl<'a> CreateKnowledgeBaseTopic<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11492,7 +11580,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics`
-        pub async fn send(self) -> Result<ResponseValue<types::KnowledgeBaseTopic>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::KnowledgeBaseTopic>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::KnowledgeBaseTopic>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11517,7 +11613,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11543,18 +11639,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_knowledge_base_topic`]
+    ///Builder for [`AgentsClient::get_knowledge_base_topic`]
     ///
-    ///[`Client::get_knowledge_base_topic`]: super::Client::get_knowledge_base_topic
+    ///[`AgentsClient::get_knowledge_base_topic`]: super::AgentsClient::get_knowledge_base_topic
     #[derive(Debug, Clone)]
     pub struct GetKnowledgeBaseTopic<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         topic_id: Result<::std::string::String, String>,
     }
     impl<'a> GetKnowledgeBaseTopic<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11590,7 +11686,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}`
-        pub async fn send(self) -> Result<ResponseValue<types::KnowledgeBaseTopic>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::KnowledgeBaseTopic>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::KnowledgeBaseTopic>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11613,7 +11717,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11638,18 +11742,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_knowledge_base_topic`]
+    ///Builder for [`AgentsClient::delete_knowledge_base_topic`]
     ///
-    ///[`Client::delete_knowledge_base_topic`]: super::Client::delete_knowledge_base_topic
+    ///[`AgentsClient::delete_knowledge_base_topic`]: super::AgentsClient::delete_knowledge_base_topic
     #[derive(Debug, Clone)]
     pub struct DeleteKnowledgeBaseTopic<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         topic_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteKnowledgeBaseTopic<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11685,7 +11789,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11708,7 +11818,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -11725,19 +11835,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_knowledge_base_topic`]
+    ///Builder for [`AgentsClient::update_knowledge_base_topic`]
     ///
-    ///[`Client::update_knowledge_base_topic`]: super::Client::update_knowledge_base_topic
+    ///[`AgentsClient::update_knowledge_base_topic`]: super::AgentsClient::update_knowledge_base_topic
     #[derive(Debug, Clone)]
     pub struct UpdateKnowledgeBaseTopic<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         topic_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateKnowledgeBaseTopicRequest, String>,
     }
     impl<'a> UpdateKnowledgeBaseTopic<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11797,7 +11907,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11826,7 +11942,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11848,17 +11964,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_variants`]
+    ///Builder for [`AgentsClient::list_variants`]
     ///
-    ///[`Client::list_variants`]: super::Client::list_variants
+    ///[`AgentsClient::list_variants`]: super::AgentsClient::list_variants
     #[derive(Debug, Clone)]
     pub struct ListVariants<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
     }
     impl<'a> ListVariants<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11884,7 +12000,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/branches/{branchId}/variants`
-        pub async fn send(self) -> Result<ResponseValue<types::VariantList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::VariantList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::VariantList>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -11903,7 +12025,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11928,18 +12050,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_variant`]
+    ///Builder for [`AgentsClient::create_variant`]
     ///
-    ///[`Client::create_variant`]: super::Client::create_variant
+    ///[`AgentsClient::create_variant`]: super::AgentsClient::create_variant
     #[derive(Debug, Clone)]
     pub struct CreateVariant<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateVariantRequest, String>,
     }
     impl<'a> CreateVariant<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -11988,7 +12110,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/branches/{branchId}/variants`
-        pub async fn send(self) -> Result<ResponseValue<types::Variant>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Variant>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Variant>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12011,7 +12139,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12037,18 +12165,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_variant`]
+    ///Builder for [`AgentsClient::delete_variant`]
     ///
-    ///[`Client::delete_variant`]: super::Client::delete_variant
+    ///[`AgentsClient::delete_variant`]: super::AgentsClient::delete_variant
     #[derive(Debug, Clone)]
     pub struct DeleteVariant<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         variant_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteVariant<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12084,7 +12212,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/branches/{branchId}/variants/{variantId}`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedItem>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeletedItem>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::DeletedItem>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12107,7 +12241,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12132,19 +12266,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_variant`]
+    ///Builder for [`AgentsClient::update_variant`]
     ///
-    ///[`Client::update_variant`]: super::Client::update_variant
+    ///[`AgentsClient::update_variant`]: super::AgentsClient::update_variant
     #[derive(Debug, Clone)]
     pub struct UpdateVariant<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         branch_id: Result<::std::string::String, String>,
         variant_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateVariantRequest, String>,
     }
     impl<'a> UpdateVariant<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12203,7 +12337,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/branches/{branchId}/variants/{variantId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Variant>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Variant>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Variant>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12230,7 +12370,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12256,18 +12396,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_deployments`]
+    ///Builder for [`AgentsClient::list_deployments`]
     ///
-    ///[`Client::list_deployments`]: super::Client::list_deployments
+    ///[`AgentsClient::list_deployments`]: super::AgentsClient::list_deployments
     #[derive(Debug, Clone)]
     pub struct ListDeployments<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
-        environment: Result<types::Environment, String>,
+        environment: Result<crate::Environment, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
     }
     impl<'a> ListDeployments<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12286,11 +12426,11 @@ pub mod builder {
         }
         pub fn environment<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Environment>,
+            V: std::convert::TryInto<crate::Environment>,
         {
-            self.environment = value
-                .try_into()
-                .map_err(|_| "conversion to `Environment` for environment failed".to_string());
+            self.environment = value.try_into().map_err(|_| {
+                "conversion to `crate :: Environment` for environment failed".to_string()
+            });
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
@@ -12303,7 +12443,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/deployments`
-        pub async fn send(self) -> Result<ResponseValue<types::DeploymentList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeploymentList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeploymentList>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12322,7 +12470,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12352,16 +12500,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_active_deployments`]
+    ///Builder for [`AgentsClient::get_active_deployments`]
     ///
-    ///[`Client::get_active_deployments`]: super::Client::get_active_deployments
+    ///[`AgentsClient::get_active_deployments`]: super::AgentsClient::get_active_deployments
     #[derive(Debug, Clone)]
     pub struct GetActiveDeployments<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
     }
     impl<'a> GetActiveDeployments<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12377,7 +12525,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/deployments/active`
-        pub async fn send(self) -> Result<ResponseValue<types::ActiveDeployments>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ActiveDeployments>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ActiveDeployments>, Error<()>> {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -12389,7 +12545,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12414,17 +12570,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::publish_deployment`]
+    ///Builder for [`AgentsClient::publish_deployment`]
     ///
-    ///[`Client::publish_deployment`]: super::Client::publish_deployment
+    ///[`AgentsClient::publish_deployment`]: super::AgentsClient::publish_deployment
     #[derive(Debug, Clone)]
     pub struct PublishDeployment<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::PublishDeploymentRequest, String>,
     }
     impl<'a> PublishDeployment<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12463,7 +12619,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/deployments/publish`
-        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12484,7 +12648,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12510,18 +12674,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::promote_deployment`]
+    ///Builder for [`AgentsClient::promote_deployment`]
     ///
-    ///[`Client::promote_deployment`]: super::Client::promote_deployment
+    ///[`AgentsClient::promote_deployment`]: super::AgentsClient::promote_deployment
     #[derive(Debug, Clone)]
     pub struct PromoteDeployment<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         deployment_id: Result<::std::string::String, String>,
         body: Result<types::builder::PromoteDeploymentRequest, String>,
     }
     impl<'a> PromoteDeployment<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12570,7 +12734,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/deployments/{deploymentId}/promote`
-        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12595,7 +12767,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12621,18 +12793,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::rollback_deployment`]
+    ///Builder for [`AgentsClient::rollback_deployment`]
     ///
-    ///[`Client::rollback_deployment`]: super::Client::rollback_deployment
+    ///[`AgentsClient::rollback_deployment`]: super::AgentsClient::rollback_deployment
     #[derive(Debug, Clone)]
     pub struct RollbackDeployment<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         deployment_id: Result<::std::string::String, String>,
         body: Result<types::builder::RollbackDeploymentRequest, String>,
     }
     impl<'a> RollbackDeployment<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12682,7 +12854,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/deployments/{deploymentId}/rollback`
-        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeploymentChange>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeploymentChange>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12707,7 +12887,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12733,16 +12913,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_real_time_configs`]
+    ///Builder for [`AgentsClient::list_real_time_configs`]
     ///
-    ///[`Client::list_real_time_configs`]: super::Client::list_real_time_configs
+    ///[`AgentsClient::list_real_time_configs`]: super::AgentsClient::list_real_time_configs
     #[derive(Debug, Clone)]
     pub struct ListRealTimeConfigs<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
     }
     impl<'a> ListRealTimeConfigs<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12758,7 +12938,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/real-time-configs`
-        pub async fn send(self) -> Result<ResponseValue<types::ConfigPageList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConfigPageList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ConfigPageList>, Error<()>> {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -12770,7 +12958,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12795,17 +12983,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_real_time_config`]
+    ///Builder for [`AgentsClient::get_real_time_config`]
     ///
-    ///[`Client::get_real_time_config`]: super::Client::get_real_time_config
+    ///[`AgentsClient::get_real_time_config`]: super::AgentsClient::get_real_time_config
     #[derive(Debug, Clone)]
     pub struct GetRealTimeConfig<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
-        client_env: Result<types::Environment, String>,
+        client_env: Result<crate::Environment, String>,
     }
     impl<'a> GetRealTimeConfig<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12823,15 +13011,21 @@ pub mod builder {
         }
         pub fn client_env<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Environment>,
+            V: std::convert::TryInto<crate::Environment>,
         {
-            self.client_env = value
-                .try_into()
-                .map_err(|_| "conversion to `Environment` for client_env failed".to_string());
+            self.client_env = value.try_into().map_err(|_| {
+                "conversion to `crate :: Environment` for client_env failed".to_string()
+            });
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/real-time-configs/{clientEnv}`
-        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12850,7 +13044,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12875,18 +13069,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::put_real_time_config_schema`]
+    ///Builder for [`AgentsClient::put_real_time_config_schema`]
     ///
-    ///[`Client::put_real_time_config_schema`]: super::Client::put_real_time_config_schema
+    ///[`AgentsClient::put_real_time_config_schema`]: super::AgentsClient::put_real_time_config_schema
     #[derive(Debug, Clone)]
     pub struct PutRealTimeConfigSchema<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
-        client_env: Result<types::Environment, String>,
+        client_env: Result<crate::Environment, String>,
         body: Result<types::builder::ConfigSchemaRequest, String>,
     }
     impl<'a> PutRealTimeConfigSchema<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -12905,11 +13099,11 @@ pub mod builder {
         }
         pub fn client_env<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Environment>,
+            V: std::convert::TryInto<crate::Environment>,
         {
-            self.client_env = value
-                .try_into()
-                .map_err(|_| "conversion to `Environment` for client_env failed".to_string());
+            self.client_env = value.try_into().map_err(|_| {
+                "conversion to `crate :: Environment` for client_env failed".to_string()
+            });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -12933,7 +13127,13 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/v1/agents/{agentId}/real-time-configs/{clientEnv}/schema`
-        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -12956,7 +13156,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12982,18 +13182,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_real_time_config_variables`]
+    ///Builder for [`AgentsClient::update_real_time_config_variables`]
     ///
-    ///[`Client::update_real_time_config_variables`]: super::Client::update_real_time_config_variables
+    ///[`AgentsClient::update_real_time_config_variables`]: super::AgentsClient::update_real_time_config_variables
     #[derive(Debug, Clone)]
     pub struct UpdateRealTimeConfigVariables<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
-        client_env: Result<types::Environment, String>,
+        client_env: Result<crate::Environment, String>,
         body: Result<types::builder::ConfigVariablesRequest, String>,
     }
     impl<'a> UpdateRealTimeConfigVariables<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13012,11 +13212,11 @@ pub mod builder {
         }
         pub fn client_env<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Environment>,
+            V: std::convert::TryInto<crate::Environment>,
         {
-            self.client_env = value
-                .try_into()
-                .map_err(|_| "conversion to `Environment` for client_env failed".to_string());
+            self.client_env = value.try_into().map_err(|_| {
+                "conversion to `crate :: Environment` for client_env failed".to_string()
+            });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -13042,7 +13242,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/real-time-configs/{clientEnv}/variables`
-        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConfigPage>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::ConfigPage>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13065,7 +13271,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13091,16 +13297,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_connectors`]
+    ///Builder for [`AgentsClient::list_connectors`]
     ///
-    ///[`Client::list_connectors`]: super::Client::list_connectors
+    ///[`AgentsClient::list_connectors`]: super::AgentsClient::list_connectors
     #[derive(Debug, Clone)]
     pub struct ListConnectors<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
     }
     impl<'a> ListConnectors<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13116,7 +13322,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/telephony/connectors`
-        pub async fn send(self) -> Result<ResponseValue<types::ConnectorList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConnectorList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ConnectorList>, Error<()>> {
             let Self { client, agent_id } = self;
             let agent_id = agent_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -13128,7 +13342,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13153,17 +13367,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::batch_get_connectors`]
+    ///Builder for [`AgentsClient::batch_get_connectors`]
     ///
-    ///[`Client::batch_get_connectors`]: super::Client::batch_get_connectors
+    ///[`AgentsClient::batch_get_connectors`]: super::AgentsClient::batch_get_connectors
     #[derive(Debug, Clone)]
     pub struct BatchGetConnectors<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::BatchGetConnectorsRequest, String>,
     }
     impl<'a> BatchGetConnectors<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13203,7 +13417,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/connectors/batch`
-        pub async fn send(self) -> Result<ResponseValue<types::ConnectorBatch>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConnectorBatch>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ConnectorBatch>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13224,7 +13446,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13250,17 +13472,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::batch_update_connectors`]
+    ///Builder for [`AgentsClient::batch_update_connectors`]
     ///
-    ///[`Client::batch_update_connectors`]: super::Client::batch_update_connectors
+    ///[`AgentsClient::batch_update_connectors`]: super::AgentsClient::batch_update_connectors
     #[derive(Debug, Clone)]
     pub struct BatchUpdateConnectors<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::BatchUpdateConnectorsRequest, String>,
     }
     impl<'a> BatchUpdateConnectors<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13300,7 +13522,17 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/telephony/connectors/batch`
-        pub async fn send(self) -> Result<ResponseValue<types::ConnectorUpdateResults>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ConnectorUpdateResults>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ConnectorUpdateResults>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13321,7 +13553,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13347,17 +13579,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::lookup_connector`]
+    ///Builder for [`AgentsClient::lookup_connector`]
     ///
-    ///[`Client::lookup_connector`]: super::Client::lookup_connector
+    ///[`AgentsClient::lookup_connector`]: super::AgentsClient::lookup_connector
     #[derive(Debug, Clone)]
     pub struct LookupConnector<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::LookupConnectorRequest, String>,
     }
     impl<'a> LookupConnector<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13396,7 +13628,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/connectors/lookup`
-        pub async fn send(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Connector>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13415,7 +13653,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13441,17 +13679,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_connector`]
+    ///Builder for [`AgentsClient::get_connector`]
     ///
-    ///[`Client::get_connector`]: super::Client::get_connector
+    ///[`AgentsClient::get_connector`]: super::AgentsClient::get_connector
     #[derive(Debug, Clone)]
     pub struct GetConnector<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         connector_id: Result<::std::string::String, String>,
     }
     impl<'a> GetConnector<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13477,7 +13715,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/telephony/connectors/{connectorId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Connector>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13496,7 +13740,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13521,17 +13765,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_connector`]
+    ///Builder for [`AgentsClient::delete_connector`]
     ///
-    ///[`Client::delete_connector`]: super::Client::delete_connector
+    ///[`AgentsClient::delete_connector`]: super::AgentsClient::delete_connector
     #[derive(Debug, Clone)]
     pub struct DeleteConnector<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         connector_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteConnector<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13557,7 +13801,15 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/telephony/connectors/{connectorId}`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedConnector>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeletedConnector>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeletedConnector>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13576,7 +13828,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13601,18 +13853,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_connector`]
+    ///Builder for [`AgentsClient::update_connector`]
     ///
-    ///[`Client::update_connector`]: super::Client::update_connector
+    ///[`AgentsClient::update_connector`]: super::AgentsClient::update_connector
     #[derive(Debug, Clone)]
     pub struct UpdateConnector<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         connector_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateConnectorRequest, String>,
     }
     impl<'a> UpdateConnector<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13661,7 +13913,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/telephony/connectors/{connectorId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::Connector>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::Connector>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13684,7 +13942,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13710,17 +13968,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_phone_numbers`]
+    ///Builder for [`AgentsClient::list_phone_numbers`]
     ///
-    ///[`Client::list_phone_numbers`]: super::Client::list_phone_numbers
+    ///[`AgentsClient::list_phone_numbers`]: super::AgentsClient::list_phone_numbers
     #[derive(Debug, Clone)]
     pub struct ListPhoneNumbers<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         connector_id: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ListPhoneNumbers<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13746,7 +14004,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/telephony/phone-numbers`
-        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumberList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumberList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PhoneNumberList>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13763,7 +14029,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13792,17 +14058,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::import_phone_numbers`]
+    ///Builder for [`AgentsClient::import_phone_numbers`]
     ///
-    ///[`Client::import_phone_numbers`]: super::Client::import_phone_numbers
+    ///[`AgentsClient::import_phone_numbers`]: super::AgentsClient::import_phone_numbers
     #[derive(Debug, Clone)]
     pub struct ImportPhoneNumbers<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::ImportPhoneNumbersRequest, String>,
     }
     impl<'a> ImportPhoneNumbers<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13842,7 +14108,17 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/phone-numbers`
-        pub async fn send(self) -> Result<ResponseValue<types::ImportedPhoneNumbers>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ImportedPhoneNumbers>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ImportedPhoneNumbers>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13863,7 +14139,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13889,17 +14165,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_phone_numbers`]
+    ///Builder for [`AgentsClient::delete_phone_numbers`]
     ///
-    ///[`Client::delete_phone_numbers`]: super::Client::delete_phone_numbers
+    ///[`AgentsClient::delete_phone_numbers`]: super::AgentsClient::delete_phone_numbers
     #[derive(Debug, Clone)]
     pub struct DeletePhoneNumbers<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::PhoneNumbersRequest, String>,
     }
     impl<'a> DeletePhoneNumbers<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -13936,7 +14212,15 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/telephony/phone-numbers`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedPhoneNumbers>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeletedPhoneNumbers>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeletedPhoneNumbers>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -13955,7 +14239,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13981,17 +14265,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::batch_get_phone_numbers`]
+    ///Builder for [`AgentsClient::batch_get_phone_numbers`]
     ///
-    ///[`Client::batch_get_phone_numbers`]: super::Client::batch_get_phone_numbers
+    ///[`AgentsClient::batch_get_phone_numbers`]: super::AgentsClient::batch_get_phone_numbers
     #[derive(Debug, Clone)]
     pub struct BatchGetPhoneNumbers<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::PhoneNumbersRequest, String>,
     }
     impl<'a> BatchGetPhoneNumbers<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14028,7 +14312,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/phone-numbers/batch`
-        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumberBatch>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumberBatch>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::PhoneNumberBatch>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14047,7 +14339,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14073,17 +14365,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_phone_number`]
+    ///Builder for [`AgentsClient::get_phone_number`]
     ///
-    ///[`Client::get_phone_number`]: super::Client::get_phone_number
+    ///[`AgentsClient::get_phone_number`]: super::AgentsClient::get_phone_number
     #[derive(Debug, Clone)]
     pub struct GetPhoneNumber<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         phone_number: Result<::std::string::String, String>,
     }
     impl<'a> GetPhoneNumber<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14109,7 +14401,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}`
-        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumber>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumber>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::PhoneNumber>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14128,7 +14426,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14153,18 +14451,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::import_phone_number`]
+    ///Builder for [`AgentsClient::import_phone_number`]
     ///
-    ///[`Client::import_phone_number`]: super::Client::import_phone_number
+    ///[`AgentsClient::import_phone_number`]: super::AgentsClient::import_phone_number
     #[derive(Debug, Clone)]
     pub struct ImportPhoneNumber<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         phone_number: Result<::std::string::String, String>,
         body: Result<types::builder::ImportPhoneNumberRequest, String>,
     }
     impl<'a> ImportPhoneNumber<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14213,7 +14511,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}`
-        pub async fn send(self) -> Result<ResponseValue<types::ImportedPhoneNumber>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ImportedPhoneNumber>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ImportedPhoneNumber>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14238,7 +14544,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14264,17 +14570,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_phone_number`]
+    ///Builder for [`AgentsClient::delete_phone_number`]
     ///
-    ///[`Client::delete_phone_number`]: super::Client::delete_phone_number
+    ///[`AgentsClient::delete_phone_number`]: super::AgentsClient::delete_phone_number
     #[derive(Debug, Clone)]
     pub struct DeletePhoneNumber<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         phone_number: Result<::std::string::String, String>,
     }
     impl<'a> DeletePhoneNumber<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14300,7 +14606,15 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedPhoneNumber>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DeletedPhoneNumber>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeletedPhoneNumber>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14319,7 +14633,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14344,18 +14658,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::reassign_phone_number`]
+    ///Builder for [`AgentsClient::reassign_phone_number`]
     ///
-    ///[`Client::reassign_phone_number`]: super::Client::reassign_phone_number
+    ///[`AgentsClient::reassign_phone_number`]: super::AgentsClient::reassign_phone_number
     #[derive(Debug, Clone)]
     pub struct ReassignPhoneNumber<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         phone_number: Result<::std::string::String, String>,
         body: Result<types::builder::ReassignPhoneNumberRequest, String>,
     }
     impl<'a> ReassignPhoneNumber<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14405,7 +14719,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}`
-        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumber>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::PhoneNumber>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::PhoneNumber>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14430,7 +14750,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14456,19 +14776,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_audio_cache_entries`]
+    ///Builder for [`AgentsClient::list_audio_cache_entries`]
     ///
-    ///[`Client::list_audio_cache_entries`]: super::Client::list_audio_cache_entries
+    ///[`AgentsClient::list_audio_cache_entries`]: super::AgentsClient::list_audio_cache_entries
     #[derive(Debug, Clone)]
     pub struct ListAudioCacheEntries<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         offset: Result<Option<i64>, String>,
         sort: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ListAudioCacheEntries<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14515,7 +14835,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/audio-cache`
-        pub async fn send(self) -> Result<ResponseValue<types::AudioCachePage>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::AudioCachePage>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::AudioCachePage>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14536,7 +14864,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14564,17 +14892,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::bulk_delete_audio_cache_entries`]
+    ///Builder for [`AgentsClient::bulk_delete_audio_cache_entries`]
     ///
-    ///[`Client::bulk_delete_audio_cache_entries`]: super::Client::bulk_delete_audio_cache_entries
+    ///[`AgentsClient::bulk_delete_audio_cache_entries`]: super::AgentsClient::bulk_delete_audio_cache_entries
     #[derive(Debug, Clone)]
     pub struct BulkDeleteAudioCacheEntries<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::BulkDeleteAudioCacheRequest, String>,
     }
     impl<'a> BulkDeleteAudioCacheEntries<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14614,7 +14942,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/audio-cache/bulk-delete`
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
         pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::BulkDeleteAudioCacheResult>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::BulkDeleteAudioCacheResult>, Error<()>> {
             let Self {
@@ -14637,7 +14973,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14663,17 +14999,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_audio_cache_entry`]
+    ///Builder for [`AgentsClient::delete_audio_cache_entry`]
     ///
-    ///[`Client::delete_audio_cache_entry`]: super::Client::delete_audio_cache_entry
+    ///[`AgentsClient::delete_audio_cache_entry`]: super::AgentsClient::delete_audio_cache_entry
     #[derive(Debug, Clone)]
     pub struct DeleteAudioCacheEntry<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         entry_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteAudioCacheEntry<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14699,7 +15035,17 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/agents/{agentId}/audio-cache/{entryId}`
-        pub async fn send(self) -> Result<ResponseValue<types::DeletedAudioCacheEntry>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DeletedAudioCacheEntry>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DeletedAudioCacheEntry>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14718,7 +15064,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14743,17 +15089,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_audio_cache_file`]
+    ///Builder for [`AgentsClient::get_audio_cache_file`]
     ///
-    ///[`Client::get_audio_cache_file`]: super::Client::get_audio_cache_file
+    ///[`AgentsClient::get_audio_cache_file`]: super::AgentsClient::get_audio_cache_file
     #[derive(Debug, Clone)]
     pub struct GetAudioCacheFile<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         entry_id: Result<::std::string::String, String>,
     }
     impl<'a> GetAudioCacheFile<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14779,7 +15125,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/audio-cache/{entryId}/file`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14798,7 +15150,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
@@ -14815,18 +15167,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::synthesize_audio_preview`]
+    ///Builder for [`AgentsClient::synthesize_audio_preview`]
     ///
-    ///[`Client::synthesize_audio_preview`]: super::Client::synthesize_audio_preview
+    ///[`AgentsClient::synthesize_audio_preview`]: super::AgentsClient::synthesize_audio_preview
     #[derive(Debug, Clone)]
     pub struct SynthesizeAudioPreview<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         entry_id: Result<::std::string::String, String>,
         body: Result<types::builder::SynthesizeAudioRequest, String>,
     }
     impl<'a> SynthesizeAudioPreview<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14875,7 +15227,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/audio-cache/{entryId}/synthesize`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14898,7 +15256,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14920,17 +15278,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::place_outbound_call`]
+    ///Builder for [`AgentsClient::place_outbound_call`]
     ///
-    ///[`Client::place_outbound_call`]: super::Client::place_outbound_call
+    ///[`AgentsClient::place_outbound_call`]: super::AgentsClient::place_outbound_call
     #[derive(Debug, Clone)]
     pub struct PlaceOutboundCall<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::PlaceOutboundCallRequest, String>,
     }
     impl<'a> PlaceOutboundCall<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -14969,7 +15327,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/telephony/outbound-calls`
-        pub async fn send(self) -> Result<ResponseValue<types::OutboundCall>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::OutboundCall>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::OutboundCall>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -14990,7 +15356,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15016,18 +15382,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_outbound_call_status`]
+    ///Builder for [`AgentsClient::get_outbound_call_status`]
     ///
-    ///[`Client::get_outbound_call_status`]: super::Client::get_outbound_call_status
+    ///[`AgentsClient::get_outbound_call_status`]: super::AgentsClient::get_outbound_call_status
     #[derive(Debug, Clone)]
     pub struct GetOutboundCallStatus<'a> {
-        client: &'a super::Client,
+        client: &'a super::AgentsClient,
         agent_id: Result<::std::string::String, String>,
         call_sid: Result<::std::string::String, String>,
-        environment: Result<types::Environment, String>,
+        environment: Result<crate::Environment, String>,
     }
     impl<'a> GetOutboundCallStatus<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AgentsClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -15055,15 +15421,23 @@ pub mod builder {
         }
         pub fn environment<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::Environment>,
+            V: std::convert::TryInto<crate::Environment>,
         {
-            self.environment = value
-                .try_into()
-                .map_err(|_| "conversion to `Environment` for environment failed".to_string());
+            self.environment = value.try_into().map_err(|_| {
+                "conversion to `crate :: Environment` for environment failed".to_string()
+            });
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/telephony/outbound-calls/{callSid}/status`
-        pub async fn send(self) -> Result<ResponseValue<types::OutboundCallStatus>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::OutboundCallStatus>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::OutboundCallStatus>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -15084,7 +15458,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AgentsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15116,5 +15490,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::AgentsClient;
 }

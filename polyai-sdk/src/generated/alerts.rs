@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -1471,17 +1473,17 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI Alerts API
+///The client of the PolyAI Alerts API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published Alerts contract: rules that watch a metric (latency percentiles, error counts, call volume) over a rolling window and fire when a threshold is crossed, plus the list of rules currently firing. Firing and recovering are delivered as `alerts.triggered` / `alerts.resolved` events to the endpoints registered through the Webhooks API (`webhooks.yaml`). It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are snake_case. Response schemas are deliberately lenient (optional, nullable fields, no closed enums) so that metrics, states and operators added later still decode. The operations live on the Agents host family (`api.{us|uk|eu|studio}.poly.ai`). Authenticate with an account-scoped API key in the `x-api-key` header; rules are implicitly scoped to the key's account, and keys only work in the region that issued them. An account may hold at most 10 rules. Unlike the other families, validation failures (422) come back in a field-by-field shape (`ValidationErrorBody`), not the standard error envelope.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct AlertsClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl AlertsClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -1517,7 +1519,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for AlertsClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -1535,11 +1537,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        AlertsClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl AlertsClient {
     ///List alert rules
     ///
     ///Returns the account's alert rules with their current state, optionally narrowed by enabled flag, metric, project and state. Not paginated: every matching rule (at most 10) comes back in `data`.
@@ -1660,19 +1662,19 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::list_alert_rules`]
+    ///Builder for [`AlertsClient::list_alert_rules`]
     ///
-    ///[`Client::list_alert_rules`]: super::Client::list_alert_rules
+    ///[`AlertsClient::list_alert_rules`]: super::AlertsClient::list_alert_rules
     #[derive(Debug, Clone)]
     pub struct ListAlertRules<'a> {
-        client: &'a super::Client,
+        client: &'a super::AlertsClient,
         enabled: Result<Option<bool>, String>,
         metric: Result<Option<types::AlertMetric>, String>,
         project_id: Result<Option<::std::string::String>, String>,
         state: Result<Option<types::AlertState>, String>,
     }
     impl<'a> ListAlertRules<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AlertsClient) -> Self {
             Self {
                 client: client,
                 enabled: Ok(None),
@@ -1721,7 +1723,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/alert-rules`
-        pub async fn send(self) -> Result<ResponseValue<types::AlertRuleList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::AlertRuleList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::AlertRuleList>, Error<()>> {
             let Self {
                 client,
                 enabled,
@@ -1737,7 +1747,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AlertsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1769,16 +1779,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_alert_rule`]
+    ///Builder for [`AlertsClient::create_alert_rule`]
     ///
-    ///[`Client::create_alert_rule`]: super::Client::create_alert_rule
+    ///[`AlertsClient::create_alert_rule`]: super::AlertsClient::create_alert_rule
     #[derive(Debug, Clone)]
     pub struct CreateAlertRule<'a> {
-        client: &'a super::Client,
+        client: &'a super::AlertsClient,
         body: Result<types::builder::CreateAlertRuleRequest, String>,
     }
     impl<'a> CreateAlertRule<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AlertsClient) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
@@ -1807,7 +1817,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/alert-rules`
-        pub async fn send(self) -> Result<ResponseValue<types::AlertRule>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::AlertRule>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::AlertRule>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::CreateAlertRuleRequest::try_from(v).map_err(|e| e.to_string()))
@@ -1816,7 +1832,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AlertsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1842,16 +1858,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_alert_rule`]
+    ///Builder for [`AlertsClient::get_alert_rule`]
     ///
-    ///[`Client::get_alert_rule`]: super::Client::get_alert_rule
+    ///[`AlertsClient::get_alert_rule`]: super::AlertsClient::get_alert_rule
     #[derive(Debug, Clone)]
     pub struct GetAlertRule<'a> {
-        client: &'a super::Client,
+        client: &'a super::AlertsClient,
         rule_id: Result<::std::string::String, String>,
     }
     impl<'a> GetAlertRule<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AlertsClient) -> Self {
             Self {
                 client: client,
                 rule_id: Err("rule_id was not initialized".to_string()),
@@ -1867,7 +1883,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/alert-rules/{rule_id}`
-        pub async fn send(self) -> Result<ResponseValue<types::AlertRule>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::AlertRule>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::AlertRule>, Error<()>> {
             let Self { client, rule_id } = self;
             let rule_id = rule_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -1879,7 +1901,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AlertsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1904,16 +1926,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_alert_rule`]
+    ///Builder for [`AlertsClient::delete_alert_rule`]
     ///
-    ///[`Client::delete_alert_rule`]: super::Client::delete_alert_rule
+    ///[`AlertsClient::delete_alert_rule`]: super::AlertsClient::delete_alert_rule
     #[derive(Debug, Clone)]
     pub struct DeleteAlertRule<'a> {
-        client: &'a super::Client,
+        client: &'a super::AlertsClient,
         rule_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteAlertRule<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AlertsClient) -> Self {
             Self {
                 client: client,
                 rule_id: Err("rule_id was not initialized".to_string()),
@@ -1929,7 +1951,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/alert-rules/{rule_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, rule_id } = self;
             let rule_id = rule_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -1941,7 +1969,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AlertsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -1958,17 +1986,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_alert_rule`]
+    ///Builder for [`AlertsClient::update_alert_rule`]
     ///
-    ///[`Client::update_alert_rule`]: super::Client::update_alert_rule
+    ///[`AlertsClient::update_alert_rule`]: super::AlertsClient::update_alert_rule
     #[derive(Debug, Clone)]
     pub struct UpdateAlertRule<'a> {
-        client: &'a super::Client,
+        client: &'a super::AlertsClient,
         rule_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateAlertRuleRequest, String>,
     }
     impl<'a> UpdateAlertRule<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AlertsClient) -> Self {
             Self {
                 client: client,
                 rule_id: Err("rule_id was not initialized".to_string()),
@@ -2007,7 +2035,13 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/alert-rules/{rule_id}`
-        pub async fn send(self) -> Result<ResponseValue<types::AlertRule>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::AlertRule>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::AlertRule>, Error<()>> {
             let Self {
                 client,
                 rule_id,
@@ -2026,7 +2060,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AlertsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -2052,17 +2086,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::list_active_alerts`]
+    ///Builder for [`AlertsClient::list_active_alerts`]
     ///
-    ///[`Client::list_active_alerts`]: super::Client::list_active_alerts
+    ///[`AlertsClient::list_active_alerts`]: super::AlertsClient::list_active_alerts
     #[derive(Debug, Clone)]
     pub struct ListActiveAlerts<'a> {
-        client: &'a super::Client,
+        client: &'a super::AlertsClient,
         metric: Result<Option<types::AlertMetric>, String>,
         project_id: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ListActiveAlerts<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::AlertsClient) -> Self {
             Self {
                 client: client,
                 metric: Ok(None),
@@ -2089,7 +2123,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/alerts`
-        pub async fn send(self) -> Result<ResponseValue<types::ActiveAlertList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ActiveAlertList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ActiveAlertList>, Error<()>> {
             let Self {
                 client,
                 metric,
@@ -2101,7 +2143,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::AlertsClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -2134,5 +2176,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::AlertsClient;
 }

@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -815,18 +817,18 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI Chat API
+///The client of the PolyAI Chat API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published Chat contract: production text conversations with a deployed agent (open a conversation, send user messages, close it). For testing against a chosen environment use Debug Chat (`debug-chat.yaml`) instead. It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are snake_case. Response schemas are deliberately lenient (optional, nullable fields, no closed enums). The operations live on the platform host family (`api.{us-1|uk-1|euw-1}.platform.polyai.app`); PolyAI's prose also names `api.studio.poly.ai` for the Studio region, but no contract lists it, so it is unverified.
 ///Authentication: PolyAI declares two credentials for this family, an API key in `X-API-KEY` (modelled here as `ApiKey`, sent in `x-api-key`; header names are case-insensitive) and a connector token provisioned in Agent Studio in `X-TOKEN` (modelled as `ConnectorToken`). The contract lists them as alternatives, which is how `security` below reads (the API key is the default), but PolyAI's prose and its per-operation header declarations ask for both on every call: send the API key and the connector token together. Both are issued by PolyAI for one account, project and region. Account ids are the workspace slug or `ws-...` (older examples show `ACCOUNT-...`); project ids are the slug or `PROJECT-...`.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct ChatClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl ChatClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -862,7 +864,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for ChatClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -880,11 +882,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        ChatClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl ChatClient {
     ///Start a chat conversation
     ///
     ///Opens a conversation with the project's live agent and returns its id with the agent's greeting in `response`. Every body field is optional; an empty object starts a conversation with the defaults. Not idempotent: a retry opens a second conversation.
@@ -964,19 +966,19 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::create_chat`]
+    ///Builder for [`ChatClient::create_chat`]
     ///
-    ///[`Client::create_chat`]: super::Client::create_chat
+    ///[`ChatClient::create_chat`]: super::ChatClient::create_chat
     #[derive(Debug, Clone)]
     pub struct CreateChat<'a> {
-        client: &'a super::Client,
+        client: &'a super::ChatClient,
         version: Result<::std::string::String, String>,
         account_id: Result<::std::string::String, String>,
         project_id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateChatRequest, String>,
     }
     impl<'a> CreateChat<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::ChatClient) -> Self {
             Self {
                 client: client,
                 version: Err("version was not initialized".to_string()),
@@ -1033,7 +1035,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/{version}/{account_id}/{project_id}/chat/create`
-        pub async fn send(self) -> Result<ResponseValue<types::ChatStarted>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ChatStarted>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::ChatStarted>, Error<()>> {
             let Self {
                 client,
                 version,
@@ -1060,7 +1068,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::ChatClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1086,19 +1094,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::send_chat_message`]
+    ///Builder for [`ChatClient::send_chat_message`]
     ///
-    ///[`Client::send_chat_message`]: super::Client::send_chat_message
+    ///[`ChatClient::send_chat_message`]: super::ChatClient::send_chat_message
     #[derive(Debug, Clone)]
     pub struct SendChatMessage<'a> {
-        client: &'a super::Client,
+        client: &'a super::ChatClient,
         version: Result<::std::string::String, String>,
         account_id: Result<::std::string::String, String>,
         project_id: Result<::std::string::String, String>,
         body: Result<types::builder::ChatMessageRequest, String>,
     }
     impl<'a> SendChatMessage<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::ChatClient) -> Self {
             Self {
                 client: client,
                 version: Err("version was not initialized".to_string()),
@@ -1155,7 +1163,13 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/{version}/{account_id}/{project_id}/chat/respond`
-        pub async fn send(self) -> Result<ResponseValue<types::ChatReply>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ChatReply>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::ChatReply>, Error<()>> {
             let Self {
                 client,
                 version,
@@ -1182,7 +1196,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::ChatClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1208,19 +1222,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::close_chat`]
+    ///Builder for [`ChatClient::close_chat`]
     ///
-    ///[`Client::close_chat`]: super::Client::close_chat
+    ///[`ChatClient::close_chat`]: super::ChatClient::close_chat
     #[derive(Debug, Clone)]
     pub struct CloseChat<'a> {
-        client: &'a super::Client,
+        client: &'a super::ChatClient,
         version: Result<::std::string::String, String>,
         account_id: Result<::std::string::String, String>,
         project_id: Result<::std::string::String, String>,
         body: Result<types::builder::CloseChatRequest, String>,
     }
     impl<'a> CloseChat<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::ChatClient) -> Self {
             Self {
                 client: client,
                 version: Err("version was not initialized".to_string()),
@@ -1277,7 +1291,13 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/{version}/{account_id}/{project_id}/chat/close`
-        pub async fn send(self) -> Result<ResponseValue<types::ChatClosed>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ChatClosed>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<types::ChatClosed>, Error<()>> {
             let Self {
                 client,
                 version,
@@ -1304,7 +1324,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::ChatClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1333,5 +1353,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::ChatClient;
 }

@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -456,17 +458,17 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI Concurrent Calls API
+///The client of the PolyAI Concurrent Calls API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published Concurrent Calls contract: the peak number of simultaneous conversations of a project, per 5-minute interval, for capacity planning. It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are snake_case. Response schemas are deliberately lenient (optional, nullable fields). The operation lives on the platform host family (`api.{us-1|uk-1|euw-1}.platform.polyai.app`). Authenticate with an API key authorised for the project's conversation data, sent in the `x-api-key` header. Errors from this family are `{error_message}` bodies (`ConcurrencyErrorBody`), not the standard PolyAI error envelope.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct ConcurrentCallsClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl ConcurrentCallsClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -502,7 +504,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for ConcurrentCallsClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -520,11 +522,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        ConcurrentCallsClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl ConcurrentCallsClient {
     ///Get peak concurrent conversations per 5-minute interval
     ///
     ///Returns, for each 5-minute interval of the time range, the highest number of conversations that were in progress at once, after the optional filters. The range is widened to whole 5-minute marks (start rounded down, end rounded up) and may span at most 7 days. Not paginated: every interval of the range comes back in one response, in ascending time order. With `slice_by=variant` there is one interval entry per variant and time; slicing by `language` or `phone_number` is declared but answers 501.
@@ -570,12 +572,12 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::get_concurrent_calls`]
+    ///Builder for [`ConcurrentCallsClient::get_concurrent_calls`]
     ///
-    ///[`Client::get_concurrent_calls`]: super::Client::get_concurrent_calls
+    ///[`ConcurrentCallsClient::get_concurrent_calls`]: super::ConcurrentCallsClient::get_concurrent_calls
     #[derive(Debug, Clone)]
     pub struct GetConcurrentCalls<'a> {
-        client: &'a super::Client,
+        client: &'a super::ConcurrentCallsClient,
         account_id: Result<::std::string::String, String>,
         project_id: Result<::std::string::String, String>,
         client_env: Result<Option<types::GetConcurrentCallsClientEnv>, String>,
@@ -588,7 +590,7 @@ pub mod builder {
         variant_name: Result<Option<::std::string::String>, String>,
     }
     impl<'a> GetConcurrentCalls<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::ConcurrentCallsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -694,7 +696,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/{account_id}/{project_id}/conversations/concurrency`
-        pub async fn send(self) -> Result<ResponseValue<types::ConcurrencyReport>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::ConcurrencyReport>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::ConcurrencyReport>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -729,7 +739,9 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(
+                    super::ConcurrentCallsClient::api_version(),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -780,5 +792,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::ConcurrentCallsClient;
 }

@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -1255,17 +1257,17 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI Conversations API v3
+///The client of the PolyAI Conversations API v3 family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published Conversations v3 contract (the project-scoped conversation listing). It is written for the polyai-rs code generator, not copied from PolyAI: response schemas are deliberately lenient (optional, nullable fields, no closed enums) because real payloads carry nulls and values the published document does not mention. The operation lives on the platform host family (`api.{us-1|uk-1|euw-1}.platform.polyai.app`); conversation detail and audio live on the Agents host family and are described in `data.yaml`. Authenticate with a project- and region-scoped API key that has the "Conversations data" permission, sent in the `x-api-key` header.
 ///
 ///Version: 3.0.0
-pub struct Client {
+pub struct ConversationsClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl ConversationsClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -1301,7 +1303,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for ConversationsClient {
     fn api_version() -> &'static str {
         "3.0.0"
     }
@@ -1319,11 +1321,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        ConversationsClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl ConversationsClient {
     ///List a project's conversations
     ///
     ///Returns one page of conversations for the project, optionally narrowed by time range, environment, channel, variant and progress. Three optional retrieval modes exist and at most one may be used per call: transcript search and semantic search (`query_type` plus `query`) and random sampling (`sample=random`); the time range is expected whenever one of them is used. Paginate with `cursor` (preferred: pass the previous page's `cursor` back with identical filters until it comes back null or absent) or, in the legacy scheme, with `offset`/`next_offset`. The response is an object, not a bare array. `turns` may be empty even when `num_turns` is positive, because transcript visibility is a per-project setting. PolyAI's prose also mentions `include_context_state` and `include_turn_metadata`; they have no contract entry and are not modelled here.
@@ -1383,12 +1385,12 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::list_conversations`]
+    ///Builder for [`ConversationsClient::list_conversations`]
     ///
-    ///[`Client::list_conversations`]: super::Client::list_conversations
+    ///[`ConversationsClient::list_conversations`]: super::ConversationsClient::list_conversations
     #[derive(Debug, Clone)]
     pub struct ListConversations<'a> {
-        client: &'a super::Client,
+        client: &'a super::ConversationsClient,
         account_id: Result<::std::string::String, String>,
         project_id: Result<::std::string::String, String>,
         channel: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
@@ -1408,7 +1410,7 @@ pub mod builder {
         variant_name: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ListConversations<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::ConversationsClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -1591,7 +1593,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v3/{account_id}/{project_id}/conversations`
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
         pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ListConversationsResponse>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListConversationsResponse>, Error<()>> {
             let Self {
@@ -1642,7 +1652,9 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(
+                    super::ConversationsClient::api_version(),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1706,5 +1718,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::ConversationsClient;
 }

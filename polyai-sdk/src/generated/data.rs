@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -2364,17 +2366,17 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI agent conversation data API
+///The client of the PolyAI agent conversation data API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published contract for the agent-scoped conversation data endpoints: list, detail, recording audio, annotations and notes. It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are camelCase, except that conversation turns inside the detail use snake_case keys. Response schemas are deliberately lenient (optional, nullable fields, no closed enums, free-form JSON where the shape is loose) because real responses carry nulls, extra fields and shapes that differ from PolyAI's documents. All operations live on the Agents host family (`api.{us|uk|eu|studio}.poly.ai`); the platform host (`*.platform.polyai.app`) does not serve them. Authenticate with an API key in the `x-api-key` header; keys only work in the region that issued them. The list, annotation and note operations are live but no longer appear in PolyAI's current documentation; detail and audio are still documented.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct DataClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl DataClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -2410,7 +2412,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for DataClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -2428,11 +2430,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        DataClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl DataClient {
     ///List an agent's conversations
     ///
     ///Returns one page of the agent's conversations (summaries without turns, metrics or function events). Offset pagination only: advance `offset` by `limit` until `offset` reaches `count` or a page comes back short. No filters are available here; use the Conversations v3 listing for time, environment or variant filters.
@@ -2548,18 +2550,18 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::list_agent_conversations`]
+    ///Builder for [`DataClient::list_agent_conversations`]
     ///
-    ///[`Client::list_agent_conversations`]: super::Client::list_agent_conversations
+    ///[`DataClient::list_agent_conversations`]: super::DataClient::list_agent_conversations
     #[derive(Debug, Clone)]
     pub struct ListAgentConversations<'a> {
-        client: &'a super::Client,
+        client: &'a super::DataClient,
         agent_id: Result<::std::string::String, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         offset: Result<Option<i64>, String>,
     }
     impl<'a> ListAgentConversations<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::DataClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -2596,7 +2598,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/conversations`
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
         pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ListAgentConversationsResponse>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::ListAgentConversationsResponse>, Error<()>> {
             let Self {
@@ -2617,7 +2627,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::DataClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -2644,17 +2654,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_agent_conversation`]
+    ///Builder for [`DataClient::get_agent_conversation`]
     ///
-    ///[`Client::get_agent_conversation`]: super::Client::get_agent_conversation
+    ///[`DataClient::get_agent_conversation`]: super::DataClient::get_agent_conversation
     #[derive(Debug, Clone)]
     pub struct GetAgentConversation<'a> {
-        client: &'a super::Client,
+        client: &'a super::DataClient,
         agent_id: Result<::std::string::String, String>,
         conversation_id: Result<::std::string::String, String>,
     }
     impl<'a> GetAgentConversation<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::DataClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -2680,7 +2690,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/conversations/{conversationId}`
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
         pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AgentConversationDetail>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::AgentConversationDetail>, Error<()>> {
             let Self {
@@ -2701,7 +2719,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::DataClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -2726,18 +2744,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_annotations`]
+    ///Builder for [`DataClient::create_annotations`]
     ///
-    ///[`Client::create_annotations`]: super::Client::create_annotations
+    ///[`DataClient::create_annotations`]: super::DataClient::create_annotations
     #[derive(Debug, Clone)]
     pub struct CreateAnnotations<'a> {
-        client: &'a super::Client,
+        client: &'a super::DataClient,
         agent_id: Result<::std::string::String, String>,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::AnnotationRequest, String>,
     }
     impl<'a> CreateAnnotations<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::DataClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -2784,7 +2802,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/conversations/{conversationId}/annotation`
-        pub async fn send(self) -> Result<ResponseValue<types::OperationSuccess>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::OperationSuccess>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::OperationSuccess>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -2807,7 +2833,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::DataClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -2833,19 +2859,19 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_conversation_audio`]
+    ///Builder for [`DataClient::get_conversation_audio`]
     ///
-    ///[`Client::get_conversation_audio`]: super::Client::get_conversation_audio
+    ///[`DataClient::get_conversation_audio`]: super::DataClient::get_conversation_audio
     #[derive(Debug, Clone)]
     pub struct GetConversationAudio<'a> {
-        client: &'a super::Client,
+        client: &'a super::DataClient,
         agent_id: Result<::std::string::String, String>,
         conversation_id: Result<::std::string::String, String>,
         direction: Result<Option<types::GetConversationAudioDirection>, String>,
         redacted: Result<Option<bool>, String>,
     }
     impl<'a> GetConversationAudio<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::DataClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -2892,7 +2918,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/agents/{agentId}/conversations/{conversationId}/audio`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -2915,7 +2947,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::DataClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -2938,18 +2970,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::upsert_conversation_note`]
+    ///Builder for [`DataClient::upsert_conversation_note`]
     ///
-    ///[`Client::upsert_conversation_note`]: super::Client::upsert_conversation_note
+    ///[`DataClient::upsert_conversation_note`]: super::DataClient::upsert_conversation_note
     #[derive(Debug, Clone)]
     pub struct UpsertConversationNote<'a> {
-        client: &'a super::Client,
+        client: &'a super::DataClient,
         agent_id: Result<::std::string::String, String>,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::NoteRequest, String>,
     }
     impl<'a> UpsertConversationNote<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::DataClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -2994,7 +3026,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/conversations/{conversationId}/note`
-        pub async fn send(self) -> Result<ResponseValue<types::OperationSuccess>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::OperationSuccess>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::OperationSuccess>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -3017,7 +3057,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::DataClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -3046,5 +3086,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::DataClient;
 }

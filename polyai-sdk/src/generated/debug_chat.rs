@@ -2,67 +2,14 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///Which deployment of the agent to chat with.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-    )]
-    pub enum ClientEnvironment {
-        #[serde(rename = "sandbox")]
-        Sandbox,
-        #[serde(rename = "pre-release")]
-        PreRelease,
-        #[serde(rename = "live")]
-        Live,
-    }
-    impl ::std::fmt::Display for ClientEnvironment {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Sandbox => f.write_str("sandbox"),
-                Self::PreRelease => f.write_str("pre-release"),
-                Self::Live => f.write_str("live"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ClientEnvironment {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "sandbox" => Ok(Self::Sandbox),
-                "pre-release" => Ok(Self::PreRelease),
-                "live" => Ok(Self::Live),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ClientEnvironment {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ClientEnvironment {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///One user turn for an existing debug chat session.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DebugChatMessageRequest {
@@ -73,7 +20,7 @@ pub mod types {
         )]
         pub asr_lang_code: ::std::option::Option<::std::string::String>,
         #[serde(rename = "clientEnv")]
-        pub client_env: ClientEnvironment,
+        pub client_env: crate::Environment,
         ///What the user says. Defaults to an empty string.
         #[serde(default)]
         pub message: ::std::string::String,
@@ -236,7 +183,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub channel: ::std::option::Option<::std::string::String>,
         #[serde(rename = "clientEnv")]
-        pub client_env: ClientEnvironment,
+        pub client_env: crate::Environment,
         ///Id to give the session; the server generates one when omitted.
         #[serde(
             rename = "conversationId",
@@ -303,7 +250,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            client_env: ::std::result::Result<super::ClientEnvironment, ::std::string::String>,
+            client_env: ::std::result::Result<crate::Environment, ::std::string::String>,
             message: ::std::result::Result<::std::string::String, ::std::string::String>,
             metadata: ::std::result::Result<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -338,7 +285,7 @@ pub mod types {
             }
             pub fn client_env<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClientEnvironment>,
+                T: ::std::convert::TryInto<crate::Environment>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_env = value
@@ -838,7 +785,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            client_env: ::std::result::Result<super::ClientEnvironment, ::std::string::String>,
+            client_env: ::std::result::Result<crate::Environment, ::std::string::String>,
             conversation_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -892,7 +839,7 @@ pub mod types {
             }
             pub fn client_env<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ClientEnvironment>,
+                T: ::std::convert::TryInto<crate::Environment>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_env = value
@@ -1126,17 +1073,17 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI Debug Chat API
+///The client of the PolyAI Debug Chat API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published Debug Chat contract: text conversations with a deployed agent for testing, outside production traffic. It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are camelCase. Reply schemas are deliberately lenient (optional, nullable fields, no closed enums, free-form JSON where the shape is loose) because PolyAI publishes two conflicting shapes for the reply metadata and its own examples omit fields. The operations live on the Agents host family (`api.{us|uk|eu|studio}.poly.ai`) and use the same workspace API key as the Agents API, sent in the `x-api-key` header; keys only work in the region that issued them. Only published deployments can be chatted with: publish to an environment before testing it.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct DebugChatClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl DebugChatClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -1172,7 +1119,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for DebugChatClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -1190,11 +1137,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        DebugChatClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl DebugChatClient {
     ///Start a debug chat session
     ///
     ///Opens a test conversation against the agent's deployment in the chosen environment and returns the agent's greeting in `response` (with an empty `userInput`). Keep the returned `conversationId` for the following messages. Answers 201. Fails with 400 `CHAT_DRAFT_NOT_EXIST` when nothing is deployed to that environment.
@@ -1245,17 +1192,17 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::start_debug_chat`]
+    ///Builder for [`DebugChatClient::start_debug_chat`]
     ///
-    ///[`Client::start_debug_chat`]: super::Client::start_debug_chat
+    ///[`DebugChatClient::start_debug_chat`]: super::DebugChatClient::start_debug_chat
     #[derive(Debug, Clone)]
     pub struct StartDebugChat<'a> {
-        client: &'a super::Client,
+        client: &'a super::DebugChatClient,
         agent_id: Result<::std::string::String, String>,
         body: Result<types::builder::DebugChatStartRequest, String>,
     }
     impl<'a> StartDebugChat<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::DebugChatClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -1294,7 +1241,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/debug-chat`
-        pub async fn send(self) -> Result<ResponseValue<types::DebugChatReply>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DebugChatReply>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DebugChatReply>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -1313,7 +1268,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::DebugChatClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1339,18 +1294,18 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::send_debug_chat_message`]
+    ///Builder for [`DebugChatClient::send_debug_chat_message`]
     ///
-    ///[`Client::send_debug_chat_message`]: super::Client::send_debug_chat_message
+    ///[`DebugChatClient::send_debug_chat_message`]: super::DebugChatClient::send_debug_chat_message
     #[derive(Debug, Clone)]
     pub struct SendDebugChatMessage<'a> {
-        client: &'a super::Client,
+        client: &'a super::DebugChatClient,
         agent_id: Result<::std::string::String, String>,
         conversation_id: Result<::std::string::String, String>,
         body: Result<types::builder::DebugChatMessageRequest, String>,
     }
     impl<'a> SendDebugChatMessage<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::DebugChatClient) -> Self {
             Self {
                 client: client,
                 agent_id: Err("agent_id was not initialized".to_string()),
@@ -1399,7 +1354,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/agents/{agentId}/debug-chat/{conversationId}`
-        pub async fn send(self) -> Result<ResponseValue<types::DebugChatReply>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DebugChatReply>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DebugChatReply>, Error<()>> {
             let Self {
                 client,
                 agent_id,
@@ -1424,7 +1387,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::DebugChatClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1453,5 +1416,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::DebugChatClient;
 }

@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -238,17 +240,17 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI DNI API
+///The client of the PolyAI DNI API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published DNI (dynamic number insertion) contract: reserving a phone number for a caller ahead of the call, so that when they dial it the agent receives the attributes supplied at reservation time (for example who the customer is and why they are calling). It is written for the polyai-rs code generator, not copied from PolyAI. Response schemas are deliberately lenient (optional, nullable fields). The operation lives on the platform host family (`api.{us-1|uk-1|euw-1}.platform.polyai.app`). Authenticate with the dedicated DNI API key, which is bound to one virtual agent (not the general project key), sent in the `x-api-key` header. Errors from this family are `{success, error, message}` bodies (`DniErrorBody`), not the standard PolyAI envelope.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct DniClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl DniClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -284,7 +286,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for DniClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -302,11 +304,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        DniClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl DniClient {
     ///Reserve a DNI number
     ///
     ///Reserves a number of the key's virtual agent for a while and attaches the given attributes to it; the number to show the caller comes back in `dni`. 404 means no number is free to reserve right now. Not idempotent: every call may hold another number.
@@ -332,16 +334,16 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::reserve_dni`]
+    ///Builder for [`DniClient::reserve_dni`]
     ///
-    ///[`Client::reserve_dni`]: super::Client::reserve_dni
+    ///[`DniClient::reserve_dni`]: super::DniClient::reserve_dni
     #[derive(Debug, Clone)]
     pub struct ReserveDni<'a> {
-        client: &'a super::Client,
+        client: &'a super::DniClient,
         body: Result<types::builder::DniReservationRequest, String>,
     }
     impl<'a> ReserveDni<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::DniClient) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
@@ -370,7 +372,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/conversations/dni-reservation`
-        pub async fn send(self) -> Result<ResponseValue<types::DniReservation>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::DniReservation>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::DniReservation>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::DniReservationRequest::try_from(v).map_err(|e| e.to_string()))
@@ -379,7 +389,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::DniClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -408,5 +418,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::DniClient;
 }

@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -149,18 +151,18 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI External Events API
+///The client of the PolyAI External Events API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published External Events contract: third-party providers (payment pages, form tools and the like) post their results back to a running agent, which matches them to the live conversation by an event id it handed out earlier. It is written for the polyai-rs code generator, not copied from PolyAI. It lives on the platform host family (`api.{us-1|uk-1|euw-1}.platform.polyai.app`) and authenticates with an API key that has the "External events" permission, sent in the `x-api-key` header (PolyAI spells it `X-Api-Key`). Errors are `{error_message}` bodies (`ExternalEventsErrorBody`), not the standard PolyAI envelope.
 ///This document has no generated operations. The one public operation, `POST /v1/external-events/webhook`, accepts its body as JSON, form fields, XML or plain text (the provider's own format), and the code generator cannot produce an operation with several request media types, so it is hand-written (see `x-polyai-hand-written`); its parameter and error types are declared below for that code to use. PolyAI's document also lists `POST /internal/v1/agentic-dial/bridge-ended`, a notification sent by PolyAI's own telephony system when a transferred call ends. It is internal plumbing, not something an integrator calls, so it is deliberately not modelled (see `x-polyai-left-out`).
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct ExternalEventsClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl ExternalEventsClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -196,7 +198,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for ExternalEventsClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -214,11 +216,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        ExternalEventsClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {}
+impl ExternalEventsClient {}
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
@@ -231,5 +233,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::ExternalEventsClient;
 }

@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -192,17 +194,17 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI Handoff API
+///The client of the PolyAI Handoff API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published Handoff contract: reading the state an agent stored for a conversation it handed over (to a contact centre or another platform), so the receiving side can pick up where the agent left off. It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are snake_case. Response schemas are deliberately lenient (optional, nullable fields, free-form JSON for the stored data). The operation lives on the platform host family (`api.{us-1|uk-1|euw-1}.platform.polyai.app`). Authenticate with an API key scoped to the account, project and region with the "Handoff" permission, sent in the `x-api-key` header. Errors from this family are `{error_message}` bodies (`HandoffErrorBody`), not the standard PolyAI error envelope.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct HandoffClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl HandoffClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -238,7 +240,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for HandoffClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -256,11 +258,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        HandoffClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl HandoffClient {
     ///Get a conversation's handoff state
     ///
     ///Returns the data the agent stored for one conversation at handoff. Identify the conversation by PolyAI's conversation id (`id`) or by the integrator's own identifier (`shared_id`); at least one of the two is required (400 otherwise), and `shared_id` wins when both are sent. 404 when nothing was stored for that conversation.
@@ -294,19 +296,19 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::get_handoff_state`]
+    ///Builder for [`HandoffClient::get_handoff_state`]
     ///
-    ///[`Client::get_handoff_state`]: super::Client::get_handoff_state
+    ///[`HandoffClient::get_handoff_state`]: super::HandoffClient::get_handoff_state
     #[derive(Debug, Clone)]
     pub struct GetHandoffState<'a> {
-        client: &'a super::Client,
+        client: &'a super::HandoffClient,
         account_id: Result<::std::string::String, String>,
         project_id: Result<::std::string::String, String>,
         id: Result<Option<::std::string::String>, String>,
         shared_id: Result<Option<::std::string::String>, String>,
     }
     impl<'a> GetHandoffState<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::HandoffClient) -> Self {
             Self {
                 client: client,
                 account_id: Err("account_id was not initialized".to_string()),
@@ -352,7 +354,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/{account_id}/{project_id}/handoff_state`
-        pub async fn send(self) -> Result<ResponseValue<types::HandoffState>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::HandoffState>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::HandoffState>, Error<()>> {
             let Self {
                 client,
                 account_id,
@@ -375,7 +385,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::HandoffClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -405,5 +415,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::HandoffClient;
 }

@@ -123,18 +123,18 @@ pub mod outbound;
 )]
 pub mod webhooks;
 
-crate::transport::impl_client_hooks!(agents);
-crate::transport::impl_client_hooks!(alerts);
-crate::transport::impl_client_hooks!(chat);
-crate::transport::impl_client_hooks!(concurrent_calls);
-crate::transport::impl_client_hooks!(conversations);
-crate::transport::impl_client_hooks!(data);
-crate::transport::impl_client_hooks!(debug_chat);
-crate::transport::impl_client_hooks!(dni);
-crate::transport::impl_client_hooks!(external_events);
-crate::transport::impl_client_hooks!(handoff);
-crate::transport::impl_client_hooks!(outbound);
-crate::transport::impl_client_hooks!(webhooks);
+crate::transport::impl_client_hooks!(agents::AgentsClient);
+crate::transport::impl_client_hooks!(alerts::AlertsClient);
+crate::transport::impl_client_hooks!(chat::ChatClient);
+crate::transport::impl_client_hooks!(concurrent_calls::ConcurrentCallsClient);
+crate::transport::impl_client_hooks!(conversations::ConversationsClient);
+crate::transport::impl_client_hooks!(data::DataClient);
+crate::transport::impl_client_hooks!(debug_chat::DebugChatClient);
+crate::transport::impl_client_hooks!(dni::DniClient);
+crate::transport::impl_client_hooks!(external_events::ExternalEventsClient);
+crate::transport::impl_client_hooks!(handoff::HandoffClient);
+crate::transport::impl_client_hooks!(outbound::OutboundClient);
+crate::transport::impl_client_hooks!(webhooks::WebhookEndpointsClient);
 
 /// Array-length and number-range limits of JSON request bodies, which the generated types do
 /// not enforce: (operation, field path, limit), checked before a request is sent.
@@ -269,357 +269,879 @@ pub(crate) const REQUEST_LIMITS: &[(&str, &str, crate::validate::Limit)] = &[
     ),
 ];
 
-/// Operations whose success body is streamed to the caller (no total deadline, not buffered),
-/// with the media type they ask for in `Accept`.
-pub(crate) const STREAMING_OPERATIONS: &[(&str, &str)] = &[
-    ("get_audio_cache_file", "audio/wav"),
-    ("get_conversation_audio", "audio/wav"),
-    ("synthesize_audio_preview", "audio/wav"),
-];
-
-/// Operations that are safe to repeat, and so are retried after a server may have seen them.
-pub(crate) const IDEMPOTENT_OPERATIONS: &[&str] = &[
-    "batch_get_connectors",
-    "batch_get_phone_numbers",
-    "bulk_delete_audio_cache_entries",
-    "close_chat",
-    "delete_agent",
-    "delete_alert_rule",
-    "delete_attribute",
-    "delete_audio_cache_entry",
-    "delete_branch",
-    "delete_connector",
-    "delete_knowledge_base_topic",
-    "delete_phone_number",
-    "delete_phone_numbers",
-    "delete_variant",
-    "delete_webhook_endpoint",
-    "get_active_deployments",
-    "get_agent_behavior",
-    "get_agent_conversation",
-    "get_alert_rule",
-    "get_audio_cache_file",
-    "get_concurrent_calls",
-    "get_connector",
-    "get_conversation_audio",
-    "get_handoff_state",
-    "get_knowledge_base_topic",
-    "get_legacy_outbound_call_status",
-    "get_outbound_call_status",
-    "get_phone_number",
-    "get_real_time_config",
-    "get_voice",
-    "get_voice_sample",
-    "get_webhook_endpoint",
-    "list_active_alerts",
-    "list_agent_conversations",
-    "list_agents",
-    "list_alert_rules",
-    "list_attributes",
-    "list_audio_cache_entries",
-    "list_branches",
-    "list_connectors",
-    "list_conversations",
-    "list_deployments",
-    "list_knowledge_base_topics",
-    "list_phone_numbers",
-    "list_real_time_configs",
-    "list_variants",
-    "list_voices",
-    "list_webhook_endpoints",
-    "lookup_connector",
-    "put_real_time_config_schema",
-    "synthesize_audio_preview",
-    "upsert_conversation_note",
-];
-
-/// Every operation's path template, to check that no parameter changed the path.
-pub(crate) const OPERATION_PATHS: &[(&str, &str)] = &[
-    (
-        "batch_get_connectors",
-        "/v1/agents/{agentId}/telephony/connectors/batch",
-    ),
-    (
-        "batch_get_phone_numbers",
-        "/v1/agents/{agentId}/telephony/phone-numbers/batch",
-    ),
-    (
-        "batch_update_connectors",
-        "/v1/agents/{agentId}/telephony/connectors/batch",
-    ),
-    (
-        "bulk_delete_audio_cache_entries",
-        "/v1/agents/{agentId}/audio-cache/bulk-delete",
-    ),
-    (
-        "close_chat",
-        "/{version}/{account_id}/{project_id}/chat/close",
-    ),
-    ("create_agent", "/v1/accounts/{accountId}/agents"),
-    ("create_alert_rule", "/v1/alert-rules"),
-    (
-        "create_annotations",
-        "/v1/agents/{agentId}/conversations/{conversationId}/annotation",
-    ),
-    (
-        "create_attribute",
-        "/v1/agents/{agentId}/branches/{branchId}/attributes",
-    ),
-    ("create_branch", "/v1/agents/{agentId}/branches"),
-    (
-        "create_chat",
-        "/{version}/{account_id}/{project_id}/chat/create",
-    ),
-    (
-        "create_knowledge_base_topic",
-        "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics",
-    ),
-    (
-        "create_variant",
-        "/v1/agents/{agentId}/branches/{branchId}/variants",
-    ),
-    ("create_voice", "/v1/accounts/{accountId}/voice-library"),
-    ("create_webhook_endpoint", "/v1/webhook-endpoints"),
-    ("delete_agent", "/v1/agents/{agentId}"),
-    ("delete_alert_rule", "/v1/alert-rules/{rule_id}"),
-    (
-        "delete_attribute",
-        "/v1/agents/{agentId}/branches/{branchId}/attributes/{attributeId}",
-    ),
-    (
-        "delete_audio_cache_entry",
-        "/v1/agents/{agentId}/audio-cache/{entryId}",
-    ),
-    ("delete_branch", "/v1/agents/{agentId}/branches/{branchId}"),
-    (
-        "delete_connector",
-        "/v1/agents/{agentId}/telephony/connectors/{connectorId}",
-    ),
-    (
-        "delete_knowledge_base_topic",
-        "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}",
-    ),
-    (
-        "delete_phone_number",
-        "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
-    ),
-    (
-        "delete_phone_numbers",
-        "/v1/agents/{agentId}/telephony/phone-numbers",
-    ),
-    (
-        "delete_variant",
-        "/v1/agents/{agentId}/branches/{branchId}/variants/{variantId}",
-    ),
-    (
-        "delete_webhook_endpoint",
-        "/v1/webhook-endpoints/{endpoint_id}",
-    ),
-    ("duplicate_agent", "/v1/agents/{agentId}/duplicate"),
-    (
-        "get_active_deployments",
-        "/v1/agents/{agentId}/deployments/active",
-    ),
-    (
-        "get_agent_behavior",
-        "/v1/agents/{agentId}/branches/{branchId}/behavior",
-    ),
-    (
-        "get_agent_conversation",
-        "/v1/agents/{agentId}/conversations/{conversationId}",
-    ),
-    ("get_alert_rule", "/v1/alert-rules/{rule_id}"),
-    (
-        "get_audio_cache_file",
-        "/v1/agents/{agentId}/audio-cache/{entryId}/file",
-    ),
-    (
-        "get_concurrent_calls",
-        "/v1/{account_id}/{project_id}/conversations/concurrency",
-    ),
-    (
-        "get_connector",
-        "/v1/agents/{agentId}/telephony/connectors/{connectorId}",
-    ),
-    (
-        "get_conversation_audio",
-        "/v1/agents/{agentId}/conversations/{conversationId}/audio",
-    ),
-    (
-        "get_handoff_state",
-        "/v1/{account_id}/{project_id}/handoff_state",
-    ),
-    (
-        "get_knowledge_base_topic",
-        "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}",
-    ),
-    (
-        "get_legacy_outbound_call_status",
-        "/v1/outbound-calling/{call_sid}/status",
-    ),
-    (
-        "get_outbound_call_status",
-        "/v1/agents/{agentId}/telephony/outbound-calls/{callSid}/status",
-    ),
-    (
-        "get_phone_number",
-        "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
-    ),
-    (
-        "get_real_time_config",
-        "/v1/agents/{agentId}/real-time-configs/{clientEnv}",
-    ),
-    (
-        "get_voice",
-        "/v1/accounts/{accountId}/voice-library/{voiceId}",
-    ),
-    (
-        "get_voice_sample",
-        "/v1/accounts/{accountId}/voice-library/{voiceId}/sample",
-    ),
-    (
-        "get_webhook_endpoint",
-        "/v1/webhook-endpoints/{endpoint_id}",
-    ),
-    (
-        "import_phone_number",
-        "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
-    ),
-    (
-        "import_phone_numbers",
-        "/v1/agents/{agentId}/telephony/phone-numbers",
-    ),
-    ("list_active_alerts", "/v1/alerts"),
-    (
-        "list_agent_conversations",
-        "/v1/agents/{agentId}/conversations",
-    ),
-    ("list_agents", "/v1/accounts/{accountId}/agents"),
-    ("list_alert_rules", "/v1/alert-rules"),
-    (
-        "list_attributes",
-        "/v1/agents/{agentId}/branches/{branchId}/attributes",
-    ),
-    (
-        "list_audio_cache_entries",
-        "/v1/agents/{agentId}/audio-cache",
-    ),
-    ("list_branches", "/v1/agents/{agentId}/branches"),
-    (
-        "list_connectors",
-        "/v1/agents/{agentId}/telephony/connectors",
-    ),
-    (
-        "list_conversations",
-        "/v3/{account_id}/{project_id}/conversations",
-    ),
-    ("list_deployments", "/v1/agents/{agentId}/deployments"),
-    (
-        "list_knowledge_base_topics",
-        "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics",
-    ),
-    (
-        "list_phone_numbers",
-        "/v1/agents/{agentId}/telephony/phone-numbers",
-    ),
-    (
-        "list_real_time_configs",
-        "/v1/agents/{agentId}/real-time-configs",
-    ),
-    (
-        "list_variants",
-        "/v1/agents/{agentId}/branches/{branchId}/variants",
-    ),
-    ("list_voices", "/v1/accounts/{accountId}/voice-library"),
-    ("list_webhook_endpoints", "/v1/webhook-endpoints"),
-    (
-        "lookup_connector",
-        "/v1/agents/{agentId}/telephony/connectors/lookup",
-    ),
-    (
-        "merge_branch",
-        "/v1/agents/{agentId}/branches/{branchId}/merge",
-    ),
-    (
-        "place_outbound_call",
-        "/v1/agents/{agentId}/telephony/outbound-calls",
-    ),
-    (
-        "promote_deployment",
-        "/v1/agents/{agentId}/deployments/{deploymentId}/promote",
-    ),
-    (
-        "publish_deployment",
-        "/v1/agents/{agentId}/deployments/publish",
-    ),
-    (
-        "put_real_time_config_schema",
-        "/v1/agents/{agentId}/real-time-configs/{clientEnv}/schema",
-    ),
-    (
-        "reassign_phone_number",
-        "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
-    ),
-    ("reserve_dni", "/v1/conversations/dni-reservation"),
-    (
-        "rollback_deployment",
-        "/v1/agents/{agentId}/deployments/{deploymentId}/rollback",
-    ),
-    (
-        "rotate_webhook_signing_secret",
-        "/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
-    ),
-    (
-        "send_chat_message",
-        "/{version}/{account_id}/{project_id}/chat/respond",
-    ),
-    (
-        "send_debug_chat_message",
-        "/v1/agents/{agentId}/debug-chat/{conversationId}",
-    ),
-    ("start_debug_chat", "/v1/agents/{agentId}/debug-chat"),
-    (
-        "synthesize_audio_preview",
-        "/v1/agents/{agentId}/audio-cache/{entryId}/synthesize",
-    ),
-    ("trigger_legacy_outbound_call", "/v1/outbound-calling"),
-    (
-        "update_agent_behavior",
-        "/v1/agents/{agentId}/branches/{branchId}/behavior",
-    ),
-    ("update_alert_rule", "/v1/alert-rules/{rule_id}"),
-    (
-        "update_attribute",
-        "/v1/agents/{agentId}/branches/{branchId}/attributes/{attributeId}",
-    ),
-    (
-        "update_connector",
-        "/v1/agents/{agentId}/telephony/connectors/{connectorId}",
-    ),
-    (
-        "update_knowledge_base_topic",
-        "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}",
-    ),
-    (
-        "update_real_time_config_variables",
-        "/v1/agents/{agentId}/real-time-configs/{clientEnv}/variables",
-    ),
-    (
-        "update_variant",
-        "/v1/agents/{agentId}/branches/{branchId}/variants/{variantId}",
-    ),
-    (
-        "update_voice",
-        "/v1/accounts/{accountId}/voice-library/{voiceId}",
-    ),
-    (
-        "update_webhook_endpoint",
-        "/v1/webhook-endpoints/{endpoint_id}",
-    ),
-    (
-        "upsert_conversation_note",
-        "/v1/agents/{agentId}/conversations/{conversationId}/note",
-    ),
+/// Every generated operation, sorted by id: method, path template (to check that no
+/// parameter changed the path), host family and the traits the retry classifier reads.
+pub(crate) static OPERATIONS: &[crate::transport::Operation] = &[
+    crate::transport::Operation {
+        id: "batch_get_connectors",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/telephony/connectors/batch",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "batch_get_phone_numbers",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/telephony/phone-numbers/batch",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "batch_update_connectors",
+        method: reqwest::Method::PATCH,
+        path: "/v1/agents/{agentId}/telephony/connectors/batch",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "bulk_delete_audio_cache_entries",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/audio-cache/bulk-delete",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "close_chat",
+        method: reqwest::Method::PUT,
+        path: "/{version}/{account_id}/{project_id}/chat/close",
+        host: crate::region::HostFamily::Platform,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "create_agent",
+        method: reqwest::Method::POST,
+        path: "/v1/accounts/{accountId}/agents",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "create_alert_rule",
+        method: reqwest::Method::POST,
+        path: "/v1/alert-rules",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "create_annotations",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/conversations/{conversationId}/annotation",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "create_attribute",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/branches/{branchId}/attributes",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "create_branch",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/branches",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "create_chat",
+        method: reqwest::Method::POST,
+        path: "/{version}/{account_id}/{project_id}/chat/create",
+        host: crate::region::HostFamily::Platform,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "create_knowledge_base_topic",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "create_variant",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/branches/{branchId}/variants",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "create_voice",
+        method: reqwest::Method::POST,
+        path: "/v1/accounts/{accountId}/voice-library",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "create_webhook_endpoint",
+        method: reqwest::Method::POST,
+        path: "/v1/webhook-endpoints",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "delete_agent",
+        method: reqwest::Method::DELETE,
+        path: "/v1/agents/{agentId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "delete_alert_rule",
+        method: reqwest::Method::DELETE,
+        path: "/v1/alert-rules/{rule_id}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "delete_attribute",
+        method: reqwest::Method::DELETE,
+        path: "/v1/agents/{agentId}/branches/{branchId}/attributes/{attributeId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "delete_audio_cache_entry",
+        method: reqwest::Method::DELETE,
+        path: "/v1/agents/{agentId}/audio-cache/{entryId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "delete_branch",
+        method: reqwest::Method::DELETE,
+        path: "/v1/agents/{agentId}/branches/{branchId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "delete_connector",
+        method: reqwest::Method::DELETE,
+        path: "/v1/agents/{agentId}/telephony/connectors/{connectorId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "delete_knowledge_base_topic",
+        method: reqwest::Method::DELETE,
+        path: "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "delete_phone_number",
+        method: reqwest::Method::DELETE,
+        path: "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "delete_phone_numbers",
+        method: reqwest::Method::DELETE,
+        path: "/v1/agents/{agentId}/telephony/phone-numbers",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "delete_variant",
+        method: reqwest::Method::DELETE,
+        path: "/v1/agents/{agentId}/branches/{branchId}/variants/{variantId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "delete_webhook_endpoint",
+        method: reqwest::Method::DELETE,
+        path: "/v1/webhook-endpoints/{endpoint_id}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "duplicate_agent",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/duplicate",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_active_deployments",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/deployments/active",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_agent_behavior",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/branches/{branchId}/behavior",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_agent_conversation",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/conversations/{conversationId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_alert_rule",
+        method: reqwest::Method::GET,
+        path: "/v1/alert-rules/{rule_id}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_audio_cache_file",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/audio-cache/{entryId}/file",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: Some("audio/wav"),
+        },
+    },
+    crate::transport::Operation {
+        id: "get_concurrent_calls",
+        method: reqwest::Method::GET,
+        path: "/v1/{account_id}/{project_id}/conversations/concurrency",
+        host: crate::region::HostFamily::Platform,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_connector",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/telephony/connectors/{connectorId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_conversation_audio",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/conversations/{conversationId}/audio",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: Some("audio/wav"),
+        },
+    },
+    crate::transport::Operation {
+        id: "get_handoff_state",
+        method: reqwest::Method::GET,
+        path: "/v1/{account_id}/{project_id}/handoff_state",
+        host: crate::region::HostFamily::Platform,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_knowledge_base_topic",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_legacy_outbound_call_status",
+        method: reqwest::Method::GET,
+        path: "/v1/outbound-calling/{call_sid}/status",
+        host: crate::region::HostFamily::Platform,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_outbound_call_status",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/telephony/outbound-calls/{callSid}/status",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_phone_number",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_real_time_config",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/real-time-configs/{clientEnv}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_voice",
+        method: reqwest::Method::GET,
+        path: "/v1/accounts/{accountId}/voice-library/{voiceId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_voice_sample",
+        method: reqwest::Method::GET,
+        path: "/v1/accounts/{accountId}/voice-library/{voiceId}/sample",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "get_webhook_endpoint",
+        method: reqwest::Method::GET,
+        path: "/v1/webhook-endpoints/{endpoint_id}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "import_phone_number",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "import_phone_numbers",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/telephony/phone-numbers",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_active_alerts",
+        method: reqwest::Method::GET,
+        path: "/v1/alerts",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_agent_conversations",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/conversations",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_agents",
+        method: reqwest::Method::GET,
+        path: "/v1/accounts/{accountId}/agents",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_alert_rules",
+        method: reqwest::Method::GET,
+        path: "/v1/alert-rules",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_attributes",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/branches/{branchId}/attributes",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_audio_cache_entries",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/audio-cache",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_branches",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/branches",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_connectors",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/telephony/connectors",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_conversations",
+        method: reqwest::Method::GET,
+        path: "/v3/{account_id}/{project_id}/conversations",
+        host: crate::region::HostFamily::Platform,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_deployments",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/deployments",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_knowledge_base_topics",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_phone_numbers",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/telephony/phone-numbers",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_real_time_configs",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/real-time-configs",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_variants",
+        method: reqwest::Method::GET,
+        path: "/v1/agents/{agentId}/branches/{branchId}/variants",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_voices",
+        method: reqwest::Method::GET,
+        path: "/v1/accounts/{accountId}/voice-library",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "list_webhook_endpoints",
+        method: reqwest::Method::GET,
+        path: "/v1/webhook-endpoints",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "lookup_connector",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/telephony/connectors/lookup",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "merge_branch",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/branches/{branchId}/merge",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "place_outbound_call",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/telephony/outbound-calls",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "promote_deployment",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/deployments/{deploymentId}/promote",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "publish_deployment",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/deployments/publish",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "put_real_time_config_schema",
+        method: reqwest::Method::PUT,
+        path: "/v1/agents/{agentId}/real-time-configs/{clientEnv}/schema",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "reassign_phone_number",
+        method: reqwest::Method::PATCH,
+        path: "/v1/agents/{agentId}/telephony/phone-numbers/{phoneNumber}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "reserve_dni",
+        method: reqwest::Method::POST,
+        path: "/v1/conversations/dni-reservation",
+        host: crate::region::HostFamily::Platform,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "rollback_deployment",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/deployments/{deploymentId}/rollback",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "rotate_webhook_signing_secret",
+        method: reqwest::Method::POST,
+        path: "/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "send_chat_message",
+        method: reqwest::Method::POST,
+        path: "/{version}/{account_id}/{project_id}/chat/respond",
+        host: crate::region::HostFamily::Platform,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "send_debug_chat_message",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/debug-chat/{conversationId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "start_debug_chat",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/debug-chat",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "synthesize_audio_preview",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/audio-cache/{entryId}/synthesize",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: Some("audio/wav"),
+        },
+    },
+    crate::transport::Operation {
+        id: "trigger_legacy_outbound_call",
+        method: reqwest::Method::POST,
+        path: "/v1/outbound-calling",
+        host: crate::region::HostFamily::Platform,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "update_agent_behavior",
+        method: reqwest::Method::PATCH,
+        path: "/v1/agents/{agentId}/branches/{branchId}/behavior",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "update_alert_rule",
+        method: reqwest::Method::PATCH,
+        path: "/v1/alert-rules/{rule_id}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "update_attribute",
+        method: reqwest::Method::PATCH,
+        path: "/v1/agents/{agentId}/branches/{branchId}/attributes/{attributeId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "update_connector",
+        method: reqwest::Method::PATCH,
+        path: "/v1/agents/{agentId}/telephony/connectors/{connectorId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "update_knowledge_base_topic",
+        method: reqwest::Method::PATCH,
+        path: "/v1/agents/{agentId}/branches/{branchId}/knowledge-base/topics/{topicId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "update_real_time_config_variables",
+        method: reqwest::Method::PATCH,
+        path: "/v1/agents/{agentId}/real-time-configs/{clientEnv}/variables",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "update_variant",
+        method: reqwest::Method::PATCH,
+        path: "/v1/agents/{agentId}/branches/{branchId}/variants/{variantId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "update_voice",
+        method: reqwest::Method::PATCH,
+        path: "/v1/accounts/{accountId}/voice-library/{voiceId}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "update_webhook_endpoint",
+        method: reqwest::Method::PATCH,
+        path: "/v1/webhook-endpoints/{endpoint_id}",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: false,
+            streaming: None,
+        },
+    },
+    crate::transport::Operation {
+        id: "upsert_conversation_note",
+        method: reqwest::Method::POST,
+        path: "/v1/agents/{agentId}/conversations/{conversationId}/note",
+        host: crate::region::HostFamily::Agents,
+        traits: crate::transport::OperationTraits {
+            idempotent: true,
+            streaming: None,
+        },
+    },
 ];
 
 /// `(operation, field)` for every field of a success response that holds a secret; errors

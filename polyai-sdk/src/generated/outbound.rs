@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -418,17 +420,17 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI Outbound Calling API (legacy)
+///The client of the PolyAI Outbound Calling API (legacy) family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published contract for the older outbound calling API: asking an agent to phone someone, then following the call's progress. PolyAI now recommends the outbound-call operations of the Agents API (`place_outbound_call` and `get_outbound_call_status` in `agents.yaml`); this family remains for projects set up with a per-project outbound token. It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are snake_case. Response schemas are deliberately lenient (optional, nullable fields, no closed enums). The operations live on the platform host family (`api.{us-1|uk-1|euw-1}.platform.polyai.app`). Authentication is different from every other family: a per-project token issued by PolyAI, sent in the `X-PolyAi-Auth-Token` header (not `x-api-key`). Rate limits are per account and can be raised through PolyAI; no figures are published. Placing calls lawfully (consent, calling hours) is the caller's responsibility. Errors from this family are `{error, code}` bodies (`OutboundErrorBody`), not the standard PolyAI envelope.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct OutboundClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl OutboundClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -464,7 +466,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for OutboundClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -482,11 +484,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        OutboundClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl OutboundClient {
     ///Place an outbound call
     ///
     ///Asks the project's agent to call `to_number`. Once accepted the call is dialled almost at once, and the agent's start function runs after the callee answers. Keep the returned `call_sid` to poll `get_legacy_outbound_call_status`. Not idempotent: a retry can phone the person twice.
@@ -529,16 +531,16 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::trigger_legacy_outbound_call`]
+    ///Builder for [`OutboundClient::trigger_legacy_outbound_call`]
     ///
-    ///[`Client::trigger_legacy_outbound_call`]: super::Client::trigger_legacy_outbound_call
+    ///[`OutboundClient::trigger_legacy_outbound_call`]: super::OutboundClient::trigger_legacy_outbound_call
     #[derive(Debug, Clone)]
     pub struct TriggerLegacyOutboundCall<'a> {
-        client: &'a super::Client,
+        client: &'a super::OutboundClient,
         body: Result<types::builder::LegacyOutboundCallRequest, String>,
     }
     impl<'a> TriggerLegacyOutboundCall<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::OutboundClient) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
@@ -568,7 +570,15 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/outbound-calling`
-        pub async fn send(self) -> Result<ResponseValue<types::LegacyOutboundCall>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::LegacyOutboundCall>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::LegacyOutboundCall>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -579,7 +589,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::OutboundClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -605,16 +615,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_legacy_outbound_call_status`]
+    ///Builder for [`OutboundClient::get_legacy_outbound_call_status`]
     ///
-    ///[`Client::get_legacy_outbound_call_status`]: super::Client::get_legacy_outbound_call_status
+    ///[`OutboundClient::get_legacy_outbound_call_status`]: super::OutboundClient::get_legacy_outbound_call_status
     #[derive(Debug, Clone)]
     pub struct GetLegacyOutboundCallStatus<'a> {
-        client: &'a super::Client,
+        client: &'a super::OutboundClient,
         call_sid: Result<::std::string::String, String>,
     }
     impl<'a> GetLegacyOutboundCallStatus<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::OutboundClient) -> Self {
             Self {
                 client: client,
                 call_sid: Err("call_sid was not initialized".to_string()),
@@ -630,7 +640,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/outbound-calling/{call_sid}/status`
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
         pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::LegacyOutboundCallStatus>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::LegacyOutboundCallStatus>, Error<()>> {
             let Self { client, call_sid } = self;
@@ -644,7 +662,7 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(super::OutboundClient::api_version()),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -672,5 +690,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::OutboundClient;
 }

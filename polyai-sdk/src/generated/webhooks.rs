@@ -2,9 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+#[allow(unused_imports)]
+use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -1324,17 +1326,17 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-///Client for PolyAI Webhooks management API
+///The client of the PolyAI Webhooks management API family; [`crate::Client`]'s accessor hands it out
 ///
 ///polyai-rs's own restatement of PolyAI's published contract for managing webhook endpoints: the HTTPS receivers PolyAI posts events to (today only alert events, `alerts.triggered` and `alerts.resolved`). It is written for the polyai-rs code generator, not copied from PolyAI. Bodies are snake_case. Response schemas are deliberately lenient (optional, nullable fields, no closed enums) so that new event types and extra fields still decode. The operations live on the Agents host family (`api.{us|uk|eu}.poly.ai`); PolyAI lists no Studio server for this family, so the Studio host below is unverified. Authenticate with an account-scoped API key in the `x-api-key` header; endpoints are implicitly scoped to the key's account, and keys only work in the region that issued them. An account may hold at most 10 endpoints. The signing secret is returned only by create and by rotate, never by reads: store it when you get it. Verifying deliveries (the `X-PolyAI-Signature` HMAC over `{timestamp}.{raw body}`) is done by hand-written code in `polyai_sdk::webhooks`, not here.
 ///
 ///Version: 1.0.0
-pub struct Client {
+pub struct WebhookEndpointsClient {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::transport::Transport,
 }
-impl Client {
+impl WebhookEndpointsClient {
     /// Create a new client.
     ///
     /// `baseurl` is the base URL provided to the internal
@@ -1370,7 +1372,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::transport::Transport> for Client {
+impl ClientInfo<crate::transport::Transport> for WebhookEndpointsClient {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -1388,11 +1390,11 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::transport::Transport>,
+        WebhookEndpointsClient: ClientHooks<crate::transport::Transport>,
     {
     }
 };
-impl Client {
+impl WebhookEndpointsClient {
     ///List webhook endpoints
     ///
     ///Returns every webhook endpoint of the key's account, optionally narrowed by enabled state or subscribed event type. Not paginated: the whole list (at most 10 endpoints) comes back in `data`. Signing secrets are never included.
@@ -1507,17 +1509,17 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    ///Builder for [`Client::list_webhook_endpoints`]
+    ///Builder for [`WebhookEndpointsClient::list_webhook_endpoints`]
     ///
-    ///[`Client::list_webhook_endpoints`]: super::Client::list_webhook_endpoints
+    ///[`WebhookEndpointsClient::list_webhook_endpoints`]: super::WebhookEndpointsClient::list_webhook_endpoints
     #[derive(Debug, Clone)]
     pub struct ListWebhookEndpoints<'a> {
-        client: &'a super::Client,
+        client: &'a super::WebhookEndpointsClient,
         enabled: Result<Option<bool>, String>,
         event_type: Result<Option<types::WebhookEventType>, String>,
     }
     impl<'a> ListWebhookEndpoints<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::WebhookEndpointsClient) -> Self {
             Self {
                 client: client,
                 enabled: Ok(None),
@@ -1545,7 +1547,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/webhook-endpoints`
-        pub async fn send(self) -> Result<ResponseValue<types::WebhookEndpointList>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::WebhookEndpointList>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::WebhookEndpointList>, Error<()>> {
             let Self {
                 client,
                 enabled,
@@ -1557,7 +1567,9 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(
+                    super::WebhookEndpointsClient::api_version(),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1587,16 +1599,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::create_webhook_endpoint`]
+    ///Builder for [`WebhookEndpointsClient::create_webhook_endpoint`]
     ///
-    ///[`Client::create_webhook_endpoint`]: super::Client::create_webhook_endpoint
+    ///[`WebhookEndpointsClient::create_webhook_endpoint`]: super::WebhookEndpointsClient::create_webhook_endpoint
     #[derive(Debug, Clone)]
     pub struct CreateWebhookEndpoint<'a> {
-        client: &'a super::Client,
+        client: &'a super::WebhookEndpointsClient,
         body: Result<types::builder::CreateWebhookEndpointRequest, String>,
     }
     impl<'a> CreateWebhookEndpoint<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::WebhookEndpointsClient) -> Self {
             Self {
                 client: client,
                 body: Ok(::std::default::Default::default()),
@@ -1626,7 +1638,17 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/webhook-endpoints`
-        pub async fn send(self) -> Result<ResponseValue<types::CreatedWebhookEndpoint>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CreatedWebhookEndpoint>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::CreatedWebhookEndpoint>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -1637,7 +1659,9 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(
+                    super::WebhookEndpointsClient::api_version(),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1663,16 +1687,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::get_webhook_endpoint`]
+    ///Builder for [`WebhookEndpointsClient::get_webhook_endpoint`]
     ///
-    ///[`Client::get_webhook_endpoint`]: super::Client::get_webhook_endpoint
+    ///[`WebhookEndpointsClient::get_webhook_endpoint`]: super::WebhookEndpointsClient::get_webhook_endpoint
     #[derive(Debug, Clone)]
     pub struct GetWebhookEndpoint<'a> {
-        client: &'a super::Client,
+        client: &'a super::WebhookEndpointsClient,
         endpoint_id: Result<::std::string::String, String>,
     }
     impl<'a> GetWebhookEndpoint<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::WebhookEndpointsClient) -> Self {
             Self {
                 client: client,
                 endpoint_id: Err("endpoint_id was not initialized".to_string()),
@@ -1688,7 +1712,15 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/v1/webhook-endpoints/{endpoint_id}`
-        pub async fn send(self) -> Result<ResponseValue<types::WebhookEndpoint>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::WebhookEndpoint>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::WebhookEndpoint>, Error<()>> {
             let Self {
                 client,
                 endpoint_id,
@@ -1703,7 +1735,9 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(
+                    super::WebhookEndpointsClient::api_version(),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1728,16 +1762,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::delete_webhook_endpoint`]
+    ///Builder for [`WebhookEndpointsClient::delete_webhook_endpoint`]
     ///
-    ///[`Client::delete_webhook_endpoint`]: super::Client::delete_webhook_endpoint
+    ///[`WebhookEndpointsClient::delete_webhook_endpoint`]: super::WebhookEndpointsClient::delete_webhook_endpoint
     #[derive(Debug, Clone)]
     pub struct DeleteWebhookEndpoint<'a> {
-        client: &'a super::Client,
+        client: &'a super::WebhookEndpointsClient,
         endpoint_id: Result<::std::string::String, String>,
     }
     impl<'a> DeleteWebhookEndpoint<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::WebhookEndpointsClient) -> Self {
             Self {
                 client: client,
                 endpoint_id: Err("endpoint_id was not initialized".to_string()),
@@ -1753,7 +1787,13 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/v1/webhook-endpoints/{endpoint_id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self {
                 client,
                 endpoint_id,
@@ -1768,7 +1808,9 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(
+                    super::WebhookEndpointsClient::api_version(),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
@@ -1785,17 +1827,17 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::update_webhook_endpoint`]
+    ///Builder for [`WebhookEndpointsClient::update_webhook_endpoint`]
     ///
-    ///[`Client::update_webhook_endpoint`]: super::Client::update_webhook_endpoint
+    ///[`WebhookEndpointsClient::update_webhook_endpoint`]: super::WebhookEndpointsClient::update_webhook_endpoint
     #[derive(Debug, Clone)]
     pub struct UpdateWebhookEndpoint<'a> {
-        client: &'a super::Client,
+        client: &'a super::WebhookEndpointsClient,
         endpoint_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateWebhookEndpointRequest, String>,
     }
     impl<'a> UpdateWebhookEndpoint<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::WebhookEndpointsClient) -> Self {
             Self {
                 client: client,
                 endpoint_id: Err("endpoint_id was not initialized".to_string()),
@@ -1835,7 +1877,15 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/v1/webhook-endpoints/{endpoint_id}`
-        pub async fn send(self) -> Result<ResponseValue<types::WebhookEndpoint>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(self) -> Result<ResponseValue<types::WebhookEndpoint>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::WebhookEndpoint>, Error<()>> {
             let Self {
                 client,
                 endpoint_id,
@@ -1856,7 +1906,9 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(
+                    super::WebhookEndpointsClient::api_version(),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1882,16 +1934,16 @@ pub mod builder {
             }
         }
     }
-    ///Builder for [`Client::rotate_webhook_signing_secret`]
+    ///Builder for [`WebhookEndpointsClient::rotate_webhook_signing_secret`]
     ///
-    ///[`Client::rotate_webhook_signing_secret`]: super::Client::rotate_webhook_signing_secret
+    ///[`WebhookEndpointsClient::rotate_webhook_signing_secret`]: super::WebhookEndpointsClient::rotate_webhook_signing_secret
     #[derive(Debug, Clone)]
     pub struct RotateWebhookSigningSecret<'a> {
-        client: &'a super::Client,
+        client: &'a super::WebhookEndpointsClient,
         endpoint_id: Result<::std::string::String, String>,
     }
     impl<'a> RotateWebhookSigningSecret<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
+        pub fn new(client: &'a super::WebhookEndpointsClient) -> Self {
             Self {
                 client: client,
                 endpoint_id: Err("endpoint_id was not initialized".to_string()),
@@ -1907,7 +1959,17 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v1/webhook-endpoints/{endpoint_id}/rotate-secret`
-        pub async fn send(self) -> Result<ResponseValue<types::RotatedSigningSecret>, Error<()>> {
+        ///
+        /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::RotatedSigningSecret>, crate::Error> {
+            crate::error::sdk_result(self.send_raw().await).await
+        }
+        /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
+        pub(crate) async fn send_raw(
+            self,
+        ) -> Result<ResponseValue<types::RotatedSigningSecret>, Error<()>> {
             let Self {
                 client,
                 endpoint_id,
@@ -1922,7 +1984,9 @@ pub mod builder {
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                ::reqwest::header::HeaderValue::from_static(
+                    super::WebhookEndpointsClient::api_version(),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -1950,5 +2014,5 @@ pub mod builder {
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    pub use self::super::Client;
+    pub use self::super::WebhookEndpointsClient;
 }
