@@ -90,6 +90,8 @@ pub enum Command {
     /// Webhooks: a verifying receiver, test deliveries, and the endpoints PolyAI delivers to.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Debug chat with an agent: an interactive session, or `chat test` for scripted scenarios.
+    Chat(crate::chat::ChatArgs),
     /// Run the offline mock of PolyAI and print the environment that points polyai at it.
     #[command(after_help = "\
 Examples:

@@ -6,10 +6,13 @@
 
 mod agents;
 mod audio;
+mod chat;
+mod chat_test;
 mod cli;
 mod config;
 mod conversations;
 mod error;
+mod locate;
 mod mock;
 mod output;
 mod profile;
@@ -80,6 +83,7 @@ async fn run(cli: Cli) -> CliResult {
     match &cli.command {
         Command::Profile(command) => profile::run(global, command),
         Command::Mock(args) => mock::run(args).await,
+        Command::Chat(args) => chat::run(global, args).await,
         Command::Completions { shell } => {
             let shell = match shell {
                 Shell::Bash => clap_complete::Shell::Bash,
