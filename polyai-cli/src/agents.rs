@@ -1,8 +1,9 @@
 //! `polyai agents list|branches|deployments|publish|promote|rollback`.
 
+use polyai_sdk::Environment;
 use polyai_sdk::deployments::{ALREADY_PUBLISHED_CODES, DeploymentOutcome};
 use polyai_sdk::types::agents::{
-    Deployment, Environment, PromoteDeploymentRequest, PromotionTarget, PublishDeploymentRequest,
+    Deployment, PromoteDeploymentRequest, PromotionTarget, PublishDeploymentRequest,
     RollbackDeploymentRequest,
 };
 
@@ -300,18 +301,15 @@ pub async fn run(settings: &Settings, command: &AgentsCommand) -> CliResult {
                     );
                     Ok(())
                 }
-                Err(error) => {
-                    let error = polyai_sdk::Error::from_generated(error).await;
-                    match error.error_code() {
-                        Some(code) if ALREADY_PUBLISHED_CODES.contains(&code) => {
-                            println!(
-                                "nothing to do: the version of {deployment} already runs there ({code})"
-                            );
-                            Ok(())
-                        }
-                        _ => Err(error.into()),
+                Err(error) => match error.error_code() {
+                    Some(code) if ALREADY_PUBLISHED_CODES.contains(&code) => {
+                        println!(
+                            "nothing to do: the version of {deployment} already runs there ({code})"
+                        );
+                        Ok(())
                     }
-                }
+                    _ => Err(error.into()),
+                },
             }
         }
     }

@@ -314,6 +314,7 @@ impl Settings {
 
     /// Builds the SDK client from these settings.
     pub fn client(&self) -> CliResult<Client> {
+        use polyai_sdk::env as sdk;
         let Some(key) = &self.api_key else {
             return Err(CliError::config("no API key")
                 .hint("export POLYAI_API_KEY (from Agent Studio, Settings > API keys), or store it in a profile with polyai profile add NAME --store-key"));
@@ -332,6 +333,17 @@ impl Settings {
         }
         if let Some(url) = &self.base_url {
             builder = builder.base_url(url.value.as_str());
+        }
+        // The credentials of the families that take their own (Chat, Outbound, DNI) come from
+        // the environment only, as the SDK reads them.
+        if let Some(token) = env_var(sdk::CHAT_TOKEN) {
+            builder = builder.chat_token(token);
+        }
+        if let Some(token) = env_var(sdk::OUTBOUND_TOKEN) {
+            builder = builder.outbound_token(token);
+        }
+        if let Some(key) = env_var(sdk::DNI_API_KEY) {
+            builder = builder.dni_api_key(key);
         }
         if let Some(url) = &self.agents_base_url {
             builder = builder.agents_base_url(url.value.as_str());

@@ -5,7 +5,9 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use polyai_sdk::conversations::{Conversation, Environment, ListConversations, ListingPosition};
+use polyai_sdk::Environment;
+use polyai_sdk::conversations::{Conversation, ConversationListing};
+use polyai_sdk::paging::ListingPosition;
 use polyai_sdk::{Client, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -57,7 +59,7 @@ pub fn listing(
     project: &str,
     filters: &Filters,
     window: Window,
-) -> ListConversations {
+) -> ConversationListing {
     let mut listing = client.list_conversations(account, project);
     if let Some(start) = window.start {
         listing = listing.since(start);
@@ -112,7 +114,7 @@ pub fn listing(
 /// SDK's retries is fetched again from the position its error reports, up to
 /// [`MAX_RESUMES`] times in a row, when the failure is one that may pass.
 pub async fn each_page(
-    listing: &ListConversations,
+    listing: &ConversationListing,
     mut position: ListingPosition,
     mut each: impl FnMut(Vec<Conversation>, Option<ListingPosition>) -> CliResult<bool>,
 ) -> CliResult {
@@ -229,16 +231,7 @@ pub async fn list(
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let widths = [34usize, 24, 12, 11, 5, 10, 7, 12];
-    let write_err = |e: io::Error| {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            CliError {
-                code: crate::error::exit::SUCCESS,
-                ..CliError::failure("stdout closed")
-            }
-        } else {
-            CliError::io("cannot write to standard output", e)
-        }
-    };
+    let write_err = crate::error::stdout_write;
     match format {
         Format::Table => {
             let header: Vec<String> = COLUMNS
@@ -278,9 +271,11 @@ pub async fn list(
                     if format == Format::Json && written > 0 {
                         write!(out, ",").map_err(write_err)?;
                     }
-                    serde_json::to_writer(&mut out, &conversation).map_err(|e| {
+                    // Encoded first, so that a closed pipe is told apart from an encoding error.
+                    let line = serde_json::to_vec(&conversation).map_err(|e| {
                         CliError::failure(format!("cannot encode a conversation: {e}"))
                     })?;
+                    out.write_all(&line).map_err(write_err)?;
                     if format == Format::Jsonl {
                         writeln!(out).map_err(write_err)?;
                     }
@@ -292,10 +287,7 @@ pub async fn list(
         Ok(limit.is_none_or(|l| written < l))
     })
     .await;
-    match result {
-        Err(e) if e.code == crate::error::exit::SUCCESS => return Ok(()),
-        other => other?,
-    }
+    result?;
     if format == Format::Json {
         writeln!(out, "]").map_err(write_err)?;
     }
@@ -505,11 +497,10 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
         let mut out = stdout.lock();
         return each_page(&listing, ListingPosition::Start, |items, _| {
             let bytes = encode_page(&items, gzip)?;
-            match out.write_all(&bytes).and_then(|_| out.flush()) {
-                Ok(()) => Ok(true),
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-                Err(e) => Err(CliError::io("cannot write to standard output", e)),
-            }
+            out.write_all(&bytes)
+                .and_then(|_| out.flush())
+                .map_err(crate::error::stdout_write)?;
+            Ok(true)
         })
         .await;
     }

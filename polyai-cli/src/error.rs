@@ -133,17 +133,32 @@ impl From<polyai_sdk::Error> for CliError {
 /// The result type of the CLI's commands.
 pub type CliResult<T = ()> = Result<T, CliError>;
 
-/// The result of a generated SDK call, with its error converted to the SDK's [`polyai_sdk::Error`]
-/// and then to a [`CliError`]. Every generated operation the CLI uses goes through here (the
-/// hand-written SDK layers return `polyai_sdk::Error` already).
-pub async fn call<T, E>(
-    result: Result<
-        polyai_sdk::generated::agents::ResponseValue<T>,
-        polyai_sdk::generated::agents::Error<E>,
-    >,
+/// The body of a generated SDK call's answer, or its [`polyai_sdk::Error`] as a [`CliError`].
+/// Every generated operation the CLI uses goes through here.
+pub async fn call<T>(
+    result: Result<polyai_sdk::ResponseValue<T>, polyai_sdk::Error>,
 ) -> CliResult<T> {
-    match result {
-        Ok(value) => Ok(value.into_inner()),
-        Err(error) => Err(polyai_sdk::Error::from_generated(error).await.into()),
+    result
+        .map(polyai_sdk::ResponseValue::into_inner)
+        .map_err(CliError::from)
+}
+
+/// The error of a write to standard output. A closed pipe (`polyai ... | head`) is not a
+/// failure: it ends the command quietly with status 0.
+pub fn stdout_write(error: std::io::Error) -> CliError {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        return CliError {
+            code: exit::SUCCESS,
+            ..CliError::failure("standard output was closed")
+        };
+    }
+    CliError::io("cannot write to standard output", error)
+}
+
+/// The error of JSON written straight to standard output (see [`stdout_write`]).
+pub fn stdout_json(error: serde_json::Error) -> CliError {
+    match error.io_error_kind() {
+        Some(kind) => stdout_write(std::io::Error::from(kind)),
+        None => CliError::failure(format!("cannot encode the output: {error}")),
     }
 }

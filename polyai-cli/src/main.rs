@@ -44,6 +44,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        // Only a closed standard output ends a command this way: nothing to say.
+        Err(e) if e.code == error::exit::SUCCESS => ExitCode::SUCCESS,
         Err(e) => {
             output::print_error(&e.message, e.hint.as_deref());
             ExitCode::from(e.code)

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::cli::Format;
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 use crate::output;
 
 /// Prints `records` (each with its table/CSV cells and its JSON form) in `format`, or in the
@@ -19,7 +19,7 @@ pub fn print(
         Format::Jsonl
     });
     let mut out = std::io::stdout().lock();
-    let w = |e: std::io::Error| CliError::io("cannot write to standard output", e);
+    let w = crate::error::stdout_write;
     let clean = |c: &str| -> String {
         c.chars()
             .map(|ch| if ch.is_control() { ' ' } else { ch })
@@ -73,14 +73,12 @@ pub fn print(
         }
         Format::Json => {
             let all: Vec<&serde_json::Value> = records.iter().map(|(_, v)| v).collect();
-            serde_json::to_writer_pretty(&mut out, &all)
-                .map_err(|e| CliError::failure(e.to_string()))?;
+            serde_json::to_writer_pretty(&mut out, &all).map_err(crate::error::stdout_json)?;
             writeln!(out).map_err(w)?;
         }
         Format::Jsonl => {
             for (_, value) in records {
-                serde_json::to_writer(&mut out, value)
-                    .map_err(|e| CliError::failure(e.to_string()))?;
+                serde_json::to_writer(&mut out, value).map_err(crate::error::stdout_json)?;
                 writeln!(out).map_err(w)?;
             }
         }

@@ -396,7 +396,7 @@ pub async fn endpoints(settings: &Settings, command: &EndpointsCommand) -> CliRe
                 Format::Jsonl
             });
             let mut out = std::io::stdout().lock();
-            let w = |e: std::io::Error| CliError::io("cannot write to standard output", e);
+            let w = crate::error::stdout_write;
             match format {
                 Format::Table => {
                     writeln!(
@@ -429,13 +429,12 @@ pub async fn endpoints(settings: &Settings, command: &EndpointsCommand) -> CliRe
                 }
                 Format::Json => {
                     serde_json::to_writer_pretty(&mut out, &list.data)
-                        .map_err(|e| CliError::failure(e.to_string()))?;
+                        .map_err(crate::error::stdout_json)?;
                     writeln!(out).map_err(w)?;
                 }
                 Format::Jsonl => {
                     for e in &list.data {
-                        serde_json::to_writer(&mut out, e)
-                            .map_err(|e| CliError::failure(e.to_string()))?;
+                        serde_json::to_writer(&mut out, e).map_err(crate::error::stdout_json)?;
                         writeln!(out).map_err(w)?;
                     }
                 }

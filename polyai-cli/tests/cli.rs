@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Mock, Scratch, assert_one_line_error, bare, ids_of, ok, polyai, run};
+use common::{Mock, Running, Scratch, assert_one_line_error, bare, ids_of, ok, polyai, run};
 use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
 
 // ---------------------------------------------------------------- conventions
@@ -115,7 +115,11 @@ fn errors_are_one_line_with_a_hint_and_documented_exit_codes() {
 
 #[test]
 fn verbose_shows_the_sdk_requests_without_the_key() {
-    let mock = Mock::start(MockServer::builder().conversations(20));
+    let mock = Mock::start(
+        MockServer::builder()
+            .conversations(20)
+            .api_key("sk-distinctive-7781"),
+    );
     let scratch = Scratch::new();
     let (stdout, stderr) = ok(polyai(&mock, &scratch).args([
         "-v",
@@ -141,6 +145,19 @@ fn verbose_shows_the_sdk_requests_without_the_key() {
         "1",
     ]));
     assert!(!quiet.contains("polyai.request"), "{quiet}");
+
+    // Everything (-vv: the HTTP stack's own tracing too) still never shows the key.
+    let (_, everything) = ok(polyai(&mock, &scratch).args([
+        "-vv",
+        "conversations",
+        "list",
+        "--since",
+        "2020-01-01",
+        "--limit",
+        "1",
+    ]));
+    assert!(everything.lines().count() > 1, "{everything}");
+    assert!(!everything.contains("sk-distinctive-7781"), "{everything}");
 }
 
 // ---------------------------------------------------------------- configuration
@@ -292,13 +309,15 @@ fn flags_win_over_the_environment_which_wins_over_the_profile() {
 #[test]
 fn polyai_mock_prints_the_environment_that_reaches_it() {
     let scratch = Scratch::new();
-    let mut child = bare(&scratch)
-        .args(["mock", "--port", "0", "--conversations", "40", "--now"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = Running::new(
+        bare(&scratch)
+            .args(["mock", "--port", "0", "--conversations", "40", "--now"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.child().stdout.take().unwrap()).lines();
     let mut env = Vec::new();
     for line in lines.by_ref() {
         let line = line.unwrap();
@@ -333,8 +352,7 @@ fn polyai_mock_prints_the_environment_that_reaches_it() {
     ]));
     let count = stdout.lines().count();
     assert!(count > 0 && count <= 40, "{count} live conversations of 40");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
 }
 
 // ---------------------------------------------------------------- conversations
@@ -521,11 +539,13 @@ fn kill_mid_export_and_resume(output: &str) {
         command
     };
 
-    let mut child = export()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Running::new(
+        export()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     // Wait (bounded) until some pages are checkpointed, then SIGKILL.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -534,13 +554,12 @@ fn kill_mid_export_and_resume(output: &str) {
         }
         assert!(Instant::now() < deadline, "the export never got going");
         assert!(
-            child.try_wait().unwrap().is_none(),
+            child.child().try_wait().unwrap().is_none(),
             "the export ended before the kill"
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
     let (count, bytes, done) = checkpoint(&checkpoint_path).unwrap();
     assert!(!done, "killed mid-run");
     assert!(count >= 500);
@@ -713,19 +732,17 @@ fn audio_download_never_writes_outside_its_folder() {
 fn listener(
     scratch: &Scratch,
     extra: &[&str],
-) -> (
-    std::process::Child,
-    String,
-    BufReader<std::process::ChildStderr>,
-) {
-    let mut child = bare(scratch)
-        .args(["webhooks", "listen", "--port", "0", "--format", "json"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+) -> (Running, String, BufReader<std::process::ChildStderr>) {
+    let mut child = Running::new(
+        bare(scratch)
+            .args(["webhooks", "listen", "--port", "0", "--format", "json"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(child.child().stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
     let url = line
@@ -790,7 +807,7 @@ fn webhooks_listen_verifies_prints_forwards_and_answers_polyai() {
     let (output, _, _) = send(&["--event-id", "evt_two", "--event", "alerts.resolved"]);
     assert!(output.status.success());
 
-    let receiver = receiver.wait_with_output().unwrap();
+    let receiver = receiver.wait_with_output();
     assert!(receiver.status.success());
     let printed: Vec<serde_json::Value> = String::from_utf8_lossy(&receiver.stdout)
         .lines()
@@ -801,7 +818,7 @@ fn webhooks_listen_verifies_prints_forwards_and_answers_polyai() {
     assert_eq!(printed[0]["event_type"], "alerts.triggered");
     assert_eq!(printed[0]["payload"]["alert"]["metric"], "api_errors");
     assert_eq!(printed[1]["event_type"], "alerts.resolved");
-    let handler = handler.wait_with_output().unwrap();
+    let handler = handler.wait_with_output();
     let forwarded = String::from_utf8_lossy(&handler.stdout);
     assert!(
         forwarded.contains("\"event_id\":\"evt_one\""),
@@ -815,8 +832,7 @@ fn webhooks_listen_answers_502_when_the_forward_fails_so_polyai_retries() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}/", closed.local_addr().unwrap());
     drop(closed);
-    let (mut receiver, url, _err) =
-        listener(&scratch, &["--secret", "whsec_x", "--forward", &dead]);
+    let (receiver, url, _err) = listener(&scratch, &["--secret", "whsec_x", "--forward", &dead]);
     let (output, stdout, _) = run(bare(&scratch).args([
         "webhooks",
         "send",
@@ -839,8 +855,7 @@ fn webhooks_listen_answers_502_when_the_forward_fails_so_polyai_retries() {
         "evt_f",
     ]));
     assert!(stdout.contains("502"), "{stdout}");
-    receiver.kill().unwrap();
-    receiver.wait().unwrap();
+    receiver.kill();
 }
 
 #[test]
@@ -1267,4 +1282,55 @@ fn an_export_resumes_a_page_that_failed_after_the_sdk_retries() {
         ids_of(&scratch.path("clean.jsonl")),
         "nothing lost or repeated"
     );
+}
+
+#[test]
+fn a_closed_pipe_ends_a_listing_quietly() {
+    let mock = Mock::start(MockServer::builder().conversations(3_000));
+    let scratch = Scratch::new();
+    for args in [
+        &[
+            "conversations",
+            "list",
+            "--since",
+            "2020-01-01",
+            "--page-size",
+            "10",
+        ][..],
+        &[
+            "conversations",
+            "list",
+            "--since",
+            "2020-01-01",
+            "--format",
+            "json",
+        ],
+        &[
+            "conversations",
+            "export",
+            "--since",
+            "2020-01-01",
+            "-o",
+            "-",
+        ],
+    ] {
+        let mut child = Running::new(
+            polyai(&mock, &scratch)
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        // Like `| head -1`: read a little, then close the pipe.
+        let mut first = String::new();
+        BufReader::new(child.child().stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.starts_with('{') || first.starts_with('['), "{first}");
+        let output = child.wait_with_output();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
 }

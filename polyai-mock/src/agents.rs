@@ -37,6 +37,12 @@
 //! PolyAI documents no codes for the branch, topic-not-found, main-branch and merge-conflict
 //! cases; the codes above are the mock's.
 //!
+//! Branches also hold the behaviour rules, attributes and variants (`agents_config`): they
+//! are copied with `main`, merged three-way with the topics and part of the version hash.
+//! `duplicate_agent` makes a new agent (an id of its own unless `newAgentId` is given; the
+//! same 400/409 rules as `create_agent`) holding a copy of the source's `main`, with no
+//! branches and no deployments.
+//!
 //! Any agent id is accepted in agent-scoped paths: an agent seen for the first time starts
 //! with three topics on `main` and no deployment. Agents made with `create_agent` start with
 //! an empty knowledge base. Deleted agents answer 404 until created again.
@@ -47,9 +53,11 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::agents_config::{self, BranchConfig, Choice};
 use crate::envelope::{ApiError, empty_response, json_body, json_response};
-use crate::routes::Route;
-use crate::server::App;
+use crate::request::{Reply, Req};
+use crate::salts;
+use crate::state::App;
 use crate::time::{now_ms, rfc3339_ms};
 use crate::util::{fnv64, hash3, hex, token, uuid7_from};
 
@@ -128,7 +136,7 @@ impl Topic {
     }
 }
 
-/// A branch: its topics, and the `main` it started from (for three-way merges).
+/// A branch: its topics and settings, and the `main` it started from (for three-way merges).
 #[derive(Debug, Clone)]
 struct Branch {
     id: String,
@@ -137,6 +145,10 @@ struct Branch {
     base_sequence: u64,
     base: Vec<Topic>,
     topics: Vec<Topic>,
+    /// `main`'s behaviour rules, attributes and variants when the branch was made.
+    base_config: BranchConfig,
+    /// The branch's behaviour rules, attributes and variants.
+    config: BranchConfig,
 }
 
 /// One deployment.
@@ -162,6 +174,11 @@ struct Agent {
     created_ms: i64,
     updated_ms: i64,
     main: Vec<Topic>,
+    /// `main`'s behaviour rules, attributes and variants.
+    main_config: BranchConfig,
+    /// Distinguishes an agent from an earlier one with the same id (deleted, then created
+    /// again), so stores kept elsewhere per agent id can start afresh.
+    incarnation: u64,
     sequence: u64,
     branches: Vec<Branch>,
     /// Oldest first.
@@ -208,6 +225,8 @@ impl AgentStore {
                 is_active: true,
             });
         }
+        let attribute = self.new_id(app, "ATTRIBUTE", salts::ATTRIBUTE_ID);
+        let variant = self.new_id(app, "VARIANT", salts::AGENT_VARIANT_ID);
         Agent {
             account_id: app.data.cfg.account_id.clone(),
             agent_id: agent_id.to_owned(),
@@ -215,6 +234,8 @@ impl AgentStore {
             created_ms: now,
             updated_ms: now,
             main,
+            main_config: BranchConfig::sample(attribute, variant),
+            incarnation: self.next(),
             sequence: 1,
             branches: Vec::new(),
             deployments: Vec::new(),
@@ -243,6 +264,68 @@ impl AgentStore {
         self.agents.push(agent);
         let last = self.agents.len() - 1;
         Ok(&mut self.agents[last])
+    }
+
+    /// A new `PREFIX-XXXXXXXX` id (upper-case letters and digits), unique in this server.
+    pub(crate) fn new_id(&mut self, app: &App, prefix: &str, salt: u64) -> String {
+        let n = self.next();
+        format!("{prefix}-{}", token(app.instance_key, n, salt, 8, true))
+    }
+
+    /// Checks that the agent exists (404 `PROJECT_NOT_FOUND` once deleted; any other id is
+    /// added on first sight) and returns its incarnation: stores kept per agent id elsewhere
+    /// forget what they hold when it changes.
+    pub(crate) fn incarnation(&mut self, app: &App, agent_id: &str) -> Result<u64, ApiError> {
+        Ok(self.agent(app, agent_id)?.incarnation)
+    }
+
+    /// The behaviour rules, attributes and variants of a branch (`main` included), to read.
+    pub(crate) fn branch_config(
+        &mut self,
+        app: &App,
+        agent_id: &str,
+        branch_id: &str,
+    ) -> Result<&BranchConfig, ApiError> {
+        let agent = self.agent(app, agent_id)?;
+        if branch_id == MAIN {
+            return Ok(&agent.main_config);
+        }
+        agent
+            .branches
+            .iter()
+            .find(|b| b.id == branch_id)
+            .map(|b| &b.config)
+            .ok_or_else(|| branch_not_found(branch_id))
+    }
+
+    /// The settings of a branch, to change (422 on `main`); marks the agent updated.
+    pub(crate) fn branch_config_mut(
+        &mut self,
+        app: &App,
+        agent_id: &str,
+        branch_id: &str,
+    ) -> Result<&mut BranchConfig, ApiError> {
+        let agent = self.agent(app, agent_id)?;
+        if branch_id == MAIN {
+            return Err(main_read_only());
+        }
+        let branch = agent
+            .branches
+            .iter_mut()
+            .find(|b| b.id == branch_id)
+            .ok_or_else(|| branch_not_found(branch_id))?;
+        agent.updated_ms = now_ms();
+        Ok(&mut branch.config)
+    }
+
+    /// A new attribute id.
+    pub(crate) fn new_attribute_id(&mut self, app: &App) -> String {
+        self.new_id(app, "ATTRIBUTE", salts::ATTRIBUTE_ID)
+    }
+
+    /// A new variant id.
+    pub(crate) fn new_variant_id(&mut self, app: &App) -> String {
+        self.new_id(app, "VARIANT", salts::AGENT_VARIANT_ID)
     }
 }
 
@@ -362,103 +445,163 @@ fn chars_between(text: &str, min: usize, max: usize) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Dispatch
 
-/// Answers one Agents API route. `params` are the decoded path parameters.
-pub(crate) fn handle(
-    app: &App,
-    route: Route,
-    params: &[String],
-    query: &[(String, String)],
-    body: &Bytes,
-) -> Result<Response, ApiError> {
-    let param = |k: usize| params.get(k).map_or("", String::as_str);
-    let mut store = app.store();
+/// Runs `f` with the request's agent `agentId` from the locked store (created on first
+/// sight, as the mock accepts any agent id).
+fn with_agent(req: &Req<'_>, f: impl FnOnce(&App, &mut Agent) -> Reply) -> Reply {
+    let mut store = req.app.store();
+    let agent = store.agents.agent(req.app, req.param("agentId"))?;
+    f(req.app, agent)
+}
+
+/// [`with_agent`], plus a fresh number from the store's id sequence (for new ids).
+fn with_agent_n(req: &Req<'_>, f: impl FnOnce(&App, &mut Agent, u64) -> Reply) -> Reply {
+    let mut store = req.app.store();
     let agents = &mut store.agents;
-    match route {
-        Route::ListAgents => list_agents(app, agents, param(0)),
-        Route::CreateAgent => create_agent(app, agents, param(0), body),
-        Route::DeleteAgent => delete_agent(app, agents, param(0)),
-        Route::ListBranches => {
-            let agent = agents.agent(app, param(0))?;
-            Ok(list_branches(agent))
+    let n = agents.next();
+    let agent = agents.agent(req.app, req.param("agentId"))?;
+    f(req.app, agent, n)
+}
+
+/// `GET /v1/accounts/{accountId}/agents`
+pub(crate) fn list_agents(req: &Req<'_>) -> Reply {
+    let mut store = req.app.store();
+    list_agents_in(req.app, &mut store.agents, req.param("accountId"))
+}
+
+/// `POST /v1/accounts/{accountId}/agents`
+pub(crate) fn create_agent(req: &Req<'_>) -> Reply {
+    let mut store = req.app.store();
+    create_agent_in(req.app, &mut store.agents, req.param("accountId"), req.body)
+}
+
+/// `POST /v1/agents/{agentId}/duplicate`
+pub(crate) fn duplicate(req: &Req<'_>) -> Reply {
+    let mut store = req.app.store();
+    duplicate_agent(req.app, &mut store.agents, req.param("agentId"), req.body)
+}
+
+/// `DELETE /v1/agents/{agentId}`
+pub(crate) fn delete_agent(req: &Req<'_>) -> Reply {
+    let mut store = req.app.store();
+    delete_agent_in(req.app, &mut store.agents, req.param("agentId"))
+}
+
+/// `GET /v1/agents/{agentId}/branches`
+pub(crate) fn list_branches(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| Ok(list_branches_of(agent)))
+}
+
+/// `POST /v1/agents/{agentId}/branches`
+pub(crate) fn create_branch(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| {
+        create_branch_in(app, agent, n, req.body)
+    })
+}
+
+/// `DELETE /v1/agents/{agentId}/branches/{branchId}`
+pub(crate) fn delete_branch(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        delete_branch_in(agent, req.param("branchId"))
+    })
+}
+
+/// `POST /v1/agents/{agentId}/branches/{branchId}/merge`
+pub(crate) fn merge_branch(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| {
+        merge_branch_in(app, agent, n, req.param("branchId"), req.body)
+    })
+}
+
+/// `GET .../branches/{branchId}/knowledge-base/topics`
+pub(crate) fn list_topics(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        let topics = read_topics(agent, req.param("branchId"))?;
+        let list: Vec<Value> = topics.iter().map(Topic::to_json).collect();
+        Ok(json_response(StatusCode::OK, &list))
+    })
+}
+
+/// `GET .../knowledge-base/topics/{topicId}`
+pub(crate) fn get_topic(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        let topic_id = req.param("topicId");
+        let topics = read_topics(agent, req.param("branchId"))?;
+        let topic = topics
+            .iter()
+            .find(|t| t.id == topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        Ok(json_response(StatusCode::OK, &topic.to_json()))
+    })
+}
+
+/// `POST .../branches/{branchId}/knowledge-base/topics`
+pub(crate) fn create_topic(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| {
+        create_topic_in(app, agent, n, req.param("branchId"), req.body)
+    })
+}
+
+/// `PATCH .../knowledge-base/topics/{topicId}`
+pub(crate) fn update_topic(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        update_topic_in(agent, req.param("branchId"), req.param("topicId"), req.body)
+    })
+}
+
+/// `DELETE .../knowledge-base/topics/{topicId}`
+pub(crate) fn delete_topic(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        let topic_id = req.param("topicId");
+        let topics = write_topics(agent, req.param("branchId"))?;
+        let i = topics
+            .iter()
+            .position(|t| t.id == topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        topics.remove(i);
+        agent.updated_ms = now_ms();
+        Ok(empty_response(StatusCode::NO_CONTENT))
+    })
+}
+
+/// `GET /v1/agents/{agentId}/deployments`
+pub(crate) fn list_deployments(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| list_deployments_of(agent, &req.query))
+}
+
+/// `GET /v1/agents/{agentId}/deployments/active`
+pub(crate) fn active_deployments(req: &Req<'_>) -> Reply {
+    with_agent(req, |_, agent| {
+        let mut active = Map::new();
+        for stage in Stage::ALL {
+            let value = agent.active[stage.index()].map_or(Value::Null, |i| {
+                deployment_json(agent, &agent.deployments[i])
+            });
+            active.insert(stage.as_str().to_owned(), value);
         }
-        Route::CreateBranch => {
-            let n = agents.next();
-            let agent = agents.agent(app, param(0))?;
-            create_branch(app, agent, n, body)
-        }
-        Route::DeleteBranch => delete_branch(agents.agent(app, param(0))?, param(1)),
-        Route::MergeBranch => {
-            let n = agents.next();
-            let agent = agents.agent(app, param(0))?;
-            merge_branch(app, agent, n, param(1), body)
-        }
-        Route::ListKnowledgeBaseTopics => {
-            let agent = agents.agent(app, param(0))?;
-            let topics = read_topics(agent, param(1))?;
-            let list: Vec<Value> = topics.iter().map(Topic::to_json).collect();
-            Ok(json_response(StatusCode::OK, &list))
-        }
-        Route::GetKnowledgeBaseTopic => {
-            let agent = agents.agent(app, param(0))?;
-            let topics = read_topics(agent, param(1))?;
-            let topic = topics
-                .iter()
-                .find(|t| t.id == param(2))
-                .ok_or_else(|| topic_not_found(param(2)))?;
-            Ok(json_response(StatusCode::OK, &topic.to_json()))
-        }
-        Route::CreateKnowledgeBaseTopic => {
-            let n = agents.next();
-            let agent = agents.agent(app, param(0))?;
-            create_topic(app, agent, n, param(1), body)
-        }
-        Route::UpdateKnowledgeBaseTopic => {
-            update_topic(agents.agent(app, param(0))?, param(1), param(2), body)
-        }
-        Route::DeleteKnowledgeBaseTopic => {
-            let agent = agents.agent(app, param(0))?;
-            let topics = write_topics(agent, param(1))?;
-            let i = topics
-                .iter()
-                .position(|t| t.id == param(2))
-                .ok_or_else(|| topic_not_found(param(2)))?;
-            topics.remove(i);
-            agent.updated_ms = now_ms();
-            Ok(empty_response(StatusCode::NO_CONTENT))
-        }
-        Route::ListDeployments => list_deployments(agents.agent(app, param(0))?, query),
-        Route::GetActiveDeployments => {
-            let agent = agents.agent(app, param(0))?;
-            let mut active = Map::new();
-            for stage in Stage::ALL {
-                let value = agent.active[stage.index()].map_or(Value::Null, |i| {
-                    deployment_json(agent, &agent.deployments[i])
-                });
-                active.insert(stage.as_str().to_owned(), value);
-            }
-            Ok(json_response(
-                StatusCode::OK,
-                &json!({ "activeDeployments": active }),
-            ))
-        }
-        Route::PublishDeployment => {
-            let n = agents.next();
-            publish(app, agents.agent(app, param(0))?, n, body)
-        }
-        Route::PromoteDeployment => {
-            let n = agents.next();
-            promote(app, agents.agent(app, param(0))?, n, param(1), body)
-        }
-        Route::RollbackDeployment => {
-            let n = agents.next();
-            rollback(app, agents.agent(app, param(0))?, n, param(1), body)
-        }
-        _ => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "Not an Agents API route.",
-        )),
-    }
+        Ok(json_response(
+            StatusCode::OK,
+            &json!({ "activeDeployments": active }),
+        ))
+    })
+}
+
+/// `POST /v1/agents/{agentId}/deployments/publish`
+pub(crate) fn publish(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| publish_in(app, agent, n, req.body))
+}
+
+/// `POST .../deployments/{deploymentId}/promote`
+pub(crate) fn promote(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| {
+        promote_in(app, agent, n, req.param("deploymentId"), req.body)
+    })
+}
+
+/// `POST .../deployments/{deploymentId}/rollback`
+pub(crate) fn rollback(req: &Req<'_>) -> Reply {
+    with_agent_n(req, |app, agent, n| {
+        rollback_in(app, agent, n, req.param("deploymentId"), req.body)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -475,7 +618,7 @@ fn agent_json(agent: &Agent) -> Value {
     })
 }
 
-fn list_agents(app: &App, store: &mut AgentStore, account: &str) -> Result<Response, ApiError> {
+fn list_agents_in(app: &App, store: &mut AgentStore, account: &str) -> Result<Response, ApiError> {
     store.seed(app);
     let list: Vec<Value> = store
         .agents
@@ -519,7 +662,7 @@ struct LlmSettings {
     model_id: Option<String>,
 }
 
-fn create_agent(
+fn create_agent_in(
     app: &App,
     store: &mut AgentStore,
     account: &str,
@@ -550,27 +693,7 @@ fn create_agent(
     {
         return Err(bad_request("voiceSettings.voiceId must not be empty."));
     }
-    let n = store.next();
-    let agent_id = match req.agent_id {
-        Some(id) => {
-            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "PROJECT_ID_INVALID",
-                    "agentId may contain only letters, digits and hyphens.",
-                ));
-            }
-            id
-        }
-        None => format!("PROJECT-{}", token(app.instance_key, n, 0xa6e7, 8, true)),
-    };
-    if store.position(&agent_id).is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "PROJECT_ID_ALREADY_EXISTS",
-            format!("An agent with id {agent_id} already exists."),
-        ));
-    }
+    let agent_id = new_agent_id(app, store, req.agent_id)?;
     store.deleted.retain(|d| *d != agent_id);
     let now = now_ms();
     let agent = Agent {
@@ -580,6 +703,8 @@ fn create_agent(
         created_ms: now,
         updated_ms: now,
         main: Vec::new(),
+        main_config: BranchConfig::default(),
+        incarnation: store.next(),
         sequence: 1,
         branches: Vec::new(),
         deployments: Vec::new(),
@@ -590,7 +715,86 @@ fn create_agent(
     Ok(answer)
 }
 
-fn delete_agent(app: &App, store: &mut AgentStore, agent_id: &str) -> Result<Response, ApiError> {
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DuplicateAgentBody {
+    new_agent_name: String,
+    new_agent_id: Option<String>,
+}
+
+/// Checks a chosen agent id (`[A-Za-z0-9-]+`, not in use) or makes one.
+fn new_agent_id(
+    app: &App,
+    store: &mut AgentStore,
+    chosen: Option<String>,
+) -> Result<String, ApiError> {
+    let n = store.next();
+    let agent_id = match chosen {
+        Some(id) => {
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "PROJECT_ID_INVALID",
+                    "agentId may contain only letters, digits and hyphens.",
+                ));
+            }
+            id
+        }
+        None => format!(
+            "PROJECT-{}",
+            token(app.instance_key, n, salts::AGENT_ID, 8, true)
+        ),
+    };
+    if store.position(&agent_id).is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "PROJECT_ID_ALREADY_EXISTS",
+            format!("An agent with id {agent_id} already exists."),
+        ));
+    }
+    Ok(agent_id)
+}
+
+/// `POST /v1/agents/{agentId}/duplicate`: a new agent holding a copy of the source's `main`
+/// (topics, behaviour rules, attributes, variants); no branches, no deployments. 200.
+fn duplicate_agent(
+    app: &App,
+    store: &mut AgentStore,
+    agent_id: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let source = store.agent(app, agent_id)?.clone();
+    let req: DuplicateAgentBody = json_body(body, None, bad_request)?;
+    if !chars_between(&req.new_agent_name, 1, 100) {
+        return Err(bad_request("newAgentName must be 1 to 100 characters."));
+    }
+    let new_id = new_agent_id(app, store, req.new_agent_id)?;
+    store.deleted.retain(|d| *d != new_id);
+    let now = now_ms();
+    let copy = Agent {
+        account_id: source.account_id,
+        agent_id: new_id,
+        name: req.new_agent_name.trim().to_owned(),
+        created_ms: now,
+        updated_ms: now,
+        main: source.main,
+        main_config: source.main_config,
+        incarnation: store.next(),
+        sequence: 1,
+        branches: Vec::new(),
+        deployments: Vec::new(),
+        active: [None; 3],
+    };
+    let answer = json_response(StatusCode::OK, &agent_json(&copy));
+    store.agents.push(copy);
+    Ok(answer)
+}
+
+fn delete_agent_in(
+    app: &App,
+    store: &mut AgentStore,
+    agent_id: &str,
+) -> Result<Response, ApiError> {
     store.agent(app, agent_id)?;
     if let Some(i) = store.position(agent_id) {
         store.agents.remove(i);
@@ -602,7 +806,7 @@ fn delete_agent(app: &App, store: &mut AgentStore, agent_id: &str) -> Result<Res
 // ---------------------------------------------------------------------------------------------
 // Branches and topics
 
-fn list_branches(agent: &Agent) -> Response {
+fn list_branches_of(agent: &Agent) -> Response {
     let mut branches = vec![json!({
         "branchId": MAIN,
         "branchName": MAIN,
@@ -626,7 +830,12 @@ struct CreateBranchBody {
     branch_name: String,
 }
 
-fn create_branch(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<Response, ApiError> {
+fn create_branch_in(
+    app: &App,
+    agent: &mut Agent,
+    n: u64,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
     let req: CreateBranchBody = json_body(body, None, bad_request)?;
     let name = req.branch_name.trim();
     if !chars_between(name, 1, 100) {
@@ -639,7 +848,10 @@ fn create_branch(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<R
             format!("A branch named {name:?} already exists."),
         ));
     }
-    let id = format!("BRANCH-{}", token(app.instance_key, n, 0xb7a4, 8, true));
+    let id = format!(
+        "BRANCH-{}",
+        token(app.instance_key, n, salts::BRANCH_ID, 8, true)
+    );
     agent.branches.push(Branch {
         id: id.clone(),
         name: name.to_owned(),
@@ -647,6 +859,8 @@ fn create_branch(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<R
         base_sequence: agent.sequence,
         base: agent.main.clone(),
         topics: agent.main.clone(),
+        base_config: agent.main_config.clone(),
+        config: agent.main_config.clone(),
     });
     Ok(json_response(
         StatusCode::CREATED,
@@ -654,7 +868,7 @@ fn create_branch(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<R
     ))
 }
 
-fn delete_branch(agent: &mut Agent, branch_id: &str) -> Result<Response, ApiError> {
+fn delete_branch_in(agent: &mut Agent, branch_id: &str) -> Result<Response, ApiError> {
     if branch_id == MAIN {
         return Err(main_read_only());
     }
@@ -733,10 +947,13 @@ fn check_queries(queries: &Option<QueriesInput>) -> Result<(), ApiError> {
 }
 
 fn topic_id(app: &App, n: u64) -> String {
-    format!("TOPIC-{}", token(app.instance_key, n, 0x7091, 10, true))
+    format!(
+        "TOPIC-{}",
+        token(app.instance_key, n, salts::TOPIC_ID, 10, true)
+    )
 }
 
-fn create_topic(
+fn create_topic_in(
     app: &App,
     agent: &mut Agent,
     n: u64,
@@ -767,7 +984,7 @@ fn create_topic(
     Ok(answer)
 }
 
-fn update_topic(
+fn update_topic_in(
     agent: &mut Agent,
     branch_id: &str,
     topic_id: &str,
@@ -874,7 +1091,7 @@ fn json_or_null(topic: Option<&Topic>) -> Value {
     topic.map_or(Value::Null, Topic::to_json)
 }
 
-fn merge_branch(
+fn merge_branch_in(
     app: &App,
     agent: &mut Agent,
     n: u64,
@@ -934,6 +1151,24 @@ fn merge_branch(
         };
         merged.extend(pick);
     }
+    let choose = |path: &[String]| {
+        resolutions
+            .iter()
+            .find(|r| r.path == path)
+            .map(|r| match (&r.value, r.strategy) {
+                (Some(value), _) => Choice::Value(value),
+                (None, Strategy::Ours) => Choice::Ours,
+                (None, Strategy::Theirs) => Choice::Theirs,
+                (None, Strategy::Base) => Choice::Base,
+            })
+    };
+    let (merged_config, config_conflicts) = agents_config::merge(
+        &branch.base_config,
+        &branch.config,
+        &agent.main_config,
+        &choose,
+    )?;
+    conflicts.extend(config_conflicts);
     if !conflicts.is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -946,7 +1181,7 @@ fn merge_branch(
         .with_data(json!({ "conflicts": conflicts })));
     }
     agent.branches.remove(index);
-    if merged == agent.main {
+    if merged == agent.main && merged_config == agent.main_config {
         return Ok(json_response(
             StatusCode::OK,
             &json!({
@@ -957,6 +1192,7 @@ fn merge_branch(
         ));
     }
     agent.main = merged;
+    agent.main_config = merged_config;
     agent.sequence += 1;
     agent.updated_ms = now_ms();
     let message = req.deployment_message.unwrap_or_default();
@@ -974,9 +1210,10 @@ fn merge_branch(
 // ---------------------------------------------------------------------------------------------
 // Deployments
 
-/// The version hash of a set of topics.
-fn version_of(topics: &[Topic]) -> String {
-    let mut text = String::new();
+/// The version hash of a `main`: its topics and its settings.
+fn version_of(topics: &[Topic], config: &BranchConfig) -> String {
+    let mut text = config.fingerprint();
+    text.push('\n');
     for t in topics {
         let value = t.to_json();
         text.push_str(&value.to_string());
@@ -1023,9 +1260,10 @@ fn deploy(
     origin: Option<(&'static str, String)>,
 ) -> usize {
     let now = now_ms();
-    let (version, sequence) = version.unwrap_or_else(|| (version_of(&agent.main), agent.sequence));
+    let (version, sequence) =
+        version.unwrap_or_else(|| (version_of(&agent.main, &agent.main_config), agent.sequence));
     agent.deployments.push(Deployment {
-        id: uuid7_from(now, hash3(app.instance_key, n, 0xde91)),
+        id: uuid7_from(now, hash3(app.instance_key, n, salts::DEPLOYMENT_ID)),
         stage,
         version,
         sequence,
@@ -1053,7 +1291,7 @@ fn change(agent: &Agent, index: usize, status: StatusCode) -> Response {
     )
 }
 
-fn list_deployments(agent: &Agent, query: &[(String, String)]) -> Result<Response, ApiError> {
+fn list_deployments_of(agent: &Agent, query: &[(String, String)]) -> Result<Response, ApiError> {
     let value = |name: &str| {
         query
             .iter()
@@ -1100,13 +1338,13 @@ struct PublishBody {
     environment: Option<String>,
 }
 
-fn publish(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<Response, ApiError> {
+fn publish_in(app: &App, agent: &mut Agent, n: u64, body: &Bytes) -> Result<Response, ApiError> {
     let req: PublishBody = json_body(body, Some(PublishBody::default()), deployments_invalid)?;
     let stage = match req.environment.as_deref() {
         None => Stage::Sandbox,
         Some(text) => Stage::parse(text)?,
     };
-    let version = version_of(&agent.main);
+    let version = version_of(&agent.main, &agent.main_config);
     if active_version(agent, stage) == Some(version.as_str()) {
         return Err(already_published(stage));
     }
@@ -1125,7 +1363,7 @@ struct PromoteBody {
     target_environment: Option<String>,
 }
 
-fn promote(
+fn promote_in(
     app: &App,
     agent: &mut Agent,
     n: u64,
@@ -1185,7 +1423,7 @@ struct RollbackBody {
     deployment_message: Option<String>,
 }
 
-fn rollback(
+fn rollback_in(
     app: &App,
     agent: &mut Agent,
     n: u64,
@@ -1248,9 +1486,12 @@ mod tests {
     fn versions_follow_content() {
         let a = [topic("T1", "one")];
         let b = [topic("T1", "two")];
-        assert_eq!(version_of(&a), version_of(&a.clone()));
-        assert_ne!(version_of(&a), version_of(&b));
-        assert_eq!(version_of(&a).len(), 32);
+        let none = BranchConfig::default();
+        assert_eq!(version_of(&a, &none), version_of(&a.clone(), &none));
+        assert_ne!(version_of(&a, &none), version_of(&b, &none));
+        assert_eq!(version_of(&a, &none).len(), 32);
+        let sample = BranchConfig::sample("A".into(), "V".into());
+        assert_ne!(version_of(&a, &none), version_of(&a, &sample));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use crate::envelope::ApiError;
+use crate::salts;
 use crate::time::http_date;
 use crate::util::{hash3, hex};
 
@@ -94,8 +95,8 @@ impl AudioSpec {
     }
 
     fn periods(&self) -> (u64, u64) {
-        let user = 16 + hash3(self.seed, self.conversation, 500) % 25;
-        let mut agent = 16 + hash3(self.seed, self.conversation, 501) % 25;
+        let user = 16 + hash3(self.seed, self.conversation, salts::TONE_USER) % 25;
+        let mut agent = 16 + hash3(self.seed, self.conversation, salts::TONE_AGENT) % 25;
         if agent == user {
             agent += 1;
         }

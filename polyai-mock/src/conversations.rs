@@ -9,8 +9,10 @@ use serde_json::json;
 use crate::audio::{self, AudioSpec, Direction};
 use crate::data::{Channel, Dataset, EXCHANGES, Env, StoredAnnotation, V3Conversation, attr};
 use crate::debug_chat;
-use crate::envelope::{ApiError, json_body, json_response};
-use crate::server::App;
+use crate::envelope::{ApiError, json_response};
+use crate::request::{Reply, Req};
+use crate::salts;
+use crate::state::App;
 use crate::time::{now_ms, parse_iso8601};
 use crate::util::{fnv64, hash3, hex, mix64, unhex};
 
@@ -249,7 +251,7 @@ fn compile(data: &Dataset, query: &Query, scope: &str) -> Result<Filter, ApiErro
 /// The key cursors are sealed with: a function of the seed, so the same data gives the same
 /// cursors in every run.
 fn cursor_key(data: &Dataset) -> u64 {
-    hash3(data.cfg.seed, data.count(), 0xc5)
+    hash3(data.cfg.seed, data.count(), salts::CURSOR_KEY)
 }
 
 /// A decoded cursor: where the next page starts and the rank of that row.
@@ -266,7 +268,7 @@ impl Cursor {
         bytes.extend_from_slice(&(self.index ^ mix64(key)).to_be_bytes());
         bytes.extend_from_slice(&(self.rank ^ mix64(key ^ 1)).to_be_bytes());
         bytes.extend_from_slice(&self.fingerprint.to_be_bytes());
-        let check = hash3(key, fnv64(&bytes), 0xc0) as u32;
+        let check = hash3(key, fnv64(&bytes), salts::CURSOR_CHECK) as u32;
         bytes.extend_from_slice(&check.to_be_bytes());
         hex(&bytes)
     }
@@ -277,7 +279,7 @@ impl Cursor {
             return None;
         }
         let check = u32::from_be_bytes(bytes[21..25].try_into().ok()?);
-        if hash3(key, fnv64(&bytes[..21]), 0xc0) as u32 != check {
+        if hash3(key, fnv64(&bytes[..21]), salts::CURSOR_CHECK) as u32 != check {
             return None;
         }
         Some(Cursor {
@@ -297,12 +299,9 @@ struct V3Page<'a> {
 }
 
 /// `GET /v3/{account_id}/{project_id}/conversations`
-pub(crate) fn list_v3(
-    app: &App,
-    account_id: &str,
-    project_id: &str,
-    query: &Query,
-) -> Result<Response, ApiError> {
+pub(crate) fn list_v3(req: &Req<'_>) -> Reply {
+    let (app, query) = (req.app, req.query.as_slice());
+    let (account_id, project_id) = (req.param("account_id"), req.param("project_id"));
     let data = &app.data;
     let limit = parse_int(query, "limit")?.unwrap_or(1000);
     if !(1..=1000).contains(&limit) {
@@ -405,7 +404,8 @@ struct AgentPage {
 }
 
 /// `GET /v1/agents/{agentId}/conversations`
-pub(crate) fn list_agent(app: &App, agent_id: &str, query: &Query) -> Result<Response, ApiError> {
+pub(crate) fn list_agent(req: &Req<'_>) -> Reply {
+    let (app, query, agent_id) = (req.app, req.query.as_slice(), req.param("agentId"));
     let data = &app.data;
     let limit = parse_int(query, "limit")?.unwrap_or(50);
     if limit < 1 {
@@ -441,7 +441,8 @@ pub(crate) fn list_agent(app: &App, agent_id: &str, query: &Query) -> Result<Res
 }
 
 /// `GET /v1/agents/{agentId}/conversations/{conversationId}`
-pub(crate) fn detail(app: &App, agent_id: &str, id: &str) -> Result<Response, ApiError> {
+pub(crate) fn detail(req: &Req<'_>) -> Reply {
+    let (app, agent_id, id) = (req.app, req.param("agentId"), req.param("conversationId"));
     let store = app.store();
     let note = store.notes.get(id).cloned();
     let annotations = store.annotations.get(id).map_or(&[][..], Vec::as_slice);
@@ -502,8 +503,9 @@ fn created() -> Response {
 }
 
 /// `POST /v1/agents/{agentId}/conversations/{conversationId}/annotation`
-pub(crate) fn annotate(app: &App, id: &str, body: &[u8]) -> Result<Response, ApiError> {
-    let b: AnnotationsBody = json_body(body, None, ApiError::validation)?;
+pub(crate) fn annotate(req: &Req<'_>) -> Reply {
+    let (app, id) = (req.app, req.param("conversationId"));
+    let b: AnnotationsBody = req.json()?;
     let items = b
         .annotations
         .ok_or_else(|| ApiError::validation("annotations is required."))?;
@@ -564,8 +566,9 @@ pub(crate) fn annotate(app: &App, id: &str, body: &[u8]) -> Result<Response, Api
 }
 
 /// `POST /v1/agents/{agentId}/conversations/{conversationId}/note`
-pub(crate) fn note(app: &App, id: &str, body: &[u8]) -> Result<Response, ApiError> {
-    let b: NoteBody = json_body(body, None, ApiError::validation)?;
+pub(crate) fn note(req: &Req<'_>) -> Reply {
+    let (app, id) = (req.app, req.param("conversationId"));
+    let b: NoteBody = req.json()?;
     let note = b
         .note
         .ok_or_else(|| ApiError::validation("note is required and must be a string."))?;
@@ -576,12 +579,13 @@ pub(crate) fn note(app: &App, id: &str, body: &[u8]) -> Result<Response, ApiErro
 }
 
 /// `GET /v1/agents/{agentId}/conversations/{conversationId}/audio`
-pub(crate) fn audio(
-    app: &App,
-    id: &str,
-    query: &Query,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+pub(crate) fn audio(req: &Req<'_>) -> Reply {
+    let (app, id, query, headers) = (
+        req.app,
+        req.param("conversationId"),
+        req.query.as_slice(),
+        req.headers,
+    );
     let direction = match first(query, "direction") {
         None => Direction::Combined,
         Some(v) => Direction::parse(v).ok_or_else(|| {

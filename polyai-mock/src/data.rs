@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::salts;
 use crate::time::{http_date, naive_iso, rfc3339_ms, rfc3339_offset};
 use crate::util::{hash3, hex, mix64, scramble, unhex, unscramble, uuid7_from};
 
@@ -421,11 +422,14 @@ impl Dataset {
             .map(|i| attr_byte(seed, i, in_progress_cutoff))
             .collect();
         let variants = [0usize, 1, 2].map(|v| Variant {
-            id: format!("VARIANT-{}", base36_upper(hash3(seed, v as u64, 0x7a71), 8)),
+            id: format!(
+                "VARIANT-{}",
+                base36_upper(hash3(seed, v as u64, salts::VARIANT_ID), 8)
+            ),
             name: VARIANT_NAMES[v],
         });
         Dataset {
-            id_key: hash3(seed, 0, 0xc0ffee),
+            id_key: hash3(seed, 0, salts::ID_KEY),
             cfg,
             attrs,
             variants,
@@ -446,7 +450,7 @@ impl Dataset {
         let jitter = if slot == 0 {
             0
         } else {
-            (hash3(self.cfg.seed, i, 9) % slot) as i64
+            (hash3(self.cfg.seed, i, salts::START_JITTER) % slot) as i64
         };
         self.cfg.window_end_ms - hi + jitter
     }
@@ -475,7 +479,7 @@ impl Dataset {
     /// The public id of conversation `i`: `CA` + 32 lowercase hex digits.
     pub fn id_of(&self, i: u64) -> String {
         let a = scramble(i ^ self.id_key);
-        let b = hash3(self.cfg.seed, i, 3);
+        let b = hash3(self.cfg.seed, i, salts::CONVERSATION_BYTE);
         format!("CA{}", hex(&[a.to_be_bytes(), b.to_be_bytes()].concat()))
     }
 
@@ -488,7 +492,7 @@ impl Dataset {
         let a = u64::from_be_bytes(bytes[0..8].try_into().ok()?);
         let b = u64::from_be_bytes(bytes[8..16].try_into().ok()?);
         let i = unscramble(a) ^ self.id_key;
-        (i < self.count() && hash3(self.cfg.seed, i, 3) == b).then_some(i)
+        (i < self.count() && hash3(self.cfg.seed, i, salts::CONVERSATION_BYTE) == b).then_some(i)
     }
 
     /// Exchange index of turn `j` of `n` in conversation `i`.
@@ -498,7 +502,7 @@ impl Dataset {
         } else if j + 1 == n {
             if handoff { HANDOFF } else { GOODBYE }
         } else {
-            let r = hash3(self.cfg.seed, i, 100 + u64::from(j));
+            let r = hash3(self.cfg.seed, i, salts::TURN + u64::from(j));
             match r % 20 {
                 0 => SILENCE,
                 1 => OOD,
@@ -510,7 +514,7 @@ impl Dataset {
 
     /// Topic, turn count and handoff flag: the inputs transcript search needs.
     pub fn shape(&self, i: u64) -> (usize, u32, bool) {
-        let h = hash3(self.cfg.seed, i, 2);
+        let h = hash3(self.cfg.seed, i, salts::CONVERSATION_SHAPE);
         let topic = (h % TOPICS.len() as u64) as usize;
         let turns = 2 + ((h >> 8) % 7) as u32;
         let handoff = (h >> 16) % 100 < 8;
@@ -525,12 +529,12 @@ impl Dataset {
         let channel = Channel::from_code(code >> attr::CHANNEL_SHIFT);
         let variant = usize::from((code >> attr::VARIANT_SHIFT) & 3).min(2);
         let in_progress = code & attr::IN_PROGRESS != 0;
-        let h = hash3(seed, i, 2);
+        let h = hash3(seed, i, salts::CONVERSATION_SHAPE);
         let (topic, n, handoff) = self.shape(i);
         let started_ms = self.started_ms(i);
         let mut turns = Vec::with_capacity(n as usize);
         for j in 0..n {
-            let r = hash3(seed, i, 200 + u64::from(j));
+            let r = hash3(seed, i, salts::TURN_DETAIL + u64::from(j));
             let latency_ms = 350 + (r % 1250) as i64;
             let user_ms = started_ms + i64::from(j) * 11_000 + ((r >> 16) % 3000) as i64;
             turns.push(TurnGen {
@@ -556,7 +560,7 @@ impl Dataset {
                 0
             };
         let voice = channel == Channel::VoiceSip;
-        let dep_r = hash3(seed, (env as u64) * 3 + variant as u64, 77);
+        let dep_r = hash3(seed, (env as u64) * 3 + variant as u64, salts::DEPLOYMENT);
         Conv {
             index: i,
             id: self.id_of(i),
@@ -612,7 +616,7 @@ impl Dataset {
 }
 
 fn attr_byte(seed: u64, i: u64, in_progress_cutoff: u64) -> u8 {
-    let h = hash3(seed, i, 1);
+    let h = hash3(seed, i, salts::CONVERSATION_ID);
     let env = match h % 100 {
         0..70 => Env::Live,
         70..85 => Env::Sandbox,

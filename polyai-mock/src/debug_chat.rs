@@ -21,7 +21,8 @@ use serde_json::{Map, Value, json};
 
 use crate::data::{AgentDetail, AgentSummary, DetailTurn, Env, StoredAnnotation};
 use crate::envelope::{ApiError, json_response};
-use crate::server::App;
+use crate::request::{self, Req};
+use crate::salts;
 use crate::time::{now_ms, rfc3339_ms};
 use crate::util::{hash3, uuid_from};
 
@@ -110,21 +111,23 @@ struct Metadata<'a> {
     tts_lang_code: &'a str,
 }
 
-/// What the scripted agent does with one message.
-struct Script {
-    response: String,
-    node: &'static str,
-    topic: Option<&'static str>,
-    function: Option<(&'static str, Value)>,
-    handoff: Option<&'static str>,
-    flow: Option<(&'static str, &'static str)>,
-    ended: bool,
+/// What the scripted agent does with one message (shared with the Chat API).
+pub(crate) struct Script {
+    pub response: String,
+    pub node: &'static str,
+    pub topic: Option<&'static str>,
+    pub function: Option<(&'static str, Value)>,
+    pub handoff: Option<&'static str>,
+    pub flow: Option<(&'static str, &'static str)>,
+    pub ended: bool,
 }
 
-const GREETING: &str =
+/// The scripted agent's greeting.
+pub(crate) const GREETING: &str =
     "Hello! You're chatting with the PolyAI mock agent. How can I help you today?";
 
-fn script(message: &str) -> Script {
+/// The scripted agent's answer to `message`.
+pub(crate) fn script(message: &str) -> Script {
     let lower = message.to_lowercase();
     let base = |response: String, node| Script {
         response,
@@ -191,14 +194,6 @@ fn script(message: &str) -> Script {
     }
 }
 
-fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::validation("A JSON request body is required."));
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::validation(format!("Invalid request body: {e}")))
-}
-
 fn client_env(value: Option<&str>) -> Result<Env, ApiError> {
     match value {
         None => Err(ApiError::validation(
@@ -233,7 +228,7 @@ fn reply(
     node_trace: Vec<&'static str>,
 ) -> Response {
     let turn = session.turns.len() as u64;
-    let h = hash3(0xdeb0_9c4a, turn, id.len() as u64);
+    let h = hash3(salts::DEBUG_CHAT_LATENCY_KEY, turn, id.len() as u64);
     let body = Reply {
         conversation_id: id,
         user_input,
@@ -277,13 +272,9 @@ fn reply(
 }
 
 /// `POST /v1/agents/{agentId}/debug-chat`
-pub(crate) fn start(
-    app: &App,
-    seq: u64,
-    agent_id: &str,
-    body: &[u8],
-) -> Result<Response, ApiError> {
-    let b: StartBody = parse_body(body)?;
+pub(crate) fn start(req: &Req<'_>) -> request::Reply {
+    let (app, seq, agent_id) = (req.app, req.seq, req.param("agentId"));
+    let b: StartBody = req.json()?;
     let env = client_env(b.client_env.as_deref())?;
     if let Some(attrs) = &b.integration_attributes
         && !attrs.is_object()
@@ -298,8 +289,8 @@ pub(crate) fn start(
         None => format!(
             "AS_CHAT_{}",
             uuid_from(
-                hash3(app.instance_key, seq, 11),
-                hash3(app.instance_key, seq, 12)
+                hash3(app.instance_key, seq, salts::DEBUG_CHAT_ID[0]),
+                hash3(app.instance_key, seq, salts::DEBUG_CHAT_ID[1])
             )
         ),
     };
@@ -354,8 +345,9 @@ pub(crate) fn start(
 }
 
 /// `POST /v1/agents/{agentId}/debug-chat/{conversationId}`
-pub(crate) fn send(app: &App, agent_id: &str, id: &str, body: &[u8]) -> Result<Response, ApiError> {
-    let b: SendBody = parse_body(body)?;
+pub(crate) fn send(req: &Req<'_>) -> request::Reply {
+    let (app, agent_id, id) = (req.app, req.param("agentId"), req.param("conversationId"));
+    let b: SendBody = req.json()?;
     let env = client_env(b.client_env.as_deref())?;
     if let Some(m) = &b.metadata
         && !m.is_object()

@@ -6,6 +6,8 @@ use axum::response::Response;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::request::{ErrorShape, parse_json};
+
 /// An error answer: rendered as PolyAI's envelope
 /// `{"success": false, "error", "error_id", "error_code", "error_message", "data": null}`
 /// where `error_id` is the response's correlation id.
@@ -87,6 +89,45 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// Renders the error in a family's shape (see [`ErrorShape`]); headers are kept in
+    /// every shape.
+    pub fn render(self, shape: ErrorShape, correlation_id: &str) -> Response {
+        let body = match shape {
+            ErrorShape::Envelope => return self.into_response(correlation_id),
+            ErrorShape::EnvelopeWithDetail422 => {
+                if self.status != StatusCode::UNPROCESSABLE_ENTITY {
+                    return self.into_response(correlation_id);
+                }
+                let detail = match &self.data {
+                    Some(serde_json::Value::Array(items)) => {
+                        serde_json::Value::Array(items.clone())
+                    }
+                    _ => serde_json::json!([
+                        { "loc": ["body"], "msg": self.message, "type": "value_error" }
+                    ]),
+                };
+                serde_json::json!({ "detail": detail })
+            }
+            ErrorShape::ErrorMessage => serde_json::json!({ "error_message": self.message }),
+            ErrorShape::Dni => serde_json::json!({
+                "success": false,
+                "error": self.code,
+                "message": self.message,
+            }),
+            ErrorShape::Outbound => serde_json::json!({
+                "error": self.message,
+                "code": self.code,
+            }),
+        };
+        let mut response = json_response(self.status, &body);
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+}
+
 #[derive(Serialize)]
 struct Envelope<'a> {
     success: bool,
@@ -130,15 +171,12 @@ pub(crate) fn empty_response(status: StatusCode) -> Response {
     response
 }
 
-/// Parses a JSON request body. A blank body is `optional` when the body may be left out, and
-/// otherwise an error; `invalid` builds the family's error from the message.
+/// Parses a JSON request body with one error for every kind of bad body (a thin call of the
+/// one parser, [`parse_json`]). A blank body is `optional` when the body may be left out.
 pub(crate) fn json_body<T: DeserializeOwned>(
     body: &[u8],
     optional: Option<T>,
     invalid: fn(String) -> ApiError,
 ) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return optional.ok_or_else(|| invalid("A JSON request body is required.".into()));
-    }
-    serde_json::from_slice(body).map_err(|e| invalid(format!("Invalid request body: {e}")))
+    parse_json(body, optional, invalid, invalid)
 }

@@ -28,7 +28,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes, HttpBody};
 use futures::StreamExt;
 
-use crate::routes::Route;
+use crate::request::Route;
 
 /// What an injected fault does to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

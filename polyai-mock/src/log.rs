@@ -3,7 +3,7 @@
 use axum::body::Bytes;
 
 use crate::faults::Fault;
-use crate::routes::Route;
+use crate::request::Route;
 use crate::util::parse_query;
 
 /// How the request's `x-api-key` compared with the mock's key. The key itself is never

@@ -13,6 +13,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
+use crate::salts;
 use crate::time::{now_ms, rfc3339_offset};
 use crate::util::{hash3, hex};
 
@@ -138,7 +139,7 @@ pub struct WebhookDelivery {
 }
 
 /// Options of one delivery beyond the event itself.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DeliveryOptions {
     /// Send this timestamp instead of now (to test stale or future timestamps).
     pub timestamp: Option<u64>,
@@ -148,6 +149,22 @@ pub struct DeliveryOptions {
     pub signing_secret_override: Option<String>,
     /// Extra headers (PolyAI sends an endpoint's configured custom headers too).
     pub extra_headers: Vec<(String, String)>,
+}
+
+/// Redacts the signing-secret override and the extra headers' values (they may carry tokens).
+impl std::fmt::Debug for DeliveryOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.extra_headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("DeliveryOptions")
+            .field("timestamp", &self.timestamp)
+            .field("event_id", &self.event_id)
+            .field(
+                "signing_secret_override",
+                &self.signing_secret_override.as_ref().map(|_| "<redacted>"),
+            )
+            .field("extra_headers", &names)
+            .finish()
+    }
 }
 
 /// Posts signed webhook events to a URL (plain `http://` only: the mock is built without TLS).
@@ -169,7 +186,10 @@ fn fresh_event_id() -> String {
     let t = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    format!("evt_{}", &hex(&hash3(t, n, 0xe7).to_be_bytes())[..16])
+    format!(
+        "evt_{}",
+        &hex(&hash3(t, n, salts::WEBHOOK_EVENT_ID).to_be_bytes())[..16]
+    )
 }
 
 impl WebhookSender {

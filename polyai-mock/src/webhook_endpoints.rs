@@ -18,18 +18,21 @@
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
+
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::envelope::{ApiError, empty_response, json_response};
-use crate::routes::Route;
-use crate::server::{App, MockServer};
+use crate::request::{Reply, Req};
+use crate::salts;
+use crate::scripting::{DeliveryError, deliver};
+use crate::server::MockServer;
+use crate::state::App;
 use crate::time::{now_ms, rfc3339_ms};
 use crate::util::token;
-use crate::webhook::{DeliveryOptions, WebhookDelivery, WebhookEvent, WebhookSender};
+use crate::webhook::{DeliveryOptions, WebhookDelivery, WebhookEvent};
 
 /// Most endpoints an account may hold.
 pub(crate) const MAX_ENDPOINTS: usize = 10;
@@ -38,17 +41,17 @@ const EVENT_TYPES: [&str; 2] = ["alerts.triggered", "alerts.resolved"];
 
 /// One registered endpoint.
 #[derive(Debug, Clone)]
-struct Endpoint {
-    id: String,
+pub(crate) struct Endpoint {
+    pub id: String,
     name: String,
     url: String,
-    enabled: bool,
-    event_types: Vec<String>,
-    headers: BTreeMap<String, String>,
+    pub enabled: bool,
+    pub event_types: Vec<String>,
+    pub headers: BTreeMap<String, String>,
     timeout_ms: i64,
     created_ms: i64,
     updated_ms: i64,
-    secret: String,
+    pub secret: String,
 }
 
 impl Endpoint {
@@ -70,7 +73,7 @@ impl Endpoint {
 /// The account's endpoints, oldest first.
 #[derive(Debug, Default)]
 pub(crate) struct EndpointStore {
-    endpoints: Vec<Endpoint>,
+    pub endpoints: Vec<Endpoint>,
     counter: u64,
 }
 
@@ -79,7 +82,13 @@ impl EndpointStore {
         self.counter += 1;
         format!(
             "whsec_{}",
-            token(app.instance_key, self.counter, 0x5ec7, 32, false)
+            token(
+                app.instance_key,
+                self.counter,
+                salts::WEBHOOK_SECRET,
+                32,
+                false
+            )
         )
     }
 
@@ -92,7 +101,7 @@ impl EndpointStore {
     }
 }
 
-fn validation(message: impl Into<String>) -> ApiError {
+pub(crate) fn validation(message: impl Into<String>) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "VALIDATION_ERROR",
@@ -124,20 +133,6 @@ fn check_id(id: &str) -> Result<(), ApiError> {
             "endpoint_id {id:?} is malformed: it must be whe_ followed by letters and digits."
         )))
     }
-}
-
-/// Parses a body: not JSON at all is 400, JSON of the wrong shape 422.
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(validation("A JSON request body is required."));
-    }
-    serde_json::from_slice(body).map_err(|e| {
-        if e.is_data() {
-            validation(format!("Invalid request body: {e}"))
-        } else {
-            bad_request(format!("The request body is not valid JSON: {e}"))
-        }
-    })
 }
 
 #[derive(Deserialize)]
@@ -223,50 +218,61 @@ fn check_headers(headers: &BTreeMap<String, String>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Answers one webhook-endpoint route. `params` are the decoded path parameters.
-pub(crate) fn handle(
-    app: &App,
-    route: Route,
-    params: &[String],
-    query: &[(String, String)],
-    body: &Bytes,
-) -> Result<Response, ApiError> {
-    let id = params.first().map_or("", String::as_str);
-    let mut guard = app.store();
-    let store = &mut guard.webhook_endpoints;
-    match route {
-        Route::ListWebhookEndpoints => list(store, query),
-        Route::CreateWebhookEndpoint => create(app, store, body),
-        Route::GetWebhookEndpoint => {
-            let endpoint = store.get_mut(id)?;
-            Ok(json_response(StatusCode::OK, &endpoint.to_json()))
-        }
-        Route::UpdateWebhookEndpoint => update(store, id, body),
-        Route::DeleteWebhookEndpoint => {
-            store.get_mut(id)?;
-            store.endpoints.retain(|e| e.id != id);
-            Ok(empty_response(StatusCode::NO_CONTENT))
-        }
-        Route::RotateWebhookSigningSecret => {
-            store.get_mut(id)?;
-            let secret = store.fresh_secret(app);
-            let endpoint = store.get_mut(id)?;
-            endpoint.secret = secret;
-            endpoint.updated_ms = now_ms();
-            Ok(json_response(
-                StatusCode::OK,
-                &json!({ "signing_secret": endpoint.secret }),
-            ))
-        }
-        _ => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "Not a webhook-endpoint route.",
-        )),
-    }
+/// `GET /v1/webhook-endpoints/{endpoint_id}`
+pub(crate) fn get(req: &Req<'_>) -> Reply {
+    let mut guard = req.app.store();
+    let endpoint = guard.webhook_endpoints.get_mut(req.param("endpoint_id"))?;
+    Ok(json_response(StatusCode::OK, &endpoint.to_json()))
 }
 
-fn list(store: &EndpointStore, query: &[(String, String)]) -> Result<Response, ApiError> {
+/// `DELETE /v1/webhook-endpoints/{endpoint_id}`
+pub(crate) fn delete(req: &Req<'_>) -> Reply {
+    let id = req.param("endpoint_id");
+    let mut guard = req.app.store();
+    let store = &mut guard.webhook_endpoints;
+    store.get_mut(id)?;
+    store.endpoints.retain(|e| e.id != id);
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+/// `POST /v1/webhook-endpoints/{endpoint_id}/rotate-secret`
+pub(crate) fn rotate(req: &Req<'_>) -> Reply {
+    let id = req.param("endpoint_id");
+    let mut guard = req.app.store();
+    let store = &mut guard.webhook_endpoints;
+    store.get_mut(id)?;
+    let secret = store.fresh_secret(req.app);
+    let endpoint = store.get_mut(id)?;
+    endpoint.secret = secret;
+    endpoint.updated_ms = now_ms();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "signing_secret": endpoint.secret }),
+    ))
+}
+
+/// `GET /v1/webhook-endpoints`
+pub(crate) fn list(req: &Req<'_>) -> Reply {
+    list_in(&req.app.store().webhook_endpoints, &req.query)
+}
+
+/// `POST /v1/webhook-endpoints`
+pub(crate) fn create(req: &Req<'_>) -> Reply {
+    let body: CreateBody = req.json()?;
+    let mut guard = req.app.store();
+    create_in(req.app, &mut guard.webhook_endpoints, body)
+}
+
+/// `PATCH /v1/webhook-endpoints/{endpoint_id}`
+pub(crate) fn update(req: &Req<'_>) -> Reply {
+    let id = req.param("endpoint_id");
+    let mut guard = req.app.store();
+    guard.webhook_endpoints.get_mut(id)?;
+    let body: UpdateBody = req.json()?;
+    update_in(&mut guard.webhook_endpoints, id, body)
+}
+
+fn list_in(store: &EndpointStore, query: &[(String, String)]) -> Result<Response, ApiError> {
     let mut enabled = None;
     let mut event_type = None;
     for (name, value) in query {
@@ -303,8 +309,7 @@ fn list(store: &EndpointStore, query: &[(String, String)]) -> Result<Response, A
     Ok(json_response(StatusCode::OK, &json!({ "data": data })))
 }
 
-fn create(app: &App, store: &mut EndpointStore, body: &Bytes) -> Result<Response, ApiError> {
-    let req: CreateBody = parse(body)?;
+fn create_in(app: &App, store: &mut EndpointStore, req: CreateBody) -> Result<Response, ApiError> {
     check_name(&req.name)?;
     check_url(&req.url)?;
     let event_types = check_event_types(req.event_types)?;
@@ -324,7 +329,13 @@ fn create(app: &App, store: &mut EndpointStore, body: &Bytes) -> Result<Response
     let endpoint = Endpoint {
         id: format!(
             "whe_{}",
-            token(app.instance_key, store.counter, 0x1d5, 24, false)
+            token(
+                app.instance_key,
+                store.counter,
+                salts::WEBHOOK_ENDPOINT_ID,
+                24,
+                false
+            )
         ),
         name: req.name,
         url: req.url,
@@ -347,9 +358,8 @@ fn create(app: &App, store: &mut EndpointStore, body: &Bytes) -> Result<Response
     Ok(json_response(StatusCode::CREATED, &answer))
 }
 
-fn update(store: &mut EndpointStore, id: &str, body: &Bytes) -> Result<Response, ApiError> {
+fn update_in(store: &mut EndpointStore, id: &str, req: UpdateBody) -> Reply {
     let endpoint = store.get_mut(id)?;
-    let req: UpdateBody = parse(body)?;
     if let Some(name) = &req.name {
         check_name(name)?;
     }
@@ -420,30 +430,32 @@ impl MockServer {
         receiver_url: &str,
         event: &WebhookEvent,
     ) -> Result<Option<WebhookDelivery>, reqwest::Error> {
-        let target = {
-            let store = self.app().store();
-            store
-                .webhook_endpoints
-                .endpoints
-                .iter()
-                .find(|e| {
-                    e.id == endpoint_id
-                        && e.enabled
-                        && e.event_types.iter().any(|t| t == event.event_type.as_str())
-                })
-                .map(|e| (e.secret.clone(), e.headers.clone()))
-        };
-        let Some((secret, headers)) = target else {
+        let subscribed = self
+            .app()
+            .store()
+            .webhook_endpoints
+            .endpoints
+            .iter()
+            .any(|e| {
+                e.id == endpoint_id && e.event_types.iter().any(|t| t == event.event_type.as_str())
+            });
+        if !subscribed {
             return Ok(None);
-        };
-        let options = DeliveryOptions {
-            extra_headers: headers.into_iter().collect(),
-            ..DeliveryOptions::default()
-        };
-        WebhookSender::new()
-            .send_with(receiver_url, &secret, event, options)
-            .await
-            .map(Some)
+        }
+        let body = Bytes::from(serde_json::to_vec(event).unwrap_or_default());
+        match deliver(
+            self.app(),
+            endpoint_id,
+            receiver_url,
+            body,
+            DeliveryOptions::default(),
+        )
+        .await
+        {
+            Ok(delivery) => Ok(Some(delivery)),
+            Err(DeliveryError::Http(e)) => Err(e),
+            Err(_) => Ok(None),
+        }
     }
 }
 
@@ -494,13 +506,14 @@ mod tests {
 
     #[test]
     fn bodies_split_syntax_from_shape_errors() {
-        let syntax = parse::<CreateBody>(&Bytes::from_static(b"{not json"))
-            .err()
-            .map(|e| e.status);
+        let parse = |body: &'static [u8]| {
+            crate::request::parse_json::<CreateBody>(body, None, bad_request, validation)
+        };
+        let syntax = parse(b"{not json").err().map(|e| e.status);
         assert_eq!(syntax, Some(StatusCode::BAD_REQUEST));
-        let shape = parse::<CreateBody>(&Bytes::from_static(
+        let shape = parse(
             br#"{"name":"a","url":"https://x","event_types":["alerts.triggered"],"extra":1}"#,
-        ))
+        )
         .err()
         .map(|e| e.status);
         assert_eq!(shape, Some(StatusCode::UNPROCESSABLE_ENTITY));

@@ -1,71 +1,11 @@
 //! The Agents API deployment flow and webhook-endpoint management, over loopback HTTP.
 
-use std::sync::{Arc, Mutex};
-
-use axum::http::HeaderMap;
-use hmac::{Hmac, KeyInit, Mac};
 use polyai_mock::{MockServer, Route, WebhookEvent};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sha2::Sha256;
 
-struct Answer {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    json: Value,
-    raw: Vec<u8>,
-}
-
-async fn call(server: &MockServer, method: Method, path: &str, body: Option<Value>) -> Answer {
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{}{path}", server.base_url()))
-        .header("x-api-key", server.api_key());
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let raw = response.bytes().await.unwrap().to_vec();
-    let json = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        json,
-        raw,
-    }
-}
-
-async fn get(server: &MockServer, path: &str) -> Answer {
-    call(server, Method::GET, path, None).await
-}
-
-async fn post(server: &MockServer, path: &str, body: Value) -> Answer {
-    call(server, Method::POST, path, Some(body)).await
-}
-
-async fn patch(server: &MockServer, path: &str, body: Value) -> Answer {
-    call(server, Method::PATCH, path, Some(body)).await
-}
-
-async fn delete(server: &MockServer, path: &str) -> Answer {
-    call(server, Method::DELETE, path, None).await
-}
-
-/// Asserts PolyAI's error envelope with `error_id` equal to the correlation header.
-fn assert_envelope(a: &Answer, status: u16, code: &str) {
-    assert_eq!(a.status.as_u16(), status, "body: {}", a.json);
-    let correlation = a.headers["x-polyai-correlation-id"].to_str().unwrap();
-    assert_eq!(a.json["success"], false);
-    assert_eq!(a.json["error_code"], code, "body: {}", a.json);
-    assert_eq!(a.json["error_id"], correlation);
-    assert_eq!(a.json["error"], a.json["error_message"]);
-    assert!(
-        a.json["error_message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
-}
+mod support;
+use support::{Answer, Receiver, assert_envelope, call, delete, get, patch, post, signature_ok};
 
 /// UUIDv7 layout: 8-4-4-4-12 lowercase hex with version nibble 7 and variant 10xx.
 fn assert_uuid7(id: &str) {
@@ -695,46 +635,6 @@ async fn agents_are_created_listed_and_deleted() {
     assert_eq!(listed.json[0]["agentId"], server.agent_id());
 }
 
-/// Headers and body of every delivery a receiver got.
-type Seen = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
-
-/// A loopback receiver that keeps the headers and body of every delivery.
-async fn receiver() -> (String, Seen) {
-    let seen: Seen = Arc::default();
-    let sink = seen.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push((headers, body.to_vec()));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (url, seen)
-}
-
-fn signature_ok(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
-    let timestamp = headers["x-polyai-timestamp"].to_str().unwrap();
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let expected: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    headers["x-polyai-signature"] == expected.as_str()
-}
-
 #[tokio::test]
 async fn webhook_endpoints_lifecycle() {
     let server = MockServer::start().await;
@@ -865,7 +765,8 @@ async fn webhook_endpoints_lifecycle() {
         server.webhook_signing_secret(&id).as_deref(),
         Some(&*new_secret)
     );
-    let (url, seen) = receiver().await;
+    let receiver = Receiver::start().await.unwrap();
+    let url = receiver.url().to_owned();
     let event = WebhookEvent::alert_triggered(server.project_id());
     let delivery = server
         .deliver_to_endpoint(&id, &url, &event)
@@ -874,8 +775,8 @@ async fn webhook_endpoints_lifecycle() {
         .expect("enabled and subscribed");
     assert_eq!(delivery.status, 200);
     {
-        let seen = seen.lock().unwrap();
-        let (headers, body) = &seen[0];
+        let seen = receiver.received();
+        let (headers, body) = (&seen[0].headers, &seen[0].body);
         assert!(signature_ok(&new_secret, headers, body));
         assert!(!signature_ok(&secret, headers, body));
         assert_eq!(headers["x-token"], "t-1", "custom headers are sent");
@@ -896,7 +797,7 @@ async fn webhook_endpoints_lifecycle() {
             .unwrap()
             .is_none()
     );
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(receiver.received().len(), 1);
 
     // Ids: malformed 422, unknown 404, on every method.
     for method in [Method::GET, Method::PATCH, Method::DELETE] {

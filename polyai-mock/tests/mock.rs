@@ -12,62 +12,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().build().unwrap()
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    json: Value,
-}
-
-async fn get(server: &MockServer, path: &str) -> Answer {
-    let response = client()
-        .get(format!("{}{path}", server.base_url()))
-        .header("x-api-key", server.api_key())
-        .send()
-        .await
-        .unwrap();
-    answer(response).await
-}
-
-async fn post(server: &MockServer, path: &str, body: Value) -> Answer {
-    let response = client()
-        .post(format!("{}{path}", server.base_url()))
-        .header("x-api-key", server.api_key())
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    answer(response).await
-}
-
-async fn answer(response: reqwest::Response) -> Answer {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.unwrap();
-    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        json,
-    }
-}
-
-/// Asserts PolyAI's error envelope with `error_id` equal to the correlation header.
-fn assert_envelope(a: &Answer, status: u16, code: &str) {
-    assert_eq!(a.status.as_u16(), status, "body: {}", a.json);
-    let correlation = a.headers["x-polyai-correlation-id"].to_str().unwrap();
-    assert!(!correlation.is_empty());
-    let j = &a.json;
-    assert_eq!(j["success"], false);
-    assert_eq!(j["error_code"], code);
-    assert_eq!(j["error_id"], correlation);
-    assert!(j["error"].is_string());
-    assert_eq!(j["error"], j["error_message"]);
-    assert!(j.get("data").is_some_and(Value::is_null));
-}
+mod support;
+use support::{Answer, answer, assert_envelope, client, get, post};
 
 fn list_path(server: &MockServer, query: &str) -> String {
     format!(

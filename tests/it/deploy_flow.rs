@@ -1,7 +1,5 @@
 //! The Agents deployment flow and webhook-endpoint management against polyai-mock.
 
-use std::sync::{Arc, Mutex};
-
 use polyai_mock::{MockServer, WebhookEvent as MockEvent};
 use polyai_sdk::Environment;
 use polyai_sdk::types::agents::{ExampleQueriesInput, PromotionTarget};
@@ -353,30 +351,6 @@ async fn branch_merge_publish_promote_and_roll_back() {
     assert_eq!(deleted.sequence.as_deref(), Some("3"));
 }
 
-/// A loopback receiver that keeps the headers and raw body of every delivery.
-type Deliveries = Arc<Mutex<Vec<(http::HeaderMap, bytes::Bytes)>>>;
-
-async fn receiver() -> (String, Deliveries) {
-    let seen: Deliveries = Arc::default();
-    let sink = seen.clone();
-    let app = axum::Router::new().route(
-        "/polyai",
-        axum::routing::post(move |headers: http::HeaderMap, body: bytes::Bytes| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push((headers, body));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/polyai", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (url, seen)
-}
-
 #[tokio::test]
 async fn webhook_endpoint_rotation_switches_the_verifying_secret() {
     let (server, client) = mock().await;
@@ -489,18 +463,19 @@ async fn webhook_endpoint_rotation_switches_the_verifying_secret() {
     );
 
     // A delivery after rotation verifies with the new secret only.
-    let (url, seen) = receiver().await;
+    let receiver = polyai_mock::testing::Receiver::start().await.unwrap();
     let delivery = server
         .deliver_to_endpoint(
             &created.id,
-            &url,
+            receiver.url(),
             &MockEvent::alert_triggered(server.project_id()),
         )
         .await
         .unwrap()
         .expect("the endpoint is enabled and subscribed");
     assert_eq!(delivery.status, 200);
-    let (headers, body) = seen.lock().unwrap()[0].clone();
+    let received = receiver.received()[0].clone();
+    let (headers, body) = (received.headers, received.body);
     assert_eq!(body, delivery.body);
     let verified = Verifier::new(&new_secret)
         .unwrap()

@@ -1,5 +1,6 @@
 //! Integration tests for polyai-sdk. One binary, one module per area, to keep link time low.
 
+mod agents_extras;
 mod audio;
 mod bounds;
 mod deploy_flow;

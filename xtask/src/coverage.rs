@@ -2,7 +2,7 @@
 //! ours.
 //!
 //! The reference documents are read from `../shared/reference/openapi/*.json` (relative to the
-//! workspace root). They are OpenAPI 3.1, which `openapiv3` does not read, so both they and
+//! workspace root), or from the directory named by `POLYAI_REFERENCE_DIR`. They are OpenAPI 3.1, which `openapiv3` does not read, so both they and
 //! our `openapi/*.yaml` are walked as generic JSON / YAML values. Each reference operation
 //! (method and path; path parameter names may differ) is reported as one of:
 //!
@@ -15,7 +15,10 @@
 //!   (deliberate exclusions);
 //! - `MISSING`: none of the above, which makes the command fail.
 //!
-//! The output is a Markdown table followed by a summary line.
+//! The `mock` column says whether `polyai-mock` serves our operation (a row of its route
+//! table, `polyai_mock::Route::all()`, with the operation's id). The output is a Markdown
+//! table followed by two summary lines: reference coverage, and how many of the operations of
+//! our `openapi/*.yaml` documents the mock serves (with the ones it does not).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -64,7 +67,9 @@ enum Status<'a> {
 
 pub fn run() -> Result<(), String> {
     let root = crate::workspace_root();
-    let reference_dir = root.join(REFERENCE_DIR);
+    // `POLYAI_REFERENCE_DIR` points elsewhere (for example from a git worktree).
+    let reference_dir = std::env::var_os("POLYAI_REFERENCE_DIR")
+        .map_or_else(|| root.join(REFERENCE_DIR), PathBuf::from);
     if !reference_dir.is_dir() {
         return Err(format!(
             "reference documents not found: {} does not exist (expected PolyAI's published \
@@ -82,8 +87,8 @@ pub fn run() -> Result<(), String> {
     }
 
     let mut table = String::from(
-        "| reference document | method | path | status | our operationId |\n\
-         |---|---|---|---|---|\n",
+        "| reference document | method | path | status | our operationId | mock |\n\
+         |---|---|---|---|---|---|\n",
     );
     let (mut covered, mut hand_written, mut left_out, mut missing) = (0, 0, 0, 0);
     let mut missing_rows = Vec::new();
@@ -104,12 +109,13 @@ pub fn run() -> Result<(), String> {
         } else {
             Status::Missing
         };
-        let (text, id) = match status {
+        let (text, id, served) = match status {
             Status::Covered(found) => {
                 covered += 1;
                 (
                     "covered".to_string(),
                     format!("`{}` ({})", found.operation_id, found.document),
+                    mock_cell(&found.operation_id),
                 )
             }
             Status::HandWritten(listed) => {
@@ -121,21 +127,22 @@ pub fn run() -> Result<(), String> {
                 (
                     text,
                     format!("`{}` ({})", listed.ours.operation_id, listed.ours.document),
+                    mock_cell(&listed.ours.operation_id),
                 )
             }
             Status::LeftOut(reason) => {
                 left_out += 1;
-                (format!("left out: {}", cell(reason)), "-".to_string())
+                (format!("left out: {}", cell(reason)), "-".to_string(), "-")
             }
             Status::Missing => {
                 missing += 1;
                 missing_rows.push(format!("{method} {path} ({document})"));
-                ("**MISSING**".to_string(), "-".to_string())
+                ("**MISSING**".to_string(), "-".to_string(), "-")
             }
         };
         let _ = writeln!(
             table,
-            "| {document} | {method} | `{path}` | {text} | {id} |"
+            "| {document} | {method} | `{path}` | {text} | {id} | {served} |"
         );
     }
     print!("{table}");
@@ -179,6 +186,32 @@ pub fn run() -> Result<(), String> {
         "\n{total} reference operations: {covered} covered, {hand_written} hand-written, \
          {left_out} left out, {missing} missing"
     );
+    // What the mock serves, over every operation of our documents.
+    let mut our_ids: std::collections::BTreeSet<&str> = ours
+        .generated
+        .values()
+        .map(|o| o.operation_id.as_str())
+        .collect();
+    our_ids.extend(
+        ours.hand_written
+            .values()
+            .map(|l| l.ours.operation_id.as_str()),
+    );
+    let not_served: Vec<&str> = our_ids
+        .iter()
+        .copied()
+        .filter(|id| polyai_mock::Route::operation(id).is_err())
+        .collect();
+    println!(
+        "polyai-mock serves {} of the {} operations of {SPEC_DIR}/*.yaml{}",
+        our_ids.len() - not_served.len(),
+        our_ids.len(),
+        if not_served.is_empty() {
+            String::new()
+        } else {
+            format!("; not served: {}", not_served.join(", "))
+        }
+    );
     if missing > 0 {
         return Err(format!(
             "{missing} reference operation(s) are neither covered, hand-written nor left out \
@@ -188,6 +221,15 @@ pub fn run() -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The `mock` cell: whether polyai-mock's route table has the operation.
+fn mock_cell(operation_id: &str) -> &'static str {
+    if polyai_mock::Route::operation(operation_id).is_ok() {
+        "served"
+    } else {
+        "**not served**"
+    }
 }
 
 /// Reduces every `{name}` path segment to `{}`, so that parameter names do not matter.

@@ -162,3 +162,40 @@ pub fn assert_one_line_error(stderr: &str) {
         assert!(!stderr.contains(debug), "a Debug dump in {stderr:?}");
     }
 }
+
+/// A child process that is killed when the guard is dropped (a failing test leaves nothing
+/// running behind it).
+pub struct Running(Option<std::process::Child>);
+
+impl Running {
+    pub fn new(child: std::process::Child) -> Running {
+        Running(Some(child))
+    }
+    pub fn child(&mut self) -> &mut std::process::Child {
+        self.0.as_mut().expect("the child is there until consumed")
+    }
+    /// Waits for the child to end by itself and returns its output.
+    pub fn wait_with_output(mut self) -> Output {
+        self.0
+            .take()
+            .expect("the child is there until consumed")
+            .wait_with_output()
+            .expect("the child ends")
+    }
+    /// Kills the child (SIGKILL on Unix) and reaps it.
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

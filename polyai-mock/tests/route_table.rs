@@ -1,0 +1,157 @@
+//! The route table agrees with our OpenAPI documents and with the crate docs.
+//!
+//! Every operation of every `openapi/*.yaml` document (its `paths` and its
+//! `x-polyai-hand-written` entries) must be a row of the table with the same method and path
+//! template, every row must be such an operation, and the route list in `src/lib.rs` must list
+//! exactly the rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use polyai_mock::Route;
+use serde_yaml::Value;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// `operation id -> (METHOD, template, document)` for every operation of our documents.
+fn documented() -> BTreeMap<String, (String, String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi");
+    let mut ops = BTreeMap::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no documents in {}", dir.display());
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let doc: Value = serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        if let Some(paths) = doc.get("paths").and_then(Value::as_mapping) {
+            for (path, item) in paths {
+                let path = path.as_str().unwrap();
+                for method in METHODS {
+                    if let Some(op) = item.get(method) {
+                        let id = op["operationId"].as_str().unwrap_or_else(|| {
+                            panic!("{name}: {method} {path} has no operationId")
+                        });
+                        let previous = ops.insert(
+                            id.to_owned(),
+                            (method.to_uppercase(), path.to_owned(), name.clone()),
+                        );
+                        assert!(previous.is_none(), "operation id {id} appears twice");
+                    }
+                }
+            }
+        }
+        if let Some(entries) = doc
+            .get("x-polyai-hand-written")
+            .and_then(Value::as_sequence)
+        {
+            for entry in entries {
+                ops.insert(
+                    entry["operation"].as_str().unwrap().to_owned(),
+                    (
+                        entry["method"].as_str().unwrap().to_uppercase(),
+                        entry["path"].as_str().unwrap().to_owned(),
+                        name.clone(),
+                    ),
+                );
+            }
+        }
+    }
+    ops
+}
+
+#[test]
+fn every_documented_operation_is_routed_and_every_route_is_documented() {
+    let docs = documented();
+    let routed: BTreeMap<&str, Route> = Route::all().map(|r| (r.operation_id(), r)).collect();
+
+    let missing: Vec<String> = docs
+        .iter()
+        .filter(|(id, _)| !routed.contains_key(id.as_str()))
+        .map(|(id, (_, _, doc))| format!("{id} ({doc})"))
+        .collect();
+    let undocumented: Vec<&str> = routed
+        .keys()
+        .copied()
+        .filter(|id| !docs.contains_key(*id))
+        .collect();
+    let mismatched: Vec<String> = docs
+        .iter()
+        .filter_map(|(id, (method, path, _))| {
+            let route = routed.get(id.as_str())?;
+            let (m, t) = (route.method().to_string(), route.template());
+            (m != *method || t != path)
+                .then(|| format!("{id}: table {m} {t}, document {method} {path}"))
+        })
+        .collect();
+    assert!(
+        missing.is_empty() && undocumented.is_empty() && mismatched.is_empty(),
+        "the route table and openapi/*.yaml disagree.\n\
+         {} documented operation(s) have no row: {}\n\
+         rows without an operation: {undocumented:?}\n\
+         rows whose method or path differ: {mismatched:#?}",
+        missing.len(),
+        missing.join(", ")
+    );
+    println!(
+        "the mock serves {} of {} documented operations",
+        routed.len(),
+        docs.len()
+    );
+}
+
+/// The `| METHOD path | operation id | ... |` lines of the route list in `src/lib.rs`.
+fn listed_in_crate_docs() -> BTreeSet<(String, String, String)> {
+    let lib =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
+    let start = lib
+        .find("<!-- routes -->")
+        .expect("route list start marker in lib.rs");
+    let end = lib
+        .find("<!-- /routes -->")
+        .expect("route list end marker in lib.rs");
+    lib[start..end]
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line
+                .trim_start_matches("//!")
+                .trim()
+                .trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().trim_matches('`'))
+                .collect();
+            let (method, path) = cells.first()?.split_once(' ')?;
+            if !METHODS.contains(&method.to_lowercase().as_str()) {
+                return None;
+            }
+            Some((
+                method.to_owned(),
+                path.to_owned(),
+                (*cells.get(1)?).to_owned(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn the_crate_docs_list_exactly_the_rows() {
+    let listed = listed_in_crate_docs();
+    let rows: BTreeSet<(String, String, String)> = Route::all()
+        .map(|r| {
+            (
+                r.method().to_string(),
+                r.template().to_owned(),
+                r.operation_id().to_owned(),
+            )
+        })
+        .collect();
+    let missing: Vec<_> = rows.difference(&listed).collect();
+    let extra: Vec<_> = listed.difference(&rows).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "src/lib.rs's route list is out of date.\nadd: {missing:#?}\nremove: {extra:#?}"
+    );
+}
