@@ -104,6 +104,17 @@ pub async fn run(args: &Args) -> BenchResult<Value> {
     if job.python.is_some() {
         names.push("python");
     }
+    // `--variants a,b` keeps some contenders only, e.g. to profile one of them.
+    if let Some(wanted) = args.values.get("variants") {
+        let wanted: Vec<&str> = wanted.split(',').map(str::trim).collect();
+        names.retain(|name| wanted.contains(name));
+        if names.is_empty() {
+            return Err(format!(
+                "--variants {wanted:?} names none of {{library, cli, cli-no-sync, python}}"
+            )
+            .into());
+        }
+    }
     let mut samples: Vec<Vec<Sample>> = vec![Vec::with_capacity(reps); names.len()];
     let mut child_rss: Vec<Option<u64>> = vec![None; names.len()];
     let mut reference: Option<(&str, Fingerprint)> = None;

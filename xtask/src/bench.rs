@@ -968,7 +968,7 @@ impl Report {
                     result["python_version"].as_str().unwrap_or("?")
                 ),
                 rate(cli),
-                format!("{ratio:.2}x faster"),
+                format!("{ratio:.2}x throughput"),
                 ">= 3x".into(),
                 verdict,
             ]);
