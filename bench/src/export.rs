@@ -117,13 +117,14 @@ pub async fn run(args: &Args) -> BenchResult<Value> {
     }
     let mut samples: Vec<Vec<Sample>> = vec![Vec::with_capacity(reps); names.len()];
     let mut child_rss: Vec<Option<u64>> = vec![None; names.len()];
+    let mut cpu: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(reps); names.len()];
     let mut reference: Option<(&str, Fingerprint)> = None;
     for round in 0..warmup + reps {
         for turn in 0..names.len() {
             let index = (round + turn) % names.len();
             let name = names[index];
             let out = out_dir.join(format!("export-{name}.jsonl"));
-            let (sample, rss) = run_one(&job, name, &out, mock.as_ref()).await?;
+            let (sample, rss, cpu_seconds) = run_one(&job, name, &out, mock.as_ref()).await?;
             let found = fingerprint(&out)?;
             match reference {
                 None => reference = Some((name, found)),
@@ -140,6 +141,7 @@ pub async fn run(args: &Args) -> BenchResult<Value> {
             if round >= warmup {
                 samples[index].push(sample);
                 child_rss[index] = child_rss[index].max(rss);
+                cpu[index].push(cpu_seconds);
             }
         }
     }
@@ -165,9 +167,11 @@ pub async fn run(args: &Args) -> BenchResult<Value> {
         json!(python.as_ref().map(|(_, v)| v.clone())),
     );
     let mut rss = serde_json::Map::new();
-    for ((name, samples), child) in names.iter().zip(&samples).zip(&child_rss) {
-        report.insert((*name).into(), samples_json(samples));
-        rss.insert((*name).into(), json!(child));
+    for (index, name) in names.iter().enumerate() {
+        let mut runs = samples_json(&samples[index]);
+        runs["cpu_seconds"] = json!(cpu[index]);
+        report.insert((*name).into(), runs);
+        rss.insert((*name).into(), json!(child_rss[index]));
     }
     report.insert("child_peak_rss_kib".into(), Value::Object(rss));
     Ok(Value::Object(report))
@@ -211,23 +215,27 @@ async fn window(
     }
 }
 
-/// One timed run of one contender; returns the sample and, for a child process, its peak RSS.
+/// One timed run of one contender; returns the sample, for a child process its peak RSS, and
+/// the CPU time (user + system) the contender used.
 async fn run_one(
     job: &Job<'_>,
     name: &str,
     out: &Path,
     mock: Option<&MockProcess>,
-) -> BenchResult<(Sample, Option<u64>)> {
+) -> BenchResult<(Sample, Option<u64>, Option<f64>)> {
     remove_outputs(out)?;
     match name {
         "library" => {
+            let this = MockProcess::new(std::process::id());
+            let before = this.cpu_seconds();
             let (sample, _) = timed(mock, library_export(job, out)).await?;
-            Ok((sample, None))
+            let cpu = before.zip(this.cpu_seconds()).map(|(b, a)| a - b);
+            Ok((sample, None, cpu))
         }
         "cli" | "cli-no-sync" | "python" => {
             let mut command = child_command(job, name, out)?;
-            let (sample, rss) = timed(mock, async { run_child(name, &mut command) }).await?;
-            Ok((sample, rss))
+            let (sample, (rss, cpu)) = timed(mock, async { run_child(name, &mut command) }).await?;
+            Ok((sample, rss, cpu))
         }
         other => Err(format!("unknown export contender {other:?}").into()),
     }
@@ -254,8 +262,8 @@ async fn library_export(job: &Job<'_>, out: &Path) -> BenchResult<u64> {
     Ok(written)
 }
 
-/// The command line of a child contender, under `/usr/bin/time -f %M` when it is installed
-/// (for the child's peak RSS).
+/// The command line of a child contender, under `/usr/bin/time -f "%M %U %S"` when it is
+/// installed (for the child's peak RSS and CPU time).
 fn child_command(job: &Job<'_>, name: &str, out: &Path) -> BenchResult<Command> {
     let time = Path::new("/usr/bin/time");
     let (program, mut args): (&Path, Vec<String>) = match name {
@@ -304,7 +312,7 @@ fn child_command(job: &Job<'_>, name: &str, out: &Path) -> BenchResult<Command> 
     };
     let mut command = if time.exists() {
         let mut command = Command::new(time);
-        let mut wrapped = vec!["-f".to_owned(), "%M".to_owned()];
+        let mut wrapped = vec!["-f".to_owned(), "%M %U %S".to_owned()];
         wrapped.push(program.to_string_lossy().into_owned());
         wrapped.append(&mut args);
         command.args(wrapped);
@@ -325,9 +333,10 @@ fn child_command(job: &Job<'_>, name: &str, out: &Path) -> BenchResult<Command> 
     Ok(command)
 }
 
-/// Runs a child to its end and returns its peak RSS when known; its standard error is shown
-/// only when it fails. (What it wrote is counted afterwards from the file.)
-fn run_child(name: &str, command: &mut Command) -> BenchResult<Option<u64>> {
+/// Runs a child to its end and returns its peak RSS (KiB) and CPU time (s) when known; its
+/// standard error is shown only when it fails. (What it wrote is counted afterwards from the
+/// file.)
+fn run_child(name: &str, command: &mut Command) -> BenchResult<(Option<u64>, Option<f64>)> {
     let output = command
         .output()
         .map_err(|e| format!("cannot start the {name} contender: {e}"))?;
@@ -340,11 +349,22 @@ fn run_child(name: &str, command: &mut Command) -> BenchResult<Option<u64>> {
         )
         .into());
     }
-    let rss = Path::new("/usr/bin/time")
-        .exists()
-        .then(|| stderr.lines().last().and_then(|l| l.trim().parse().ok()))
-        .flatten();
-    Ok(rss)
+    if !Path::new("/usr/bin/time").exists() {
+        return Ok((None, None));
+    }
+    // The last line is `/usr/bin/time`'s: peak RSS, user seconds, system seconds.
+    let last = stderr.lines().last().unwrap_or_default();
+    let fields: Vec<&str> = last.split_whitespace().collect();
+    let rss = fields.first().and_then(|f| f.parse().ok());
+    let cpu = match (fields.get(1), fields.get(2)) {
+        (Some(user), Some(system)) => user
+            .parse::<f64>()
+            .ok()
+            .zip(system.parse::<f64>().ok())
+            .map(|(u, s)| u + s),
+        _ => None,
+    };
+    Ok((rss, cpu))
 }
 
 /// Lines, bytes and a hash of a file's content.

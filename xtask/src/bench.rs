@@ -982,6 +982,28 @@ impl Report {
                 "not compared".into(),
             ]);
         }
+        let cpu = |name: &str| median(&numbers(&result[name]["cpu_seconds"]));
+        let (library_cpu_s, cli_cpu_s) = (cpu("library"), cpu("cli"));
+        if library_cpu_s.is_finite() && cli_cpu_s.is_finite() {
+            self.rows.push([
+                format!("{scenario}: CPU time (user + system), less sensitive to a loaded machine"),
+                format!(
+                    "library {library_cpu_s:.2} s; Python {:.2} s",
+                    cpu("python")
+                ),
+                format!(
+                    "{cli_cpu_s:.2} s ({:.2} s with --no-sync)",
+                    cpu("cli-no-sync")
+                ),
+                format!(
+                    "{:.3}x the library's; {:.2}x less than Python",
+                    cli_cpu_s / library_cpu_s,
+                    cpu("python") / cli_cpu_s
+                ),
+                "(no target)".into(),
+                String::new(),
+            ]);
+        }
         let library_rss = result["peak_rss_kib"]
             .as_f64()
             .map_or("n/a".to_owned(), |kib| format!("{:.1} MiB", kib / 1024.0));
