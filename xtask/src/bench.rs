@@ -996,7 +996,7 @@ impl Report {
                     cpu("cli-no-sync")
                 ),
                 format!(
-                    "{:.3}x the library's; {:.2}x less than Python",
+                    "{:.3}x the library's; Python used {:.2}x the CLI's",
                     cli_cpu_s / library_cpu_s,
                     cpu("python") / cli_cpu_s
                 ),
