@@ -17,11 +17,17 @@
 //! polyai-bench debug-chat   --base-url URL --api-key K --agent A [--sessions 1000] [--turns 10]
 //! polyai-bench actions      --out-dir DIR [--renders 100000] [--executions 20000] [--token-calls 10000]
 //!                           [--reps 5] [--warmup 1]
+//! polyai-bench export       --base-url URL --api-key K --account A --project P --cli POLYAI
+//!                           --out-dir DIR [--python-script export.py] [--records 100000] ...
+//! polyai-bench chat-test    --base-url URL --api-key K --agent A --cli POLYAI --out-dir DIR
+//!                           [--scenarios 1000] [--concurrency N] [--reps 3] [--warmup 1]
 //! ```
 
 mod actions;
 mod audio;
+mod chat_test;
 mod debug_chat;
+mod export;
 mod measure;
 mod small_calls;
 mod transcripts;
@@ -142,6 +148,8 @@ fn run(scenario: &str, args: &Args) -> BenchResult<Value> {
                     "audio" => audio::run(args).await,
                     "find-recording" => audio::find_recording(args).await,
                     "debug-chat" => debug_chat::run(args).await,
+                    "export" => export::run(args).await,
+                    "chat-test" => chat_test::run(args).await,
                     other => Err(format!("unknown scenario {other:?}").into()),
                 }
             })
@@ -153,7 +161,7 @@ fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
     let Some(scenario) = raw.next() else {
         eprintln!(
-            "usage: polyai-bench <transcripts|small-calls|audio|find-recording|webhooks|debug-chat> [--option value]..."
+            "usage: polyai-bench <transcripts|small-calls|audio|find-recording|webhooks|debug-chat|actions|export|chat-test> [--option value]..."
         );
         return ExitCode::from(2);
     };

@@ -32,7 +32,7 @@ impl MockProcess {
     }
 
     /// User plus system CPU time of the process so far, in seconds.
-    fn cpu_seconds(&self) -> Option<f64> {
+    pub fn cpu_seconds(&self) -> Option<f64> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
         // The command name is in parentheses and may hold spaces: count fields after it.
         let after_name = &stat[stat.rfind(')')? + 1..];

@@ -43,9 +43,15 @@ struct Sizes {
     /// Action executions per variant and repetition (in-process and loopback).
     executions: u64,
     sessions: u64,
+    /// Conversations in the export window, and in the mock (about 70% are in `live`).
+    export_records: u64,
+    export_pool: u64,
+    /// Scenarios of `polyai chat test`, all run at once.
+    chat_scenarios: u64,
     reps: usize,
     audio_reps: usize,
     chat_reps: usize,
+    export_reps: usize,
 }
 
 impl Sizes {
@@ -60,9 +66,13 @@ impl Sizes {
                 renders: 2_000,
                 executions: 500,
                 sessions: 100,
+                export_records: 10_000,
+                export_pool: 15_000,
+                chat_scenarios: 100,
                 reps: 2,
                 audio_reps: 2,
                 chat_reps: 1,
+                export_reps: 1,
             }
         } else {
             Sizes {
@@ -75,15 +85,20 @@ impl Sizes {
                 renders: 100_000,
                 executions: 20_000,
                 sessions: 1_000,
+                export_records: 100_000,
+                export_pool: 150_000,
+                chat_scenarios: 1_000,
                 reps: 5,
                 audio_reps: 3,
                 chat_reps: 3,
+                export_reps: 3,
             }
         };
         if let Some(reps) = options.reps {
             sizes.reps = reps;
             sizes.audio_reps = reps;
             sizes.chat_reps = reps;
+            sizes.export_reps = reps;
         }
         sizes
     }
@@ -94,8 +109,8 @@ usage: cargo xtask bench [--quick] [--profile dev|release] [--reps N] [--only LI
 
   --quick          small sizes (seconds, for CI); implies --profile dev and --no-write
   --profile P      cargo profile to build with (default release; dev with --quick)
-  --reps N         measured repetitions per scenario (default 5; audio and chat 3)
-  --only LIST      comma-separated scenarios: transcripts,small-calls,audio,webhooks,actions,debug-chat
+  --reps N         measured repetitions per scenario (default 5; audio, chat and export 3)
+  --only LIST      comma-separated scenarios: transcripts,small-calls,audio,webhooks,actions,debug-chat,export,chat-test
   --no-write       print the table without updating BENCHMARKS.md
 ";
 
@@ -188,6 +203,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if wanted("debug-chat") {
         suite.debug_chat(&mut report)?;
     }
+    if wanted("export") {
+        suite.export(&mut report)?;
+    }
+    if wanted("chat-test") {
+        suite.chat_test(&mut report)?;
+    }
     let command = if options.quick {
         "cargo xtask bench --quick".to_owned()
     } else {
@@ -216,15 +237,25 @@ pub fn run(args: &[String]) -> Result<(), String> {
 struct Binaries {
     mock: PathBuf,
     bench: PathBuf,
+    /// The `polyai` command-line tool.
+    cli: PathBuf,
 }
 
 fn build(root: &Path, profile: &str) -> Result<Binaries, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    eprintln!("building polyai-mock and polyai-bench ({profile} profile)...");
+    eprintln!("building polyai-mock, polyai-bench and polyai ({profile} profile)...");
     let status = Command::new(cargo)
         .current_dir(root)
         .args(["build", "--quiet", "--profile", profile])
-        .args(["-p", "polyai-mock", "-p", "polyai-bench", "--bins"])
+        .args([
+            "-p",
+            "polyai-mock",
+            "-p",
+            "polyai-bench",
+            "-p",
+            "polyai-cli",
+            "--bins",
+        ])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
@@ -237,6 +268,7 @@ fn build(root: &Path, profile: &str) -> Result<Binaries, String> {
     Ok(Binaries {
         mock: dir.join("polyai-mock"),
         bench: dir.join("polyai-bench"),
+        cli: dir.join("polyai"),
     })
 }
 
@@ -551,6 +583,59 @@ impl Suite<'_> {
         extra.extend(self.reps(self.sizes.chat_reps));
         let result = self.bench("debug-chat", Some(&mock), &extra)?;
         report.debug_chat(&result);
+        Ok(())
+    }
+}
+
+impl Suite<'_> {
+    /// Export to JSON Lines: `polyai conversations export` (with and without its per-page
+    /// fsync), the SDK library and Python `requests`, over one window holding exactly
+    /// `export_records` conversations (`polyai-bench export` checks that all wrote the same
+    /// bytes).
+    fn export(&self, report: &mut Report) -> Result<(), String> {
+        let records = self.sizes.export_records.to_string();
+        eprintln!("export to JSON Lines: {records} conversations (polyai, library, Python)...");
+        let pool = self.sizes.export_pool.to_string();
+        let mock = Mock::start(self, &args(["--conversations", &pool]))?;
+        let out_dir = self.scratch.join("export");
+        let script = workspace_root()
+            .join("bench")
+            .join("python")
+            .join("export.py");
+        let mut extra = args([
+            "--account",
+            ACCOUNT,
+            "--project",
+            AGENT,
+            "--records",
+            &records,
+        ]);
+        extra.extend(args([
+            "--page-size",
+            "1000",
+            "--cli",
+            &self.bins.cli.to_string_lossy(),
+        ]));
+        extra.extend(args(["--out-dir", &out_dir.to_string_lossy()]));
+        extra.extend(args(["--python-script", &script.to_string_lossy()]));
+        extra.extend(self.reps(self.sizes.export_reps));
+        let result = self.bench("export", Some(&mock), &extra)?;
+        report.export(&result);
+        Ok(())
+    }
+
+    /// `polyai chat test` with `chat_scenarios` scenarios run at once against the mock.
+    fn chat_test(&self, report: &mut Report) -> Result<(), String> {
+        let scenarios = self.sizes.chat_scenarios.to_string();
+        eprintln!("polyai chat test: {scenarios} concurrent scenarios...");
+        let mock = Mock::start(self, &args(["--conversations", "100"]))?;
+        let out_dir = self.scratch.join("chat-test");
+        let mut extra = args(["--agent", AGENT, "--scenarios", &scenarios]);
+        extra.extend(args(["--cli", &self.bins.cli.to_string_lossy()]));
+        extra.extend(args(["--out-dir", &out_dir.to_string_lossy()]));
+        extra.extend(self.reps(self.sizes.chat_reps));
+        let result = self.bench("chat-test", Some(&mock), &extra)?;
+        report.chat_test(&result);
         Ok(())
     }
 }
@@ -900,6 +985,152 @@ impl Report {
         ]);
         self.ceiling.push(format!(
             "| Debug-chat bots (ours only) | n/a | {} |",
+            percent(cpu)
+        ));
+    }
+
+    /// The export rows: the CLI against the library (with and without the CLI's per-page
+    /// fsync) and against Python, and everyone's peak memory.
+    fn export(&mut self, result: &Value) {
+        self.raw.insert("export".into(), result.clone());
+        let units = result["units"].as_f64().unwrap_or(f64::NAN);
+        let mib = result["bytes"].as_f64().unwrap_or(f64::NAN) / MIB as f64;
+        let (library, library_cpu) = variant(&result["library"]);
+        let (cli, cli_cpu) = variant(&result["cli"]);
+        let (no_sync, _) = variant(&result["cli-no-sync"]);
+        let scenario = format!("Export to JSON Lines, {units} conversations ({mib:.0} MiB)");
+        let rate = |secs: f64| format!("{secs:.3} s ({:.0}/s)", units / secs);
+        for (what, secs) in [
+            ("polyai conversations export", cli),
+            ("polyai ... --no-sync", no_sync),
+        ] {
+            let ratio = library / secs;
+            let verdict = self.verdict(ratio >= 0.95, library_cpu);
+            self.rows.push([
+                format!("{scenario}: `{what}` against the SDK library"),
+                format!("library {}", rate(library)),
+                rate(secs),
+                format!("{ratio:.3}x throughput"),
+                ">= 0.95x".into(),
+                verdict,
+            ]);
+        }
+        let rss = |name: &str| {
+            result["child_peak_rss_kib"][name]
+                .as_f64()
+                .map_or("n/a".to_owned(), |kib| format!("{:.1} MiB", kib / 1024.0))
+        };
+        let (python, python_cpu) = variant(&result["python"]);
+        if python.is_finite() {
+            let ratio = python / cli;
+            let verdict = self.verdict(ratio >= 3.0, python_cpu);
+            self.rows.push([
+                format!("{scenario}: `polyai conversations export` against Python requests"),
+                format!(
+                    "Python {} ({})",
+                    rate(python),
+                    result["python_version"].as_str().unwrap_or("?")
+                ),
+                rate(cli),
+                format!("{ratio:.2}x throughput"),
+                ">= 3x".into(),
+                verdict,
+            ]);
+        } else {
+            self.rows.push([
+                format!("{scenario}: `polyai conversations export` against Python requests"),
+                "python3 with requests not installed: not compared".into(),
+                rate(cli),
+                "-".into(),
+                ">= 3x".into(),
+                "not compared".into(),
+            ]);
+        }
+        let cpu = |name: &str| median(&numbers(&result[name]["cpu_seconds"]));
+        let (library_cpu_s, cli_cpu_s) = (cpu("library"), cpu("cli"));
+        if library_cpu_s.is_finite() && cli_cpu_s.is_finite() {
+            self.rows.push([
+                format!("{scenario}: CPU time (user + system), less sensitive to a loaded machine"),
+                format!(
+                    "library {library_cpu_s:.2} s; Python {:.2} s",
+                    cpu("python")
+                ),
+                format!(
+                    "{cli_cpu_s:.2} s ({:.2} s with --no-sync)",
+                    cpu("cli-no-sync")
+                ),
+                format!(
+                    "{:.3}x the library's; Python used {:.2}x the CLI's",
+                    cli_cpu_s / library_cpu_s,
+                    cpu("python") / cli_cpu_s
+                ),
+                "(no target)".into(),
+                String::new(),
+            ]);
+        }
+        let library_rss = result["peak_rss_kib"]
+            .as_f64()
+            .map_or("n/a".to_owned(), |kib| format!("{:.1} MiB", kib / 1024.0));
+        self.rows.push([
+            format!("{scenario}: peak RSS"),
+            format!(
+                "library (whole bench process) {library_rss}; Python {}",
+                rss("python")
+            ),
+            format!("{} ({} with --no-sync)", rss("cli"), rss("cli-no-sync")),
+            String::new(),
+            "(no target)".into(),
+            String::new(),
+        ]);
+        self.ceiling.push(format!(
+            "| Export (library / polyai) | {} | {} |",
+            percent(library_cpu),
+            percent(cli_cpu)
+        ));
+    }
+
+    /// The `polyai chat test` row: wall time, turn latency and peak memory (medians over
+    /// rounds); every round must have passed every scenario (`polyai-bench` checks it).
+    fn chat_test(&mut self, result: &Value) {
+        self.raw.insert("chat_test".into(), result.clone());
+        let rounds = result["rounds"].as_array().cloned().unwrap_or_default();
+        let field = |name: &str| {
+            median(
+                &rounds
+                    .iter()
+                    .filter_map(|r| r[name].as_f64())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let scenarios = result["scenarios"].as_u64().unwrap_or(0);
+        let passed = rounds
+            .iter()
+            .filter_map(|r| r["scenarios_passed"].as_u64())
+            .min()
+            .unwrap_or(0);
+        let cpu = field("mock_cpu");
+        let verdict = self.verdict(passed == scenarios && scenarios > 0, cpu);
+        let replies = result["replies_per_scenario"].as_u64().unwrap_or(0);
+        let rss = field("peak_rss_kib") / 1024.0;
+        self.rows.push([
+            format!(
+                "`polyai chat test`, {scenarios} scenarios x {replies} checked replies, {} at once",
+                result["concurrency"]
+            ),
+            "(no baseline)".into(),
+            format!(
+                "wall {:.2} s ({:.0} turns/s); turn p50 {:.1} ms, p99 {:.1} ms; peak RSS {rss:.1} MiB",
+                field("seconds"),
+                field("turns") / field("seconds"),
+                field("p50_ms"),
+                field("p99_ms"),
+            ),
+            format!("{passed}/{scenarios} passed"),
+            "all pass".into(),
+            verdict,
+        ]);
+        self.ceiling.push(format!(
+            "| `polyai chat test` (ours only) | n/a | {} |",
             percent(cpu)
         ));
     }
