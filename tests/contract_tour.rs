@@ -6,8 +6,10 @@
 //! It starts an embedded `polyai-mock` (on `POLYAI_EXAMPLES_MOCK_PORT` when set) and sends its
 //! requests to `POLYAI_EXAMPLES_PROXY_URL` when set, else straight to the mock. Resources the
 //! mock serves are created first so the later calls use real ids. Answers of any HTTP status
-//! are fine here (the mock does not serve every route yet); the program fails when a request
-//! could not be built or sent at all.
+//! are fine here (the mock serves every operation, but some calls are meant to fail, e.g. an
+//! unknown id); `cargo xtask contract` judges the answers, and decides from the mock's route
+//! table whether each one came from the operation's own row. This program fails when a
+//! request could not be built or sent at all.
 
 use std::collections::BTreeMap;
 use std::error::Error as StdError;

@@ -937,6 +937,28 @@ impl Route {
     pub fn template(self) -> &'static str {
         self.row().map_or("", |r| r.template)
     }
+
+    /// The operation the mock's router hands this method and path to (the path as sent,
+    /// percent-encoded, without the query), or `None` when the router itself answers 404
+    /// `NOT_FOUND` (no template matches) or 405 `METHOD_NOT_ALLOWED` (no matching template
+    /// has the method). A 404 the operation's handler answers (an unknown id) is not the
+    /// router's: the method and path still resolve.
+    ///
+    /// ```
+    /// use polyai_mock::Route;
+    /// use axum::http::Method;
+    ///
+    /// let route = Route::resolve(&Method::GET, "/v1/agents/A/deployments/active").unwrap();
+    /// assert_eq!(route.operation_id(), "get_active_deployments");
+    /// assert!(Route::resolve(&Method::PUT, "/v1/agents/A/deployments/active").is_none());
+    /// assert!(Route::resolve(&Method::GET, "/v9/nothing").is_none());
+    /// ```
+    pub fn resolve(method: &Method, path: &str) -> Option<Route> {
+        match resolve(method, path) {
+            Resolution::Found(m) => Some(Route(m.row().operation_id)),
+            Resolution::MethodNotAllowed(_) | Resolution::NotFound => None,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
