@@ -25,7 +25,8 @@
 //! ([`polyai_mock::Route::resolve`]), not from the answer: the run fails when a documented
 //! operation's request is one the mock's router answers itself (404 `NOT_FOUND`, 405
 //! `METHOD_NOT_ALLOWED`) or hands to a row of another path, and when a documented operation
-//! was not exercised at all. A 404 a handler answers (an unknown id) is a real answer.
+//! was not exercised at all (unless the allow-list's `not_exercised` says why). A 404 a
+//! handler answers (an unknown id) is a real answer.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -248,6 +249,36 @@ struct Deviation {
     /// When set, only violations whose message contains it.
     message: Option<String>,
     reason: String,
+}
+
+/// A documented operation of PolyAI's that nothing sends, on purpose.
+struct NotExercised {
+    operation: String,
+    reason: String,
+}
+
+/// The allow-list's `not_exercised` entries: `{operation: "METHOD template", reason}`.
+fn load_not_exercised(path: &Path) -> Result<Vec<NotExercised>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for entry in json["not_exercised"].as_array().into_iter().flatten() {
+        let field = |name: &str| entry[name].as_str().map(str::to_owned);
+        match (field("operation"), field("reason")) {
+            (Some(operation), Some(reason)) if !reason.trim().is_empty() => {
+                out.push(NotExercised { operation, reason });
+            }
+            _ => {
+                return Err(format!(
+                    "{}: every not_exercised entry needs operation and a reason: {entry}",
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn load_allowlist(path: &Path) -> Result<Vec<Deviation>, String> {
@@ -761,6 +792,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let documents = load_documents(&options.docs)?;
     let allowlist = load_allowlist(&options.allow)?;
+    let not_exercised = load_not_exercised(&options.allow)?;
     let built = build(&root)?;
     let program = |name: &str| {
         built
@@ -865,7 +897,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     drop(prisms);
     let log = std::mem::take(&mut *lock(&shared.log));
     runtime.shutdown_timeout(Duration::from_secs(1));
-    let verdict = report(&shared.documents, &log, &allowlist);
+    let verdict = report(&shared.documents, &log, &allowlist, &not_exercised);
     eprintln!(
         "contract step took {:.1} s",
         started.elapsed().as_secs_f64()
@@ -881,7 +913,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// Prints the summary; returns the reasons to fail.
-fn report(documents: &[Document], log: &Log, allowlist: &[Deviation]) -> Vec<String> {
+fn report(
+    documents: &[Document],
+    log: &Log,
+    allowlist: &[Deviation],
+    not_exercised: &[NotExercised],
+) -> Vec<String> {
     let mut request_violations = BTreeMap::<String, usize>::new();
     let mut response_violations = BTreeMap::<String, usize>::new();
     let mut unserved_violations = 0usize;
@@ -946,7 +983,9 @@ fn report(documents: &[Document], log: &Log, allowlist: &[Deviation]) -> Vec<Str
         .flat_map(|d| d.operations.iter().map(Operation::label))
         .collect();
     let total = |m: &BTreeMap<String, usize>| m.values().sum::<usize>();
-    let unexercised: Vec<&String> = documented.difference(&exercised).collect();
+    let (excused, unexercised): (Vec<&String>, Vec<&String>) = documented
+        .difference(&exercised)
+        .partition(|label| not_exercised.iter().any(|n| n.operation == **label));
 
     println!("\nContract check against PolyAI's published documents (Stoplight Prism, proxy mode)");
     println!(
@@ -973,6 +1012,19 @@ fn report(documents: &[Document], log: &Log, allowlist: &[Deviation]) -> Vec<Str
     );
     for label in &unexercised {
         println!("  not exercised: {label}");
+    }
+    for entry in not_exercised {
+        if excused.contains(&&entry.operation) {
+            println!(
+                "  not exercised (allow-listed): {}\n      why: {}",
+                entry.operation, entry.reason
+            );
+        } else {
+            println!(
+                "note: not_exercised entry that was exercised or is not documented: {}",
+                entry.operation
+            );
+        }
     }
     for (label, why) in &unanswered {
         println!("  no real answer: {label}: {why}");
