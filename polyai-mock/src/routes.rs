@@ -39,11 +39,15 @@
 
 use std::sync::OnceLock;
 
-use axum::http::{Method, StatusCode};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode};
 
 use crate::envelope::ApiError;
-use crate::request::{Auth, ErrorShape, Family, Handler, Route, UnknownOperation, bad_request};
-use crate::util::decode_segment;
+use crate::request::{
+    Auth, ErrorShape, Family, Handler, Req, Route, UnknownOperation, bad_request,
+};
+use crate::state::App;
+use crate::util::{decode_segment, parse_query};
 use crate::{
     agents, agents_config, alerts, audio_cache, chat, concurrency, conversations, debug_chat, dni,
     external_events, handoff, outbound, realtime_config, telephony, voices, webhook_endpoints,
@@ -1000,6 +1004,32 @@ pub(crate) struct Matched {
 impl Matched {
     pub fn row(&self) -> &'static Row {
         &ROWS[self.index]
+    }
+
+    /// The one constructor of a handler's [`Req`]: the matched row's parameters and family,
+    /// with the query still raw (decoded here).
+    #[allow(clippy::too_many_arguments)] // each is one part of the request
+    pub fn request<'a>(
+        self,
+        app: &'a App,
+        seq: u64,
+        method: &'a Method,
+        path: &'a str,
+        raw_query: Option<&str>,
+        headers: &'a HeaderMap,
+        body: &'a Bytes,
+    ) -> Req<'a> {
+        Req {
+            app,
+            seq,
+            method,
+            path,
+            family: ROWS[self.index].family,
+            params: self.params,
+            query: parse_query(raw_query),
+            headers,
+            body,
+        }
     }
 }
 

@@ -9,11 +9,9 @@ use serde_json::Value;
 use crate::dni::DniReservation;
 use crate::external_events::ExternalEvent;
 use crate::handoff::HandoffState;
-use crate::request::Req;
 use crate::routes::{self, Resolution};
 use crate::server::MockServer;
 use crate::state::App;
-use crate::util::parse_query;
 use crate::webhook::{DeliveryOptions, WebhookDelivery, WebhookSender};
 
 /// A seeding call the mock refused: the status and body the API would have answered.
@@ -110,17 +108,7 @@ pub(crate) async fn seed(
     let bytes = Bytes::from(body.map(|b| b.to_string()).unwrap_or_default());
     let headers = HeaderMap::new();
     let seq = app.next_seq();
-    let req = Req {
-        app,
-        seq,
-        method,
-        path,
-        params: matched.params,
-        query: parse_query(query),
-        headers: &headers,
-        body: &bytes,
-        family: row.family,
-    };
+    let req = matched.request(app, seq, method, path, query, &headers, &bytes);
     let response = match (row.handler)(&req) {
         Ok(response) => response,
         Err(e) => e.render(row.family.errors, &app.correlation_id(seq)),
