@@ -13,8 +13,31 @@ use serde_yaml::Value;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
+type Documented = BTreeMap<String, (String, String, String)>;
+
+/// Adds one documented operation (from `paths` or an `x-polyai-hand-written` entry); an
+/// operation id seen before fails the test, naming both documents.
+fn record(ops: &mut Documented, id: &str, operation: (String, String, String)) {
+    let document = operation.2.clone();
+    if let Some(previous) = ops.insert(id.to_owned(), operation) {
+        panic!(
+            "operation id {id} appears twice ({} and {document})",
+            previous.2
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "operation id get_thing appears twice (a.yaml and b.yaml)")]
+fn a_duplicate_operation_id_fails() {
+    let mut ops = Documented::new();
+    let op = |doc: &str| ("GET".to_owned(), "/v1/thing".to_owned(), doc.to_owned());
+    record(&mut ops, "get_thing", op("a.yaml"));
+    record(&mut ops, "get_thing", op("b.yaml"));
+}
+
 /// `operation id -> (METHOD, template, document)` for every operation of our documents.
-fn documented() -> BTreeMap<String, (String, String, String)> {
+fn documented() -> Documented {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi");
     let mut ops = BTreeMap::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -35,11 +58,11 @@ fn documented() -> BTreeMap<String, (String, String, String)> {
                         let id = op["operationId"].as_str().unwrap_or_else(|| {
                             panic!("{name}: {method} {path} has no operationId")
                         });
-                        let previous = ops.insert(
-                            id.to_owned(),
+                        record(
+                            &mut ops,
+                            id,
                             (method.to_uppercase(), path.to_owned(), name.clone()),
                         );
-                        assert!(previous.is_none(), "operation id {id} appears twice");
                     }
                 }
             }
@@ -49,8 +72,9 @@ fn documented() -> BTreeMap<String, (String, String, String)> {
             .and_then(Value::as_sequence)
         {
             for entry in entries {
-                ops.insert(
-                    entry["operation"].as_str().unwrap().to_owned(),
+                record(
+                    &mut ops,
+                    entry["operation"].as_str().unwrap(),
                     (
                         entry["method"].as_str().unwrap().to_uppercase(),
                         entry["path"].as_str().unwrap().to_owned(),
