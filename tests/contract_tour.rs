@@ -81,26 +81,6 @@ macro_rules! manual {
     }};
 }
 
-fn wav() -> Vec<u8> {
-    // A valid 16-bit mono 8 kHz WAV of 100 silent samples.
-    let data_len: u32 = 200;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&8000u32.to_le_bytes());
-    out.extend_from_slice(&16000u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    out.resize(out.len() + data_len as usize, 0);
-    out
-}
-
 #[tokio::main]
 async fn main() -> AnyResult<()> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -686,7 +666,7 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
         client
             .replace_audio_cache_file(agent, "101")
             .filename("hello.wav")
-            .body(wav())
+            .body(polyai_mock::testing::wav(100))
             .send()
     );
     manual!(
@@ -698,7 +678,7 @@ async fn run(client: &Client, mock: &polyai_mock::MockServer) -> AnyResult<Tour>
             .config(body::<agents::VoiceTuningConfig>(
                 json!({"stability": 0.5})
             )?)
-            .file(wav())
+            .file(polyai_mock::testing::wav(100))
             .send()
     );
     op!(

@@ -328,6 +328,17 @@ pub(crate) fn add_entry(app: &App, agent_id: &str, transcript: &str) -> Option<S
     Some(id.to_string())
 }
 
+impl Entry {
+    /// Keeps uploaded audio (both uploads do this): its bytes, length, file name (the entry's
+    /// id `.wav` when none was sent), and marks the entry imported.
+    fn store_audio(&mut self, audio: Bytes, duration: f64, filename: Option<String>) {
+        self.audio = Some(audio);
+        self.duration = duration;
+        self.audio_filename = Some(filename.unwrap_or_else(|| format!("{}.wav", self.id)));
+        self.imported = true;
+    }
+}
+
 fn find(entries: &mut [Entry], id: u64) -> Result<&mut Entry, ApiError> {
     entries
         .iter_mut()
@@ -479,11 +490,7 @@ pub(crate) fn replace_file(req: &Req<'_>) -> Reply {
         }
     };
     with_cache(req, |_, entries| {
-        let entry = find(entries, id)?;
-        entry.audio = Some(req.body.clone());
-        entry.duration = duration;
-        entry.audio_filename = Some(filename.unwrap_or_else(|| format!("{id}.wav")));
-        entry.imported = true;
+        find(entries, id)?.store_audio(req.body.clone(), duration, filename);
         Ok(empty_response(StatusCode::NO_CONTENT))
     })
 }
@@ -521,12 +528,9 @@ pub(crate) fn replace_details(req: &Req<'_>) -> Reply {
     let data = Bytes::copy_from_slice(&file.data);
     with_cache(req, |_, entries| {
         let entry = find(entries, id)?;
-        entry.audio = Some(data);
-        entry.duration = duration;
+        entry.store_audio(data, duration, filename);
         entry.transcript = settings.text;
         entry.config = settings.config;
-        entry.audio_filename = Some(filename.unwrap_or_else(|| format!("{id}.wav")));
-        entry.imported = true;
         Ok(empty_response(StatusCode::NO_CONTENT))
     })
 }
