@@ -285,24 +285,6 @@ impl AudioCacheStore {
     }
 }
 
-impl crate::MockServer {
-    /// Adds an entry with `transcript` to an agent's audio cache (as if a call had synthesized
-    /// it: PolyAI has no operation that adds one) and returns its id, the next integer after
-    /// the largest so far. Its audio is a generated tone of the transcript's duration, cached
-    /// now, with no hits. `None` when the agent was deleted.
-    ///
-    /// ```no_run
-    /// # async fn demo() {
-    /// let server = polyai_mock::MockServer::start().await;
-    /// let id = server.add_audio_cache_entry(server.agent_id(), "Your table is booked.").unwrap();
-    /// assert_eq!(id, "1007");
-    /// # }
-    /// ```
-    pub fn add_audio_cache_entry(&self, agent_id: &str, transcript: &str) -> Option<String> {
-        add_entry(self.app(), agent_id, transcript)
-    }
-}
-
 /// [`crate::MockServer::add_audio_cache_entry`], also behind `POST /_mock/audio-cache-entries`.
 pub(crate) fn add_entry(app: &App, agent_id: &str, transcript: &str) -> Option<String> {
     let mut store = app.store();

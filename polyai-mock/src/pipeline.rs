@@ -12,7 +12,7 @@ use crate::admin::{self, ADMIN_PREFIX};
 use crate::envelope::ApiError;
 use crate::faults::{self, Fault};
 use crate::log::{ApiKeyCheck, RecordedRequest};
-use crate::request::{Auth, ErrorShape, Reply, Route};
+use crate::request::{Auth, ErrorShape, Reply, Route, SECRET_HEADERS};
 use crate::routes::{self, Resolution};
 use crate::state::{App, lock};
 
@@ -73,14 +73,6 @@ fn fault_error(fault: &Fault) -> Option<ApiError> {
         _ => None,
     }
 }
-
-/// The header names whose values are secrets: never recorded, never echoed.
-pub(crate) const SECRET_HEADERS: [&str; 4] = [
-    "x-api-key",
-    "x-token",
-    "x-polyai-auth-token",
-    "authorization",
-];
 
 /// Checks the family's credentials; `Err` is the 401 to answer.
 fn check_auth(

@@ -1159,31 +1159,6 @@ pub(crate) fn get_outbound_call_status(req: &Req<'_>) -> Reply {
     })
 }
 
-impl crate::MockServer {
-    /// Adds a connector for `client_env` (`sandbox`, `pre-release` or `live`) to an agent and
-    /// returns its id: PolyAI has no operation that creates one, so this is how a test gives
-    /// an agent more connectors than the three it starts with. `None` when the environment is
-    /// not one of the three or the agent was deleted.
-    ///
-    /// ```no_run
-    /// # async fn demo() {
-    /// let server = polyai_mock::MockServer::start().await;
-    /// let id = server.add_connector(server.agent_id(), "live").unwrap();
-    /// assert!(id.starts_with("CONNECTOR-"));
-    /// # }
-    /// ```
-    pub fn add_connector(&self, agent_id: &str, client_env: &str) -> Option<String> {
-        add_connector_to(self.app(), agent_id, client_env)
-    }
-
-    /// The outbound calls an agent was asked to place through the Agents API, oldest first
-    /// (empty for a deleted agent). For the legacy Outbound API's calls see
-    /// [`MockServer::outbound_calls`](crate::MockServer::outbound_calls).
-    pub fn agent_outbound_calls(&self, agent_id: &str) -> Vec<AgentOutboundCall> {
-        placed_calls(self.app(), agent_id)
-    }
-}
-
 /// [`crate::MockServer::add_connector`], also behind `POST /_mock/connectors`.
 pub(crate) fn add_connector_to(app: &App, agent_id: &str, client_env: &str) -> Option<String> {
     let mut store = app.store();

@@ -179,3 +179,48 @@ fn the_crate_docs_list_exactly_the_rows() {
         "src/lib.rs's route list is out of date.\nadd: {missing:#?}\nremove: {extra:#?}"
     );
 }
+
+/// The handler modules `src/routes.rs` imports (its `use crate::{...}` list).
+fn handler_modules(src: &Path) -> Vec<String> {
+    let routes = std::fs::read_to_string(src.join("routes.rs")).unwrap();
+    let start = routes
+        .find("use crate::{")
+        .expect("routes.rs imports its handler modules with `use crate::{...}`");
+    let end = start + routes[start..].find("};").unwrap();
+    routes[start + "use crate::{".len()..end]
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
+#[test]
+fn handler_modules_import_neither_the_server_nor_the_router() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let modules = handler_modules(&src);
+    assert!(modules.len() > 10, "{modules:?}");
+    let forbidden = [
+        "use crate::server",
+        "use crate::scripting",
+        "use crate::routes",
+        "use crate::pipeline",
+        "use crate::MockServer",
+        "impl MockServer",
+        "impl crate::MockServer",
+    ];
+    let mut found = Vec::new();
+    for module in &modules {
+        let text = std::fs::read_to_string(src.join(format!("{module}.rs"))).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if forbidden.iter().any(|f| line.trim_start().starts_with(f)) {
+                found.push(format!("src/{module}.rs:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "handler modules import only request/envelope/state and their own types; the public \
+         MockServer handle lives in server.rs and scripting.rs:\n{}",
+        found.join("\n")
+    );
+}
