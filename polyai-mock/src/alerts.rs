@@ -153,6 +153,22 @@ fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), ApiError> {
     }
 }
 
+/// The query parameter `name` when it is one of `allowed` (`None` when absent); another
+/// value is the 422 for `["query", name]`.
+fn query_one_of<'r>(
+    req: &'r Req<'_>,
+    name: &str,
+    allowed: &[&str],
+) -> Result<Option<&'r str>, ApiError> {
+    match req.query_first(name) {
+        Some(value) if !allowed.contains(&value) => Err(invalid(
+            &["query", name],
+            format!("Unknown {name} {value:?}."),
+        )),
+        value => Ok(value),
+    }
+}
+
 fn check_name(name: &str) -> Result<(), ApiError> {
     let n = name.trim().chars().count();
     if n == 0 || n > MAX_NAME_CHARS {
@@ -217,24 +233,8 @@ pub(crate) fn list(req: &Req<'_>) -> Reply {
             ));
         }
     };
-    let metric = req.query_first("metric");
-    if let Some(m) = metric
-        && !METRICS.contains(&m)
-    {
-        return Err(invalid(
-            &["query", "metric"],
-            format!("Unknown metric {m:?}."),
-        ));
-    }
-    let state = req.query_first("state");
-    if let Some(s) = state
-        && !STATES.contains(&s)
-    {
-        return Err(invalid(
-            &["query", "state"],
-            format!("Unknown state {s:?}."),
-        ));
-    }
+    let metric = query_one_of(req, "metric", &METRICS)?;
+    let state = query_one_of(req, "state", &STATES)?;
     let project = req.query_first("project_id");
     let store = req.app.store();
     let data: Vec<Value> = store
@@ -372,15 +372,7 @@ pub(crate) fn delete(req: &Req<'_>) -> Reply {
 
 /// `GET /v1/alerts`
 pub(crate) fn active(req: &Req<'_>) -> Reply {
-    let metric = req.query_first("metric");
-    if let Some(m) = metric
-        && !METRICS.contains(&m)
-    {
-        return Err(invalid(
-            &["query", "metric"],
-            format!("Unknown metric {m:?}."),
-        ));
-    }
+    let metric = query_one_of(req, "metric", &METRICS)?;
     let project = req.query_first("project_id");
     let store = req.app.store();
     let data: Vec<Value> = store

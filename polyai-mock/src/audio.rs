@@ -104,22 +104,7 @@ impl AudioSpec {
     }
 
     fn header(&self) -> [u8; 44] {
-        let data_len = self.data_len() as u32;
-        let mut h = [0u8; 44];
-        h[0..4].copy_from_slice(b"RIFF");
-        h[4..8].copy_from_slice(&(36 + data_len).to_le_bytes());
-        h[8..12].copy_from_slice(b"WAVE");
-        h[12..16].copy_from_slice(b"fmt ");
-        h[16..20].copy_from_slice(&16u32.to_le_bytes());
-        h[20..22].copy_from_slice(&1u16.to_le_bytes()); // PCM
-        h[22..24].copy_from_slice(&1u16.to_le_bytes()); // mono
-        h[24..28].copy_from_slice(&self.sample_rate.to_le_bytes());
-        h[28..32].copy_from_slice(&(self.sample_rate * 2).to_le_bytes());
-        h[32..34].copy_from_slice(&2u16.to_le_bytes()); // block align
-        h[34..36].copy_from_slice(&16u16.to_le_bytes()); // bits per sample
-        h[36..40].copy_from_slice(b"data");
-        h[40..44].copy_from_slice(&data_len.to_le_bytes());
-        h
+        wav_header(self.sample_rate, self.data_len() as u32)
     }
 
     /// Builds the byte source (header, tone tile, silence) for streaming.
@@ -341,6 +326,27 @@ pub(crate) fn respond(
         h.insert(header::CONTENT_RANGE, v);
     }
     Ok(response)
+}
+
+/// The 44-byte RIFF/WAVE header of a PCM, mono, 16-bit file at `sample_rate` whose data chunk
+/// holds `data_len` bytes (the one WAV header writer of the crate: recordings, the audio
+/// cache and [`crate::testing::wav`] use it).
+pub(crate) fn wav_header(sample_rate: u32, data_len: u32) -> [u8; 44] {
+    let mut h = [0u8; 44];
+    h[0..4].copy_from_slice(b"RIFF");
+    h[4..8].copy_from_slice(&data_len.saturating_add(36).to_le_bytes());
+    h[8..12].copy_from_slice(b"WAVE");
+    h[12..16].copy_from_slice(b"fmt ");
+    h[16..20].copy_from_slice(&16u32.to_le_bytes());
+    h[20..22].copy_from_slice(&1u16.to_le_bytes()); // PCM
+    h[22..24].copy_from_slice(&1u16.to_le_bytes()); // mono
+    h[24..28].copy_from_slice(&sample_rate.to_le_bytes());
+    h[28..32].copy_from_slice(&sample_rate.saturating_mul(2).to_le_bytes());
+    h[32..34].copy_from_slice(&2u16.to_le_bytes()); // block align
+    h[34..36].copy_from_slice(&16u16.to_le_bytes()); // bits per sample
+    h[36..40].copy_from_slice(b"data");
+    h[40..44].copy_from_slice(&data_len.to_le_bytes());
+    h
 }
 
 #[cfg(test)]

@@ -285,24 +285,6 @@ impl AudioCacheStore {
     }
 }
 
-impl crate::MockServer {
-    /// Adds an entry with `transcript` to an agent's audio cache (as if a call had synthesized
-    /// it: PolyAI has no operation that adds one) and returns its id, the next integer after
-    /// the largest so far. Its audio is a generated tone of the transcript's duration, cached
-    /// now, with no hits. `None` when the agent was deleted.
-    ///
-    /// ```no_run
-    /// # async fn demo() {
-    /// let server = polyai_mock::MockServer::start().await;
-    /// let id = server.add_audio_cache_entry(server.agent_id(), "Your table is booked.").unwrap();
-    /// assert_eq!(id, "1007");
-    /// # }
-    /// ```
-    pub fn add_audio_cache_entry(&self, agent_id: &str, transcript: &str) -> Option<String> {
-        add_entry(self.app(), agent_id, transcript)
-    }
-}
-
 /// [`crate::MockServer::add_audio_cache_entry`], also behind `POST /_mock/audio-cache-entries`.
 pub(crate) fn add_entry(app: &App, agent_id: &str, transcript: &str) -> Option<String> {
     let mut store = app.store();
@@ -326,6 +308,17 @@ pub(crate) fn add_entry(app: &App, agent_id: &str, transcript: &str) -> Option<S
         audio: None,
     });
     Some(id.to_string())
+}
+
+impl Entry {
+    /// Keeps uploaded audio (both uploads do this): its bytes, length, file name (the entry's
+    /// id `.wav` when none was sent), and marks the entry imported.
+    fn store_audio(&mut self, audio: Bytes, duration: f64, filename: Option<String>) {
+        self.audio = Some(audio);
+        self.duration = duration;
+        self.audio_filename = Some(filename.unwrap_or_else(|| format!("{}.wav", self.id)));
+        self.imported = true;
+    }
 }
 
 fn find(entries: &mut [Entry], id: u64) -> Result<&mut Entry, ApiError> {
@@ -479,11 +472,7 @@ pub(crate) fn replace_file(req: &Req<'_>) -> Reply {
         }
     };
     with_cache(req, |_, entries| {
-        let entry = find(entries, id)?;
-        entry.audio = Some(req.body.clone());
-        entry.duration = duration;
-        entry.audio_filename = Some(filename.unwrap_or_else(|| format!("{id}.wav")));
-        entry.imported = true;
+        find(entries, id)?.store_audio(req.body.clone(), duration, filename);
         Ok(empty_response(StatusCode::NO_CONTENT))
     })
 }
@@ -521,12 +510,9 @@ pub(crate) fn replace_details(req: &Req<'_>) -> Reply {
     let data = Bytes::copy_from_slice(&file.data);
     with_cache(req, |_, entries| {
         let entry = find(entries, id)?;
-        entry.audio = Some(data);
-        entry.duration = duration;
+        entry.store_audio(data, duration, filename);
         entry.transcript = settings.text;
         entry.config = settings.config;
-        entry.audio_filename = Some(filename.unwrap_or_else(|| format!("{id}.wav")));
-        entry.imported = true;
         Ok(empty_response(StatusCode::NO_CONTENT))
     })
 }

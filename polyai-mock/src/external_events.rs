@@ -15,8 +15,7 @@ use axum::http::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
 use crate::envelope::{ApiError, json_response};
-use crate::pipeline::SECRET_HEADERS;
-use crate::request::{Reply, Req};
+use crate::request::{Reply, Req, SECRET_HEADERS};
 use crate::util::parse_query;
 
 /// One external event the mock received.

@@ -12,10 +12,9 @@ use crate::admin::{self, ADMIN_PREFIX};
 use crate::envelope::ApiError;
 use crate::faults::{self, Fault};
 use crate::log::{ApiKeyCheck, RecordedRequest};
-use crate::request::{Auth, ErrorShape, Reply, Req, Route};
+use crate::request::{Auth, ErrorShape, Reply, Route, SECRET_HEADERS};
 use crate::routes::{self, Resolution};
 use crate::state::{App, lock};
-use crate::util::parse_query;
 
 /// The correlation-id response header PolyAI sends on every response.
 pub const CORRELATION_HEADER: &str = "x-polyai-correlation-id";
@@ -74,14 +73,6 @@ fn fault_error(fault: &Fault) -> Option<ApiError> {
         _ => None,
     }
 }
-
-/// The header names whose values are secrets: never recorded, never echoed.
-pub(crate) const SECRET_HEADERS: [&str; 4] = [
-    "x-api-key",
-    "x-token",
-    "x-polyai-auth-token",
-    "authorization",
-];
 
 /// Checks the family's credentials; `Err` is the 401 to answer.
 fn check_auth(
@@ -201,17 +192,15 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, request: Request) -> Res
                     match check_auth(&app, row.family.auth, &parts.headers, key_check) {
                         Err(e) => Err(e),
                         Ok(()) => {
-                            let req = Req {
-                                app: &app,
+                            let req = m.request(
+                                &app,
                                 seq,
-                                method: &parts.method,
-                                path: &path,
-                                params: m.params,
-                                query: parse_query(raw_query.as_deref()),
-                                headers: &parts.headers,
-                                body: bytes,
-                                family: row.family,
-                            };
+                                &parts.method,
+                                &path,
+                                raw_query.as_deref(),
+                                &parts.headers,
+                                bytes,
+                            );
                             (row.handler)(&req)
                         }
                     }

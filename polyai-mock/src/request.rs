@@ -104,6 +104,14 @@ pub(crate) struct Family {
     pub bad_json: fn(String) -> ApiError,
 }
 
+/// The header names whose values are secrets: never recorded, never echoed.
+pub(crate) const SECRET_HEADERS: [&str; 4] = [
+    "x-api-key",
+    "x-token",
+    "x-polyai-auth-token",
+    "authorization",
+];
+
 /// One request, as a handler sees it: the named path parameters (decoded), the query, the
 /// headers, the raw body (parse it with [`Req::json`]), the server-wide sequence number and
 /// the shared state.

@@ -32,16 +32,22 @@
 //!
 //! Fault rules reach the new operation as `Route::operation("operation_id")`; the request log
 //! names it the same way. Literal segments beat templated ones when two templates match a path
-//! (`/v1/agents/{agentId}/deployments/active` wins over `.../deployments/{deploymentId}`), and
+//! (`/v1/agents/{agentId}/deployments/active` wins over `.../deployments/{deploymentId}`) among
+//! the rows answering the request's method (so `GET .../connectors/lookup` is `get_connector`
+//! of id `lookup`: the literal `lookup` row only answers `POST`), and
 //! `GET` rows also answer `HEAD`.
 
 use std::sync::OnceLock;
 
-use axum::http::{Method, StatusCode};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode};
 
 use crate::envelope::ApiError;
-use crate::request::{Auth, ErrorShape, Family, Handler, Route, UnknownOperation, bad_request};
-use crate::util::decode_segment;
+use crate::request::{
+    Auth, ErrorShape, Family, Handler, Req, Route, UnknownOperation, bad_request,
+};
+use crate::state::App;
+use crate::util::{decode_segment, parse_query};
 use crate::{
     agents, agents_config, alerts, audio_cache, chat, concurrency, conversations, debug_chat, dni,
     external_events, handoff, outbound, realtime_config, telephony, voices, webhook_endpoints,
@@ -935,6 +941,28 @@ impl Route {
     pub fn template(self) -> &'static str {
         self.row().map_or("", |r| r.template)
     }
+
+    /// The operation the mock's router hands this method and path to (the path as sent,
+    /// percent-encoded, without the query), or `None` when the router itself answers 404
+    /// `NOT_FOUND` (no template matches) or 405 `METHOD_NOT_ALLOWED` (no matching template
+    /// has the method). A 404 the operation's handler answers (an unknown id) is not the
+    /// router's: the method and path still resolve.
+    ///
+    /// ```
+    /// use polyai_mock::Route;
+    /// use axum::http::Method;
+    ///
+    /// let route = Route::resolve(&Method::GET, "/v1/agents/A/deployments/active").unwrap();
+    /// assert_eq!(route.operation_id(), "get_active_deployments");
+    /// assert!(Route::resolve(&Method::PUT, "/v1/agents/A/deployments/active").is_none());
+    /// assert!(Route::resolve(&Method::GET, "/v9/nothing").is_none());
+    /// ```
+    pub fn resolve(method: &Method, path: &str) -> Option<Route> {
+        match resolve(method, path) {
+            Resolution::Found(m) => Some(Route(m.row().operation_id)),
+            Resolution::MethodNotAllowed(_) | Resolution::NotFound => None,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -976,6 +1004,32 @@ pub(crate) struct Matched {
 impl Matched {
     pub fn row(&self) -> &'static Row {
         &ROWS[self.index]
+    }
+
+    /// The one constructor of a handler's [`Req`]: the matched row's parameters and family,
+    /// with the query still raw (decoded here).
+    #[allow(clippy::too_many_arguments)] // each is one part of the request
+    pub fn request<'a>(
+        self,
+        app: &'a App,
+        seq: u64,
+        method: &'a Method,
+        path: &'a str,
+        raw_query: Option<&str>,
+        headers: &'a HeaderMap,
+        body: &'a Bytes,
+    ) -> Req<'a> {
+        Req {
+            app,
+            seq,
+            method,
+            path,
+            family: ROWS[self.index].family,
+            params: self.params,
+            query: parse_query(raw_query),
+            headers,
+            body,
+        }
     }
 }
 
@@ -1024,49 +1078,61 @@ pub(crate) fn resolve(method: &Method, path: &str) -> Resolution {
         return Resolution::NotFound;
     }
     let compiled = compiled();
-    // The most specific template matching the path.
+    // Among the rows whose template matches the path AND that answer the method, the most
+    // specific wins; the method is checked first so that a literal template without the
+    // method (`POST .../connectors/lookup`) does not hide a templated one with it
+    // (`GET .../connectors/{connectorId}`).
     let mut best: Option<usize> = None;
+    let mut path_matched = false;
     for (i, template) in compiled.iter().enumerate() {
-        if matches(template, &segments)
+        if !matches(template, &segments) {
+            continue;
+        }
+        path_matched = true;
+        if answers(&ROWS[i].method, method)
             && best.is_none_or(|b| more_specific(template, &compiled[b]))
         {
             best = Some(i);
         }
     }
-    let Some(best) = best else {
+    if let Some(index) = best {
+        let params = compiled[index]
+            .iter()
+            .zip(segments)
+            .filter_map(|(t, s)| match t {
+                Segment::Param(name) => Some((*name, s)),
+                Segment::Literal(_) => None,
+            })
+            .collect();
+        return Resolution::Found(Matched { index, params });
+    }
+    if !path_matched {
         return Resolution::NotFound;
-    };
-    let template = ROWS[best].template;
-    let same_path = || {
-        ROWS.iter()
-            .enumerate()
-            .filter(move |(_, r)| r.template == template)
-    };
-    let found = same_path()
-        .find(|(_, r)| *method == r.method || (r.method == Method::GET && *method == Method::HEAD));
-    match found {
-        Some((index, _)) => {
-            let params = compiled[index]
-                .iter()
-                .zip(segments)
-                .filter_map(|(t, s)| match t {
-                    Segment::Param(name) => Some((*name, s)),
-                    Segment::Literal(_) => None,
-                })
-                .collect();
-            Resolution::Found(Matched { index, params })
+    }
+    // Every method some matching template answers, in table order.
+    let mut methods: Vec<&str> = Vec::new();
+    for (template, r) in compiled.iter().zip(ROWS) {
+        if !matches(template, &segments) {
+            continue;
         }
-        None => {
-            let mut methods: Vec<&str> = Vec::new();
-            for (_, r) in same_path() {
-                methods.push(r.method.as_str());
-                if r.method == Method::GET {
-                    methods.push("HEAD");
-                }
+        let answered: &[&str] = if r.method == Method::GET {
+            &["GET", "HEAD"]
+        } else {
+            &[r.method.as_str()]
+        };
+        for m in answered {
+            if !methods.contains(m) {
+                methods.push(m);
             }
-            Resolution::MethodNotAllowed(methods.join(", "))
         }
     }
+    Resolution::MethodNotAllowed(methods.join(", "))
+}
+
+/// Whether a row declared for `declared` answers a request with `method` (`GET` rows also
+/// answer `HEAD`).
+fn answers(declared: &Method, method: &Method) -> bool {
+    method == declared || (*declared == Method::GET && *method == Method::HEAD)
 }
 
 /// 404 for a path no row matches.
@@ -1172,16 +1238,120 @@ mod tests {
         }
     }
 
+    /// Concrete paths for `row`: its template with plain values, and once per other template
+    /// of the same length with each parameter set to the other template's literal at that
+    /// position (the paths where a more specific template could shadow the row).
+    fn concrete_paths(row: &Row) -> Vec<String> {
+        let own = compile(row.template);
+        let plain: Vec<Segment> = own.iter().map(|_| Segment::Param("")).collect();
+        let mut others: Vec<Vec<Segment>> = vec![plain];
+        others.extend(compiled().iter().filter(|t| t.len() == own.len()).cloned());
+        let mut paths: Vec<String> = others
+            .iter()
+            .map(|other| {
+                own.iter()
+                    .zip(other)
+                    .map(|(mine, theirs)| match (mine, theirs) {
+                        (Segment::Literal(l), _) => format!("/{l}"),
+                        (Segment::Param(_), Segment::Literal(l)) => format!("/{l}"),
+                        (Segment::Param(name), Segment::Param(_)) => format!("/x{name}"),
+                    })
+                    .collect()
+            })
+            .collect();
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+
+    /// What the router answered before the method was checked first: the most specific
+    /// template matching the path, whatever its methods.
+    fn shadowing_template(path: &str) -> Option<&'static str> {
+        let segments: Vec<String> = path
+            .trim_start_matches('/')
+            .split('/')
+            .map(decode_segment)
+            .collect();
+        let compiled = compiled();
+        let mut best: Option<usize> = None;
+        for (i, t) in compiled.iter().enumerate() {
+            if matches(t, &segments) && best.is_none_or(|b| more_specific(t, &compiled[b])) {
+                best = Some(i);
+            }
+        }
+        best.map(|i| ROWS[i].template)
+    }
+
     #[test]
-    fn every_row_resolves_from_its_own_template() {
+    fn every_row_is_reachable_with_its_method_from_every_concrete_path() {
+        let mut shadowed: Vec<String> = Vec::new();
         for r in ROWS {
-            let path = r.template.replace('{', "x").replace('}', "");
-            assert_eq!(
-                found(r.method.clone(), &path).map(|f| f.0),
-                Some(r.operation_id),
-                "{} {path}",
-                r.method
-            );
+            let own = compile(r.template);
+            for path in concrete_paths(r) {
+                let Resolution::Found(m) = resolve(&r.method, &path) else {
+                    panic!("{} {path} ({}) does not resolve", r.method, r.operation_id);
+                };
+                let got = m.row();
+                // Either the row itself, or a more specific row answering the same method
+                // (`GET .../deployments/active` is not `get_deployment` of id `active`).
+                assert!(
+                    got.operation_id == r.operation_id
+                        || (got.method == r.method && more_specific(&compile(got.template), &own)),
+                    "{} {path}: expected {}, got {}",
+                    r.method,
+                    r.operation_id,
+                    got.operation_id
+                );
+                let shadow = shadowing_template(&path).expect("the path matches its own row");
+                if !ROWS
+                    .iter()
+                    .any(|o| o.template == shadow && answers(&o.method, &r.method))
+                {
+                    shadowed.push(format!("{} {path} -> {}", r.method, got.operation_id));
+                }
+            }
+        }
+        // The requests a method-blind choice of template answered 405 instead of routing.
+        assert_eq!(
+            shadowed, SHADOWED,
+            "the rows a more specific template without their method would shadow changed"
+        );
+    }
+
+    /// Every request where a literal template without the method overlaps a templated one
+    /// with it (the id `batch`, `lookup` or `bulk-delete`).
+    const SHADOWED: &[&str] = &[
+        "GET /v1/agents/xagentId/telephony/connectors/batch -> get_connector",
+        "GET /v1/agents/xagentId/telephony/connectors/lookup -> get_connector",
+        "PATCH /v1/agents/xagentId/telephony/connectors/lookup -> update_connector",
+        "DELETE /v1/agents/xagentId/telephony/connectors/batch -> delete_connector",
+        "DELETE /v1/agents/xagentId/telephony/connectors/lookup -> delete_connector",
+        "GET /v1/agents/xagentId/telephony/phone-numbers/batch -> get_phone_number",
+        "PATCH /v1/agents/xagentId/telephony/phone-numbers/batch -> reassign_phone_number",
+        "DELETE /v1/agents/xagentId/telephony/phone-numbers/batch -> delete_phone_number",
+        "DELETE /v1/agents/xagentId/audio-cache/bulk-delete -> delete_audio_cache_entry",
+    ];
+
+    #[test]
+    fn a_literal_template_without_the_method_does_not_hide_a_templated_one() {
+        let lookup = "/v1/agents/A/telephony/connectors/lookup";
+        assert_eq!(
+            found(Method::POST, lookup).map(|r| r.0),
+            Some("lookup_connector")
+        );
+        let (op, params) = found(Method::GET, lookup).unwrap();
+        assert_eq!(op, "get_connector");
+        assert_eq!(params[1], ("connectorId", "lookup".to_owned()));
+        assert_eq!(
+            found(Method::DELETE, lookup).map(|r| r.0),
+            Some("delete_connector")
+        );
+        // Allow lists every method of every template matching the path.
+        match resolve(&Method::PUT, lookup) {
+            Resolution::MethodNotAllowed(allow) => {
+                assert_eq!(allow, "POST, GET, HEAD, PATCH, DELETE");
+            }
+            other => panic!("{other:?}"),
         }
     }
 

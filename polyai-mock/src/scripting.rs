@@ -9,12 +9,12 @@ use serde_json::Value;
 use crate::dni::DniReservation;
 use crate::external_events::ExternalEvent;
 use crate::handoff::HandoffState;
-use crate::request::Req;
 use crate::routes::{self, Resolution};
 use crate::server::MockServer;
 use crate::state::App;
-use crate::util::parse_query;
-use crate::webhook::{DeliveryOptions, WebhookDelivery, WebhookSender};
+use crate::telephony::{self, AgentOutboundCall};
+use crate::webhook::{DeliveryOptions, WebhookDelivery, WebhookEvent, WebhookSender};
+use crate::{audio_cache, webhook_endpoints};
 
 /// A seeding call the mock refused: the status and body the API would have answered.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,17 +110,7 @@ pub(crate) async fn seed(
     let bytes = Bytes::from(body.map(|b| b.to_string()).unwrap_or_default());
     let headers = HeaderMap::new();
     let seq = app.next_seq();
-    let req = Req {
-        app,
-        seq,
-        method,
-        path,
-        params: matched.params,
-        query: parse_query(query),
-        headers: &headers,
-        body: &bytes,
-        family: row.family,
-    };
+    let req = matched.request(app, seq, method, path, query, &headers, &bytes);
     let response = match (row.handler)(&req) {
         Ok(response) => response,
         Err(e) => e.render(row.family.errors, &app.correlation_id(seq)),
@@ -331,4 +321,88 @@ pub(crate) fn set_handoff(app: &App, id: &str, shared_id: Option<&str>, data: Va
         shared_id: shared_id.map(str::to_owned),
         data,
     });
+}
+
+/// Seeding and read-back hooks of the Agents API's audio cache and telephony and of webhook
+/// endpoints (their state lives in those modules; these are the public handle's methods).
+impl MockServer {
+    /// The ids of the account's webhook endpoints, oldest first.
+    pub fn webhook_endpoint_ids(&self) -> Vec<String> {
+        webhook_endpoints::endpoint_ids(self.app())
+    }
+
+    /// The current signing secret of a webhook endpoint (what create or the latest rotate
+    /// returned), or `None` for an unknown id. A test hook: PolyAI never returns it again.
+    pub fn webhook_signing_secret(&self, endpoint_id: &str) -> Option<String> {
+        webhook_endpoints::signing_secret(self.app(), endpoint_id)
+    }
+
+    /// Delivers `event` the way PolyAI would deliver it to a registered endpoint: signed with
+    /// the endpoint's **current** secret and carrying its custom headers, but posted to
+    /// `receiver_url` (the registered URL is `https://`, which the mock cannot reach without
+    /// TLS). `Ok(None)` when nothing would be delivered: the endpoint does not exist, is
+    /// disabled, or is not subscribed to the event's type.
+    pub async fn deliver_to_endpoint(
+        &self,
+        endpoint_id: &str,
+        receiver_url: &str,
+        event: &WebhookEvent,
+    ) -> Result<Option<WebhookDelivery>, reqwest::Error> {
+        if !webhook_endpoints::subscribed(self.app(), endpoint_id, event.event_type.as_str()) {
+            return Ok(None);
+        }
+        let body = Bytes::from(serde_json::to_vec(event).unwrap_or_default());
+        match deliver(
+            self.app(),
+            endpoint_id,
+            receiver_url,
+            body,
+            DeliveryOptions::default(),
+        )
+        .await
+        {
+            Ok(delivery) => Ok(Some(delivery)),
+            Err(DeliveryError::Http(e)) => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Adds an entry with `transcript` to an agent's audio cache (as if a call had synthesized
+    /// it: PolyAI has no operation that adds one) and returns its id, the next integer after
+    /// the largest so far. Its audio is a generated tone of the transcript's duration, cached
+    /// now, with no hits. `None` when the agent was deleted.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// let server = polyai_mock::MockServer::start().await;
+    /// let id = server.add_audio_cache_entry(server.agent_id(), "Your table is booked.").unwrap();
+    /// assert_eq!(id, "1007");
+    /// # }
+    /// ```
+    pub fn add_audio_cache_entry(&self, agent_id: &str, transcript: &str) -> Option<String> {
+        audio_cache::add_entry(self.app(), agent_id, transcript)
+    }
+
+    /// Adds a connector for `client_env` (`sandbox`, `pre-release` or `live`) to an agent and
+    /// returns its id: PolyAI has no operation that creates one, so this is how a test gives
+    /// an agent more connectors than the three it starts with. `None` when the environment is
+    /// not one of the three or the agent was deleted.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// let server = polyai_mock::MockServer::start().await;
+    /// let id = server.add_connector(server.agent_id(), "live").unwrap();
+    /// assert!(id.starts_with("CONNECTOR-"));
+    /// # }
+    /// ```
+    pub fn add_connector(&self, agent_id: &str, client_env: &str) -> Option<String> {
+        telephony::add_connector_to(self.app(), agent_id, client_env)
+    }
+
+    /// The outbound calls an agent was asked to place through the Agents API, oldest first
+    /// (empty for a deleted agent). For the legacy Outbound API's calls see
+    /// [`MockServer::outbound_calls`](crate::MockServer::outbound_calls).
+    pub fn agent_outbound_calls(&self, agent_id: &str) -> Vec<AgentOutboundCall> {
+        telephony::placed_calls(self.app(), agent_id)
+    }
 }

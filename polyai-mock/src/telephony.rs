@@ -462,9 +462,8 @@ impl TelephonyStore {
         target: Option<&Owner<'_>>,
         agent_id: &str,
         connector_id: &str,
-        body: &[u8],
+        update: ConnectorUpdate,
     ) -> Result<Value, ApiError> {
-        let update: ConnectorUpdate = parse(body, connectors_invalid)?;
         self.apply_update(owner, target, agent_id, connector_id, update)
     }
 
@@ -1052,14 +1051,12 @@ pub(crate) fn get_connector(req: &Req<'_>) -> Reply {
 pub(crate) fn update_connector(req: &Req<'_>) -> Reply {
     let agent_id = req.param("agentId");
     let connector_id = req.param("connectorId");
+    // The body is parsed once: bad JSON or a wrong shape is the operation's validation error.
+    let update: ConnectorUpdate = req.json_with(connectors_invalid)?;
     // The agent a `projectId` names must exist too.
-    let project = serde_json::from_slice::<Value>(req.body)
-        .ok()
-        .and_then(|v| {
-            v.get("projectId")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
+    let project = update
+        .project_id
+        .clone()
         .filter(|p| !p.trim().is_empty() && p != agent_id);
     let mut store = req.app.store();
     let incarnation = store.agents.incarnation(req.app, agent_id)?;
@@ -1082,7 +1079,7 @@ pub(crate) fn update_connector(req: &Req<'_>) -> Reply {
         target.as_ref(),
         agent_id,
         connector_id,
-        req.body,
+        update,
     )?;
     Ok(json_response(StatusCode::OK, &value))
 }
@@ -1162,31 +1159,6 @@ pub(crate) fn get_outbound_call_status(req: &Req<'_>) -> Reply {
     })
 }
 
-impl crate::MockServer {
-    /// Adds a connector for `client_env` (`sandbox`, `pre-release` or `live`) to an agent and
-    /// returns its id: PolyAI has no operation that creates one, so this is how a test gives
-    /// an agent more connectors than the three it starts with. `None` when the environment is
-    /// not one of the three or the agent was deleted.
-    ///
-    /// ```no_run
-    /// # async fn demo() {
-    /// let server = polyai_mock::MockServer::start().await;
-    /// let id = server.add_connector(server.agent_id(), "live").unwrap();
-    /// assert!(id.starts_with("CONNECTOR-"));
-    /// # }
-    /// ```
-    pub fn add_connector(&self, agent_id: &str, client_env: &str) -> Option<String> {
-        add_connector_to(self.app(), agent_id, client_env)
-    }
-
-    /// The outbound calls an agent was asked to place through the Agents API, oldest first
-    /// (empty for a deleted agent). For the legacy Outbound API's calls see
-    /// [`MockServer::outbound_calls`](crate::MockServer::outbound_calls).
-    pub fn agent_outbound_calls(&self, agent_id: &str) -> Vec<AgentOutboundCall> {
-        placed_calls(self.app(), agent_id)
-    }
-}
-
 /// [`crate::MockServer::add_connector`], also behind `POST /_mock/connectors`.
 pub(crate) fn add_connector_to(app: &App, agent_id: &str, client_env: &str) -> Option<String> {
     let mut store = app.store();
@@ -1220,7 +1192,7 @@ pub(crate) fn placed_calls(app: &App, agent_id: &str) -> Vec<AgentOutboundCall> 
 /// The partial connector update both update operations take (`connectorId` aside).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ConnectorUpdate {
+pub(crate) struct ConnectorUpdate {
     #[serde(default, deserialize_with = "present")]
     variant_id: Option<Option<String>>,
     asr_lang_code: Option<String>,
@@ -1393,6 +1365,11 @@ mod tests {
         assert_eq!(batch["errors"].as_array().map(Vec::len), Some(2));
     }
 
+    /// A connector update from JSON text (the handler parses it with the request's parser).
+    fn update(body: &[u8]) -> ConnectorUpdate {
+        serde_json::from_slice(body).expect("a valid connector update")
+    }
+
     #[test]
     fn connector_updates_validate_and_move() {
         let mut store = TelephonyStore::default();
@@ -1406,14 +1383,21 @@ mod tests {
             None,
             "A",
             &id,
-            br#"{"voiceName":"en-US-Neural2-C","variantId":"VARIANT-1"}"#,
+            update(br#"{"voiceName":"en-US-Neural2-C","variantId":"VARIANT-1"}"#),
         ));
         assert_eq!(updated["ttsLangCode"], "en-US");
         assert_eq!(updated["variantId"], "VARIANT-1");
-        let cleared = ok(store.update_connector(&OWNER, None, "A", &id, br#"{"variantId":null}"#));
+        let cleared =
+            ok(store.update_connector(&OWNER, None, "A", &id, update(br#"{"variantId":null}"#)));
         assert_eq!(cleared["variantId"], "");
         assert_eq!(
-            code(store.update_connector(&OWNER, None, "A", &id, br#"{"asrLangCode":"english"}"#)),
+            code(store.update_connector(
+                &OWNER,
+                None,
+                "A",
+                &id,
+                update(br#"{"asrLangCode":"english"}"#)
+            )),
             (400, "CONNECTORS_VALIDATION_FAILED")
         );
         let batch = ok(store.batch_update_connectors(
@@ -1427,8 +1411,13 @@ mod tests {
             incarnation: 5,
             ..OWNER
         };
-        let moved =
-            ok(store.update_connector(&OWNER, Some(&target), "A", &id, br#"{"projectId":"B"}"#));
+        let moved = ok(store.update_connector(
+            &OWNER,
+            Some(&target),
+            "A",
+            &id,
+            update(br#"{"projectId":"B"}"#),
+        ));
         assert_eq!(moved["projectId"], "B");
         assert_eq!(code(store.get_connector(&OWNER, "A", &id)).0, 404);
         assert_eq!(

@@ -1,7 +1,7 @@
 //! Helpers for tests that talk to the mock over HTTP: a raw call that keeps status, headers
 //! and body ([`call`], [`Answer`]), PolyAI's error-envelope assertion ([`assert_envelope`]) and
-//! a loopback webhook [`Receiver`] that keeps every delivery. The mock's own tests and the
-//! workspace's integration tests use them; so can yours.
+//! a loopback webhook [`Receiver`] that keeps every delivery, and a small valid [`wav`] to
+//! upload. The mock's own tests and the workspace's integration tests use them; so can yours.
 
 use std::sync::{Arc, Mutex};
 
@@ -160,4 +160,26 @@ impl Receiver {
     pub fn received(&self) -> Vec<Received> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+}
+
+/// A valid 16-bit mono PCM WAV at 8 kHz holding `samples` samples (two bytes each, a fixed
+/// repeating pattern), for tests that upload audio (`PATCH .../audio-cache/{entryId}/file`
+/// accepts it) or compare it byte for byte. Lengths past what a WAV can describe are cut to
+/// the largest one.
+///
+/// ```
+/// let bytes = polyai_mock::testing::wav(100);
+/// assert_eq!(bytes.len(), 44 + 200);
+/// assert_eq!(&bytes[0..4], b"RIFF");
+/// assert_eq!(&bytes[8..12], b"WAVE");
+/// ```
+pub fn wav(samples: usize) -> Vec<u8> {
+    let data_len = u32::try_from(samples.saturating_mul(2))
+        .unwrap_or(u32::MAX - 36)
+        .min(u32::MAX - 36)
+        & !1;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(&crate::audio::wav_header(8000, data_len));
+    out.extend((0..data_len as usize).map(|i| (i % 251) as u8));
+    out
 }

@@ -3,7 +3,7 @@
 //!
 //! Endpoints belong to the key's account (the mock has one). Ids are `whe_` plus 24 letters
 //! and digits; signing secrets are `whsec_` plus 32 letters and digits, returned only by
-//! create and by rotate. Rotating replaces the secret at once: [`MockServer::deliver_to_endpoint`]
+//! create and by rotate. Rotating replaces the secret at once: [`crate::MockServer::deliver_to_endpoint`]
 //! signs with the current secret only.
 //!
 //! | situation | answer |
@@ -17,8 +17,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
-
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -27,12 +25,9 @@ use serde_json::{Value, json};
 use crate::envelope::{ApiError, empty_response, json_response};
 use crate::request::{Reply, Req};
 use crate::salts;
-use crate::scripting::{DeliveryError, deliver};
-use crate::server::MockServer;
 use crate::state::App;
 use crate::time::{now_ms, rfc3339_ms};
 use crate::util::token;
-use crate::webhook::{DeliveryOptions, WebhookDelivery, WebhookEvent};
 
 /// Most endpoints an account may hold.
 pub(crate) const MAX_ENDPOINTS: usize = 10;
@@ -395,68 +390,33 @@ fn update_in(store: &mut EndpointStore, id: &str, req: UpdateBody) -> Reply {
     Ok(json_response(StatusCode::OK, &endpoint.to_json()))
 }
 
-impl MockServer {
-    /// The ids of the account's webhook endpoints, oldest first.
-    pub fn webhook_endpoint_ids(&self) -> Vec<String> {
-        self.app()
-            .store()
-            .webhook_endpoints
-            .endpoints
-            .iter()
-            .map(|e| e.id.clone())
-            .collect()
-    }
+/// The ids of the account's webhook endpoints, oldest first.
+pub(crate) fn endpoint_ids(app: &App) -> Vec<String> {
+    app.store()
+        .webhook_endpoints
+        .endpoints
+        .iter()
+        .map(|e| e.id.clone())
+        .collect()
+}
 
-    /// The current signing secret of a webhook endpoint (what create or the latest rotate
-    /// returned), or `None` for an unknown id. A test hook: PolyAI never returns it again.
-    pub fn webhook_signing_secret(&self, endpoint_id: &str) -> Option<String> {
-        self.app()
-            .store()
-            .webhook_endpoints
-            .endpoints
-            .iter()
-            .find(|e| e.id == endpoint_id)
-            .map(|e| e.secret.clone())
-    }
+/// The current signing secret of an endpoint, or `None` for an unknown id.
+pub(crate) fn signing_secret(app: &App, endpoint_id: &str) -> Option<String> {
+    app.store()
+        .webhook_endpoints
+        .endpoints
+        .iter()
+        .find(|e| e.id == endpoint_id)
+        .map(|e| e.secret.clone())
+}
 
-    /// Delivers `event` the way PolyAI would deliver it to a registered endpoint: signed with
-    /// the endpoint's **current** secret and carrying its custom headers, but posted to
-    /// `receiver_url` (the registered URL is `https://`, which the mock cannot reach without
-    /// TLS). `Ok(None)` when nothing would be delivered: the endpoint does not exist, is
-    /// disabled, or is not subscribed to the event's type.
-    pub async fn deliver_to_endpoint(
-        &self,
-        endpoint_id: &str,
-        receiver_url: &str,
-        event: &WebhookEvent,
-    ) -> Result<Option<WebhookDelivery>, reqwest::Error> {
-        let subscribed = self
-            .app()
-            .store()
-            .webhook_endpoints
-            .endpoints
-            .iter()
-            .any(|e| {
-                e.id == endpoint_id && e.event_types.iter().any(|t| t == event.event_type.as_str())
-            });
-        if !subscribed {
-            return Ok(None);
-        }
-        let body = Bytes::from(serde_json::to_vec(event).unwrap_or_default());
-        match deliver(
-            self.app(),
-            endpoint_id,
-            receiver_url,
-            body,
-            DeliveryOptions::default(),
-        )
-        .await
-        {
-            Ok(delivery) => Ok(Some(delivery)),
-            Err(DeliveryError::Http(e)) => Err(e),
-            Err(_) => Ok(None),
-        }
-    }
+/// Whether the endpoint exists and is subscribed to `event_type`.
+pub(crate) fn subscribed(app: &App, endpoint_id: &str, event_type: &str) -> bool {
+    app.store()
+        .webhook_endpoints
+        .endpoints
+        .iter()
+        .any(|e| e.id == endpoint_id && e.event_types.iter().any(|t| t == event_type))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! calls, the voice library, real-time configs and the audio cache. Each test writes through
 //! the API and reads the result back.
 
+use polyai_mock::testing::wav;
 use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -399,6 +400,55 @@ async fn settings_changed_on_both_sides_conflict_at_merge() {
     )
     .await;
     assert_eq!(main.json["behavior"], "second rules");
+}
+
+#[tokio::test]
+async fn a_connector_update_body_is_parsed_once_and_bad_bodies_fail_first() {
+    let server = MockServer::start().await;
+    let agent = server.agent_id().to_owned();
+    let base = format!("/v1/agents/{agent}/telephony/connectors");
+    let listed = get(&server, &base).await;
+    let live = listed.json["connectors"][2]["connectorId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expect(&delete(&server, "/v1/agents/gone-agent").await, 204, None);
+    // A body of the wrong shape is the validation error, even when its `projectId` names an
+    // agent that does not exist (it is not looked at before the body is known good).
+    expect(
+        &patch(
+            &server,
+            &format!("{base}/{live}"),
+            json!({"projectId": "gone-agent", "bogus": 1}),
+        )
+        .await,
+        400,
+        Some("CONNECTORS_VALIDATION_FAILED"),
+    );
+    let bad_json = support::answer(
+        support::client()
+            .patch(format!("{}{base}/{live}", server.base_url()))
+            .header("x-api-key", server.api_key())
+            .header("content-type", "application/json")
+            .body("{\"projectId\": \"gone-agent\"")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    expect(&bad_json, 400, Some("CONNECTORS_VALIDATION_FAILED"));
+    // A good body moving it to a deleted agent is that agent's 404.
+    assert_eq!(
+        patch(
+            &server,
+            &format!("{base}/{live}"),
+            json!({"projectId": "gone-agent"}),
+        )
+        .await
+        .status
+        .as_u16(),
+        404
+    );
 }
 
 #[tokio::test]
@@ -1016,26 +1066,6 @@ async fn real_time_configs_keep_a_schema_and_variables_per_environment() {
         400,
         Some("BAD_REQUEST"),
     );
-}
-
-/// A 16-bit mono PCM WAV of `samples` samples at 8 kHz.
-fn wav(samples: usize) -> Vec<u8> {
-    let data = u32::try_from(samples * 2).unwrap();
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&8000u32.to_le_bytes());
-    out.extend_from_slice(&16000u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data.to_le_bytes());
-    out.extend((0..samples * 2).map(|i| (i % 251) as u8));
-    out
 }
 
 #[tokio::test]

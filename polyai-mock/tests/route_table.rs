@@ -13,8 +13,31 @@ use serde_yaml::Value;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
+type Documented = BTreeMap<String, (String, String, String)>;
+
+/// Adds one documented operation (from `paths` or an `x-polyai-hand-written` entry); an
+/// operation id seen before fails the test, naming both documents.
+fn record(ops: &mut Documented, id: &str, operation: (String, String, String)) {
+    let document = operation.2.clone();
+    if let Some(previous) = ops.insert(id.to_owned(), operation) {
+        panic!(
+            "operation id {id} appears twice ({} and {document})",
+            previous.2
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "operation id get_thing appears twice (a.yaml and b.yaml)")]
+fn a_duplicate_operation_id_fails() {
+    let mut ops = Documented::new();
+    let op = |doc: &str| ("GET".to_owned(), "/v1/thing".to_owned(), doc.to_owned());
+    record(&mut ops, "get_thing", op("a.yaml"));
+    record(&mut ops, "get_thing", op("b.yaml"));
+}
+
 /// `operation id -> (METHOD, template, document)` for every operation of our documents.
-fn documented() -> BTreeMap<String, (String, String, String)> {
+fn documented() -> Documented {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi");
     let mut ops = BTreeMap::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -35,11 +58,11 @@ fn documented() -> BTreeMap<String, (String, String, String)> {
                         let id = op["operationId"].as_str().unwrap_or_else(|| {
                             panic!("{name}: {method} {path} has no operationId")
                         });
-                        let previous = ops.insert(
-                            id.to_owned(),
+                        record(
+                            &mut ops,
+                            id,
                             (method.to_uppercase(), path.to_owned(), name.clone()),
                         );
-                        assert!(previous.is_none(), "operation id {id} appears twice");
                     }
                 }
             }
@@ -49,8 +72,9 @@ fn documented() -> BTreeMap<String, (String, String, String)> {
             .and_then(Value::as_sequence)
         {
             for entry in entries {
-                ops.insert(
-                    entry["operation"].as_str().unwrap().to_owned(),
+                record(
+                    &mut ops,
+                    entry["operation"].as_str().unwrap(),
                     (
                         entry["method"].as_str().unwrap().to_uppercase(),
                         entry["path"].as_str().unwrap().to_owned(),
@@ -153,5 +177,50 @@ fn the_crate_docs_list_exactly_the_rows() {
     assert!(
         missing.is_empty() && extra.is_empty(),
         "src/lib.rs's route list is out of date.\nadd: {missing:#?}\nremove: {extra:#?}"
+    );
+}
+
+/// The handler modules `src/routes.rs` imports (its `use crate::{...}` list).
+fn handler_modules(src: &Path) -> Vec<String> {
+    let routes = std::fs::read_to_string(src.join("routes.rs")).unwrap();
+    let start = routes
+        .find("use crate::{")
+        .expect("routes.rs imports its handler modules with `use crate::{...}`");
+    let end = start + routes[start..].find("};").unwrap();
+    routes[start + "use crate::{".len()..end]
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
+#[test]
+fn handler_modules_import_neither_the_server_nor_the_router() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let modules = handler_modules(&src);
+    assert!(modules.len() > 10, "{modules:?}");
+    let forbidden = [
+        "use crate::server",
+        "use crate::scripting",
+        "use crate::routes",
+        "use crate::pipeline",
+        "use crate::MockServer",
+        "impl MockServer",
+        "impl crate::MockServer",
+    ];
+    let mut found = Vec::new();
+    for module in &modules {
+        let text = std::fs::read_to_string(src.join(format!("{module}.rs"))).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if forbidden.iter().any(|f| line.trim_start().starts_with(f)) {
+                found.push(format!("src/{module}.rs:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "handler modules import only request/envelope/state and their own types; the public \
+         MockServer handle lives in server.rs and scripting.rs:\n{}",
+        found.join("\n")
     );
 }

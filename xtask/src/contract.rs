@@ -18,9 +18,15 @@
 //! request once. The router reads Prism's `sl-violations` header of every exchange.
 //!
 //! Violations located in `request` are the SDK's and fail the run. Violations in `response`
-//! are the mock's: they fail the run unless the route is one the mock does not serve yet (404
-//! `NOT_FOUND` / 405 `METHOD_NOT_ALLOWED`) or the allow-list (`xtask/contract-allowlist.json`)
+//! are the mock's: they fail the run unless the allow-list (`xtask/contract-allowlist.json`)
 //! names them as a known place where PolyAI's real servers disagree with the documents.
+//!
+//! Whether the mock really answered an operation is decided from its route table
+//! ([`polyai_mock::Route::resolve`]), not from the answer: the run fails when a documented
+//! operation's request is one the mock's router answers itself (404 `NOT_FOUND`, 405
+//! `METHOD_NOT_ALLOWED`) or hands to a row of another path, and when a documented operation
+//! was not exercised at all (unless the allow-list's `not_exercised` says why). A 404 a
+//! handler answers (an unknown id) is a real answer.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -68,8 +74,9 @@ usage: cargo xtask contract [--docs DIR] [--prism PATH] [--allow FILE]
 Runs every example and the contract tour (a request of every SDK operation) with the SDK's
 requests going through Stoplight Prism (proxy mode, one process per PolyAI document) in front
 of polyai-mock, then prints how many requests were checked and every violation found.
-Fails on any request violation, and on response violations that are neither allow-listed
-nor from routes the mock does not serve yet.
+Fails on any request violation, on response violations that are not allow-listed, and
+when a documented operation was not exercised or got no real answer (decided from the
+mock's route table: its router's own 404/405 is no answer, a handler's 404 is).
 
   --docs DIR     PolyAI's published documents (default ../shared/reference/openapi)
   --prism PATH   the prism executable (default $PRISM, else `prism` on PATH)
@@ -244,6 +251,36 @@ struct Deviation {
     reason: String,
 }
 
+/// A documented operation of PolyAI's that nothing sends, on purpose.
+struct NotExercised {
+    operation: String,
+    reason: String,
+}
+
+/// The allow-list's `not_exercised` entries: `{operation: "METHOD template", reason}`.
+fn load_not_exercised(path: &Path) -> Result<Vec<NotExercised>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for entry in json["not_exercised"].as_array().into_iter().flatten() {
+        let field = |name: &str| entry[name].as_str().map(str::to_owned);
+        match (field("operation"), field("reason")) {
+            (Some(operation), Some(reason)) if !reason.trim().is_empty() => {
+                out.push(NotExercised { operation, reason });
+            }
+            _ => {
+                return Err(format!(
+                    "{}: every not_exercised entry needs operation and a reason: {entry}",
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn load_allowlist(path: &Path) -> Result<Vec<Deviation>, String> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
@@ -304,8 +341,8 @@ struct Check {
     document: usize,
     operation: usize,
     status: u16,
-    /// The mock does not serve this route yet.
-    unserved: bool,
+    /// What the mock's route table made of the request.
+    served: Served,
     violations: Vec<Violation>,
 }
 
@@ -418,14 +455,45 @@ fn parse_violations(headers: &HeaderMap) -> Vec<Violation> {
     out
 }
 
-fn unserved(recorded: &Recorded) -> bool {
-    let code = serde_json::from_slice::<Value>(&recorded.body)
-        .ok()
-        .and_then(|v| v["error_code"].as_str().map(str::to_owned));
-    matches!(
-        (recorded.status.as_u16(), code.as_deref()),
-        (404, Some("NOT_FOUND")) | (405, Some("METHOD_NOT_ALLOWED"))
-    )
+/// What polyai-mock's route table makes of a documented operation's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Served {
+    /// A row with the operation's method and path template answered it.
+    Yes,
+    /// No row: the mock's router answered 404 `NOT_FOUND` or 405 `METHOD_NOT_ALLOWED` itself.
+    NoRow,
+    /// A row of another path template answered it (the operation id named).
+    OtherRow(&'static str),
+}
+
+/// Decides from the mock's route table, never from the answer, whether `operation` of a
+/// PolyAI document reached a row of its own for this method and path.
+fn served(operation: &Operation, method: &Method, path: &str) -> Served {
+    let Some(route) = polyai_mock::Route::resolve(method, path) else {
+        return Served::NoRow;
+    };
+    // Our templates may name parameters differently: segments agree when both are the same
+    // literal or both are parameters.
+    let ours: Vec<Option<&str>> = route
+        .template()
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| (!s.starts_with('{')).then_some(s))
+        .collect();
+    let agrees = ours.len() == operation.segments.len()
+        && ours
+            .iter()
+            .zip(&operation.segments)
+            .all(|(a, b)| match (a, b) {
+                (Some(a), Some(b)) => a == b,
+                (None, None) => true,
+                _ => false,
+            });
+    if agrees {
+        Served::Yes
+    } else {
+        Served::OtherRow(route.operation_id())
+    }
 }
 
 /// The SDK's requests arrive here.
@@ -472,12 +540,15 @@ async fn front(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         let url = format!("{}{path_and_query}", shared.prisms[document]);
         match send(&shared, parts.method.clone(), url, headers, body.clone()).await {
             Ok(recorded) => {
-                let upstream = lock(&shared.exchanges).get(&id).cloned();
                 let check = Check {
                     document,
                     operation,
                     status: recorded.status.as_u16(),
-                    unserved: upstream.as_ref().is_some_and(unserved),
+                    served: served(
+                        &shared.documents[document].operations[operation],
+                        &parts.method,
+                        parts.uri.path(),
+                    ),
                     violations: parse_violations(&recorded.headers),
                 };
                 lock(&shared.log).checks.push(check);
@@ -721,6 +792,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let documents = load_documents(&options.docs)?;
     let allowlist = load_allowlist(&options.allow)?;
+    let not_exercised = load_not_exercised(&options.allow)?;
     let built = build(&root)?;
     let program = |name: &str| {
         built
@@ -825,7 +897,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     drop(prisms);
     let log = std::mem::take(&mut *lock(&shared.log));
     runtime.shutdown_timeout(Duration::from_secs(1));
-    let verdict = report(&shared.documents, &log, &allowlist);
+    let verdict = report(&shared.documents, &log, &allowlist, &not_exercised);
     eprintln!(
         "contract step took {:.1} s",
         started.elapsed().as_secs_f64()
@@ -841,24 +913,46 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// Prints the summary; returns the reasons to fail.
-fn report(documents: &[Document], log: &Log, allowlist: &[Deviation]) -> Vec<String> {
+fn report(
+    documents: &[Document],
+    log: &Log,
+    allowlist: &[Deviation],
+    not_exercised: &[NotExercised],
+) -> Vec<String> {
     let mut request_violations = BTreeMap::<String, usize>::new();
     let mut response_violations = BTreeMap::<String, usize>::new();
     let mut unserved_violations = 0usize;
     let mut used = vec![0usize; allowlist.len()];
     let mut exercised = BTreeSet::new();
     let mut answered = BTreeSet::new();
+    // Documented operations whose request the mock's table did not hand to their own row.
+    let mut unanswered = BTreeMap::<String, String>::new();
     let mut per_document = vec![(0usize, 0usize, 0usize); documents.len()];
     for check in &log.checks {
         let document = &documents[check.document];
         let operation = document.operations[check.operation].label();
         exercised.insert(operation.clone());
-        if !check.unserved {
-            answered.insert(operation.clone());
+        let real = check.served == Served::Yes;
+        match &check.served {
+            Served::Yes => {
+                answered.insert(operation.clone());
+            }
+            Served::NoRow => {
+                unanswered.insert(
+                    format!("{} {operation}", document.name),
+                    "no row of the mock's route table (its router answered 404/405)".to_owned(),
+                );
+            }
+            Served::OtherRow(id) => {
+                unanswered.insert(
+                    format!("{} {operation}", document.name),
+                    format!("the mock's table routed it to `{id}`, a row of another path"),
+                );
+            }
         }
         let counts = &mut per_document[check.document];
         counts.0 += 1;
-        counts.1 += usize::from(!check.unserved);
+        counts.1 += usize::from(real);
         for v in &check.violations {
             counts.2 += 1;
             let key = format!(
@@ -877,7 +971,7 @@ fn report(documents: &[Document], log: &Log, allowlist: &[Deviation]) -> Vec<Str
                 used[i] += 1;
             } else if v.location.starts_with("request") {
                 *request_violations.entry(key).or_default() += 1;
-            } else if check.unserved {
+            } else if !real {
                 unserved_violations += 1;
             } else {
                 *response_violations.entry(key).or_default() += 1;
@@ -889,6 +983,9 @@ fn report(documents: &[Document], log: &Log, allowlist: &[Deviation]) -> Vec<Str
         .flat_map(|d| d.operations.iter().map(Operation::label))
         .collect();
     let total = |m: &BTreeMap<String, usize>| m.values().sum::<usize>();
+    let (excused, unexercised): (Vec<&String>, Vec<&String>) = documented
+        .difference(&exercised)
+        .partition(|label| not_exercised.iter().any(|n| n.operation == **label));
 
     println!("\nContract check against PolyAI's published documents (Stoplight Prism, proxy mode)");
     println!(
@@ -908,12 +1005,30 @@ fn report(documents: &[Document], log: &Log, allowlist: &[Deviation]) -> Vec<Str
         documents.len()
     );
     println!(
-        "operations exercised: {} of {} documented (method + path); {} got a real answer from the mock, {} only its 404/405 for routes it does not serve yet",
+        "operations exercised: {} of {} documented (method + path); {} got a real answer from the mock (decided from its route table)",
         exercised.len(),
         documented.len(),
-        answered.len(),
-        exercised.len() - answered.len()
+        answered.len()
     );
+    for label in &unexercised {
+        println!("  not exercised: {label}");
+    }
+    for entry in not_exercised {
+        if excused.contains(&&entry.operation) {
+            println!(
+                "  not exercised (allow-listed): {}\n      why: {}",
+                entry.operation, entry.reason
+            );
+        } else {
+            println!(
+                "note: not_exercised entry that was exercised or is not documented: {}",
+                entry.operation
+            );
+        }
+    }
+    for (label, why) in &unanswered {
+        println!("  no real answer: {label}: {why}");
+    }
     println!(
         "request violations: {}",
         total(&request_violations) + log.unmatched.len()
@@ -944,7 +1059,7 @@ fn report(documents: &[Document], log: &Log, allowlist: &[Deviation]) -> Vec<Str
         }
     }
     println!(
-        "response violations on routes the mock does not serve yet (not counted): {unserved_violations}"
+        "response violations on exchanges without a real answer (those exchanges fail the run): {unserved_violations}"
     );
     for (deviation, used) in allowlist.iter().zip(&used) {
         if *used == 0 {
@@ -962,6 +1077,24 @@ fn report(documents: &[Document], log: &Log, allowlist: &[Deviation]) -> Vec<Str
             total(&request_violations) + log.unmatched.len()
         ));
     }
+    if !unanswered.is_empty() {
+        problems.push(format!(
+            "{} documented operation(s) got no real answer from the mock: {}",
+            unanswered.len(),
+            unanswered.keys().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !unexercised.is_empty() {
+        problems.push(format!(
+            "{} documented operation(s) were not exercised (add them to the contract tour): {}",
+            unexercised.len(),
+            unexercised
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if !response_violations.is_empty() {
         problems.push(format!(
             "{} response violation(s) from the mock on routes it serves: fix the mock, or allow-list a documented real-server deviation in xtask/contract-allowlist.json",
@@ -972,4 +1105,70 @@ fn report(documents: &[Document], log: &Log, allowlist: &[Deviation]) -> Vec<Str
         problems.push(format!("router: {failure}"));
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operation(method: Method, template: &str) -> Operation {
+        Operation {
+            method,
+            template: template.to_owned(),
+            segments: template
+                .trim_start_matches('/')
+                .split('/')
+                .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn served_is_decided_from_the_route_table() {
+        let get_connector = operation(
+            Method::GET,
+            "/v1/agents/{id}/telephony/connectors/{connector}",
+        );
+        // A handler's 404 (unknown id) still comes from the operation's own row.
+        assert_eq!(
+            served(
+                &get_connector,
+                &Method::GET,
+                "/v1/agents/A/telephony/connectors/no-such"
+            ),
+            Served::Yes
+        );
+        assert_eq!(
+            served(
+                &get_connector,
+                &Method::GET,
+                "/v1/agents/A/telephony/connectors/lookup"
+            ),
+            Served::Yes
+        );
+        // A documented operation the table has no row for: the router's own 405 / 404.
+        let put = operation(
+            Method::PUT,
+            "/v1/agents/{id}/telephony/connectors/{connector}",
+        );
+        assert_eq!(
+            served(&put, &Method::PUT, "/v1/agents/A/telephony/connectors/C1"),
+            Served::NoRow
+        );
+        let unknown = operation(Method::GET, "/v1/agents/{id}/nothing-here");
+        assert_eq!(
+            served(&unknown, &Method::GET, "/v1/agents/A/nothing-here"),
+            Served::NoRow
+        );
+        // A documented literal the table only has as a parameter is another row's answer.
+        let literal = operation(Method::GET, "/v1/agents/{id}/telephony/connectors/lookup");
+        assert_eq!(
+            served(
+                &literal,
+                &Method::GET,
+                "/v1/agents/A/telephony/connectors/lookup"
+            ),
+            Served::OtherRow("get_connector")
+        );
+    }
 }
