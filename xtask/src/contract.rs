@@ -800,7 +800,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .cloned()
             .ok_or_else(|| format!("cargo built no program named {name}"))
     };
+    // A fresh scratch directory every run: the examples skip work whose output already exists
+    // (complete recordings, finished checkpoints), so leftovers of an earlier run would let
+    // them send fewer requests and the documents would check less.
     let scratch = root.join("target").join("contract");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch)
+            .map_err(|e| format!("clearing {}: {e}", scratch.display()))?;
+    }
     std::fs::create_dir_all(&scratch)
         .map_err(|e| format!("creating {}: {e}", scratch.display()))?;
 
