@@ -172,6 +172,7 @@ pub mod agent_conversations;
 mod alert_rules;
 pub mod audio;
 pub mod audio_cache;
+mod body_stream;
 mod channel;
 mod client;
 pub mod conversations;
@@ -206,6 +207,7 @@ pub use variant_assignment::VariantAssignment;
 
 // The family clients that `Client`'s accessors hand out, one per OpenAPI document, and the
 // success value every generated `send()` returns.
+pub use body_stream::ByteStream;
 pub use generated::agents::AgentsClient;
 pub use generated::alerts::AlertsClient;
 pub use generated::chat::ChatClient;
@@ -217,7 +219,7 @@ pub use generated::dni::DniClient;
 pub use generated::handoff::HandoffClient;
 pub use generated::outbound::OutboundClient;
 pub use generated::webhooks::WebhookEndpointsClient;
-pub use progenitor_client::{ByteStream, ResponseValue};
+pub use progenitor_client::ResponseValue;
 
 /// The generated request and response types of every family, by family.
 pub mod types {
