@@ -53,16 +53,14 @@ pub mod env {
 /// use polyai_sdk::{Client, Region};
 /// # async fn demo() -> Result<(), polyai_sdk::Error> {
 /// let client = Client::builder().api_key("my-key").region(Region::Uk).build()?;
+/// // One page; `.stream()` instead follows the cursors to the end of the listing.
 /// let page = client
-///     .conversations()
-///     .list_conversations()
-///     .account_id("my-account")
-///     .project_id("my-project")
-///     .limit(100)
-///     .send()
-///     .await
-///     .map(|response| response.into_inner());
-/// # let _ = page; Ok(()) }
+///     .list_conversations("my-account", "my-project")
+///     .page_size(100)
+///     .first_page()
+///     .await?;
+/// println!("{} conversations on the first page", page.items.len());
+/// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct Client {

@@ -9422,7 +9422,7 @@ impl AgentsClient {
     }
     ///List cached audio
     ///
-    ///Returns one page of the agent's cached synthesized utterances with their transcript, voice, duration and hit count. Offset pagination: advance `offset` by `limit` until it reaches `totalCount`. `sort` takes `field:direction`, e.g. `hit_count:desc` or `duration:asc`; an unparsable expression gives 400.
+    ///Returns one page of the agent's cached synthesized utterances with their transcript, voice, duration and hit count. Offset pagination: advance `offset` by `limit` until it reaches `totalCount`. `sort` takes `field:direction`, e.g. `hit_count:desc` or `duration:asc`; an unparsable expression gives 400. To walk every entry, use the SDK's `Client::list_audio_cache_entries(agent).stream()`, which advances the offset for you.
     ///
     ///Sends a `GET` request to `/v1/agents/{agentId}/audio-cache`
     ///

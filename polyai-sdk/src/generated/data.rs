@@ -2431,7 +2431,7 @@ const _: () = {
 impl DataClient {
     ///List an agent's conversations
     ///
-    ///Returns one page of the agent's conversations (summaries without turns, metrics or function events). Offset pagination only: advance `offset` by `limit` until `offset` reaches `count` or a page comes back short. No filters are available here; use the Conversations v3 listing for time, environment or variant filters. The `agentId` is the project id.
+    ///Returns one page of the agent's conversations (summaries without turns, metrics or function events). Offset pagination only: advance `offset` by `limit` until `offset` reaches `count` or a page comes back short. No filters are available here; use the Conversations v3 listing for time, environment or variant filters. The `agentId` is the project id. To walk every conversation, use the SDK's `Client::list_agent_conversations` stream, which advances the offset for you.
     ///
     ///Sends a `GET` request to `/v1/agents/{agentId}/conversations`
     ///
