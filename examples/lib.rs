@@ -152,3 +152,68 @@ pub async fn each_page_resuming<T>(
         }
     }
 }
+
+/// The environment variable holding the webhook signing secret of the project.
+pub const WEBHOOK_SECRET_ENV: &str = "POLYAI_WEBHOOK_SECRET";
+
+/// The signing secret a webhook example verifies deliveries with.
+#[derive(Clone, PartialEq, Eq)]
+pub enum WebhookSecret {
+    /// The project's secret from `POLYAI_WEBHOOK_SECRET`: the example serves real deliveries.
+    Configured(String),
+    /// A demo secret, only against the embedded mock: the example signs one delivery to
+    /// itself and exits.
+    Demo(String),
+}
+
+impl WebhookSecret {
+    /// The secret itself, to build a verifier with (or to sign the demo delivery).
+    pub fn expose(&self) -> &str {
+        match self {
+            WebhookSecret::Configured(secret) | WebhookSecret::Demo(secret) => secret,
+        }
+    }
+
+    /// Whether this is the demo secret (the self-delivery demo runs).
+    pub fn is_demo(&self) -> bool {
+        matches!(self, WebhookSecret::Demo(_))
+    }
+}
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WebhookSecret::Configured(_) => "WebhookSecret::Configured(<redacted>)",
+            WebhookSecret::Demo(_) => "WebhookSecret::Demo(<redacted>)",
+        })
+    }
+}
+
+/// Chooses the webhook signing secret from `POLYAI_WEBHOOK_SECRET` (see
+/// [`choose_webhook_secret`]).
+pub fn webhook_secret(target: &Target, demo_secret: &str) -> AnyResult<WebhookSecret> {
+    let configured = std::env::var(WEBHOOK_SECRET_ENV).ok();
+    choose_webhook_secret(configured, target.is_mock(), demo_secret)
+}
+
+/// The start-up rule of the webhook examples: a configured secret is used as given (one of
+/// only whitespace is then refused by `Verifier::new`, never replaced by the demo); without
+/// one, the demo secret is used only against the embedded mock (`against_mock`). Against a
+/// real account the example refuses to start, because its demo would sign a delivery to
+/// itself and act on real data (write a note on a real conversation).
+pub fn choose_webhook_secret(
+    configured: Option<String>,
+    against_mock: bool,
+    demo_secret: &str,
+) -> AnyResult<WebhookSecret> {
+    match configured.filter(|s| !s.is_empty()) {
+        Some(secret) => Ok(WebhookSecret::Configured(secret)),
+        None if against_mock => Ok(WebhookSecret::Demo(demo_secret.to_string())),
+        None => Err(format!(
+            "{WEBHOOK_SECRET_ENV} is not set: against a real PolyAI account (POLYAI_API_KEY is \
+             set) set it to the project's webhook signing secret; the self-signed demo runs \
+             only against the embedded mock (unset POLYAI_API_KEY)"
+        )
+        .into()),
+    }
+}

@@ -12,14 +12,15 @@
 //! POLYAI_WEBHOOK_SECRET=whsec_... cargo run --example webhook_backend -- [PORT]
 //! ```
 //!
-//! Without `POLYAI_WEBHOOK_SECRET` it uses a demo secret, delivers one signed
-//! `conversation.ended` event about a listed conversation to itself (signed as PolyAI signs),
-//! prints the note read back from the API, and exits.
+//! Without `POLYAI_WEBHOOK_SECRET`, and only against the embedded mock (no `POLYAI_API_KEY`),
+//! it uses a demo secret, delivers one signed `conversation.ended` event about a listed
+//! conversation to itself (signed as PolyAI signs), prints the note read back from the mock,
+//! and exits. With `POLYAI_API_KEY` set it refuses to start without `POLYAI_WEBHOOK_SECRET`.
 
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use futures::TryStreamExt;
-use polyai_examples::{AnyResult, connect};
+use polyai_examples::{AnyResult, connect, webhook_secret};
 use polyai_sdk::Client;
 use polyai_sdk::types::data::NoteRequest;
 use polyai_sdk::webhooks::{VerifiedWebhook, Verifier, WebhookEvent};
@@ -112,13 +113,12 @@ async fn main() -> AnyResult<()> {
         .map(|p| p.parse())
         .transpose()?
         .unwrap_or(0);
-    let configured = std::env::var("POLYAI_WEBHOOK_SECRET")
-        .ok()
-        .filter(|s| !s.is_empty());
-    let secret = configured.clone().unwrap_or_else(|| "whsec_demo".into());
     let target = connect().await?;
+    // Against a real account this refuses to start without POLYAI_WEBHOOK_SECRET: the demo
+    // below would otherwise sign a delivery to itself and write a note on a real conversation.
+    let secret = webhook_secret(&target, "whsec_demo")?;
     let app = App {
-        verifier: Verifier::new(&secret)?,
+        verifier: Verifier::new(secret.expose())?,
         client: target.client.clone(),
         project_id: target.project_id.clone(),
     };
@@ -128,12 +128,12 @@ async fn main() -> AnyResult<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let url = format!("http://{}/polyai/webhooks", listener.local_addr()?);
     println!("listening on {url}");
-    if configured.is_some() {
+    if !secret.is_demo() {
         axum::serve(listener, router).await?;
         return Ok(());
     }
 
-    // The demo: one signed delivery about the first listed conversation.
+    // The demo (embedded mock only): one signed delivery about the first listed conversation.
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let conversation = target
         .client
@@ -151,7 +151,7 @@ async fn main() -> AnyResult<()> {
     let delivery = polyai_mock::WebhookSender::new()
         .send_raw(
             &url,
-            &secret,
+            secret.expose(),
             serde_json::to_vec(&body)?.into(),
             polyai_mock::DeliveryOptions::default(),
         )

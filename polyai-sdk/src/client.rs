@@ -53,16 +53,14 @@ pub mod env {
 /// use polyai_sdk::{Client, Region};
 /// # async fn demo() -> Result<(), polyai_sdk::Error> {
 /// let client = Client::builder().api_key("my-key").region(Region::Uk).build()?;
+/// // One page; `.stream()` instead follows the cursors to the end of the listing.
 /// let page = client
-///     .conversations()
-///     .list_conversations()
-///     .account_id("my-account")
-///     .project_id("my-project")
-///     .limit(100)
-///     .send()
-///     .await
-///     .map(|response| response.into_inner());
-/// # let _ = page; Ok(()) }
+///     .list_conversations("my-account", "my-project")
+///     .page_size(100)
+///     .first_page()
+///     .await?;
+/// println!("{} conversations on the first page", page.items.len());
+/// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct Client {
@@ -260,8 +258,8 @@ pub struct ClientBuilder {
     outbound_token: Option<Secret>,
     dni_api_key: Option<Secret>,
     region: Option<Region>,
-    agents_base_url: Option<String>,
-    platform_base_url: Option<String>,
+    agents_base_url: Option<GivenBaseUrl>,
+    platform_base_url: Option<GivenBaseUrl>,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
@@ -327,13 +325,13 @@ impl ClientBuilder {
 
     /// Overrides the Agents-family base URL (`https://api.{region}.poly.ai`).
     pub fn agents_base_url(mut self, url: impl Into<String>) -> Self {
-        self.agents_base_url = Some(url.into());
+        self.agents_base_url = Some(GivenBaseUrl(url.into()));
         self
     }
 
     /// Overrides the Platform-family base URL (`https://api.{region}-1.platform.polyai.app`).
     pub fn platform_base_url(mut self, url: impl Into<String>) -> Self {
-        self.platform_base_url = Some(url.into());
+        self.platform_base_url = Some(GivenBaseUrl(url.into()));
         self
     }
 
@@ -408,9 +406,10 @@ impl ClientBuilder {
         let chat_token = optional(&self.chat_token, "chat token")?;
         let outbound_token = optional(&self.outbound_token, "outbound token")?;
         let dni_api_key = optional(&self.dni_api_key, "DNI API key")?;
-        let base_url = |family: HostFamily, given: &Option<String>| -> Result<String, Error> {
-            match (given, self.region) {
-                (Some(url), _) => normalize_base_url(url),
+        let base_url =
+            |family: HostFamily, given: &Option<GivenBaseUrl>| -> Result<String, Error> {
+                match (given, self.region) {
+                (Some(url), _) => normalize_base_url(&url.0),
                 (None, Some(region)) => Ok(region.base_url(family).to_string()),
                 (None, None) => Err(Error::InvalidInput(
                     "no region: call .region(..) or set POLYAI_REGION to one of us, uk, eu, studio \
@@ -418,7 +417,7 @@ impl ClientBuilder {
                         .to_string(),
                 )),
             }
-        };
+            };
         let agents_base_url = base_url(HostFamily::Agents, &self.agents_base_url)?;
         let platform_base_url = base_url(HostFamily::Platform, &self.platform_base_url)?;
 
@@ -523,15 +522,53 @@ impl ClientBuilder {
     }
 }
 
-/// Checks a base URL and removes a trailing slash.
+/// A base URL as given to the builder, before [`ClientBuilder::build`] checks it. Its `Debug`
+/// hides a `user:password@` part, which `build` refuses.
+#[derive(Clone)]
+struct GivenBaseUrl(String);
+
+impl fmt::Debug for GivenBaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*redact_userinfo(&self.0), f)
+    }
+}
+
+/// Replaces the `user:password@` part of a URL (if any) with `<redacted>@`, so a URL can be
+/// quoted in a message without the credentials in it. It works on the text, so it also covers
+/// a URL that does not parse, and it errs on the side of hiding: everything between `://` and
+/// the last `@` before any `?` or `#` is hidden (a password may contain `/`).
+fn redact_userinfo(url: &str) -> std::borrow::Cow<'_, str> {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[authority_start..];
+    let before_query = rest.find(['?', '#']).unwrap_or(rest.len());
+    match rest[..before_query].rfind('@') {
+        Some(at) => std::borrow::Cow::Owned(format!(
+            "{}<redacted>{}",
+            &url[..authority_start],
+            &rest[at..]
+        )),
+        None => std::borrow::Cow::Borrowed(url),
+    }
+}
+
+/// Checks a base URL and removes a trailing slash. A URL with credentials in it
+/// (`https://user:password@host`) is refused: they would show in every `Debug` of the client
+/// and in [`Client::base_url`]. No message quotes them.
 fn normalize_base_url(url: &str) -> Result<String, Error> {
     let trimmed = url.trim().trim_end_matches('/');
-    let parsed = reqwest::Url::parse(trimmed).map_err(|e| {
-        Error::InvalidInput(format!("base URL {trimmed:?} is not a valid URL: {e}"))
-    })?;
+    let shown = redact_userinfo(trimmed);
+    let parsed = reqwest::Url::parse(trimmed)
+        .map_err(|e| Error::InvalidInput(format!("base URL {shown:?} is not a valid URL: {e}")))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::InvalidInput(format!(
+            "base URL {shown:?} has a user name or password in it; give the base URL without \
+             them and pass credentials another way (.api_key(..) and the other credential \
+             settings, or a proxy of your own that adds them)"
+        )));
+    }
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(Error::InvalidInput(format!(
-            "base URL {trimmed:?} must start with http:// or https://"
+            "base URL {shown:?} must start with http:// or https://"
         )));
     }
     if parsed.host_str() == Some("api.poly.ai") {
@@ -543,7 +580,7 @@ fn normalize_base_url(url: &str) -> Result<String, Error> {
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::InvalidInput(format!(
-            "base URL {trimmed:?} must not have a query or fragment"
+            "base URL {shown:?} must not have a query or fragment"
         )));
     }
     Ok(trimmed.to_string())
@@ -553,6 +590,53 @@ fn normalize_base_url(url: &str) -> Result<String, Error> {
 mod tests {
     use super::*;
     use progenitor_client::ClientInfo as _;
+
+    /// A base URL with `user:password@` in it is refused at build, and neither the builder's
+    /// `Debug` nor the error shows the credentials (also when the URL does not parse).
+    #[test]
+    fn userinfo_in_a_base_url_is_refused_and_never_shown() {
+        for (url, secret) in [
+            ("https://alice:hunter2-pw@proxy.example", "hunter2-pw"),
+            ("http://tok-9f3e@127.0.0.1:9", "tok-9f3e"),
+            ("https://alice:p/ss-8c1d@proxy.example", "ss-8c1d"),
+        ] {
+            for builder in [
+                Client::builder().api_key("k").base_url(url),
+                Client::builder()
+                    .api_key("k")
+                    .region(Region::Us)
+                    .agents_base_url(url),
+                Client::builder()
+                    .api_key("k")
+                    .region(Region::Us)
+                    .platform_base_url(url),
+            ] {
+                let debug = format!("{builder:?} {builder:#?}");
+                assert!(!debug.contains(secret), "{secret} shows in {debug}");
+                let error = builder.build().expect_err("userinfo must be refused");
+                assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
+                let shown = format!("{error} {error:?} {error:#?}");
+                assert!(!shown.contains(secret), "{secret} shows in {shown}");
+                assert!(!shown.contains("alice"), "the user name shows in {shown}");
+            }
+        }
+        let error = Client::builder()
+            .api_key("k")
+            .base_url("https://alice:hunter2-pw@proxy.example")
+            .build()
+            .expect_err("refused");
+        assert!(
+            error.to_string().contains("pass credentials another way"),
+            "{error}"
+        );
+        // A URL without credentials keeps working.
+        let client = Client::builder()
+            .api_key("k")
+            .base_url("http://127.0.0.1:9/")
+            .build()
+            .expect("plain base URL");
+        assert_eq!(client.base_url(HostFamily::Agents), "http://127.0.0.1:9");
+    }
 
     /// The builder's `Debug` is derived, so every setting shows (a new field cannot be left
     /// out), and each credential is a `Secret`, so none of them can.

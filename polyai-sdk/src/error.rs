@@ -158,8 +158,14 @@ impl fmt::Debug for Error {
         if let Error::Listing { source, .. } = self {
             cause = std::error::Error::source(source.as_ref());
         }
+        // A cause whose message the sentence already quotes (a network or file error) is
+        // not repeated; its own causes still show.
+        let sentence = self.to_string();
         while let Some(error) = cause {
-            write!(f, "\n  caused by: {error}")?;
+            let message = error.to_string();
+            if !sentence.contains(&message) {
+                write!(f, "\n  caused by: {message}")?;
+            }
             cause = error.source();
         }
         if f.alternate()
@@ -265,6 +271,10 @@ impl ApiError {
                 *text = without(text, &secrets);
             }
         }
+        // PolyAI's message is shown in every Display; keep it as short as the body excerpt.
+        if let Some(message) = &mut error.error_message {
+            bound_text(message, BODY_EXCERPT_LIMIT);
+        }
         error
     }
 }
@@ -344,6 +354,7 @@ impl fmt::Debug for ApiError {
             .field("error_message", &self.error_message)
             .field("error_id", &self.error_id)
             .field("correlation_id", &self.correlation_id)
+            .field("details", &self.details)
             .field("body_excerpt", &self.body_excerpt)
             .field("retry_after", &self.retry_after)
             .field("not_retried", &self.not_retried)
@@ -499,6 +510,14 @@ impl Error {
     /// cut to its path first (see [`url_to_path`]).
     pub(crate) fn from_reqwest(error: reqwest::Error) -> Error {
         let error = url_to_path(error);
+        // A request reqwest could not build (a header value or URL it refused) was never sent:
+        // the caller's input is wrong, and retrying cannot help.
+        if error.is_builder() {
+            return Error::InvalidInput(format!(
+                "the request could not be built, nothing was sent: {error}; check the values \
+                 given to the client and the request (header values, ids, base URL)"
+            ));
+        }
         if let Some(too_large) = crate::transport::ResponseTooLarge::find(&error) {
             return Error::ResponseTooLarge {
                 limit: too_large.limit,
@@ -644,6 +663,19 @@ const REDACTED: &str = "<redacted>";
 /// than the excerpt, so a secret whose field starts inside the excerpt is always found.
 const SECRET_SCAN_LIMIT: usize = 64 * 1024;
 
+/// Cuts `text` to at most `limit` bytes on a character boundary, marking the cut with `…`.
+fn bound_text(text: &mut String, limit: usize) {
+    if text.len() <= limit {
+        return;
+    }
+    let mut cut = limit;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.truncate(cut);
+    text.push('…');
+}
+
 /// The start of a body as text: lossy UTF-8, every secret field's value replaced (see
 /// [`scrub_secrets`]), cut at a character boundary, marked when cut.
 pub(crate) fn excerpt(body: &[u8]) -> String {
@@ -666,10 +698,29 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     text
 }
 
+/// Words that make a field a secret wherever they appear in its name, as whole words.
+const SECRET_WORDS: &[&str] = &[
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "passphrase",
+    "apikey",
+    "authorization",
+    "credential",
+    "credentials",
+    "bearer",
+];
+
+/// Pairs of adjacent words that together name a secret (`api_key`, `apiKey`, `private-key`).
+const SECRET_WORD_PAIRS: &[(&str, &str)] = &[("api", "key"), ("private", "key")];
+
 /// Whether a JSON field of this name holds a secret: every secret field of PolyAI's success
 /// responses (read from the OpenAPI documents by the xtask: today `signing_secret`), and any
-/// name that says it is a secret, a token, a password or an API key (`access_token`,
-/// `client_secret`, `apiKey`, ...), whatever the operation.
+/// name with a whole word that says it is a secret, a token, a password or an API key
+/// (`access_token`, `client_secret`, `apiKey`, `Authorization`, ...), whatever the operation.
+/// Words are matched whole (split at `_`, `-`, `.` and camelCase), so `tokens_used` or
+/// `secretary` are ordinary fields.
 fn is_secret_field(name: &str) -> bool {
     if crate::generated::SECRET_RESPONSE_FIELDS
         .iter()
@@ -677,14 +728,47 @@ fn is_secret_field(name: &str) -> bool {
     {
         return true;
     }
-    let folded: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    ["secret", "token", "password", "apikey"]
+    let words = name_words(name);
+    words
         .iter()
-        .any(|word| folded.contains(word))
+        .any(|word| SECRET_WORDS.contains(&word.as_str()))
+        || words.windows(2).any(|pair| {
+            SECRET_WORD_PAIRS
+                .iter()
+                .any(|(a, b)| pair[0] == *a && pair[1] == *b)
+        })
+}
+
+/// The lower-case words of a field name: split at every character that is not a letter or
+/// digit, and at camelCase boundaries (`accessToken`, `APIKey`).
+fn name_words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1).copied();
+        let boundary = c.is_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
+            });
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        word.extend(c.to_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 /// Replaces the value of every secret field (see [`is_secret_field`]) in JSON-like `text` with
@@ -816,6 +900,88 @@ fn scrub_value(value: &mut serde_json::Value, secrets: &[String]) {
 mod tests {
     use super::*;
 
+    /// A request reqwest refused to build (here a header value with a newline).
+    fn builder_error() -> reqwest::Error {
+        reqwest::Client::new()
+            .get("http://127.0.0.1:9/v1/things?page_token=abc")
+            .header("x-note", "line\nbreak")
+            .build()
+            .expect_err("reqwest refuses a newline in a header value")
+    }
+
+    #[test]
+    fn a_request_that_cannot_be_built_is_invalid_input_and_not_retried() {
+        let reqwest_error = builder_error();
+        assert!(reqwest_error.is_builder());
+        let error = Error::from_reqwest(reqwest_error);
+        assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
+        assert!(!error.is_retryable(), "{error:?}");
+        let shown = error.to_string();
+        assert!(shown.contains("nothing was sent"), "{shown}");
+        assert!(!shown.contains("network"), "{shown}");
+    }
+
+    #[test]
+    fn debug_shows_a_network_or_file_error_once() {
+        let reqwest_error = builder_error();
+        let message = reqwest_error.to_string();
+        let error = Error::Transport(reqwest_error);
+        let debug = format!("{error:?}");
+        assert_eq!(debug.matches(message.as_str()).count(), 1, "{debug}");
+        let error = Error::io(
+            "saving the recording",
+            std::io::Error::other("the disk is full"),
+        );
+        let debug = format!("{error:?} {error:#?}");
+        assert_eq!(debug.matches("the disk is full").count(), 2, "{debug}");
+        assert_eq!(format!("{error:?}").matches("the disk is full").count(), 1);
+    }
+
+    #[test]
+    fn pretty_debug_shows_the_details_redacted() {
+        let body = br#"{"error_code":"INVALID","error_message":"bad","detail":[{"loc":["body","threshold"],"msg":"too big","client_secret":"cs_TOPSECRET"}]}"#;
+        let error = Error::from_parts(StatusCode::UNPROCESSABLE_ENTITY, &HeaderMap::new(), body);
+        let pretty = format!("{error:#?}");
+        assert!(pretty.contains("details: Some("), "{pretty}");
+        assert!(pretty.contains("too big"), "{pretty}");
+        assert!(!pretty.contains("cs_TOPSECRET"), "{pretty}");
+    }
+
+    #[test]
+    fn polyais_message_is_bounded_like_the_excerpt() {
+        let long = "é".repeat(40_000);
+        let body = serde_json::to_vec(&serde_json::json!({"error_message": long})).unwrap();
+        let error = Error::from_parts(StatusCode::BAD_REQUEST, &HeaderMap::new(), &body);
+        let message = error
+            .api_error()
+            .and_then(|api| api.error_message.clone())
+            .expect("a message");
+        assert!(
+            message.len() <= BODY_EXCERPT_LIMIT + '…'.len_utf8(),
+            "{}",
+            message.len()
+        );
+        assert!(message.ends_with('…'), "the cut is marked");
+        assert!(message.starts_with("éé"));
+        assert!(
+            error.to_string().len() < 2 * 1024,
+            "{}",
+            error.to_string().len()
+        );
+        // A short message is kept whole.
+        let error = Error::from_parts(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            br#"{"error_message":"threshold is too big"}"#,
+        );
+        assert_eq!(
+            error
+                .api_error()
+                .and_then(|api| api.error_message.as_deref()),
+            Some("threshold is too big")
+        );
+    }
+
     #[test]
     fn secret_fields_are_scrubbed_from_excerpts_whole_cut_or_malformed() {
         let body = br#"{"id":"whe_1","signing_secret":"whsec_TOPSECRET","url":"https://x"}"#;
@@ -841,11 +1007,43 @@ mod tests {
         let mut long = "x".repeat(500).into_bytes();
         long.extend_from_slice(br#"{"signing_secret":"whsec_TOPSECRET"}"#);
         assert!(!excerpt(&long).contains("TOPSEC"), "{}", excerpt(&long));
-        // Ordinary fields are left alone.
-        let plain = r#"{"error_code":"NOT_FOUND","tokens_used":3}"#;
-        assert_eq!(
-            scrub_secrets(plain).0,
-            r#"{"error_code":"NOT_FOUND","tokens_used":<redacted>}"#
-        );
+        // Ordinary fields are left alone, also when a secret word is part of a longer word.
+        let plain = r#"{"error_code":"NOT_FOUND","tokens_used":3,"secretary":"Ann"}"#;
+        assert_eq!(scrub_secrets(plain).0, plain);
+    }
+
+    #[test]
+    fn secret_fields_are_known_by_whole_words() {
+        for name in [
+            "token",
+            "access_token",
+            "refresh-token",
+            "accessToken",
+            "api_key",
+            "apiKey",
+            "APIKey",
+            "x-api-key",
+            "apikey",
+            "secret",
+            "client_secret",
+            "signing_secret",
+            "password",
+            "Authorization",
+            "private_key",
+            "credentials",
+        ] {
+            assert!(is_secret_field(name), "{name} is a secret field");
+        }
+        for name in [
+            "tokens_used",
+            "tokenizer",
+            "secretary",
+            "keyboard",
+            "key",
+            "error_code",
+            "api_version",
+        ] {
+            assert!(!is_secret_field(name), "{name} is an ordinary field");
+        }
     }
 }

@@ -25,8 +25,8 @@
 //! | Chat, handoff state, outbound calls, concurrent calls, DNI reservations | [`Client::chat`], [`Client::handoff`], [`Client::outbound`], [`Client::concurrent_calls`], [`Client::dni`] |
 //!
 //! Listings are streams that follow PolyAI's paging (cursors or offsets) to the end, and can
-//! resume where they stopped (see [`paging`]); the generated single-page operations of the same
-//! name (`client.conversations().list_conversations()`, ...) stay available for one page.
+//! resume where they stopped (see [`paging`]); for one page of conversations, call
+//! `client.list_conversations(account, project).first_page()`.
 //!
 //! The family accessors ([`Client::conversations`], [`Client::data`], [`Client::agents`],
 //! [`Client::webhook_endpoints`], ...) hand out typed clients generated from our OpenAPI
@@ -172,6 +172,7 @@ pub mod agent_conversations;
 mod alert_rules;
 pub mod audio;
 pub mod audio_cache;
+mod body_stream;
 mod channel;
 mod client;
 pub mod conversations;
@@ -206,6 +207,7 @@ pub use variant_assignment::VariantAssignment;
 
 // The family clients that `Client`'s accessors hand out, one per OpenAPI document, and the
 // success value every generated `send()` returns.
+pub use body_stream::ByteStream;
 pub use generated::agents::AgentsClient;
 pub use generated::alerts::AlertsClient;
 pub use generated::chat::ChatClient;
@@ -217,7 +219,7 @@ pub use generated::dni::DniClient;
 pub use generated::handoff::HandoffClient;
 pub use generated::outbound::OutboundClient;
 pub use generated::webhooks::WebhookEndpointsClient;
-pub use progenitor_client::{ByteStream, ResponseValue};
+pub use progenitor_client::ResponseValue;
 
 /// The generated request and response types of every family, by family.
 pub mod types {
@@ -244,6 +246,44 @@ pub struct ReadmeDoctests;
 mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
+
+    /// One way per job: the generated single-page listings that a hand-written stream
+    /// covers point to that stream in their docs (from our OpenAPI descriptions).
+    #[test]
+    fn generated_single_page_listings_point_to_their_stream() {
+        for (source, operation, stream) in [
+            (
+                include_str!("generated/conversations.rs"),
+                "pub fn list_conversations(",
+                "`Client::list_conversations(account, project)` stream",
+            ),
+            (
+                include_str!("generated/data.rs"),
+                "pub fn list_agent_conversations(",
+                "`Client::list_agent_conversations` stream",
+            ),
+            (
+                include_str!("generated/agents.rs"),
+                "pub fn list_audio_cache_entries(",
+                "`Client::list_audio_cache_entries(agent).stream()`",
+            ),
+        ] {
+            let at = source.find(operation).expect(operation);
+            let line_start = source[..at].rfind('\n').unwrap_or(0);
+            // The doc comment right above the family client's method.
+            let docs: String = source[..line_start]
+                .lines()
+                .rev()
+                .take_while(|line| {
+                    line.trim_start().starts_with("//") || line.trim().starts_with("#[")
+                })
+                .collect();
+            assert!(
+                docs.contains(stream),
+                "{operation} does not point to {stream}: {docs}"
+            );
+        }
+    }
 
     /// The names of the public structs, enums, type aliases and traits declared in the `.rs`
     /// files under `dir` (not following `skip`).

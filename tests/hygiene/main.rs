@@ -97,10 +97,23 @@ async fn no_secret_in_trace_logs_or_errors() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
+    // A base URL with credentials in it is refused at build, without quoting them; the error
+    // and the builder's Debug join the texts checked below.
+    let with_userinfo = Client::builder().api_key(SECRET_KEY).base_url(format!(
+        "http://user:PASSWORD_IN_URL@127.0.0.1:{refused_port}"
+    ));
+    texts.push(format!("{with_userinfo:?}"));
+    let refused = with_userinfo.build().unwrap_err();
+    assert!(
+        matches!(refused, polyai_sdk::Error::InvalidInput(_)),
+        "{refused:?}"
+    );
+    tracing::error!(%refused, ?refused, "captured refused base URL");
+    texts.push(format!("{refused} | {refused:?} | {refused:#}"));
     for (base_url, policy) in [
         (stalled.base_url().to_string(), RetryPolicy::disabled()),
         (
-            format!("http://user:PASSWORD_IN_URL@127.0.0.1:{refused_port}"),
+            format!("http://127.0.0.1:{refused_port}"),
             RetryPolicy::default().initial_backoff(std::time::Duration::from_millis(1)),
         ),
     ] {

@@ -1000,3 +1000,45 @@ async fn a_partial_file_that_already_holds_every_byte_is_fetched_again_after_a_4
     assert_eq!(requests[0].range_start(), Some(source.len()));
     assert_eq!(leftovers(dir.path()), ["call.wav"]);
 }
+
+// Issue 14 review, point 3: a generated operation answering with bytes hands out a stream
+// whose failures are the SDK's own errors, not reqwest's (which keep the URL's query).
+
+#[tokio::test]
+async fn a_body_cut_mid_stream_on_a_generated_call_is_an_sdk_error_without_the_query() {
+    use futures::TryStreamExt;
+    let body = recording();
+    let server = RawServer::start(move |_, _| RawReply::audio(&body, "\"v1\"", Some(4096))).await;
+    let answer = client(&server)
+        .data()
+        .get_conversation_audio()
+        .agent_id("AGENT-1")
+        .conversation_id("CONV-1")
+        .direction(polyai_sdk::types::data::GetConversationAudioDirection::User)
+        .redacted(true)
+        .send()
+        .await
+        .expect("the headers arrive");
+    assert_eq!(answer.status(), 200);
+    let mut stream: polyai_sdk::ByteStream = answer.into_inner();
+    let mut received = 0;
+    let error: Error = loop {
+        match stream.try_next().await {
+            Ok(Some(chunk)) => received += chunk.len(),
+            Ok(None) => panic!("the cut body ended cleanly after {received} bytes"),
+            Err(error) => break error,
+        }
+    };
+    assert!(received <= 4096, "{received} bytes before the cut");
+    assert!(
+        matches!(error, Error::Transport(_) | Error::Timeout { .. }),
+        "{error:?}"
+    );
+    assert!(error.is_retryable(), "{error:?}");
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("redacted=true"), "the query shows: {shown}");
+    assert!(
+        !shown.contains("direction=user"),
+        "the query shows: {shown}"
+    );
+}

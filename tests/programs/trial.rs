@@ -85,8 +85,28 @@ async fn export_csv_writes_a_row_per_conversation_and_every_recording() {
 async fn webhook_backend_verifies_a_delivery_fetches_the_conversation_and_writes_a_note() {
     let mock = MockServer::builder().conversations(20).start().await;
     let dir = tempfile::tempdir().unwrap();
-    let printed =
-        tokio::task::block_in_place(|| run(command("webhook_backend", &mock, dir.path())));
+    // The self-signed demo runs only against the embedded mock: with POLYAI_API_KEY (a real
+    // account, as far as the example can tell) and no POLYAI_WEBHOOK_SECRET it refuses to
+    // start, before it binds or sends anything.
+    let refused = command("webhook_backend", &mock, dir.path())
+        .output()
+        .expect("the example runs");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("POLYAI_WEBHOOK_SECRET is not set"),
+        "{stderr}"
+    );
+    assert!(
+        mock.requests().is_empty(),
+        "nothing was sent to the account"
+    );
+    // The demo: the embedded mock (no API key), its requests sent on to this test's mock
+    // through the example's proxy setting, so the note can be read here.
+    let mut demo = command("webhook_backend", &mock, dir.path());
+    demo.env_remove("POLYAI_API_KEY")
+        .env("POLYAI_EXAMPLES_PROXY_URL", mock.base_url());
+    let printed = tokio::task::block_in_place(|| run(demo));
     assert!(
         printed.contains("the signed delivery was answered with 200"),
         "{printed}"

@@ -352,6 +352,11 @@ fn generate_document(document: &Document) -> Result<String, String> {
 /// `Result<ResponseValue<T>, polyai_sdk::Error>`.
 const SDK_RESULT_FN: &str = "crate::error::sdk_result";
 
+/// The function the generated `send()` of an operation answering with bytes (progenitor's
+/// `ResponseValue<ByteStream>`) hands its result to instead: it also makes the body a
+/// `crate::ByteStream`, whose items fail with `polyai_sdk::Error` rather than `reqwest::Error`.
+const SDK_STREAM_RESULT_FN: &str = "crate::body_stream::sdk_stream_result";
+
 /// Makes every operation's `send()` return `polyai_sdk::Error`.
 ///
 /// progenitor's `send()` returns `progenitor_client::Error`, whose non-success variant holds
@@ -413,9 +418,19 @@ fn sdk_error_sends(file: &mut syn::File, operations: usize) -> Result<(), String
         raw.attrs.push(doc_attr(
             "The request as progenitor sends it, with progenitor's error (for the SDK's own code).",
         )?);
+        // A byte stream's items are reqwest errors; the SDK's `ByteStream` maps them.
+        let streamed = matches!(&success, syn::Type::Path(path)
+            if path.qself.is_none() && path.path.is_ident("ByteStream"));
+        let (convert, success) = if streamed {
+            let sdk_stream: syn::Type =
+                syn::parse_str("crate::ByteStream").map_err(|e| e.to_string())?;
+            (SDK_STREAM_RESULT_FN, sdk_stream)
+        } else {
+            (SDK_RESULT_FN, success)
+        };
         let mut send: syn::ImplItemFn = syn::parse_str(&format!(
             "pub async fn send(self) -> Result<ResponseValue<()>, crate::Error> {{ \
-             {SDK_RESULT_FN}(self.send_raw().await).await }}"
+             {convert}(self.send_raw().await).await }}"
         ))
         .map_err(|e| format!("cannot build the SDK's send(): {e}"))?;
         set_success_type(&mut send.sig, success)
@@ -427,6 +442,13 @@ fn sdk_error_sends(file: &mut syn::File, operations: usize) -> Result<(), String
              failure, a body that does not decode, or PolyAI's answer with its status, error \
              code, message and correlation id.",
         )?);
+        if streamed {
+            send.attrs.push(doc_attr("")?);
+            send.attrs.push(doc_attr(
+                "The body arrives as a [`crate::ByteStream`], whose failures mid-body are \
+                 [`crate::Error`]s too.",
+            )?);
+        }
         block.items.insert(position, syn::ImplItem::Fn(send));
         wrapped += 1;
     }
@@ -603,7 +625,8 @@ fn rename_word(text: &str, word: &str, by: &str, keep_after: &str) -> String {
 
 /// progenitor re-exports its own `Error` and `ClientInfo` from every generated module; the
 /// SDK's calls return `polyai_sdk::Error`, so progenitor's is kept private (the generated
-/// code still uses it inside), and only `ByteStream` and `ResponseValue` stay public.
+/// code still uses it inside), as is its `ByteStream` (the SDK's `send()` hands out
+/// `crate::ByteStream`, whose items are `polyai_sdk::Error`); only `ResponseValue` stays public.
 fn private_progenitor_error(source: &str) -> Result<String, String> {
     const PUBLIC: &str =
         "pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};";
@@ -615,9 +638,9 @@ fn private_progenitor_error(source: &str) -> Result<String, String> {
     }
     Ok(source.replacen(
         PUBLIC,
-        "pub use progenitor_client::{ByteStream, ResponseValue};\n\
+        "pub use progenitor_client::ResponseValue;\n\
          #[allow(unused_imports)]\n\
-         use progenitor_client::{ClientInfo, Error};",
+         use progenitor_client::{ByteStream, ClientInfo, Error};",
         1,
     ))
 }
@@ -1589,6 +1612,28 @@ mod tests {
             !code.lines().any(|line| !line.trim_start().starts_with("//")
                 && rename_word(line, "Client", "X", "reqwest::") != line),
             "no code line still names progenitor's `Client`: {code}"
+        );
+    }
+
+    #[test]
+    fn a_byte_stream_answer_is_the_sdks_byte_stream() {
+        let yaml = format!(
+            "{HEAD}  /things/{{id}}/audio:\n    get:\n      operationId: get_audio\n      parameters:\n        \
+             - {{name: id, in: path, required: true, schema: {{type: string}}}}\n      \
+             responses: {{'200': {{description: ok, content: {{audio/wav: {{schema: {{type: string, format: binary}}}}}}}}}}\n"
+        );
+        let code = generate_document(&document(&yaml)).expect("generated");
+        assert!(
+            code.contains("-> Result<ResponseValue<crate::ByteStream>, crate::Error>"),
+            "{code}"
+        );
+        assert!(
+            code.contains("crate::body_stream::sdk_stream_result(self.send_raw().await).await"),
+            "{code}"
+        );
+        assert!(
+            !code.contains("pub use progenitor_client::{ByteStream"),
+            "progenitor's byte stream is not re-exported: {code}"
         );
     }
 

@@ -2,11 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ResponseValue};
+pub use progenitor_client::ResponseValue;
+#[allow(unused_imports)]
+use progenitor_client::{ByteStream, ClientInfo, Error};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
-#[allow(unused_imports)]
-use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -9422,7 +9422,7 @@ impl AgentsClient {
     }
     ///List cached audio
     ///
-    ///Returns one page of the agent's cached synthesized utterances with their transcript, voice, duration and hit count. Offset pagination: advance `offset` by `limit` until it reaches `totalCount`. `sort` takes `field:direction`, e.g. `hit_count:desc` or `duration:asc`; an unparsable expression gives 400.
+    ///Returns one page of the agent's cached synthesized utterances with their transcript, voice, duration and hit count. Offset pagination: advance `offset` by `limit` until it reaches `totalCount`. `sort` takes `field:direction`, e.g. `hit_count:desc` or `duration:asc`; an unparsable expression gives 400. To walk every entry, use the SDK's `Client::list_audio_cache_entries(agent).stream()`, which advances the offset for you.
     ///
     ///Sends a `GET` request to `/v1/agents/{agentId}/audio-cache`
     ///
@@ -15127,8 +15127,10 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/agents/{agentId}/audio-cache/{entryId}/file`
         ///
         /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, crate::Error> {
-            crate::error::sdk_result(self.send_raw().await).await
+        ///
+        /// The body arrives as a [`crate::ByteStream`], whose failures mid-body are [`crate::Error`]s too.
+        pub async fn send(self) -> Result<ResponseValue<crate::ByteStream>, crate::Error> {
+            crate::body_stream::sdk_stream_result(self.send_raw().await).await
         }
         /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
         pub(crate) async fn send_raw(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
@@ -15229,8 +15231,10 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/agents/{agentId}/audio-cache/{entryId}/synthesize`
         ///
         /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, crate::Error> {
-            crate::error::sdk_result(self.send_raw().await).await
+        ///
+        /// The body arrives as a [`crate::ByteStream`], whose failures mid-body are [`crate::Error`]s too.
+        pub async fn send(self) -> Result<ResponseValue<crate::ByteStream>, crate::Error> {
+            crate::body_stream::sdk_stream_result(self.send_raw().await).await
         }
         /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
         pub(crate) async fn send_raw(self) -> Result<ResponseValue<ByteStream>, Error<()>> {

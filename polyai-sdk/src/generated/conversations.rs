@@ -2,11 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ResponseValue};
+pub use progenitor_client::ResponseValue;
+#[allow(unused_imports)]
+use progenitor_client::{ByteStream, ClientInfo, Error};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
-#[allow(unused_imports)]
-use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -1325,7 +1325,7 @@ const _: () = {
 impl ConversationsClient {
     ///List a project's conversations
     ///
-    ///Returns one page of conversations for the project, optionally narrowed by time range, environment, channel, variant and progress. Three optional retrieval modes exist and at most one may be used per call: transcript search and semantic search (`query_type` plus `query`) and random sampling (`sample=random`); the time range is expected whenever one of them is used. Paginate with `cursor` (preferred: pass the previous page's `cursor` back with identical filters until it comes back null or absent) or, in the legacy scheme, with `offset`/`next_offset`. The response is an object, not a bare array. `turns` may be empty even when `num_turns` is positive, because transcript visibility is a per-project setting. PolyAI's prose also mentions `include_context_state` and `include_turn_metadata`; they have no contract entry and are not modelled here.
+    ///Returns one page of conversations for the project, optionally narrowed by time range, environment, channel, variant and progress. Three optional retrieval modes exist and at most one may be used per call: transcript search and semantic search (`query_type` plus `query`) and random sampling (`sample=random`); the time range is expected whenever one of them is used. Paginate with `cursor` (preferred: pass the previous page's `cursor` back with identical filters until it comes back null or absent) or, in the legacy scheme, with `offset`/`next_offset`. The response is an object, not a bare array. `turns` may be empty even when `num_turns` is positive, because transcript visibility is a per-project setting. PolyAI's prose also mentions `include_context_state` and `include_turn_metadata`; they have no contract entry and are not modelled here. To walk every conversation, use the SDK's `Client::list_conversations(account, project)` stream, which follows cursors for you (`.first_page()` for one page).
     ///
     ///Sends a `GET` request to `/v3/{account_id}/{project_id}/conversations`
     ///

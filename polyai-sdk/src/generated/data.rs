@@ -2,11 +2,11 @@
 // Change the OpenAPI document or xtask/src/generate.rs instead, then run `cargo xtask generate`.
 
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ResponseValue};
+pub use progenitor_client::ResponseValue;
+#[allow(unused_imports)]
+use progenitor_client::{ByteStream, ClientInfo, Error};
 #[allow(unused_imports)]
 use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
-#[allow(unused_imports)]
-use progenitor_client::{ClientInfo, Error};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -2431,7 +2431,7 @@ const _: () = {
 impl DataClient {
     ///List an agent's conversations
     ///
-    ///Returns one page of the agent's conversations (summaries without turns, metrics or function events). Offset pagination only: advance `offset` by `limit` until `offset` reaches `count` or a page comes back short. No filters are available here; use the Conversations v3 listing for time, environment or variant filters. The `agentId` is the project id.
+    ///Returns one page of the agent's conversations (summaries without turns, metrics or function events). Offset pagination only: advance `offset` by `limit` until `offset` reaches `count` or a page comes back short. No filters are available here; use the Conversations v3 listing for time, environment or variant filters. The `agentId` is the project id. To walk every conversation, use the SDK's `Client::list_agent_conversations` stream, which advances the offset for you.
     ///
     ///Sends a `GET` request to `/v1/agents/{agentId}/conversations`
     ///
@@ -2914,8 +2914,10 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/agents/{agentId}/conversations/{conversationId}/audio`
         ///
         /// Every failure is a [`crate::Error`]: a value the builder refused, a network failure, a body that does not decode, or PolyAI's answer with its status, error code, message and correlation id.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, crate::Error> {
-            crate::error::sdk_result(self.send_raw().await).await
+        ///
+        /// The body arrives as a [`crate::ByteStream`], whose failures mid-body are [`crate::Error`]s too.
+        pub async fn send(self) -> Result<ResponseValue<crate::ByteStream>, crate::Error> {
+            crate::body_stream::sdk_stream_result(self.send_raw().await).await
         }
         /// The request as progenitor sends it, with progenitor's error (for the SDK's own code).
         pub(crate) async fn send_raw(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
