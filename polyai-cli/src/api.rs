@@ -438,21 +438,10 @@ fn mask(value: &mut serde_json::Value, fields: &[&str]) {
 
 /// The output file; owner-only (0600) when the answer may hold a secret.
 fn create_output(path: &std::path::Path, secret: bool) -> CliResult<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let file = options
-        .open(path)
-        .map_err(|e| CliError::io(format!("cannot create {}", path.display()), e))?;
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| CliError::io(format!("cannot restrict {}", path.display()), e))?;
-    }
-    Ok(file)
+    let file = if secret {
+        crate::secret_file::create_owner_only(path)
+    } else {
+        std::fs::File::create(path)
+    };
+    file.map_err(|e| CliError::io(format!("cannot create {}", path.display()), e))
 }

@@ -20,6 +20,7 @@ mod output;
 mod profile;
 mod prompt;
 mod records;
+mod secret_file;
 mod webhooks;
 mod window;
 

@@ -336,16 +336,7 @@ fn headers_of(pairs: &[String]) -> CliResult<BTreeMap<String, String>> {
 fn deliver_secret(secret: &str, file: Option<&Path>) -> CliResult {
     match file {
         Some(path) => {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            options
-                .open(path)
-                .and_then(|mut f| f.write_all(secret.as_bytes()))
+            crate::secret_file::write_owner_only(path, secret.as_bytes())
                 .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e))?;
             eprintln!("the signing secret is in {} (owner-only)", path.display());
         }

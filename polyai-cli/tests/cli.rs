@@ -964,6 +964,60 @@ fn webhook_endpoints_create_list_update_rotate_delete() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
 }
 
+/// A `--secret-file` that already exists with wider permissions ends up owner-only: the mode
+/// given when creating a file does not apply to an existing one.
+#[cfg(unix)]
+#[test]
+fn a_signing_secret_written_over_an_existing_readable_file_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mock = Mock::start(MockServer::builder().conversations(1));
+    let scratch = Scratch::new();
+    let secret_file = scratch.path("existing.secret");
+    std::fs::write(&secret_file, "old").unwrap();
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (_, stderr) = ok(polyai(&mock, &scratch)
+        .args([
+            "webhooks",
+            "endpoints",
+            "create",
+            "--name",
+            "ops",
+            "--url",
+            "https://hooks.example/ops",
+            "--event-type",
+            "alerts.triggered",
+            "--secret-file",
+        ])
+        .arg(&secret_file));
+    assert_eq!(mode(&secret_file), 0o600, "{stderr}");
+    let id = stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("whe_"))
+        .unwrap_or_else(|| panic!("an id in {stderr}"))
+        .to_string();
+    let secret = std::fs::read_to_string(&secret_file).unwrap();
+    assert_eq!(Some(secret), mock.server.webhook_signing_secret(&id));
+
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    ok(polyai(&mock, &scratch)
+        .args(["webhooks", "endpoints", "rotate-secret", &id, "--yes", "--secret-file"])
+        .arg(&secret_file));
+    assert_eq!(mode(&secret_file), 0o600);
+    let rotated = std::fs::read_to_string(&secret_file).unwrap();
+    assert_eq!(Some(rotated), mock.server.webhook_signing_secret(&id));
+
+    // `polyai api -o` with a secret in the answer: the same for an existing file.
+    let answer = scratch.path("answer.json");
+    std::fs::write(&answer, "").unwrap();
+    std::fs::set_permissions(&answer, std::fs::Permissions::from_mode(0o644)).unwrap();
+    ok(polyai(&mock, &scratch)
+        .args(["api", "rotate_webhook_signing_secret"])
+        .arg(format!("endpoint_id={id}"))
+        .arg("-o")
+        .arg(&answer));
+    assert_eq!(mode(&answer), 0o600);
+}
+
 // ---------------------------------------------------------------- agents
 
 /// What each environment runs, from `agents deployments` (JSON Lines).
