@@ -421,18 +421,54 @@ async fn hand_written(
     Ok(())
 }
 
-/// Replaces the top-level `fields` of an object with `<secret>`, saying so on stderr.
-fn mask(value: &mut serde_json::Value, fields: &[&str]) {
-    let Some(object) = value.as_object_mut() else {
+/// Masks the secret `fields` wherever they occur in `value` (a list answer nests them in
+/// `data`), saying so on stderr once per field. A secret that is an object (such as an
+/// endpoint's `headers`) keeps its keys and loses its values; any other one becomes `<secret>`.
+pub(crate) fn mask(value: &mut serde_json::Value, fields: &[&str]) {
+    let mut masked = std::collections::BTreeSet::new();
+    mask_in(value, fields, 0, &mut masked);
+    for field in masked {
+        eprintln!("{field} is masked: --show-secrets prints it, -o FILE writes it owner-only");
+    }
+}
+
+fn mask_in(
+    value: &mut serde_json::Value,
+    fields: &[&str],
+    depth: usize,
+    masked: &mut std::collections::BTreeSet<String>,
+) {
+    // serde_json already bounds nesting when parsing; this guards values built otherwise.
+    if depth > 64 {
         return;
-    };
-    for field in fields {
-        if let Some(slot) = object.get_mut(*field)
-            && !slot.is_null()
-        {
-            *slot = serde_json::Value::String("<secret>".to_string());
-            eprintln!("{field} is masked: --show-secrets prints it, -o FILE writes it owner-only");
+    }
+    let hidden = || serde_json::Value::String("<secret>".to_string());
+    match value {
+        serde_json::Value::Object(object) => {
+            for (name, slot) in object.iter_mut() {
+                if !fields.contains(&name.as_str()) {
+                    mask_in(slot, fields, depth + 1, masked);
+                    continue;
+                }
+                match slot {
+                    serde_json::Value::Null => continue,
+                    serde_json::Value::Object(inner) => {
+                        if inner.is_empty() {
+                            continue;
+                        }
+                        inner.values_mut().for_each(|v| *v = hidden());
+                    }
+                    other => *other = hidden(),
+                }
+                masked.insert(name.clone());
+            }
         }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                mask_in(item, fields, depth + 1, masked);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -469,7 +469,7 @@ Examples:
 pub enum EndpointsCommand {
     /// List the endpoints.
     #[command(
-        after_help = "Examples:\n  polyai webhooks endpoints list\n  polyai webhooks endpoints list --enabled true --format json"
+        after_help = "Examples:\n  polyai webhooks endpoints list\n  polyai webhooks endpoints list --enabled true --format json\n  polyai webhooks endpoints list --format json --show-secrets"
     )]
     List {
         /// Only enabled (true) or disabled (false) endpoints.
@@ -481,6 +481,10 @@ pub enum EndpointsCommand {
         /// Output format (default: table on a terminal, jsonl otherwise).
         #[arg(long, value_enum)]
         format: Option<Format>,
+        /// Print the values of the endpoints' delivery headers (often the receiver's
+        /// credentials) instead of masking them.
+        #[arg(long)]
+        show_secrets: bool,
     },
     /// Create an endpoint; its signing secret is printed once (or written to --secret-file).
     #[command(

@@ -1000,7 +1000,14 @@ fn a_signing_secret_written_over_an_existing_readable_file_is_owner_only() {
 
     std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o644)).unwrap();
     ok(polyai(&mock, &scratch)
-        .args(["webhooks", "endpoints", "rotate-secret", &id, "--yes", "--secret-file"])
+        .args([
+            "webhooks",
+            "endpoints",
+            "rotate-secret",
+            &id,
+            "--yes",
+            "--secret-file",
+        ])
         .arg(&secret_file));
     assert_eq!(mode(&secret_file), 0o600);
     let rotated = std::fs::read_to_string(&secret_file).unwrap();
@@ -1016,6 +1023,76 @@ fn a_signing_secret_written_over_an_existing_readable_file_is_owner_only() {
         .arg("-o")
         .arg(&answer));
     assert_eq!(mode(&answer), 0o600);
+}
+
+/// An endpoint's delivery headers (the receiver's credentials) are masked in every listing and
+/// in `polyai api` answers unless `--show-secrets` asks for them; their names stay visible.
+#[test]
+fn webhook_endpoint_headers_are_masked_unless_asked() {
+    let mock = Mock::start(MockServer::builder().conversations(1));
+    let scratch = Scratch::new();
+    let credential = "Bearer receiver-credential-7731";
+    let (_, stderr) = ok(polyai(&mock, &scratch).args([
+        "webhooks",
+        "endpoints",
+        "create",
+        "--name",
+        "ops",
+        "--url",
+        "https://hooks.example/ops",
+        "--event-type",
+        "alerts.triggered",
+        "--header",
+        &format!("Authorization={credential}"),
+        "--secret-file",
+        "hook.secret",
+    ]));
+    let id = stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("whe_"))
+        .unwrap_or_else(|| panic!("an id in {stderr}"))
+        .to_string();
+    for format in ["json", "jsonl", "csv", "table"] {
+        let (stdout, stderr) =
+            ok(polyai(&mock, &scratch).args(["webhooks", "endpoints", "list", "--format", format]));
+        assert!(stdout.contains(&id), "{format}: {stdout}");
+        assert!(
+            !stdout.contains("receiver-credential") && !stderr.contains("receiver-credential"),
+            "{format}: {stdout}"
+        );
+        if format.starts_with("json") {
+            assert!(stdout.contains("Authorization"), "{format}: {stdout}");
+            assert!(stderr.contains("headers is masked"), "{stderr}");
+        }
+    }
+    let (stdout, _) = ok(polyai(&mock, &scratch).args([
+        "webhooks",
+        "endpoints",
+        "list",
+        "--format",
+        "jsonl",
+        "--show-secrets",
+    ]));
+    let row: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(row["headers"]["Authorization"], credential);
+
+    for call in [
+        vec!["api".to_string(), "list_webhook_endpoints".to_string()],
+        vec![
+            "api".to_string(),
+            "get_webhook_endpoint".to_string(),
+            format!("endpoint_id={id}"),
+        ],
+    ] {
+        let (stdout, stderr) = ok(polyai(&mock, &scratch).args(&call));
+        assert!(
+            stdout.contains("Authorization") && !stdout.contains("receiver-credential"),
+            "{call:?}: {stdout}"
+        );
+        assert!(stderr.contains("headers is masked"), "{call:?}: {stderr}");
+        let (stdout, _) = ok(polyai(&mock, &scratch).args(&call).arg("--show-secrets"));
+        assert!(stdout.contains(credential), "{call:?}: {stdout}");
+    }
 }
 
 // ---------------------------------------------------------------- agents

@@ -667,7 +667,8 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 }
 
 /// Whether a JSON field of this name holds a secret: every secret field of PolyAI's success
-/// responses (read from the OpenAPI documents by the xtask: today `signing_secret`), and any
+/// responses (read from the OpenAPI documents by the xtask: today `signing_secret` and a webhook
+/// endpoint's `headers`), and any
 /// name that says it is a secret, a token, a password or an API key (`access_token`,
 /// `client_secret`, `apiKey`, ...), whatever the operation.
 fn is_secret_field(name: &str) -> bool {

@@ -821,7 +821,7 @@ fn render_operations(traits: &[OperationTraits]) -> String {
 }
 
 /// `(operation id, property name)` for every property of a success response (at any depth)
-/// whose schema is one of [`SECRET_SCHEMAS`], sorted.
+/// whose schema is one of [`SECRET_SCHEMAS`] or is marked `x-polyai-secret: true`, sorted.
 fn secret_response_fields(documents: &[Document]) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for document in documents {
@@ -879,9 +879,16 @@ fn secret_properties(
             }
         }
     };
-    let is_secret = |schema: &ReferenceOr<Box<openapiv3::Schema>>| {
-        matches!(schema, ReferenceOr::Reference { reference }
-            if SECRET_SCHEMAS.iter().any(|name| reference.ends_with(&format!("/{name}"))))
+    let is_secret = |schema: &ReferenceOr<Box<openapiv3::Schema>>| match schema {
+        ReferenceOr::Reference { reference } => SECRET_SCHEMAS
+            .iter()
+            .any(|name| reference.ends_with(&format!("/{name}"))),
+        ReferenceOr::Item(inline) => inline
+            .schema_data
+            .extensions
+            .get("x-polyai-secret")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
     };
     let unboxed = |schema: &ReferenceOr<Box<openapiv3::Schema>>| match schema {
         ReferenceOr::Item(inner) => ReferenceOr::Item((**inner).clone()),
