@@ -487,7 +487,16 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
             .hint("give the window's start, e.g. --since 2026-11-01 or --since 7d (--until defaults to now)"));
     }
     let shard = args.shard.map(Shard::parse).transpose()?;
+    if shard.is_some() {
+        refuse_relative_window(filters)?;
+    }
     let to_stdout = args.output == Path::new("-");
+    if !to_stdout && (filters.sample || filters.semantic.is_some()) {
+        return Err(CliError::usage(
+            "--sample and --semantic have no stable order, so an export to a file cannot resume exactly once",
+        )
+        .hint("stream them once with -o - (no resume), or use conversations list"));
+    }
     let gzip = args.gzip || args.output.extension().is_some_and(|e| e == "gz");
     let client = settings.client()?;
     let query = query_of(settings, &args, gzip)?;
@@ -668,6 +677,31 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
             Timestamp::from_unix_millis(checkpoint.end_ms)
         )),
     ));
+    Ok(())
+}
+
+/// Shards are split on each machine separately: an age (`7d`), `now` or the default `--until`
+/// would be resolved against each machine's clock, and the parts would no longer be disjoint
+/// nor cover the window. Refuses them.
+fn refuse_relative_window(filters: &Filters) -> CliResult {
+    let hint = "with --shard give absolute times that every machine reads the same, e.g. --since 2026-11-01T00:00:00Z --until 2026-11-08T00:00:00Z";
+    for (flag, value) in [("--since", &filters.since), ("--until", &filters.until)] {
+        match value {
+            None => {
+                return Err(CliError::usage(format!(
+                    "--shard needs an explicit {flag} (the default is now, which differs between machines)"
+                ))
+                .hint(hint));
+            }
+            Some(text) if !crate::window::is_absolute(text) => {
+                return Err(CliError::usage(format!(
+                    "--shard needs an absolute {flag}, not {text:?} (resolved against each machine's clock)"
+                ))
+                .hint(hint));
+            }
+            Some(_) => {}
+        }
+    }
     Ok(())
 }
 

@@ -39,6 +39,15 @@ pub fn parse_when(flag: &str, text: &str, now: Timestamp) -> CliResult<Timestamp
     full.parse::<Timestamp>().map_err(|_| bad())
 }
 
+/// Whether a time argument names the same instant on every machine and at every run: RFC 3339
+/// or a date, not `now` or an age (which [`parse_when`] resolves against the local clock).
+pub fn is_absolute(text: &str) -> bool {
+    let text = text.trim();
+    !text.eq_ignore_ascii_case("now")
+        && !(text.chars().last().is_some_and(|c| c.is_ascii_alphabetic())
+            && text[..text.len() - 1].parse::<u64>().is_ok())
+}
+
 /// Part `index` (1-based) of `count` of a sharded window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {

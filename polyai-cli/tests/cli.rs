@@ -1345,6 +1345,45 @@ fn export_refuses_what_it_cannot_resume_safely() {
         "--since is required: {stderr}"
     );
 
+    // Shards resolve their window on each machine: relative times and the default --until
+    // (now) would differ between machines, so they are refused before anything is sent.
+    let (start, end) = (window[1].as_str(), window[3].as_str());
+    for times in [
+        &["--since", "7d"][..],
+        &["--since", start],
+        &["--since", start, "--until", "now"],
+        &["--since", "2d", "--until", end],
+        &["--since", start, "--until", "1h"],
+    ] {
+        let (output, _, stderr) = run(polyai(&mock, &scratch)
+            .args(["conversations", "export", "-o", "s.jsonl", "--shard", "1/2"])
+            .args(times));
+        assert_eq!(output.status.code(), Some(2), "{times:?}: {stderr}");
+        assert_one_line_error(&stderr);
+        assert!(
+            stderr.contains("absolute") || stderr.contains("explicit --until"),
+            "{times:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("hint: with --shard give absolute times"),
+            "{stderr}"
+        );
+    }
+    assert!(!scratch.path("s.jsonl").exists());
+    // A random sample or a semantic search has no stable order to resume from.
+    for ordering in [&["--sample"][..], &["--semantic", "refund"]] {
+        let (output, _, stderr) = export(ordering);
+        assert_eq!(output.status.code(), Some(2), "{ordering:?}: {stderr}");
+        assert_one_line_error(&stderr);
+        assert!(stderr.contains("cannot resume exactly once"), "{stderr}");
+    }
+    assert!(!scratch.path("e.jsonl").exists());
+    // Streamed once to stdout (no resume), a sample is fine.
+    let (sample, _) = ok(polyai(&mock, &scratch)
+        .args(["conversations", "export", "-o", "-", "--sample"])
+        .args(&window));
+    assert!(sample.lines().count() > 0);
+
     let (output, _, _) = export(&[]);
     assert!(output.status.success());
     let whole = ids_of(&scratch.path("e.jsonl"));
