@@ -258,6 +258,75 @@ fn pass_rates_are_held_against_the_threshold() {
     }
 }
 
+/// A refused key, a server failure or an unreachable host says nothing about the agent: the
+/// runs are errors (JUnit `<error>`, JSON `error`) and the exit code is the error's.
+#[test]
+fn infrastructure_failures_are_errors_with_their_exit_code_not_failed_runs() {
+    let file_text = "scenarios:\n  - name: hours\n    repeat: 2\n    turns:\n      - user: hours?\n        expect: { contains: 9am }\n";
+    let scratch = Scratch::new();
+    let file = scratch.path("hours.yaml");
+    std::fs::write(&file, file_text).unwrap();
+    let (junit, json) = (scratch.path("e.xml"), scratch.path("e.json"));
+    let check = |output: std::process::Output, code: i32, stdout: &str, stderr: &str| {
+        assert_eq!(output.status.code(), Some(code), "{stdout}\n{stderr}");
+        assert!(stderr.contains("could not be judged"), "{stderr}");
+        common::assert_one_line_error(stderr);
+        assert!(!stderr.contains("below their pass threshold"), "{stderr}");
+        assert!(stdout.contains("ERROR  hours  0/2 runs passed"), "{stdout}");
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert!(
+            xml.contains("<error message=\"2 run(s) could not be judged\""),
+            "{xml}"
+        );
+        assert!(xml.contains("failures=\"0\" errors=\"1\""), "{xml}");
+        assert!(!xml.contains("<failure"), "{xml}");
+        let report = json_file(&json);
+        assert_eq!(report["errored"], 1);
+        let run = &report["results"][0]["results"][0];
+        assert_eq!(run["error"]["exit_code"], code);
+        assert!(run.get("failure").is_none(), "{run}");
+    };
+
+    // A wrong key: 401, exit 4.
+    let mock = Mock::start(MockServer::builder());
+    let (output, stdout, stderr) = run(polyai(&mock, &scratch)
+        .env("POLYAI_API_KEY", "sk-wrong-key")
+        .args(["chat", "test"])
+        .arg(&file)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json));
+    check(output, 4, &stdout, &stderr);
+
+    // PolyAI failing on its side past the SDK's retries: exit 6.
+    let plan =
+        FaultPlan::new().rule(FaultRule::new(Fault::ServiceUnavailable).on(Route::SendDebugChat));
+    let mock = Mock::start(MockServer::builder().faults(plan));
+    let (output, stdout, stderr) = run(polyai(&mock, &scratch)
+        .args(["chat", "test"])
+        .arg(&file)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json));
+    check(output, 6, &stdout, &stderr);
+
+    // Nothing listening: exit 6.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (output, stdout, stderr) = run(polyai(&mock, &scratch)
+        .env("POLYAI_BASE_URL", &dead)
+        .args(["chat", "test"])
+        .arg(&file)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json));
+    check(output, 6, &stdout, &stderr);
+}
+
 #[test]
 fn a_bad_scenario_file_is_diagnosed_with_file_line_and_column() {
     let mock = Mock::start(MockServer::builder());
