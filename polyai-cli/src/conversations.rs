@@ -190,21 +190,6 @@ fn columns(c: &Conversation) -> [String; 8] {
     ]
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
-/// Table cells are shown on one line, without control characters.
-fn table_cell(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
 /// `polyai conversations list`.
 pub async fn list(
     settings: &Settings,
@@ -258,14 +243,14 @@ pub async fn list(
                     let cells: Vec<String> = columns(&conversation)
                         .iter()
                         .zip(widths)
-                        .map(|(c, w)| format!("{:w$}", table_cell(c)))
+                        .map(|(c, w)| format!("{:w$}", crate::output::sanitize(c)))
                         .collect();
                     writeln!(out, "{}", cells.join(" ").trim_end()).map_err(write_err)?;
                 }
                 Format::Csv => {
                     let cells: Vec<String> = columns(&conversation)
                         .iter()
-                        .map(|c| csv_field(c))
+                        .map(|c| crate::records::csv_field(c))
                         .collect();
                     writeln!(out, "{}", cells.join(",")).map_err(write_err)?;
                 }

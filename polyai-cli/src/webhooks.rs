@@ -238,7 +238,10 @@ impl Listener {
                     }
                     None => event.payload().to_string(),
                 };
-                crate::error::one_line(&format!("{at} {} {event_id} {detail}", event.event_type()))
+                crate::output::sanitize(&crate::error::one_line(&format!(
+                    "{at} {} {event_id} {detail}",
+                    event.event_type()
+                )))
             }
         };
         let mut out = std::io::stdout().lock();

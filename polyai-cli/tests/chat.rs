@@ -397,6 +397,39 @@ fn a_thousand_concurrent_scenarios_against_the_mock() {
     assert_eq!(mock.server.debug_chat_sessions(), 1000);
 }
 
+/// The agent's replies are printed without control characters: an escape sequence in a reply
+/// (here echoed back by the mock agent) never reaches the terminal.
+#[test]
+fn agent_replies_carry_no_terminal_escapes() {
+    let mock = Mock::start(MockServer::builder());
+    let scratch = Scratch::new();
+    let mut child = polyai(&mock, &scratch)
+        .arg("chat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("polyai starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"hello \x1b[2J\x1b]0;owned\x07 there\n/history\n/quit\n")
+        .unwrap();
+    let output = child.wait_with_output().expect("polyai ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("You said:"), "{stdout:?}");
+    assert!(
+        stdout.contains("[2J"),
+        "the text itself is kept: {stdout:?}"
+    );
+    assert!(
+        !stdout.contains(['\x1b', '\x07']),
+        "control characters reached stdout: {stdout:?}"
+    );
+}
+
 #[test]
 fn a_scripted_chat_stops_at_a_failed_turn_with_its_exit_code() {
     let plan = FaultPlan::new().rule(

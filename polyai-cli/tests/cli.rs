@@ -826,6 +826,44 @@ fn webhooks_listen_verifies_prints_forwards_and_answers_polyai() {
     );
 }
 
+/// Text a webhook sender chose is printed without its control characters: an escape sequence
+/// in an alert's fields never reaches the terminal.
+#[test]
+fn webhook_text_output_carries_no_terminal_escapes() {
+    let scratch = Scratch::new();
+    let secret = "whsec_escape_test";
+    let mut receiver = Running::new(
+        bare(&scratch)
+            .args(["webhooks", "listen", "--port", "0", "--format", "text"])
+            .args(["--secret", secret, "--count", "1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(receiver.child().stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("the address in {line:?}"))
+        .to_string();
+    let body = r#"{"event_type": "alerts.triggered", "alert": {"id": "ar_\u001b[2J\u001b]0;owned\u0007x", "metric": "api\u001b[31m_errors\r", "current_value": 3}}"#;
+    let (output, stdout, stderr_text) = run(bare(&scratch)
+        .env("POLYAI_WEBHOOK_SECRET", secret)
+        .args(["webhooks", "send", &url, "--body", body]));
+    assert!(output.status.success(), "{stdout}{stderr_text}");
+    let printed = receiver.wait_with_output();
+    let text = String::from_utf8_lossy(&printed.stdout);
+    assert!(text.contains("alerts.triggered"), "{text:?}");
+    assert!(text.contains("[2J") && text.contains("_errors"), "{text:?}");
+    assert!(
+        !text.contains(['\x1b', '\x07', '\r']),
+        "control characters reached stdout: {text:?}"
+    );
+}
+
 #[test]
 fn webhooks_listen_answers_502_when_the_forward_fails_so_polyai_retries() {
     let scratch = Scratch::new();
