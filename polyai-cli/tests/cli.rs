@@ -12,6 +12,35 @@ use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
 
 // ---------------------------------------------------------------- conventions
 
+/// The subcommands a `--help` lists under `Commands:` (clap's own `help` left out).
+fn subcommands_of(help: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in help.lines() {
+        if line == "Commands:" {
+            inside = true;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if line.trim().is_empty() || !line.starts_with(' ') {
+            break;
+        }
+        // An entry starts after two spaces; a wrapped description is indented further.
+        if let Some(entry) = line.strip_prefix("  ")
+            && !entry.starts_with(' ')
+            && let Some(name) = entry.split_whitespace().next()
+            && name != "help"
+        {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// Every command of the tree, groups and leaves alike, found by walking the binary's own help
+/// from the root down, has examples in its --help.
 #[test]
 fn every_command_has_help_with_examples() {
     let scratch = Scratch::new();
@@ -20,33 +49,32 @@ fn every_command_has_help_with_examples() {
         root.contains("Examples:") && root.contains("Exit codes:"),
         "{root}"
     );
-    for command in [
-        &["profile", "add"][..],
-        &["profile", "list"],
-        &["profile", "use"],
-        &["profile", "remove"],
-        &["profile", "show"],
-        &["conversations", "list"],
-        &["conversations", "export"],
-        &["audio", "download"],
-        &["mock"],
-        &["completions"],
-        &["agents", "list"],
-        &["agents", "branches"],
-        &["agents", "deployments"],
-        &["agents", "publish"],
-        &["agents", "promote"],
-        &["agents", "rollback"],
-        &["webhooks", "listen"],
-        &["webhooks", "send"],
-        &["webhooks", "endpoints", "list"],
-        &["webhooks", "endpoints", "create"],
-        &["webhooks", "endpoints", "update"],
-        &["webhooks", "endpoints", "rotate-secret"],
-        &["webhooks", "endpoints", "delete"],
-    ] {
-        let (help, _) = ok(bare(&scratch).args(command).arg("--help"));
+    let mut pending: Vec<Vec<String>> = subcommands_of(&root)
+        .into_iter()
+        .map(|name| vec![name])
+        .collect();
+    let mut seen = Vec::new();
+    while let Some(command) = pending.pop() {
+        let (help, _) = ok(bare(&scratch).args(&command).arg("--help"));
         assert!(help.contains("Examples:\n  polyai "), "{command:?}: {help}");
+        for sub in subcommands_of(&help) {
+            let mut path = command.clone();
+            path.push(sub);
+            pending.push(path);
+        }
+        seen.push(command.join(" "));
+    }
+    // The walk reaches the groups and the deepest leaves.
+    for expected in [
+        "profile",
+        "webhooks",
+        "webhooks endpoints",
+        "webhooks endpoints rotate-secret",
+        "chat test",
+        "actions lint",
+        "api",
+    ] {
+        assert!(seen.iter().any(|s| s == expected), "{expected}: {seen:?}");
     }
 }
 
