@@ -5,15 +5,10 @@ mod common;
 use std::io::Write;
 use std::process::Stdio;
 
-use common::{Mock, Scratch, bare, ok, polyai, run};
+use common::{Mock, Scratch, bare, dead_url, json_file, ok, polyai, run};
 use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/scenarios.yaml");
-
-fn json_file(path: &std::path::Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).expect("the report exists");
-    serde_json::from_str(&text).expect("the report is JSON")
-}
 
 #[test]
 fn chat_and_chat_test_have_help_with_examples() {
@@ -313,9 +308,7 @@ fn infrastructure_failures_are_errors_with_their_exit_code_not_failed_runs() {
     check(output, 6, &stdout, &stderr);
 
     // Nothing listening: exit 6.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let dead = dead_url();
     let (output, stdout, stderr) = run(polyai(&mock, &scratch)
         .env("POLYAI_BASE_URL", &dead)
         .args(["chat", "test"])

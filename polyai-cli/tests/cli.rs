@@ -7,7 +7,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Mock, Running, Scratch, assert_one_line_error, bare, ids_of, ok, polyai, run};
+#[cfg(unix)]
+use common::mode;
+use common::{
+    Mock, Running, Scratch, assert_one_line_error, bare, dead_url, endpoint_id_in, ids_of, ok,
+    polyai, run,
+};
 use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
 
 // ---------------------------------------------------------------- conventions
@@ -122,9 +127,7 @@ fn errors_are_one_line_with_a_hint_and_documented_exit_codes() {
     assert_one_line_error(&stderr);
 
     // Nothing listening: PolyAI unreachable, exit 6.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let url = dead_url();
     let (output, _, stderr) = run(polyai(&mock, &scratch).env("POLYAI_BASE_URL", &url).args([
         "conversations",
         "list",
@@ -189,12 +192,6 @@ fn verbose_shows_the_sdk_requests_without_the_key() {
 }
 
 // ---------------------------------------------------------------- configuration
-
-#[cfg(unix)]
-fn mode(path: &std::path::Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
 
 #[test]
 fn profiles_store_the_key_only_when_asked_and_owner_only() {
@@ -761,9 +758,16 @@ fn listener(
     scratch: &Scratch,
     extra: &[&str],
 ) -> (Running, String, BufReader<std::process::ChildStderr>) {
+    // JSON output unless the test asks for another format.
+    let format: &[&str] = if extra.contains(&"--format") {
+        &[]
+    } else {
+        &["--format", "json"]
+    };
     let mut child = Running::new(
         bare(scratch)
-            .args(["webhooks", "listen", "--port", "0", "--format", "json"])
+            .args(["webhooks", "listen", "--port", "0"])
+            .args(format)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -860,23 +864,10 @@ fn webhooks_listen_verifies_prints_forwards_and_answers_polyai() {
 fn webhook_text_output_carries_no_terminal_escapes() {
     let scratch = Scratch::new();
     let secret = "whsec_escape_test";
-    let mut receiver = Running::new(
-        bare(&scratch)
-            .args(["webhooks", "listen", "--port", "0", "--format", "text"])
-            .args(["--secret", secret, "--count", "1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
+    let (receiver, url, _stderr) = listener(
+        &scratch,
+        &["--format", "text", "--secret", secret, "--count", "1"],
     );
-    let mut stderr = BufReader::new(receiver.child().stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("the address in {line:?}"))
-        .to_string();
     let body = r#"{"event_type": "alerts.triggered", "alert": {"id": "ar_\u001b[2J\u001b]0;owned\u0007x", "metric": "api\u001b[31m_errors\r", "current_value": 3}}"#;
     let (output, stdout, stderr_text) = run(bare(&scratch)
         .env("POLYAI_WEBHOOK_SECRET", secret)
@@ -895,9 +886,7 @@ fn webhook_text_output_carries_no_terminal_escapes() {
 #[test]
 fn webhooks_listen_answers_502_when_the_forward_fails_so_polyai_retries() {
     let scratch = Scratch::new();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}/", closed.local_addr().unwrap());
-    drop(closed);
+    let dead = format!("{}/", dead_url());
     let (receiver, url, _err) = listener(&scratch, &["--secret", "whsec_x", "--forward", &dead]);
     let (output, stdout, _) = run(bare(&scratch).args([
         "webhooks",
@@ -945,11 +934,7 @@ fn webhook_endpoints_create_list_update_rotate_delete() {
             "--secret-file",
         ])
         .arg(&secret_file));
-    let id = stderr
-        .split_whitespace()
-        .find(|w| w.starts_with("whe_"))
-        .unwrap_or_else(|| panic!("an id in {stderr}"))
-        .to_string();
+    let id = endpoint_id_in(&stderr);
     let first_secret = std::fs::read_to_string(&secret_file).unwrap();
     assert!(!first_secret.is_empty());
     #[cfg(unix)]
@@ -1056,11 +1041,7 @@ fn a_signing_secret_written_over_an_existing_readable_file_is_owner_only() {
         ])
         .arg(&secret_file));
     assert_eq!(mode(&secret_file), 0o600, "{stderr}");
-    let id = stderr
-        .split_whitespace()
-        .find(|w| w.starts_with("whe_"))
-        .unwrap_or_else(|| panic!("an id in {stderr}"))
-        .to_string();
+    let id = endpoint_id_in(&stderr);
     let secret = std::fs::read_to_string(&secret_file).unwrap();
     assert_eq!(Some(secret), mock.server.webhook_signing_secret(&id));
 
@@ -1113,11 +1094,7 @@ fn webhook_endpoint_headers_are_masked_unless_asked() {
         "--secret-file",
         "hook.secret",
     ]));
-    let id = stderr
-        .split_whitespace()
-        .find(|w| w.starts_with("whe_"))
-        .unwrap_or_else(|| panic!("an id in {stderr}"))
-        .to_string();
+    let id = endpoint_id_in(&stderr);
     for format in ["json", "jsonl", "csv", "table"] {
         let (stdout, stderr) =
             ok(polyai(&mock, &scratch).args(["webhooks", "endpoints", "list", "--format", format]));
@@ -1362,9 +1339,7 @@ fn export_to_stdout_pipes_into_audio_download_from_stdin() {
 fn each_host_family_can_be_pointed_elsewhere() {
     let mock = Mock::start(MockServer::builder().conversations(10));
     let scratch = Scratch::new();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let dead = dead_url();
     let base = mock.server.base_url();
     // The v3 listing goes to the Platform family: a dead Agents host does not matter to it.
     let (stdout, _) = ok(polyai(&mock, &scratch)

@@ -1224,7 +1224,9 @@ fn render_request_limits(documents: &[Document]) -> Result<String, String> {
     ))
 }
 
-fn rustfmt(source: &str) -> Result<String, String> {
+/// Formats generated Rust `source` with rustfmt (edition 2024), read from stdin and written
+/// to stdout; shared by every generator of the xtask.
+pub(crate) fn rustfmt(source: &str) -> Result<String, String> {
     let mut child = Command::new("rustfmt")
         .args(["--edition", "2024", "--emit", "stdout"])
         .stdin(Stdio::piped())
