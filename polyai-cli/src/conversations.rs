@@ -285,6 +285,10 @@ pub async fn list(
 /// What an export was asked for: a checkpoint only resumes the same query.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Query {
+    /// The base URL the listing goes to (the region's, or an override): a checkpoint resumes
+    /// only against the host it was made on (empty in checkpoints that predate it).
+    #[serde(default)]
+    host: String,
     account: String,
     project: String,
     /// `--since` and `--until` as given (ages such as `7d` are resolved once, at the first run).
@@ -416,9 +420,15 @@ pub struct ExportArgs<'a> {
     pub sync: bool,
 }
 
-fn query_of(settings: &Settings, args: &ExportArgs<'_>, gzip: bool) -> CliResult<Query> {
+fn query_of(
+    settings: &Settings,
+    args: &ExportArgs<'_>,
+    gzip: bool,
+    host: &str,
+) -> CliResult<Query> {
     let f = args.filters;
     Ok(Query {
+        host: host.to_string(),
         account: settings.account()?.to_string(),
         project: settings.project()?.to_string(),
         since: f.since.clone(),
@@ -484,7 +494,8 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
     }
     let gzip = args.gzip || args.output.extension().is_some_and(|e| e == "gz");
     let client = settings.client()?;
-    let query = query_of(settings, &args, gzip)?;
+    let host = client.base_url(polyai_sdk::HostFamily::Platform);
+    let query = query_of(settings, &args, gzip, host)?;
 
     if to_stdout {
         let window = shard_window(filters, shard)?;
@@ -512,6 +523,19 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
     };
     let (mut checkpoint, mut file) = match existing {
         Some(checkpoint) => {
+            if checkpoint.query.host != query.host {
+                let made = if checkpoint.query.host.is_empty() {
+                    "an unrecorded host"
+                } else {
+                    checkpoint.query.host.as_str()
+                };
+                return Err(CliError::usage(format!(
+                    "{} was made against {made}, not {}",
+                    checkpoint_path.display(),
+                    query.host
+                ))
+                .hint("resume it with the same --region or base URL, or pass --restart to start over against this host"));
+            }
             if checkpoint.query != query {
                 return Err(CliError::usage(format!(
                     "{} belongs to an export with other arguments (account, project, window, filters, shard or compression differ)",

@@ -1443,6 +1443,53 @@ fn export_refuses_what_it_cannot_resume_safely() {
     assert_eq!(ids_of(&scratch.path("e.jsonl")), whole);
 }
 
+/// Exported lines are whole conversations, turns included; a checkpoint names the host it was
+/// made on and does not resume against another one.
+#[test]
+fn exported_lines_carry_turns_and_a_checkpoint_resumes_only_on_its_host() {
+    let mock = Mock::start(MockServer::builder().conversations(30));
+    let other = Mock::start(MockServer::builder().conversations(30));
+    let scratch = Scratch::new();
+    let window = mock.window_args();
+    ok(polyai(&mock, &scratch)
+        .args(["conversations", "export", "-o", "h.jsonl"])
+        .args(&window));
+    let text = std::fs::read_to_string(scratch.path("h.jsonl")).unwrap();
+    assert!(text.lines().count() > 0);
+    for line in text.lines() {
+        let conversation: serde_json::Value = serde_json::from_str(line).unwrap();
+        let turns = conversation["turns"].as_array();
+        assert!(
+            turns.is_some_and(|t| !t.is_empty()),
+            "a conversation without its turns: {line}"
+        );
+    }
+
+    let checkpoint_path = scratch.path("h.jsonl.checkpoint");
+    let mut checkpoint = common::json_file(&checkpoint_path);
+    assert_eq!(checkpoint["query"]["host"], mock.server.base_url().as_str());
+    checkpoint["done"] = false.into();
+    std::fs::write(&checkpoint_path, checkpoint.to_string()).unwrap();
+    let (output, _, stderr) = run(polyai(&mock, &scratch)
+        .env("POLYAI_BASE_URL", other.server.base_url())
+        .args(["conversations", "export", "-o", "h.jsonl"])
+        .args(&window));
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_one_line_error(&stderr);
+    assert!(
+        stderr.contains(&format!("was made against {}", mock.server.base_url())),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(scratch.path("h.jsonl")).unwrap(),
+        text
+    );
+    assert!(
+        other.server.requests().is_empty(),
+        "nothing was sent to the other host"
+    );
+}
+
 #[test]
 fn an_export_resumes_a_page_that_failed_after_the_sdk_retries() {
     // The SDK tries a request 3 times; requests 3..=5 of the listing fail, so the second page
