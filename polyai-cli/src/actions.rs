@@ -565,32 +565,6 @@ fn render(args: &RequestArgs) -> CliResult<polyai_actions::RenderedRequest> {
     Ok(rendered)
 }
 
-/// A POSIX shell word.
-fn shell_word(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text)
-            if !text
-                .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\t') =>
-        {
-            format!("'{}'", text.replace('\'', r"'\''"))
-        }
-        _ => {
-            let mut out = String::from("$'");
-            for &b in bytes {
-                match b {
-                    b'\'' => out.push_str("\\'"),
-                    b'\\' => out.push_str("\\\\"),
-                    0x20..=0x7e => out.push(b as char),
-                    _ => out.push_str(&format!("\\x{b:02x}")),
-                }
-            }
-            out.push('\'');
-            out
-        }
-    }
-}
-
 /// The curl command of the real request, secrets included.
 fn curl_with_secrets(request: &http::Request<bytes::Bytes>) -> String {
     let mut out = String::from("curl");
@@ -599,7 +573,9 @@ fn curl_with_secrets(request: &http::Request<bytes::Bytes>) -> String {
         out.push_str(request.method().as_str());
     }
     out.push(' ');
-    out.push_str(&shell_word(request.uri().to_string().as_bytes()));
+    out.push_str(&polyai_actions::render::shell_quote(
+        request.uri().to_string().as_bytes(),
+    ));
     for (name, value) in request.headers() {
         let header = if value.is_empty() {
             format!("{name};")
@@ -607,11 +583,11 @@ fn curl_with_secrets(request: &http::Request<bytes::Bytes>) -> String {
             format!("{name}: {}", String::from_utf8_lossy(value.as_bytes()))
         };
         out.push_str(" \\\n  --header ");
-        out.push_str(&shell_word(header.as_bytes()));
+        out.push_str(&polyai_actions::render::shell_quote(header.as_bytes()));
     }
     if !request.body().is_empty() {
         out.push_str(" \\\n  --data-binary ");
-        out.push_str(&shell_word(request.body()));
+        out.push_str(&polyai_actions::render::shell_quote(request.body()));
     }
     out
 }

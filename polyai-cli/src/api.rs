@@ -421,38 +421,63 @@ async fn hand_written(
     Ok(())
 }
 
-/// Replaces the top-level `fields` of an object with `<secret>`, saying so on stderr.
-fn mask(value: &mut serde_json::Value, fields: &[&str]) {
-    let Some(object) = value.as_object_mut() else {
+/// Masks the secret `fields` wherever they occur in `value` (a list answer nests them in
+/// `data`), saying so on stderr once per field. A secret that is an object (such as an
+/// endpoint's `headers`) keeps its keys and loses its values; any other one becomes `<secret>`.
+pub(crate) fn mask(value: &mut serde_json::Value, fields: &[&str]) {
+    let mut masked = std::collections::BTreeSet::new();
+    mask_in(value, fields, 0, &mut masked);
+    for field in masked {
+        eprintln!("{field} is masked: --show-secrets prints it, -o FILE writes it owner-only");
+    }
+}
+
+fn mask_in(
+    value: &mut serde_json::Value,
+    fields: &[&str],
+    depth: usize,
+    masked: &mut std::collections::BTreeSet<String>,
+) {
+    // serde_json already bounds nesting when parsing; this guards values built otherwise.
+    if depth > 64 {
         return;
-    };
-    for field in fields {
-        if let Some(slot) = object.get_mut(*field)
-            && !slot.is_null()
-        {
-            *slot = serde_json::Value::String("<secret>".to_string());
-            eprintln!("{field} is masked: --show-secrets prints it, -o FILE writes it owner-only");
+    }
+    let hidden = || serde_json::Value::String("<secret>".to_string());
+    match value {
+        serde_json::Value::Object(object) => {
+            for (name, slot) in object.iter_mut() {
+                if !fields.contains(&name.as_str()) {
+                    mask_in(slot, fields, depth + 1, masked);
+                    continue;
+                }
+                match slot {
+                    serde_json::Value::Null => continue,
+                    serde_json::Value::Object(inner) => {
+                        if inner.is_empty() {
+                            continue;
+                        }
+                        inner.values_mut().for_each(|v| *v = hidden());
+                    }
+                    other => *other = hidden(),
+                }
+                masked.insert(name.clone());
+            }
         }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                mask_in(item, fields, depth + 1, masked);
+            }
+        }
+        _ => {}
     }
 }
 
 /// The output file; owner-only (0600) when the answer may hold a secret.
 fn create_output(path: &std::path::Path, secret: bool) -> CliResult<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let file = options
-        .open(path)
-        .map_err(|e| CliError::io(format!("cannot create {}", path.display()), e))?;
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| CliError::io(format!("cannot restrict {}", path.display()), e))?;
-    }
-    Ok(file)
+    let file = if secret {
+        crate::secret_file::create_owner_only(path)
+    } else {
+        std::fs::File::create(path)
+    };
+    file.map_err(|e| CliError::io(format!("cannot create {}", path.display()), e))
 }

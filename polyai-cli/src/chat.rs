@@ -17,6 +17,7 @@ use tokio::io::AsyncBufReadExt;
 use crate::cli::{Env, GlobalArgs};
 use crate::config::Settings;
 use crate::error::{CliError, CliResult};
+use crate::output;
 
 /// `polyai chat [test]`
 #[derive(Debug, Args)]
@@ -152,13 +153,17 @@ async fn start(
 
 fn print_reply(reply: &DebugChatReply, latency: Duration) {
     let text = reply.response.as_deref().unwrap_or("");
-    println!("agent [{} ms]: {text}", latency.as_millis());
+    println!(
+        "agent [{} ms]: {}",
+        latency.as_millis(),
+        output::sanitize(text)
+    );
     if let Some(destination) = reply
         .metadata
         .as_ref()
         .and_then(|m| m.handoff_destination.as_deref())
     {
-        println!("-- handoff to {destination}");
+        println!("-- handoff to {}", output::sanitize(destination));
     }
     if reply.conversation_ended == Some(true) {
         println!("-- the agent ended the conversation (/restart for a new one, /quit to leave)");
@@ -222,14 +227,14 @@ async fn interactive(settings: &Settings, args: &SessionArgs) -> CliResult {
                         println!(
                             "{i:>3}  agent [{} ms]: {}",
                             turn.latency.as_millis(),
-                            turn.agent
+                            output::sanitize(&turn.agent)
                         );
                     } else {
-                        println!("{i:>3}  you: {}", turn.user);
+                        println!("{i:>3}  you: {}", output::sanitize(&turn.user));
                         println!(
                             "     agent [{} ms]: {}",
                             turn.latency.as_millis(),
-                            turn.agent
+                            output::sanitize(&turn.agent)
                         );
                     }
                 }

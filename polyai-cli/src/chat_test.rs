@@ -5,7 +5,9 @@
 //! --help`). Every scenario run is one debug-chat session on the SDK; a run passes when every
 //! expectation of every turn holds; a scenario passes when the share of its runs that passed
 //! reaches its threshold. The summary goes to standard output, `--junit` and `--json` write
-//! files for CI, and the exit status is 1 when a scenario failed.
+//! files for CI, and the exit status is 1 when a scenario failed. A run that PolyAI could not
+//! carry out (401/403, 5xx, rate limited, unreachable) is an error, not a failure of the agent:
+//! it is reported as such (JUnit `<error>`, JSON `error`) and the exit status is its own (4 or 6).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -581,6 +583,40 @@ struct RunFailure {
     reply: Option<String>,
 }
 
+/// Why a run could not be judged: PolyAI refused the key, failed on its side or could not be
+/// reached. That says nothing about the agent, so it is reported as an error, not a failure.
+#[derive(Debug, Clone, Serialize)]
+struct RunError {
+    /// 0 for the greeting (starting the session), then 1, 2, ... for the turns.
+    turn: usize,
+    /// What went wrong.
+    message: String,
+    /// The exit code of this error alone (see `polyai --help`).
+    exit_code: u8,
+    /// What to do about it.
+    #[serde(skip)]
+    hint: Option<String>,
+}
+
+impl RunError {
+    /// The error when `error` is the infrastructure's (exit codes 4 and 6); otherwise (PolyAI
+    /// refused what the scenario sent) the message of a failed run.
+    fn of(turn: usize, what: &str, error: polyai_sdk::Error) -> Result<RunError, String> {
+        let text = format!("{what}: {error}");
+        let cli = CliError::from(error);
+        if matches!(cli.code, exit::AUTH | exit::UNAVAILABLE) {
+            Ok(RunError {
+                turn,
+                message: text,
+                exit_code: cli.code,
+                hint: cli.hint,
+            })
+        } else {
+            Err(text)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 struct RunResult {
     run: u32,
@@ -591,6 +627,8 @@ struct RunResult {
     latencies_ms: Vec<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure: Option<RunFailure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<RunError>,
 }
 
 async fn run_once(
@@ -605,6 +643,7 @@ async fn run_once(
         conversation_id: None,
         latencies_ms: Vec::new(),
         failure: None,
+        error: None,
     };
     let fail =
         |turn: usize, user: &str, message: String, reply: Option<&DebugChatReply>| RunFailure {
@@ -634,12 +673,10 @@ async fn run_once(
     let mut session = match options.start().await {
         Ok(session) => session,
         Err(e) => {
-            result.failure = Some(fail(
-                0,
-                "",
-                format!("starting the session failed: {e}"),
-                None,
-            ));
+            match RunError::of(0, "starting the session failed", e) {
+                Ok(error) => result.error = Some(error),
+                Err(message) => result.failure = Some(fail(0, "", message, None)),
+            }
             return result;
         }
     };
@@ -667,12 +704,10 @@ async fn run_once(
         {
             Ok(reply) => reply,
             Err(e) => {
-                result.failure = Some(fail(
-                    i + 1,
-                    &turn.user,
-                    format!("the request failed: {e}"),
-                    None,
-                ));
+                match RunError::of(i + 1, "the request failed", e) {
+                    Ok(error) => result.error = Some(error),
+                    Err(message) => result.failure = Some(fail(i + 1, &turn.user, message, None)),
+                }
                 return result;
             }
         };
@@ -731,6 +766,8 @@ struct ScenarioReport {
     pass_rate: f64,
     threshold: f64,
     passed: bool,
+    /// Runs that ended on an infrastructure error (see [`RunError`]).
+    errored_runs: u32,
     turn_latency: Latency,
     results: Vec<RunResult>,
 }
@@ -741,6 +778,8 @@ struct Report {
     scenarios: usize,
     passed: usize,
     failed: usize,
+    /// Scenarios with at least one run that ended on an infrastructure error.
+    errored: usize,
     runs: usize,
     turns: usize,
     wall_time_ms: f64,
@@ -774,11 +813,12 @@ pub async fn run(settings: &Settings, args: &TestArgs) -> CliResult {
                     passed: false,
                     conversation_id: None,
                     latencies_ms: Vec::new(),
-                    failure: Some(RunFailure {
+                    failure: None,
+                    error: Some(RunError {
                         turn: 0,
-                        user: String::new(),
                         message: format!("the run did not complete: {e}"),
-                        reply: None,
+                        exit_code: exit::FAILURE,
+                        hint: None,
                     }),
                 });
                 (i, result)
@@ -810,16 +850,19 @@ pub async fn run(settings: &Settings, args: &TestArgs) -> CliResult {
             threshold: scenario.threshold,
             // A tiny tolerance, so that 0.7 of 10 runs passes a 0.7 threshold.
             passed: pass_rate + 1e-9 >= scenario.threshold,
+            errored_runs: runs.iter().filter(|r| r.error.is_some()).count() as u32,
             turn_latency: Latency::of(latencies),
             results: runs,
         });
     }
     let passed = results.iter().filter(|s| s.passed).count();
+    let errored = results.iter().filter(|s| s.errored_runs > 0).count();
     let report = Report {
         file: args.file.display().to_string(),
         scenarios: results.len(),
         passed,
         failed: results.len() - passed,
+        errored,
         runs: results.iter().map(|s| s.runs as usize).sum(),
         turns: all_latencies.len(),
         wall_time_ms: round(millis(wall)),
@@ -834,6 +877,30 @@ pub async fn run(settings: &Settings, args: &TestArgs) -> CliResult {
         let text = serde_json::to_vec_pretty(&report)
             .map_err(|e| CliError::failure(format!("cannot encode the JSON report: {e}")))?;
         write_file(path, &text)?;
+    }
+    // An infrastructure error says nothing about the agent: it wins over the pass rates, with
+    // its own exit code (the first refusal of the key, else the first unavailability).
+    let errors: Vec<&RunError> = report
+        .results
+        .iter()
+        .flat_map(|s| s.results.iter().filter_map(|r| r.error.as_ref()))
+        .collect();
+    if let Some(first) = errors
+        .iter()
+        .find(|e| e.exit_code == exit::AUTH)
+        .or_else(|| errors.first())
+    {
+        return Err(CliError {
+            message: format!(
+                "{} run(s) could not be judged (an error, not the agent): {}",
+                errors.len(),
+                first.message
+            ),
+            hint: first.hint.clone().or_else(|| {
+                Some("the summary above lists every error; run again later".to_string())
+            }),
+            code: first.exit_code,
+        });
     }
     if report.failed > 0 {
         return Err(CliError {
@@ -861,7 +928,13 @@ fn print_summary(report: &Report) {
     for s in &report.results {
         println!(
             "{}  {}  {}/{} runs passed ({:.0}%, needs {:.0}%)  turn p50 {} ms, p99 {} ms",
-            if s.passed { "PASS" } else { "FAIL" },
+            if s.errored_runs > 0 {
+                "ERROR"
+            } else if s.passed {
+                "PASS"
+            } else {
+                "FAIL"
+            },
             s.name,
             s.passed_runs,
             s.runs,
@@ -885,6 +958,11 @@ fn print_summary(report: &Report) {
                 if let Some(reply) = &f.reply {
                     println!("        agent said: {:?}", short(reply));
                 }
+            }
+            if let Some(e) = &r.error
+                && seen.insert((e.turn, e.message.clone()))
+            {
+                println!("      run {}: error: {}", r.run, e.message);
             }
         }
     }
@@ -922,18 +1000,26 @@ fn xml_escape(text: &str) -> String {
 /// One `<testcase>` per scenario; a failure when its pass rate is below the threshold, with
 /// every failed run in the failure's text.
 fn junit(report: &Report) -> String {
+    // A scenario with an errored run is reported as an error only, not also as a failure.
+    let failed_with_errors = report
+        .results
+        .iter()
+        .filter(|s| !s.passed && s.errored_runs > 0)
+        .count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
-        "<testsuites name=\"polyai chat test\" tests=\"{}\" failures=\"{}\" time=\"{:.3}\">\n",
+        "<testsuites name=\"polyai chat test\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3}\">\n",
         report.scenarios,
-        report.failed,
+        report.failed - failed_with_errors,
+        report.errored,
         report.wall_time_ms / 1000.0
     ));
     out.push_str(&format!(
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3}\">\n",
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3}\">\n",
         xml_escape(&report.file),
         report.scenarios,
-        report.failed,
+        report.failed - failed_with_errors,
+        report.errored,
         report.wall_time_ms / 1000.0
     ));
     for s in &report.results {
@@ -950,7 +1036,22 @@ fn junit(report: &Report) -> String {
             s.pass_rate * 100.0,
             s.threshold * 100.0
         );
-        if !s.passed {
+        if s.errored_runs > 0 {
+            let details: String = s
+                .results
+                .iter()
+                .filter_map(|r| {
+                    r.error
+                        .as_ref()
+                        .map(|e| format!("run {} turn {}: {}\n", r.run, e.turn, e.message))
+                })
+                .collect();
+            out.push_str(&format!(
+                "      <error message=\"{} run(s) could not be judged\" type=\"infrastructure\">{}</error>\n",
+                s.errored_runs,
+                xml_escape(&details)
+            ));
+        } else if !s.passed {
             let mut details = String::new();
             for r in &s.results {
                 if let Some(f) = &r.failure {

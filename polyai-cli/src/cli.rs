@@ -79,26 +79,44 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Named profiles in the config file (region, ids, base URLs, optionally the key).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  polyai profile add prod --region uk --account ws-1234 --project PROJECT-99\n  polyai profile list\n  polyai profile use prod"
+    )]
     Profile(ProfileCommand),
     /// Conversations v3: list and export transcripts.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  polyai conversations list --since 7d --limit 20\n  polyai conversations export --since 2026-11-01 --until 2026-12-01 -o november.jsonl.gz"
+    )]
     Conversations(ConversationsCommand),
     /// Call recordings.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  polyai audio download CONVERSATION_ID --dir recordings\n  polyai audio download --from november.jsonl.gz --dir recordings --parallel 8"
+    )]
     Audio(AudioCommand),
     /// Agents: the release flow (branches, publish, promote, rollback, what each environment runs).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  polyai agents list\n  polyai agents deployments --agent my-agent\n  polyai agents rollback dep_122 --yes --message \"back to 41\""
+    )]
     Agents(AgentsCommand),
     /// Webhooks: a verifying receiver, test deliveries, and the endpoints PolyAI delivers to.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  polyai webhooks listen --port 8080 --secret whsec_...\n  polyai webhooks send http://127.0.0.1:8080 --secret whsec_...\n  polyai webhooks endpoints list"
+    )]
     Webhooks(WebhooksCommand),
     /// Debug chat with an agent: an interactive session, or `chat test` for scripted scenarios.
     Chat(crate::chat::ChatArgs),
     /// Any operation of any API family by its id, with typed checks before sending.
     Api(crate::api::ApiArgs),
     /// API-call actions: lint definition files, render, curl or call an action's request.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  polyai actions lint actions.yaml\n  polyai actions curl actions.yaml lookup_order --param order_number='\"ORD-12\"'"
+    )]
     Actions(crate::actions::ActionsCommand),
     /// Run the offline mock of PolyAI and print the environment that points polyai at it.
     #[command(after_help = "\
@@ -460,7 +478,10 @@ Examples:
         event_id: Option<String>,
     },
     /// The account's webhook endpoints.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  polyai webhooks endpoints list --format json\n  polyai webhooks endpoints create --name ops --url https://example.com/hooks --event-type alerts.triggered --secret-file ops.secret\n  polyai webhooks endpoints delete whe_123 --yes"
+    )]
     Endpoints(EndpointsCommand),
 }
 
@@ -469,7 +490,7 @@ Examples:
 pub enum EndpointsCommand {
     /// List the endpoints.
     #[command(
-        after_help = "Examples:\n  polyai webhooks endpoints list\n  polyai webhooks endpoints list --enabled true --format json"
+        after_help = "Examples:\n  polyai webhooks endpoints list\n  polyai webhooks endpoints list --enabled true --format json\n  polyai webhooks endpoints list --format json --show-secrets"
     )]
     List {
         /// Only enabled (true) or disabled (false) endpoints.
@@ -481,6 +502,10 @@ pub enum EndpointsCommand {
         /// Output format (default: table on a terminal, jsonl otherwise).
         #[arg(long, value_enum)]
         format: Option<Format>,
+        /// Print the values of the endpoints' delivery headers (often the receiver's
+        /// credentials) instead of masking them.
+        #[arg(long)]
+        show_secrets: bool,
     },
     /// Create an endpoint; its signing secret is printed once (or written to --secret-file).
     #[command(

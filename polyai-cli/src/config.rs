@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use polyai_sdk::{Client, Region};
@@ -120,31 +119,10 @@ impl ConfigFile {
         }
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| CliError::failure(format!("cannot encode the config file: {e}")))?;
-        let temporary = path.with_extension("json.tmp");
-        let write = || -> std::io::Result<()> {
-            let mut options = fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut file = options.open(&temporary)?;
-            // The mode of `open` applies only to a new file: make sure of it either way.
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                file.set_permissions(fs::Permissions::from_mode(0o600))?;
-            }
-            file.write_all(text.as_bytes())?;
-            file.write_all(b"\n")?;
-            file.sync_all()?;
-            fs::rename(&temporary, path)
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&temporary);
-            CliError::io(format!("cannot write {}", path.display()), e)
-        })
+        let mut bytes = text.into_bytes();
+        bytes.push(b'\n');
+        crate::secret_file::write_owner_only(path, &bytes)
+            .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e))
     }
 }
 

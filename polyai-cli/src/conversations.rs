@@ -190,21 +190,6 @@ fn columns(c: &Conversation) -> [String; 8] {
     ]
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
-/// Table cells are shown on one line, without control characters.
-fn table_cell(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
 /// `polyai conversations list`.
 pub async fn list(
     settings: &Settings,
@@ -258,14 +243,14 @@ pub async fn list(
                     let cells: Vec<String> = columns(&conversation)
                         .iter()
                         .zip(widths)
-                        .map(|(c, w)| format!("{:w$}", table_cell(c)))
+                        .map(|(c, w)| format!("{:w$}", crate::output::sanitize(c)))
                         .collect();
                     writeln!(out, "{}", cells.join(" ").trim_end()).map_err(write_err)?;
                 }
                 Format::Csv => {
                     let cells: Vec<String> = columns(&conversation)
                         .iter()
-                        .map(|c| csv_field(c))
+                        .map(|c| crate::records::csv_field(c))
                         .collect();
                     writeln!(out, "{}", cells.join(",")).map_err(write_err)?;
                 }
@@ -300,6 +285,10 @@ pub async fn list(
 /// What an export was asked for: a checkpoint only resumes the same query.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Query {
+    /// The base URL the listing goes to (the region's, or an override): a checkpoint resumes
+    /// only against the host it was made on (empty in checkpoints that predate it).
+    #[serde(default)]
+    host: String,
     account: String,
     project: String,
     /// `--since` and `--until` as given (ages such as `7d` are resolved once, at the first run).
@@ -431,9 +420,15 @@ pub struct ExportArgs<'a> {
     pub sync: bool,
 }
 
-fn query_of(settings: &Settings, args: &ExportArgs<'_>, gzip: bool) -> CliResult<Query> {
+fn query_of(
+    settings: &Settings,
+    args: &ExportArgs<'_>,
+    gzip: bool,
+    host: &str,
+) -> CliResult<Query> {
     let f = args.filters;
     Ok(Query {
+        host: host.to_string(),
         account: settings.account()?.to_string(),
         project: settings.project()?.to_string(),
         since: f.since.clone(),
@@ -487,10 +482,20 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
             .hint("give the window's start, e.g. --since 2026-11-01 or --since 7d (--until defaults to now)"));
     }
     let shard = args.shard.map(Shard::parse).transpose()?;
+    if shard.is_some() {
+        refuse_relative_window(filters)?;
+    }
     let to_stdout = args.output == Path::new("-");
+    if !to_stdout && (filters.sample || filters.semantic.is_some()) {
+        return Err(CliError::usage(
+            "--sample and --semantic have no stable order, so an export to a file cannot resume exactly once",
+        )
+        .hint("stream them once with -o - (no resume), or use conversations list"));
+    }
     let gzip = args.gzip || args.output.extension().is_some_and(|e| e == "gz");
     let client = settings.client()?;
-    let query = query_of(settings, &args, gzip)?;
+    let host = client.base_url(polyai_sdk::HostFamily::Platform);
+    let query = query_of(settings, &args, gzip, host)?;
 
     if to_stdout {
         let window = shard_window(filters, shard)?;
@@ -518,6 +523,19 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
     };
     let (mut checkpoint, mut file) = match existing {
         Some(checkpoint) => {
+            if checkpoint.query.host != query.host {
+                let made = if checkpoint.query.host.is_empty() {
+                    "an unrecorded host"
+                } else {
+                    checkpoint.query.host.as_str()
+                };
+                return Err(CliError::usage(format!(
+                    "{} was made against {made}, not {}",
+                    checkpoint_path.display(),
+                    query.host
+                ))
+                .hint("resume it with the same --region or base URL, or pass --restart to start over against this host"));
+            }
             if checkpoint.query != query {
                 return Err(CliError::usage(format!(
                     "{} belongs to an export with other arguments (account, project, window, filters, shard or compression differ)",
@@ -736,6 +754,31 @@ impl CheckpointSaver {
             None => Ok(()),
         }
     }
+}
+
+/// Shards are split on each machine separately: an age (`7d`), `now` or the default `--until`
+/// would be resolved against each machine's clock, and the parts would no longer be disjoint
+/// nor cover the window. Refuses them.
+fn refuse_relative_window(filters: &Filters) -> CliResult {
+    let hint = "with --shard give absolute times that every machine reads the same, e.g. --since 2026-11-01T00:00:00Z --until 2026-11-08T00:00:00Z";
+    for (flag, value) in [("--since", &filters.since), ("--until", &filters.until)] {
+        match value {
+            None => {
+                return Err(CliError::usage(format!(
+                    "--shard needs an explicit {flag} (the default is now, which differs between machines)"
+                ))
+                .hint(hint));
+            }
+            Some(text) if !crate::window::is_absolute(text) => {
+                return Err(CliError::usage(format!(
+                    "--shard needs an absolute {flag}, not {text:?} (resolved against each machine's clock)"
+                ))
+                .hint(hint));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// The window of `--since`/`--until`, narrowed to the shard's part.

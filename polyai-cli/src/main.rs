@@ -20,6 +20,7 @@ mod output;
 mod profile;
 mod prompt;
 mod records;
+mod secret_file;
 mod webhooks;
 mod window;
 
@@ -198,5 +199,26 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every command, group or leaf, at any depth, has examples in its help.
+    #[test]
+    fn every_command_has_examples() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let help = command
+                .get_after_help()
+                .or(command.get_after_long_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            if !help.contains("Examples:\n  polyai ") {
+                missing.push(path.to_string());
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "polyai", &mut missing);
+        assert!(missing.is_empty(), "without examples: {missing:?}");
     }
 }

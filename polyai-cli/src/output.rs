@@ -28,6 +28,15 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb")
 }
 
+/// `text` safe to show on a terminal: every control character (escape sequences start with
+/// ESC; also CR, BEL, backspace, newlines) becomes a space, so that text PolyAI, an agent or a
+/// webhook sender chose cannot move the cursor, rewrite lines or change the terminal's state.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// Prints the error and hint lines on stderr.
 pub fn print_error(message: &str, hint: Option<&str>) {
     let (red, yellow, reset) = if stderr_color() {

@@ -6,6 +6,16 @@ use crate::cli::Format;
 use crate::error::CliResult;
 use crate::output;
 
+/// One CSV field (RFC 4180): quoted, with its quotes doubled, when it holds a comma, a quote
+/// or a line break.
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
 /// Prints `records` (each with its table/CSV cells and its JSON form) in `format`, or in the
 /// default format: a table on a terminal, JSON Lines otherwise.
 pub fn print(
@@ -20,11 +30,6 @@ pub fn print(
     });
     let mut out = std::io::stdout().lock();
     let w = crate::error::stdout_write;
-    let clean = |c: &str| -> String {
-        c.chars()
-            .map(|ch| if ch.is_control() { ' ' } else { ch })
-            .collect()
-    };
     match format {
         Format::Table => {
             let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
@@ -39,7 +44,7 @@ pub fn print(
                 cells
                     .iter()
                     .zip(&widths)
-                    .map(|(c, w)| format!("{:w$}", clean(c), w = *w))
+                    .map(|(c, w)| format!("{:w$}", output::sanitize(c), w = *w))
                     .collect::<Vec<_>>()
                     .join("  ")
                     .trim_end()
@@ -58,16 +63,7 @@ pub fn print(
         Format::Csv => {
             writeln!(out, "{}", headers.join(",")).map_err(w)?;
             for (cells, _) in records {
-                let cells: Vec<String> = cells
-                    .iter()
-                    .map(|c| {
-                        if c.contains([',', '"', '\n', '\r']) {
-                            format!("\"{}\"", c.replace('"', "\"\""))
-                        } else {
-                            c.clone()
-                        }
-                    })
-                    .collect();
+                let cells: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
                 writeln!(out, "{}", cells.join(",")).map_err(w)?;
             }
         }

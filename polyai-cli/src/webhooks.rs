@@ -13,10 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use polyai_sdk::types::webhook_endpoints as types;
 use polyai_sdk::webhooks::{InMemoryReplayGuard, Verifier, WebhookError, WebhookEvent};
 
-use crate::cli::{EndpointsCommand, EventFormat, EventType, Format};
+use crate::cli::{EndpointsCommand, EventFormat, EventType};
 use crate::config::Settings;
 use crate::error::{CliError, CliResult, call};
-use crate::output;
 use crate::prompt::confirm;
 
 /// Where the signing secret is read from when no flag gives it.
@@ -239,7 +238,10 @@ impl Listener {
                     }
                     None => event.payload().to_string(),
                 };
-                crate::error::one_line(&format!("{at} {} {event_id} {detail}", event.event_type()))
+                crate::output::sanitize(&crate::error::one_line(&format!(
+                    "{at} {} {event_id} {detail}",
+                    event.event_type()
+                )))
             }
         };
         let mut out = std::io::stdout().lock();
@@ -336,16 +338,7 @@ fn headers_of(pairs: &[String]) -> CliResult<BTreeMap<String, String>> {
 fn deliver_secret(secret: &str, file: Option<&Path>) -> CliResult {
     match file {
         Some(path) => {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            options
-                .open(path)
-                .and_then(|mut f| f.write_all(secret.as_bytes()))
+            crate::secret_file::write_owner_only(path, secret.as_bytes())
                 .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e))?;
             eprintln!("the signing secret is in {} (owner-only)", path.display());
         }
@@ -381,6 +374,7 @@ pub async fn endpoints(settings: &Settings, command: &EndpointsCommand) -> CliRe
             enabled,
             event_type,
             format,
+            show_secrets,
         } => {
             let mut request = api.list_webhook_endpoints();
             if let Some(enabled) = enabled {
@@ -390,55 +384,30 @@ pub async fn endpoints(settings: &Settings, command: &EndpointsCommand) -> CliRe
                 request = request.event_type(wire_event_type(*event));
             }
             let list = call(request.send().await).await?;
-            let format = format.unwrap_or(if output::stdout_is_terminal() {
-                Format::Table
-            } else {
-                Format::Jsonl
-            });
-            let mut out = std::io::stdout().lock();
-            let w = crate::error::stdout_write;
-            match format {
-                Format::Table => {
-                    writeln!(
-                        out,
-                        "{:28} {:24} {:7} {:34} URL",
-                        "ID", "NAME", "ENABLED", "EVENT TYPES"
-                    )
-                    .map_err(w)?;
-                    for e in &list.data {
-                        let [id, name, enabled, events, url] = endpoint_row(e);
-                        writeln!(out, "{id:28} {name:24} {enabled:7} {events:34} {url}")
-                            .map_err(w)?;
-                    }
-                }
-                Format::Csv => {
-                    writeln!(out, "id,name,enabled,event_types,url").map_err(w)?;
-                    for e in &list.data {
-                        let cells: Vec<String> = endpoint_row(e)
-                            .iter()
-                            .map(|c| {
-                                if c.contains([',', '"', '\n']) {
-                                    format!("\"{}\"", c.replace('"', "\"\""))
-                                } else {
-                                    c.clone()
-                                }
-                            })
-                            .collect();
-                        writeln!(out, "{}", cells.join(",")).map_err(w)?;
-                    }
-                }
-                Format::Json => {
-                    serde_json::to_writer_pretty(&mut out, &list.data)
-                        .map_err(crate::error::stdout_json)?;
-                    writeln!(out).map_err(w)?;
-                }
-                Format::Jsonl => {
-                    for e in &list.data {
-                        serde_json::to_writer(&mut out, e).map_err(crate::error::stdout_json)?;
-                        writeln!(out).map_err(w)?;
-                    }
-                }
+            let secret_fields: Vec<&str> =
+                polyai_sdk::operation_call::secret_response_fields("list_webhook_endpoints")
+                    .collect();
+            let mut values = serde_json::to_value(&list.data).map_err(|e| {
+                CliError::failure(format!("cannot encode the webhook endpoints: {e}"))
+            })?;
+            if !show_secrets {
+                crate::api::mask(&mut values, &secret_fields);
             }
+            let values = match values {
+                serde_json::Value::Array(values) => values,
+                other => vec![other],
+            };
+            let records: Vec<(Vec<String>, serde_json::Value)> = list
+                .data
+                .iter()
+                .map(|endpoint| endpoint_row(endpoint).to_vec())
+                .zip(values)
+                .collect();
+            crate::records::print(
+                *format,
+                &["id", "name", "enabled", "event_types", "url"],
+                &records,
+            )?;
             Ok(())
         }
         EndpointsCommand::Create {

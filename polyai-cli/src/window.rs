@@ -39,6 +39,15 @@ pub fn parse_when(flag: &str, text: &str, now: Timestamp) -> CliResult<Timestamp
     full.parse::<Timestamp>().map_err(|_| bad())
 }
 
+/// Whether a time argument names the same instant on every machine and at every run: RFC 3339
+/// or a date, not `now` or an age (which [`parse_when`] resolves against the local clock).
+pub fn is_absolute(text: &str) -> bool {
+    let text = text.trim();
+    let is_age = text.chars().last().is_some_and(|c| c.is_ascii_alphabetic())
+        && text[..text.len() - 1].parse::<u64>().is_ok();
+    !(is_age || text.eq_ignore_ascii_case("now"))
+}
+
 /// Part `index` (1-based) of `count` of a sharded window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -90,6 +99,20 @@ impl std::fmt::Display for Shard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_rfc3339_times_and_dates_are_absolute() {
+        for absolute in [
+            "2026-11-01",
+            "2026-11-01T08:00:00Z",
+            " 2026-11-01T08:00:00+01:00 ",
+        ] {
+            assert!(is_absolute(absolute), "{absolute}");
+        }
+        for relative in ["now", "NOW", "7d", "30m", "2w", " 45s "] {
+            assert!(!is_absolute(relative), "{relative}");
+        }
+    }
 
     #[test]
     fn times_parse_in_every_documented_form() {

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{Scratch, bare, ok, run};
+use common::{Scratch, bare, dead_url, ok, run};
 
 const ACTIONS: &str = r#"actions:
   - name: lookup_order
@@ -384,9 +384,7 @@ fn call_sends_the_rendered_request_and_prints_the_answer() {
     );
 
     // Nothing listening: exit 6.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let dead = dead_url();
     std::fs::write(
         &failing,
         format!("name: f\ndescription: fails\nurl: {dead}/x\nmethod: GET\n"),

@@ -357,9 +357,5 @@ fn a_signing_secret_in_an_answer_is_masked_unless_asked() {
     let secret = mock.server.webhook_signing_secret(&id).unwrap();
     assert!(std::fs::read_to_string(&file).unwrap().contains(&secret));
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    assert_eq!(common::mode(&file), 0o600);
 }

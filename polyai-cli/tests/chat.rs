@@ -5,15 +5,10 @@ mod common;
 use std::io::Write;
 use std::process::Stdio;
 
-use common::{Mock, Scratch, bare, ok, polyai, run};
+use common::{Mock, Scratch, bare, dead_url, json_file, ok, polyai, run};
 use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/scenarios.yaml");
-
-fn json_file(path: &std::path::Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).expect("the report exists");
-    serde_json::from_str(&text).expect("the report is JSON")
-}
 
 #[test]
 fn chat_and_chat_test_have_help_with_examples() {
@@ -258,6 +253,73 @@ fn pass_rates_are_held_against_the_threshold() {
     }
 }
 
+/// A refused key, a server failure or an unreachable host says nothing about the agent: the
+/// runs are errors (JUnit `<error>`, JSON `error`) and the exit code is the error's.
+#[test]
+fn infrastructure_failures_are_errors_with_their_exit_code_not_failed_runs() {
+    let file_text = "scenarios:\n  - name: hours\n    repeat: 2\n    turns:\n      - user: hours?\n        expect: { contains: 9am }\n";
+    let scratch = Scratch::new();
+    let file = scratch.path("hours.yaml");
+    std::fs::write(&file, file_text).unwrap();
+    let (junit, json) = (scratch.path("e.xml"), scratch.path("e.json"));
+    let check = |output: std::process::Output, code: i32, stdout: &str, stderr: &str| {
+        assert_eq!(output.status.code(), Some(code), "{stdout}\n{stderr}");
+        assert!(stderr.contains("could not be judged"), "{stderr}");
+        common::assert_one_line_error(stderr);
+        assert!(!stderr.contains("below their pass threshold"), "{stderr}");
+        assert!(stdout.contains("ERROR  hours  0/2 runs passed"), "{stdout}");
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert!(
+            xml.contains("<error message=\"2 run(s) could not be judged\""),
+            "{xml}"
+        );
+        assert!(xml.contains("failures=\"0\" errors=\"1\""), "{xml}");
+        assert!(!xml.contains("<failure"), "{xml}");
+        let report = json_file(&json);
+        assert_eq!(report["errored"], 1);
+        let run = &report["results"][0]["results"][0];
+        assert_eq!(run["error"]["exit_code"], code);
+        assert!(run.get("failure").is_none(), "{run}");
+    };
+
+    // A wrong key: 401, exit 4.
+    let mock = Mock::start(MockServer::builder());
+    let (output, stdout, stderr) = run(polyai(&mock, &scratch)
+        .env("POLYAI_API_KEY", "sk-wrong-key")
+        .args(["chat", "test"])
+        .arg(&file)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json));
+    check(output, 4, &stdout, &stderr);
+
+    // PolyAI failing on its side past the SDK's retries: exit 6.
+    let plan =
+        FaultPlan::new().rule(FaultRule::new(Fault::ServiceUnavailable).on(Route::SendDebugChat));
+    let mock = Mock::start(MockServer::builder().faults(plan));
+    let (output, stdout, stderr) = run(polyai(&mock, &scratch)
+        .args(["chat", "test"])
+        .arg(&file)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json));
+    check(output, 6, &stdout, &stderr);
+
+    // Nothing listening: exit 6.
+    let dead = dead_url();
+    let (output, stdout, stderr) = run(polyai(&mock, &scratch)
+        .env("POLYAI_BASE_URL", &dead)
+        .args(["chat", "test"])
+        .arg(&file)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json));
+    check(output, 6, &stdout, &stderr);
+}
+
 #[test]
 fn a_bad_scenario_file_is_diagnosed_with_file_line_and_column() {
     let mock = Mock::start(MockServer::builder());
@@ -326,6 +388,39 @@ fn a_thousand_concurrent_scenarios_against_the_mock() {
     let report = json_file(&json);
     assert_eq!(report["passed"], 1000);
     assert_eq!(mock.server.debug_chat_sessions(), 1000);
+}
+
+/// The agent's replies are printed without control characters: an escape sequence in a reply
+/// (here echoed back by the mock agent) never reaches the terminal.
+#[test]
+fn agent_replies_carry_no_terminal_escapes() {
+    let mock = Mock::start(MockServer::builder());
+    let scratch = Scratch::new();
+    let mut child = polyai(&mock, &scratch)
+        .arg("chat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("polyai starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"hello \x1b[2J\x1b]0;owned\x07 there\n/history\n/quit\n")
+        .unwrap();
+    let output = child.wait_with_output().expect("polyai ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("You said:"), "{stdout:?}");
+    assert!(
+        stdout.contains("[2J"),
+        "the text itself is kept: {stdout:?}"
+    );
+    assert!(
+        !stdout.contains(['\x1b', '\x07']),
+        "control characters reached stdout: {stdout:?}"
+    );
 }
 
 #[test]

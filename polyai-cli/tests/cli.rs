@@ -7,11 +7,45 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Mock, Running, Scratch, assert_one_line_error, bare, ids_of, ok, polyai, run};
+#[cfg(unix)]
+use common::mode;
+use common::{
+    Mock, Running, Scratch, assert_one_line_error, bare, dead_url, endpoint_id_in, ids_of, ok,
+    polyai, run,
+};
 use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
 
 // ---------------------------------------------------------------- conventions
 
+/// The subcommands a `--help` lists under `Commands:` (clap's own `help` left out).
+fn subcommands_of(help: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in help.lines() {
+        if line == "Commands:" {
+            inside = true;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if line.trim().is_empty() || !line.starts_with(' ') {
+            break;
+        }
+        // An entry starts after two spaces; a wrapped description is indented further.
+        if let Some(entry) = line.strip_prefix("  ")
+            && !entry.starts_with(' ')
+            && let Some(name) = entry.split_whitespace().next()
+            && name != "help"
+        {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// Every command of the tree, groups and leaves alike, found by walking the binary's own help
+/// from the root down, has examples in its --help.
 #[test]
 fn every_command_has_help_with_examples() {
     let scratch = Scratch::new();
@@ -20,33 +54,32 @@ fn every_command_has_help_with_examples() {
         root.contains("Examples:") && root.contains("Exit codes:"),
         "{root}"
     );
-    for command in [
-        &["profile", "add"][..],
-        &["profile", "list"],
-        &["profile", "use"],
-        &["profile", "remove"],
-        &["profile", "show"],
-        &["conversations", "list"],
-        &["conversations", "export"],
-        &["audio", "download"],
-        &["mock"],
-        &["completions"],
-        &["agents", "list"],
-        &["agents", "branches"],
-        &["agents", "deployments"],
-        &["agents", "publish"],
-        &["agents", "promote"],
-        &["agents", "rollback"],
-        &["webhooks", "listen"],
-        &["webhooks", "send"],
-        &["webhooks", "endpoints", "list"],
-        &["webhooks", "endpoints", "create"],
-        &["webhooks", "endpoints", "update"],
-        &["webhooks", "endpoints", "rotate-secret"],
-        &["webhooks", "endpoints", "delete"],
-    ] {
-        let (help, _) = ok(bare(&scratch).args(command).arg("--help"));
+    let mut pending: Vec<Vec<String>> = subcommands_of(&root)
+        .into_iter()
+        .map(|name| vec![name])
+        .collect();
+    let mut seen = Vec::new();
+    while let Some(command) = pending.pop() {
+        let (help, _) = ok(bare(&scratch).args(&command).arg("--help"));
         assert!(help.contains("Examples:\n  polyai "), "{command:?}: {help}");
+        for sub in subcommands_of(&help) {
+            let mut path = command.clone();
+            path.push(sub);
+            pending.push(path);
+        }
+        seen.push(command.join(" "));
+    }
+    // The walk reaches the groups and the deepest leaves.
+    for expected in [
+        "profile",
+        "webhooks",
+        "webhooks endpoints",
+        "webhooks endpoints rotate-secret",
+        "chat test",
+        "actions lint",
+        "api",
+    ] {
+        assert!(seen.iter().any(|s| s == expected), "{expected}: {seen:?}");
     }
 }
 
@@ -94,9 +127,7 @@ fn errors_are_one_line_with_a_hint_and_documented_exit_codes() {
     assert_one_line_error(&stderr);
 
     // Nothing listening: PolyAI unreachable, exit 6.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let url = dead_url();
     let (output, _, stderr) = run(polyai(&mock, &scratch).env("POLYAI_BASE_URL", &url).args([
         "conversations",
         "list",
@@ -161,12 +192,6 @@ fn verbose_shows_the_sdk_requests_without_the_key() {
 }
 
 // ---------------------------------------------------------------- configuration
-
-#[cfg(unix)]
-fn mode(path: &std::path::Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
 
 #[test]
 fn profiles_store_the_key_only_when_asked_and_owner_only() {
@@ -733,9 +758,16 @@ fn listener(
     scratch: &Scratch,
     extra: &[&str],
 ) -> (Running, String, BufReader<std::process::ChildStderr>) {
+    // JSON output unless the test asks for another format.
+    let format: &[&str] = if extra.contains(&"--format") {
+        &[]
+    } else {
+        &["--format", "json"]
+    };
     let mut child = Running::new(
         bare(scratch)
-            .args(["webhooks", "listen", "--port", "0", "--format", "json"])
+            .args(["webhooks", "listen", "--port", "0"])
+            .args(format)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -826,12 +858,35 @@ fn webhooks_listen_verifies_prints_forwards_and_answers_polyai() {
     );
 }
 
+/// Text a webhook sender chose is printed without its control characters: an escape sequence
+/// in an alert's fields never reaches the terminal.
+#[test]
+fn webhook_text_output_carries_no_terminal_escapes() {
+    let scratch = Scratch::new();
+    let secret = "whsec_escape_test";
+    let (receiver, url, _stderr) = listener(
+        &scratch,
+        &["--format", "text", "--secret", secret, "--count", "1"],
+    );
+    let body = r#"{"event_type": "alerts.triggered", "alert": {"id": "ar_\u001b[2J\u001b]0;owned\u0007x", "metric": "api\u001b[31m_errors\r", "current_value": 3}}"#;
+    let (output, stdout, stderr_text) = run(bare(&scratch)
+        .env("POLYAI_WEBHOOK_SECRET", secret)
+        .args(["webhooks", "send", &url, "--body", body]));
+    assert!(output.status.success(), "{stdout}{stderr_text}");
+    let printed = receiver.wait_with_output();
+    let text = String::from_utf8_lossy(&printed.stdout);
+    assert!(text.contains("alerts.triggered"), "{text:?}");
+    assert!(text.contains("[2J") && text.contains("_errors"), "{text:?}");
+    assert!(
+        !text.contains(['\x1b', '\x07', '\r']),
+        "control characters reached stdout: {text:?}"
+    );
+}
+
 #[test]
 fn webhooks_listen_answers_502_when_the_forward_fails_so_polyai_retries() {
     let scratch = Scratch::new();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}/", closed.local_addr().unwrap());
-    drop(closed);
+    let dead = format!("{}/", dead_url());
     let (receiver, url, _err) = listener(&scratch, &["--secret", "whsec_x", "--forward", &dead]);
     let (output, stdout, _) = run(bare(&scratch).args([
         "webhooks",
@@ -879,11 +934,7 @@ fn webhook_endpoints_create_list_update_rotate_delete() {
             "--secret-file",
         ])
         .arg(&secret_file));
-    let id = stderr
-        .split_whitespace()
-        .find(|w| w.starts_with("whe_"))
-        .unwrap_or_else(|| panic!("an id in {stderr}"))
-        .to_string();
+    let id = endpoint_id_in(&stderr);
     let first_secret = std::fs::read_to_string(&secret_file).unwrap();
     assert!(!first_secret.is_empty());
     #[cfg(unix)]
@@ -962,6 +1013,129 @@ fn webhook_endpoints_create_list_update_rotate_delete() {
         "alerts.triggered",
     ]));
     assert_eq!(output.status.code(), Some(2), "{stderr}");
+}
+
+/// A `--secret-file` that already exists with wider permissions ends up owner-only: the mode
+/// given when creating a file does not apply to an existing one.
+#[cfg(unix)]
+#[test]
+fn a_signing_secret_written_over_an_existing_readable_file_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mock = Mock::start(MockServer::builder().conversations(1));
+    let scratch = Scratch::new();
+    let secret_file = scratch.path("existing.secret");
+    std::fs::write(&secret_file, "old").unwrap();
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (_, stderr) = ok(polyai(&mock, &scratch)
+        .args([
+            "webhooks",
+            "endpoints",
+            "create",
+            "--name",
+            "ops",
+            "--url",
+            "https://hooks.example/ops",
+            "--event-type",
+            "alerts.triggered",
+            "--secret-file",
+        ])
+        .arg(&secret_file));
+    assert_eq!(mode(&secret_file), 0o600, "{stderr}");
+    let id = endpoint_id_in(&stderr);
+    let secret = std::fs::read_to_string(&secret_file).unwrap();
+    assert_eq!(Some(secret), mock.server.webhook_signing_secret(&id));
+
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    ok(polyai(&mock, &scratch)
+        .args([
+            "webhooks",
+            "endpoints",
+            "rotate-secret",
+            &id,
+            "--yes",
+            "--secret-file",
+        ])
+        .arg(&secret_file));
+    assert_eq!(mode(&secret_file), 0o600);
+    let rotated = std::fs::read_to_string(&secret_file).unwrap();
+    assert_eq!(Some(rotated), mock.server.webhook_signing_secret(&id));
+
+    // `polyai api -o` with a secret in the answer: the same for an existing file.
+    let answer = scratch.path("answer.json");
+    std::fs::write(&answer, "").unwrap();
+    std::fs::set_permissions(&answer, std::fs::Permissions::from_mode(0o644)).unwrap();
+    ok(polyai(&mock, &scratch)
+        .args(["api", "rotate_webhook_signing_secret"])
+        .arg(format!("endpoint_id={id}"))
+        .arg("-o")
+        .arg(&answer));
+    assert_eq!(mode(&answer), 0o600);
+}
+
+/// An endpoint's delivery headers (the receiver's credentials) are masked in every listing and
+/// in `polyai api` answers unless `--show-secrets` asks for them; their names stay visible.
+#[test]
+fn webhook_endpoint_headers_are_masked_unless_asked() {
+    let mock = Mock::start(MockServer::builder().conversations(1));
+    let scratch = Scratch::new();
+    let credential = "Bearer receiver-credential-7731";
+    let (_, stderr) = ok(polyai(&mock, &scratch).args([
+        "webhooks",
+        "endpoints",
+        "create",
+        "--name",
+        "ops",
+        "--url",
+        "https://hooks.example/ops",
+        "--event-type",
+        "alerts.triggered",
+        "--header",
+        &format!("Authorization={credential}"),
+        "--secret-file",
+        "hook.secret",
+    ]));
+    let id = endpoint_id_in(&stderr);
+    for format in ["json", "jsonl", "csv", "table"] {
+        let (stdout, stderr) =
+            ok(polyai(&mock, &scratch).args(["webhooks", "endpoints", "list", "--format", format]));
+        assert!(stdout.contains(&id), "{format}: {stdout}");
+        assert!(
+            !stdout.contains("receiver-credential") && !stderr.contains("receiver-credential"),
+            "{format}: {stdout}"
+        );
+        if format.starts_with("json") {
+            assert!(stdout.contains("Authorization"), "{format}: {stdout}");
+            assert!(stderr.contains("headers is masked"), "{stderr}");
+        }
+    }
+    let (stdout, _) = ok(polyai(&mock, &scratch).args([
+        "webhooks",
+        "endpoints",
+        "list",
+        "--format",
+        "jsonl",
+        "--show-secrets",
+    ]));
+    let row: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(row["headers"]["Authorization"], credential);
+
+    for call in [
+        vec!["api".to_string(), "list_webhook_endpoints".to_string()],
+        vec![
+            "api".to_string(),
+            "get_webhook_endpoint".to_string(),
+            format!("endpoint_id={id}"),
+        ],
+    ] {
+        let (stdout, stderr) = ok(polyai(&mock, &scratch).args(&call));
+        assert!(
+            stdout.contains("Authorization") && !stdout.contains("receiver-credential"),
+            "{call:?}: {stdout}"
+        );
+        assert!(stderr.contains("headers is masked"), "{call:?}: {stderr}");
+        let (stdout, _) = ok(polyai(&mock, &scratch).args(&call).arg("--show-secrets"));
+        assert!(stdout.contains(credential), "{call:?}: {stdout}");
+    }
 }
 
 // ---------------------------------------------------------------- agents
@@ -1165,9 +1339,7 @@ fn export_to_stdout_pipes_into_audio_download_from_stdin() {
 fn each_host_family_can_be_pointed_elsewhere() {
     let mock = Mock::start(MockServer::builder().conversations(10));
     let scratch = Scratch::new();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let dead = dead_url();
     let base = mock.server.base_url();
     // The v3 listing goes to the Platform family: a dead Agents host does not matter to it.
     let (stdout, _) = ok(polyai(&mock, &scratch)
@@ -1214,6 +1386,45 @@ fn export_refuses_what_it_cannot_resume_safely() {
         "--since is required: {stderr}"
     );
 
+    // Shards resolve their window on each machine: relative times and the default --until
+    // (now) would differ between machines, so they are refused before anything is sent.
+    let (start, end) = (window[1].as_str(), window[3].as_str());
+    for times in [
+        &["--since", "7d"][..],
+        &["--since", start],
+        &["--since", start, "--until", "now"],
+        &["--since", "2d", "--until", end],
+        &["--since", start, "--until", "1h"],
+    ] {
+        let (output, _, stderr) = run(polyai(&mock, &scratch)
+            .args(["conversations", "export", "-o", "s.jsonl", "--shard", "1/2"])
+            .args(times));
+        assert_eq!(output.status.code(), Some(2), "{times:?}: {stderr}");
+        assert_one_line_error(&stderr);
+        assert!(
+            stderr.contains("absolute") || stderr.contains("explicit --until"),
+            "{times:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("hint: with --shard give absolute times"),
+            "{stderr}"
+        );
+    }
+    assert!(!scratch.path("s.jsonl").exists());
+    // A random sample or a semantic search has no stable order to resume from.
+    for ordering in [&["--sample"][..], &["--semantic", "refund"]] {
+        let (output, _, stderr) = export(ordering);
+        assert_eq!(output.status.code(), Some(2), "{ordering:?}: {stderr}");
+        assert_one_line_error(&stderr);
+        assert!(stderr.contains("cannot resume exactly once"), "{stderr}");
+    }
+    assert!(!scratch.path("e.jsonl").exists());
+    // Streamed once to stdout (no resume), a sample is fine.
+    let (sample, _) = ok(polyai(&mock, &scratch)
+        .args(["conversations", "export", "-o", "-", "--sample"])
+        .args(&window));
+    assert!(sample.lines().count() > 0);
+
     let (output, _, _) = export(&[]);
     assert!(output.status.success());
     let whole = ids_of(&scratch.path("e.jsonl"));
@@ -1230,6 +1441,53 @@ fn export_refuses_what_it_cannot_resume_safely() {
     let (output, _, stderr) = export(&["--restart"]);
     assert!(output.status.success(), "{stderr}");
     assert_eq!(ids_of(&scratch.path("e.jsonl")), whole);
+}
+
+/// Exported lines are whole conversations, turns included; a checkpoint names the host it was
+/// made on and does not resume against another one.
+#[test]
+fn exported_lines_carry_turns_and_a_checkpoint_resumes_only_on_its_host() {
+    let mock = Mock::start(MockServer::builder().conversations(30));
+    let other = Mock::start(MockServer::builder().conversations(30));
+    let scratch = Scratch::new();
+    let window = mock.window_args();
+    ok(polyai(&mock, &scratch)
+        .args(["conversations", "export", "-o", "h.jsonl"])
+        .args(&window));
+    let text = std::fs::read_to_string(scratch.path("h.jsonl")).unwrap();
+    assert!(text.lines().count() > 0);
+    for line in text.lines() {
+        let conversation: serde_json::Value = serde_json::from_str(line).unwrap();
+        let turns = conversation["turns"].as_array();
+        assert!(
+            turns.is_some_and(|t| !t.is_empty()),
+            "a conversation without its turns: {line}"
+        );
+    }
+
+    let checkpoint_path = scratch.path("h.jsonl.checkpoint");
+    let mut checkpoint = common::json_file(&checkpoint_path);
+    assert_eq!(checkpoint["query"]["host"], mock.server.base_url().as_str());
+    checkpoint["done"] = false.into();
+    std::fs::write(&checkpoint_path, checkpoint.to_string()).unwrap();
+    let (output, _, stderr) = run(polyai(&mock, &scratch)
+        .env("POLYAI_BASE_URL", other.server.base_url())
+        .args(["conversations", "export", "-o", "h.jsonl"])
+        .args(&window));
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_one_line_error(&stderr);
+    assert!(
+        stderr.contains(&format!("was made against {}", mock.server.base_url())),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(scratch.path("h.jsonl")).unwrap(),
+        text
+    );
+    assert!(
+        other.server.requests().is_empty(),
+        "nothing was sent to the other host"
+    );
 }
 
 #[test]

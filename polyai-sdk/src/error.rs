@@ -716,7 +716,8 @@ const SECRET_WORDS: &[&str] = &[
 const SECRET_WORD_PAIRS: &[(&str, &str)] = &[("api", "key"), ("private", "key")];
 
 /// Whether a JSON field of this name holds a secret: every secret field of PolyAI's success
-/// responses (read from the OpenAPI documents by the xtask: today `signing_secret`), and any
+/// responses (read from the OpenAPI documents by the xtask: today `signing_secret` and a webhook
+/// endpoint's `headers`), and any
 /// name with a whole word that says it is a secret, a token, a password or an API key
 /// (`access_token`, `client_secret`, `apiKey`, `Authorization`, ...), whatever the operation.
 /// Words are matched whole (split at `_`, `-`, `.` and camelCase), so `tokens_used` or

@@ -104,8 +104,9 @@ impl OperationInfo {
     }
 }
 
-/// The top-level fields of the operation's success body that hold a secret (such as a webhook
-/// endpoint's `signing_secret`): tools should not print them unless asked to.
+/// The names of the fields of the operation's success body (at any depth: a list nests them
+/// under `data`) that hold a secret, such as a webhook endpoint's `signing_secret` and its
+/// `headers` (receiver credentials): tools should not print them unless asked to.
 pub fn secret_response_fields(id: &str) -> impl Iterator<Item = &'static str> + '_ {
     crate::generated::SECRET_RESPONSE_FIELDS
         .iter()

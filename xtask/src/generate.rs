@@ -844,7 +844,7 @@ fn render_operations(traits: &[OperationTraits]) -> String {
 }
 
 /// `(operation id, property name)` for every property of a success response (at any depth)
-/// whose schema is one of [`SECRET_SCHEMAS`], sorted.
+/// whose schema is one of [`SECRET_SCHEMAS`] or is marked `x-polyai-secret: true`, sorted.
 fn secret_response_fields(documents: &[Document]) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for document in documents {
@@ -902,9 +902,16 @@ fn secret_properties(
             }
         }
     };
-    let is_secret = |schema: &ReferenceOr<Box<openapiv3::Schema>>| {
-        matches!(schema, ReferenceOr::Reference { reference }
-            if SECRET_SCHEMAS.iter().any(|name| reference.ends_with(&format!("/{name}"))))
+    let is_secret = |schema: &ReferenceOr<Box<openapiv3::Schema>>| match schema {
+        ReferenceOr::Reference { reference } => SECRET_SCHEMAS
+            .iter()
+            .any(|name| reference.ends_with(&format!("/{name}"))),
+        ReferenceOr::Item(inline) => inline
+            .schema_data
+            .extensions
+            .get("x-polyai-secret")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
     };
     let unboxed = |schema: &ReferenceOr<Box<openapiv3::Schema>>| match schema {
         ReferenceOr::Item(inner) => ReferenceOr::Item((**inner).clone()),
@@ -1240,7 +1247,9 @@ fn render_request_limits(documents: &[Document]) -> Result<String, String> {
     ))
 }
 
-fn rustfmt(source: &str) -> Result<String, String> {
+/// Formats generated Rust `source` with rustfmt (edition 2024), read from stdin and written
+/// to stdout; shared by every generator of the xtask.
+pub(crate) fn rustfmt(source: &str) -> Result<String, String> {
     let mut child = Command::new("rustfmt")
         .args(["--edition", "2024", "--emit", "stdout"])
         .stdin(Stdio::piped())

@@ -8,11 +8,10 @@
 //! generated builder of that operation takes (read from the freshly generated code with
 //! `syn`), so `call_operation` refuses what the typed builders would refuse, before sending.
 
+use crate::generate::rustfmt;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
@@ -555,33 +554,6 @@ fn absolute(rust_type: &str, module: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn rustfmt(source: &str) -> Result<String, String> {
-    let mut child = Command::new("rustfmt")
-        .args(["--edition", "2024", "--emit", "stdout"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run rustfmt: {e}"))?;
-    let mut stdin = child.stdin.take().ok_or("rustfmt: no stdin")?;
-    let input = source.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format!("rustfmt failed: {e}"))?;
-    writer
-        .join()
-        .map_err(|_| "rustfmt writer thread panicked".to_string())?
-        .map_err(|e| format!("cannot feed rustfmt: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "rustfmt rejected the operation table: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt output is not UTF-8: {e}"))
 }
 
 #[cfg(test)]

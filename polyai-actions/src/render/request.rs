@@ -281,8 +281,15 @@ impl RenderedRequest {
 }
 
 /// Quotes `bytes` as one POSIX shell word: in single quotes (`'` written `'\''`), or, when the
-/// text is not UTF-8 or holds control characters, as a `$'...'` word with `\xNN` escapes.
-pub(crate) fn shell_quote(bytes: &[u8]) -> String {
+/// text is not UTF-8 or holds control characters, as a `$'...'` word with `\xNN` escapes. A
+/// shell reads the word back as exactly `bytes`, so it is safe for any URL, header or body.
+///
+/// ```
+/// use polyai_actions::render::shell_quote;
+/// assert_eq!(shell_quote(b"it's"), r"'it'\''s'");
+/// assert_eq!(shell_quote(b"a\x1bb"), r"$'a\x1bb'");
+/// ```
+pub fn shell_quote(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text)
             if !text

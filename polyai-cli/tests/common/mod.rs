@@ -199,3 +199,37 @@ impl Drop for Running {
         }
     }
 }
+
+/// `http://127.0.0.1:PORT` where nothing listens (a port bound, then released).
+pub fn dead_url() -> String {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}", closed.local_addr().expect("its address"));
+    drop(closed);
+    url
+}
+
+/// The permission bits of a file.
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("the file exists")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// The webhook endpoint id (`whe_...`) that `webhooks endpoints create` names on stderr.
+pub fn endpoint_id_in(stderr: &str) -> String {
+    stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("whe_"))
+        .unwrap_or_else(|| panic!("an endpoint id in {stderr}"))
+        .to_string()
+}
+
+/// A JSON file (a report, a checkpoint), parsed.
+pub fn json_file(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).expect("the file exists");
+    serde_json::from_str(&text).expect("the file is JSON")
+}

@@ -1148,5 +1148,8 @@ pub(crate) static OPERATIONS: &[crate::transport::Operation] = &[
 /// scrub these fields' values from body excerpts.
 pub(crate) const SECRET_RESPONSE_FIELDS: &[(&str, &str)] = &[
     ("create_webhook_endpoint", "signing_secret"),
+    ("get_webhook_endpoint", "headers"),
+    ("list_webhook_endpoints", "headers"),
     ("rotate_webhook_signing_secret", "signing_secret"),
+    ("update_webhook_endpoint", "headers"),
 ];

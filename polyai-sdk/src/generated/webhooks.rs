@@ -367,7 +367,7 @@ pub mod types {
         ///Subscribed event types, such as `alerts.triggered` and `alerts.resolved`; kept as plain strings so that types added later still decode.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub event_types: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-        ///Extra headers sent with every delivery (header name to value).
+        ///Extra headers sent with every delivery (header name to value). Their values are often the receiver's credentials (such as `Authorization`), so tools treat them as secrets (`x-polyai-secret`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub headers: ::std::option::Option<
             ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
