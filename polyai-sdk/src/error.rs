@@ -808,6 +808,10 @@ pub(crate) fn scrub_secrets(text: &str) -> (String, Vec<String>) {
         let (value_start, value_end, quoted) = if bytes.get(next) == Some(&b'"') {
             let end = string_end(bytes, next + 1).unwrap_or(bytes.len());
             (next + 1, end, true)
+        } else if matches!(bytes.get(next), Some(b'{' | b'[')) {
+            // An object or a list (a webhook endpoint's `headers`, `credentials`, ...): the
+            // whole value, up to its matching bracket, or to the end of a body cut short.
+            (next, container_end(bytes, next), false)
         } else {
             let end = bytes[next..]
                 .iter()
@@ -848,6 +852,31 @@ fn string_end(bytes: &[u8], from: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// The index just past the bracket that closes the JSON object or list opening at `from`
+/// (brackets inside strings do not count), or the end of the text when it never closes.
+fn container_end(bytes: &[u8], from: usize) -> usize {
+    let mut depth = 0usize;
+    let mut at = from;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => match string_end(bytes, at + 1) {
+                Some(end) => at = end,
+                None => return bytes.len(),
+            },
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return at + 1;
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    bytes.len()
 }
 
 fn skip_whitespace(bytes: &[u8], from: usize) -> usize {
@@ -1011,6 +1040,20 @@ mod tests {
         // Ordinary fields are left alone, also when a secret word is part of a longer word.
         let plain = r#"{"error_code":"NOT_FOUND","tokens_used":3,"secretary":"Ann"}"#;
         assert_eq!(scrub_secrets(plain).0, plain);
+    }
+
+    #[test]
+    fn a_secret_object_or_list_is_redacted_whole() {
+        let body = r#"{"error_message":"bad","data":{"headers":{"Authorization":"Bearer a1","X-Custom":"k2, {x}"},"credentials":["u3",{"p":"p4"}],"after":"kept"}}"#;
+        let (text, _) = scrub_secrets(body);
+        for secret in ["a1", "k2", "u3", "p4"] {
+            assert!(!text.contains(secret), "{secret} leaked in {text}");
+        }
+        assert!(text.contains(r#""after":"kept""#), "{text}");
+        assert!(text.contains(r#""error_message":"bad""#), "{text}");
+        // A body cut inside a secret object is redacted to its end.
+        let (cut, _) = scrub_secrets(r#"{"headers":{"A":"s5","B":"s6"#);
+        assert!(!cut.contains("s5") && !cut.contains("s6"), "{cut}");
     }
 
     #[test]
