@@ -550,10 +550,26 @@ impl<'a> RenderContext<'a> {
     }
 
     fn integration_connector(&self, name: &str) -> Option<&AuthConnector> {
-        self.integration_auth
-            .get(&(name.to_owned(), Some(self.environment)))
-            .or_else(|| self.integration_auth.get(&(name.to_owned(), None)))
+        integration_connector(&self.integration_auth, name, self.environment)
     }
+}
+
+/// The connector `name` authenticates with in `environment`: the one given for that
+/// environment, else the one given for every environment. Shared by [`RenderContext`] and
+/// [`ConvApi`](crate::conv_api::ConvApi), which keep their connectors in the same shape.
+pub(crate) fn integration_connector<'m>(
+    connectors: &'m BTreeMap<(String, Option<Environment>), AuthConnector>,
+    name: &str,
+    environment: Environment,
+) -> Option<&'m AuthConnector> {
+    if connectors.is_empty() {
+        return None;
+    }
+    let mut key = (name.to_owned(), Some(environment));
+    connectors.get(&key).or_else(|| {
+        key.1 = None;
+        connectors.get(&key)
+    })
 }
 
 impl fmt::Debug for RenderContext<'_> {
@@ -1009,6 +1025,20 @@ pub fn render_operation(
     call: &CallArgs,
     context: &RenderContext<'_>,
 ) -> Result<RenderedRequest, RenderError> {
+    let connector = context.integration_connector(&integration.name);
+    render_operation_with(integration, operation, call, context, connector)
+}
+
+/// [`render_operation`] with the integration's connector already looked up (the context's
+/// own `integration_auth` is not read), so a caller that keeps its connectors elsewhere
+/// ([`ConvApi`](crate::conv_api::ConvApi)) needs no copy of them in the context.
+pub(crate) fn render_operation_with(
+    integration: &ApiIntegration,
+    operation: &str,
+    call: &CallArgs,
+    context: &RenderContext<'_>,
+    connector: Option<&AuthConnector>,
+) -> Result<RenderedRequest, RenderError> {
     let op = find_operation(integration, operation, call.method)?;
     let environment = context.environment;
     let config = integration.environments.get(environment).ok_or_else(|| {
@@ -1060,13 +1090,11 @@ pub fn render_operation(
             }
         },
         auth_type => {
-            let connector = context
-                .integration_connector(&integration.name)
-                .ok_or_else(|| RenderError::MissingIntegrationAuth {
-                    integration: integration.name.clone(),
-                    environment,
-                    auth_type,
-                })?;
+            let connector = connector.ok_or_else(|| RenderError::MissingIntegrationAuth {
+                integration: integration.name.clone(),
+                environment,
+                auth_type,
+            })?;
             check_integration_auth(&integration.name, environment, auth_type, connector)?;
             auth::apply(
                 connector,
