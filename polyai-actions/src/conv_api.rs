@@ -66,8 +66,11 @@
 //!
 //! Choices where PolyAI's documents are silent: [`ApiResponse::text`] decodes the body as
 //! UTF-8, replacing invalid sequences (`requests` guesses a charset); the OAuth 2.0 behaviour
-//! above (one resend after a `401`, for every method: the service refused the credentials, so
-//! it did not act on the request).
+//! above (one resend after a `401`, by default for every method: the service refused the
+//! credentials, so it did not act on the request; not an automatic retry, which this crate
+//! never makes). [`RequestOptions::with_resend_after_401`] limits the resend to idempotent
+//! methods or turns it off ([`ResendAfter401`](crate::run::ResendAfter401); the
+//! [`run`](crate::run) module docs give the whole retry policy).
 //!
 //! ```
 //! use polyai_actions::conv_api::ConvApi;
@@ -688,6 +691,7 @@ impl<'c> OperationCall<'c> {
                 environment: conv.environment,
                 secrets: conv.secrets.as_ref(),
                 tokens,
+                resend: conv.options.resend_after_401,
             }),
             _ => None,
         };

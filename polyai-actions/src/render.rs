@@ -369,6 +369,12 @@ pub struct RequestOptions {
     pub invalid_json_body: InvalidJsonBody,
     /// Validate an action's parameters against its schema first (default on).
     pub validate_parameters: bool,
+    /// Whether a `401` to a request sent with an OAuth 2.0 token is answered by a fresh token
+    /// and one resend, for every method (the default) or only for idempotent ones. Read when
+    /// sending ([`Conversation::run`](crate::chain::Conversation::run),
+    /// [`ConvApi`](crate::conv_api::ConvApi)); rendering ignores it. See
+    /// [`ResendAfter401`](crate::run::ResendAfter401).
+    pub resend_after_401: crate::run::ResendAfter401,
 }
 
 impl Default for RequestOptions {
@@ -380,6 +386,7 @@ impl Default for RequestOptions {
             oauth2: OAuth2Handling::default(),
             invalid_json_body: InvalidJsonBody::default(),
             validate_parameters: true,
+            resend_after_401: crate::run::ResendAfter401::default(),
         }
     }
 }
@@ -393,6 +400,12 @@ impl RequestOptions {
     /// With `encoding` for query values.
     pub fn with_query_encoding(mut self, encoding: QueryEncoding) -> Self {
         self.query_encoding = encoding;
+        self
+    }
+
+    /// With `policy` for a `401` to a request that carried an OAuth 2.0 token.
+    pub fn with_resend_after_401(mut self, policy: crate::run::ResendAfter401) -> Self {
+        self.resend_after_401 = policy;
         self
     }
 

@@ -9,7 +9,10 @@ use bytes::Bytes;
 use polyai_actions::chain::{Conversation, RunError};
 use polyai_actions::run::{AccessTokens, BoxError, BoxFuture, block_on};
 use polyai_actions::secrets::{InMemorySecretStore, SecretStore, SecretValue};
-use polyai_actions::{ApiAction, AuthConnector, Environment, PreparedAction, RenderError};
+use polyai_actions::{
+    ApiAction, AuthConnector, Environment, PreparedAction, RenderError, RequestOptions,
+    ResendAfter401,
+};
 use serde_json::json;
 
 /// Hands out `tok-1`, `tok-2`, ...: a new one after each invalidation.
@@ -257,5 +260,72 @@ fn token_source_failure_is_a_token_error() {
     assert_eq!(
         err.agent_message(),
         "The action could not be called: the service's sign-in failed."
+    );
+}
+
+/// Runs `method` once against a service that refuses token 1, with `policy`; gives the
+/// outcome's status and the Authorization headers the service saw.
+fn run_refusing_token_1(method: &str, policy: ResendAfter401) -> (u16, Vec<String>) {
+    let action = oauth_action(method);
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let tokens = CountingTokens::default();
+    let seen = Mutex::new(Vec::new());
+    let send = |request: http::Request<Bytes>| {
+        let auth = request.headers()["authorization"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        seen.lock().unwrap().push(auth.clone());
+        let response = if auth == "Token tok-1" {
+            reply(401, r#"{"error": "expired"}"#)
+        } else {
+            reply(201, r#"{"id": "B-9"}"#)
+        };
+        std::future::ready(Ok::<_, std::io::Error>(response))
+    };
+    let mut conversation = Conversation::new(Environment::Live, &store)
+        .options(RequestOptions::new().with_resend_after_401(policy));
+    let outcome =
+        block_on(conversation.run_with(&prepared, json!({}), Some(&tokens), send)).expect("runs");
+    // The refused token is dropped whatever the policy.
+    assert_eq!(*tokens.invalidated.lock().unwrap(), ["tok-1"]);
+    (outcome.status(), seen.into_inner().unwrap())
+}
+
+#[test]
+fn resend_after_401_every_method_resends_a_post() {
+    assert_eq!(
+        run_refusing_token_1("POST", ResendAfter401::EveryMethod),
+        (
+            201,
+            vec!["Token tok-1".to_owned(), "Token tok-2".to_owned()]
+        )
+    );
+}
+
+#[test]
+fn resend_after_401_idempotent_only_resends_a_put_but_not_a_post_or_patch() {
+    assert_eq!(
+        run_refusing_token_1("PUT", ResendAfter401::IdempotentOnly),
+        (
+            201,
+            vec!["Token tok-1".to_owned(), "Token tok-2".to_owned()]
+        )
+    );
+    for method in ["POST", "PATCH"] {
+        assert_eq!(
+            run_refusing_token_1(method, ResendAfter401::IdempotentOnly),
+            (401, vec!["Token tok-1".to_owned()]),
+            "{method}"
+        );
+    }
+}
+
+#[test]
+fn resend_after_401_never_sends_once() {
+    assert_eq!(
+        run_refusing_token_1("GET", ResendAfter401::Never),
+        (401, vec!["Token tok-1".to_owned()])
     );
 }
