@@ -145,7 +145,7 @@ pub use oauth::{AccessToken, OAuth2Tokens, OAuthErrorCode, TokenError, apply_tok
 pub use params::{ParameterError, ParameterErrors, ParameterValidator, SchemaError};
 pub use render::{
     CallArgs, PreparedAction, RenderContext, RenderError, RenderedRequest, RequestOptions,
-    render_action, render_operation,
+    SentRequest, render_action, render_operation,
 };
 pub use run::ResendAfter401;
 pub use secret::SecretRef;

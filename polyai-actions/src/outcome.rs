@@ -69,6 +69,7 @@ use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
 
 use crate::action::OutputVariable;
+use crate::render::SentRequest;
 
 /// What an output variable gets when its path matches no node.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -334,6 +335,7 @@ pub struct Outcome {
     values: Vec<OutputValue>,
     unset: Vec<String>,
     errors: Vec<OutputError>,
+    request: Option<SentRequest>,
 }
 
 /// Sets `value` at the dotted `name` inside `target` (`a.b` -> `{"a": {"b": value}}`),
@@ -398,6 +400,20 @@ fn parse_path(path: &str) -> Result<JsonPath, String> {
 }
 
 impl Outcome {
+    /// The request that got this response, as it was sent (secrets masked), when the outcome
+    /// comes from the action runner ([`Conversation::run`](crate::chain::Conversation::run));
+    /// `None` for an outcome read from a response alone ([`Self::from_response`]). With an
+    /// OAuth 2.0 token and a resend after a `401`, it is the last request sent.
+    pub fn request(&self) -> Option<&SentRequest> {
+        self.request.as_ref()
+    }
+
+    /// This outcome, recording `request` as the one that got it.
+    pub(crate) fn with_request(mut self, request: SentRequest) -> Outcome {
+        self.request = Some(request);
+        self
+    }
+
     /// Reads `response` against `variables` under `matching`. Output variables are read only
     /// from a 2xx response; see the [module docs](self).
     pub fn from_response(
@@ -426,6 +442,7 @@ impl Outcome {
             values: Vec::new(),
             unset: Vec::new(),
             errors: Vec::new(),
+            request: None,
         };
         if !outcome.status.is_success() {
             return outcome;
@@ -673,6 +690,7 @@ impl Outcome {
 impl fmt::Debug for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Outcome")
+            .field("request", &self.request)
             .field("status", &self.status)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("body", &format_args!("{}", self.printed_body()))

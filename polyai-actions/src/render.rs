@@ -136,7 +136,7 @@ use crate::template::{self, MissingKey, Template, TemplateError};
 
 pub use number::JsonStyle;
 pub use query::QueryEncoding;
-pub use request::RenderedRequest;
+pub use request::{RenderedRequest, SentRequest};
 
 use request::Draft;
 

@@ -146,12 +146,9 @@ fn oauth_connector<'b>(action: &'b PreparedAction<'_>) -> Option<&'b AuthConnect
     matches!(connector, AuthConnector::OAuth2ClientCredentials { .. }).then_some(connector)
 }
 
-fn with_token(
-    request: &http::Request<Bytes>,
-    connector: &AuthConnector,
-    token: &SecretValue,
-) -> Result<http::Request<Bytes>, BoxError> {
-    let (header, prefix) = match connector {
+/// The header an OAuth 2.0 token goes in, and the prefix before it.
+fn token_header(connector: &AuthConnector) -> (&str, &str) {
+    match connector {
         AuthConnector::OAuth2ClientCredentials {
             auth_header_name,
             token_prefix,
@@ -161,7 +158,15 @@ fn with_token(
             token_prefix.as_deref().unwrap_or("Bearer"),
         ),
         _ => ("Authorization", "Bearer"),
-    };
+    }
+}
+
+fn with_token(
+    request: &http::Request<Bytes>,
+    connector: &AuthConnector,
+    token: &SecretValue,
+) -> Result<http::Request<Bytes>, BoxError> {
+    let (header, prefix) = token_header(connector);
     let value = if prefix.is_empty() {
         token.expose().to_owned()
     } else {
@@ -292,7 +297,7 @@ impl Conversation<'_> {
             // The placeholder header is replaced by the real token below.
             context.options.oauth2 = OAuth2Handling::Placeholder;
         }
-        let rendered = action.render(&context)?.into_http();
+        let (rendered, mut sent) = action.render(&context)?.into_parts();
         let authorize = match (connector, tokens) {
             (Some(connector), Some(tokens)) => Some(Authorize {
                 connector,
@@ -303,12 +308,21 @@ impl Conversation<'_> {
             }),
             _ => None,
         };
+        let token_header = authorize.as_ref().map(|a| token_header(a.connector));
         let response = send_authorized(rendered, authorize, send)
             .await
             .map_err(|failure| match failure {
                 SendFailure::Token(e) => RunError::Token(e),
                 SendFailure::Send(e) => RunError::Send(e),
             })?;
-        Ok(self.record_prepared(action, response))
+        if let Some((header, prefix)) = token_header {
+            let masked = if prefix.is_empty() {
+                "<oauth2 token>".to_owned()
+            } else {
+                format!("{prefix} <oauth2 token>")
+            };
+            sent.set_header_masked(header, masked);
+        }
+        Ok(self.record_prepared(action, response).with_request(sent))
     }
 }

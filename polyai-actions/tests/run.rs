@@ -329,3 +329,62 @@ fn resend_after_401_never_sends_once() {
         (401, vec!["Token tok-1".to_owned()])
     );
 }
+
+#[test]
+fn the_outcome_carries_the_request_as_sent_with_secrets_masked() {
+    let action = ApiAction::from_yaml_str(
+        r#"
+name: book
+connection:
+  base_url: http://127.0.0.1:9/api
+  auth:
+    type: oauth2_client_credentials
+    token_url: http://127.0.0.1:9/token
+    client_id: agent
+    client_secret: { secret: crm_secret }
+    token_prefix: Token
+url: /bookings
+method: POST
+headers:
+  - { name: X-Api-Key, value: { secret: crm_secret } }
+body_template: '{"guests": {{.parameters.guests}}}'
+"#,
+    )
+    .expect("valid action");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let tokens = CountingTokens::default();
+    let send = |request: http::Request<Bytes>| {
+        let refused = request.headers()["authorization"] == "Token tok-1";
+        std::future::ready(Ok::<_, std::io::Error>(if refused {
+            reply(401, "")
+        } else {
+            reply(201, "{}")
+        }))
+    };
+    let mut conversation = Conversation::new(Environment::Live, &store);
+    let outcome =
+        block_on(conversation.run_with(&prepared, json!({"guests": 2}), Some(&tokens), send))
+            .expect("runs");
+    let sent = outcome.request().expect("the runner records the request");
+    assert_eq!(sent.method(), http::Method::POST);
+    assert_eq!(sent.url_masked(), "http://127.0.0.1:9/api/bookings");
+    assert_eq!(
+        sent.header_masked("authorization"),
+        Some("Token <oauth2 token>")
+    );
+    assert_eq!(sent.header_masked("x-api-key"), Some("<secret:crm_secret>"));
+    assert_eq!(sent.body_text(), Some(r#"{"guests": 2}"#));
+    let printed = format!("{sent}\n{sent:?}\n{outcome:?}");
+    assert!(
+        printed.contains("POST http://127.0.0.1:9/api/bookings\n"),
+        "{printed}"
+    );
+    for secret in ["tok-", "client-SECRET"] {
+        assert!(!printed.contains(secret), "{secret} printed: {printed}");
+    }
+    // An outcome read from a response alone has no request.
+    let alone =
+        polyai_actions::outcome::Outcome::from_response(reply(200, "{}"), &[], &Default::default());
+    assert!(alone.request().is_none());
+}
