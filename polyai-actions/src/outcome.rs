@@ -468,8 +468,6 @@ impl Outcome {
         matching: &OutputMatching,
         not_json: Option<&str>,
     ) -> Result<Option<OutputValue>, OutputError> {
-        let name = variable.name.clone();
-        let path_text = variable.path.clone();
         let parsed_now;
         let parsed = match parsed {
             Some(parsed) => parsed,
@@ -479,8 +477,8 @@ impl Outcome {
             }
         };
         let path = parsed.as_ref().map_err(|reason| OutputError::InvalidPath {
-            name: name.clone(),
-            path: path_text.clone(),
+            name: variable.name.clone(),
+            path: variable.path.clone(),
             reason: reason.clone(),
         })?;
         let Some(json) = self.body.as_json() else {
@@ -490,53 +488,73 @@ impl Outcome {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("none");
             return Err(OutputError::NotJson {
-                name,
-                path: path_text,
+                name: variable.name.clone(),
+                path: variable.path.clone(),
                 reason: format!(
                     "Content-Type {content_type}: {}",
                     not_json.unwrap_or("not JSON")
                 ),
             });
         };
-        let nodes = path.query_located(json).all();
-        let (value, pointers) = match nodes.len() {
-            0 => match matching.no_match {
-                NoMatch::Skip => return Ok(None),
-                NoMatch::Null => (Value::Null, Vec::new()),
-                NoMatch::Error => {
-                    return Err(OutputError::NoMatch {
-                        name,
-                        path: path_text,
-                    });
-                }
-            },
-            1 if matching.many != ManyMatches::Array => (
-                nodes[0].node().clone(),
-                vec![nodes[0].location().to_json_pointer()],
-            ),
-            count => match matching.many {
-                ManyMatches::First => (
+        let no_match = || match matching.no_match {
+            NoMatch::Skip => Ok(None),
+            NoMatch::Null => Ok(Some(Value::Null)),
+            NoMatch::Error => Err(OutputError::NoMatch {
+                name: variable.name.clone(),
+                path: variable.path.clone(),
+            }),
+        };
+        let many = |count| OutputError::ManyMatches {
+            name: variable.name.clone(),
+            path: variable.path.clone(),
+            count,
+        };
+        // Where each value was found is needed only to redact it (a sensitive variable) or
+        // hide it from the model (an unexposed one); other variables skip building locations.
+        let (value, pointers) = if variable.sensitive || !variable.expose_to_ai {
+            let nodes = path.query_located(json).all();
+            match nodes.len() {
+                0 => match no_match()? {
+                    None => return Ok(None),
+                    Some(v) => (v, Vec::new()),
+                },
+                1 if matching.many != ManyMatches::Array => (
                     nodes[0].node().clone(),
                     vec![nodes[0].location().to_json_pointer()],
                 ),
-                ManyMatches::Array => (
-                    Value::Array(nodes.iter().map(|n| n.node().clone()).collect()),
-                    nodes
-                        .iter()
-                        .map(|n| n.location().to_json_pointer())
-                        .collect(),
-                ),
-                ManyMatches::Error => {
-                    return Err(OutputError::ManyMatches {
-                        name,
-                        path: path_text,
-                        count,
-                    });
-                }
-            },
+                count => match matching.many {
+                    ManyMatches::First => (
+                        nodes[0].node().clone(),
+                        vec![nodes[0].location().to_json_pointer()],
+                    ),
+                    ManyMatches::Array => (
+                        Value::Array(nodes.iter().map(|n| n.node().clone()).collect()),
+                        nodes
+                            .iter()
+                            .map(|n| n.location().to_json_pointer())
+                            .collect(),
+                    ),
+                    ManyMatches::Error => return Err(many(count)),
+                },
+            }
+        } else {
+            let nodes = path.query(json).all();
+            let value = match nodes.len() {
+                0 => match no_match()? {
+                    None => return Ok(None),
+                    Some(v) => v,
+                },
+                1 if matching.many != ManyMatches::Array => nodes[0].clone(),
+                count => match matching.many {
+                    ManyMatches::First => nodes[0].clone(),
+                    ManyMatches::Array => Value::Array(nodes.into_iter().cloned().collect()),
+                    ManyMatches::Error => return Err(many(count)),
+                },
+            };
+            (value, Vec::new())
         };
         Ok(Some(OutputValue {
-            name,
+            name: variable.name.clone(),
             value,
             sensitive: variable.sensitive,
             exposed: variable.expose_to_ai,

@@ -671,6 +671,11 @@ impl<'a> PreparedAction<'a> {
         self.action
     }
 
+    /// Whether rendering runs a body template (which then needs the template data).
+    pub(crate) fn renders_template(&self) -> bool {
+        self.template.is_some() && !self.action.method.sends_query()
+    }
+
     /// The output variables' paths, parsed once.
     pub(crate) fn output_paths(&self) -> &crate::outcome::OutputPaths {
         &self.paths
@@ -681,11 +686,44 @@ impl<'a> PreparedAction<'a> {
     /// # Errors
     /// See [`RenderError`].
     pub fn render(&self, context: &RenderContext<'_>) -> Result<RenderedRequest, RenderError> {
+        let data = match &self.template {
+            Some(_) if !self.action.method.sends_query() => {
+                // What the template sees; a part that was not given is an empty object (as
+                // the platform always has one), so a reference into it is a missing key
+                // rather than a field of nil.
+                let or_empty = |v: Option<&Value>| match v {
+                    None | Some(Value::Null) => Value::Object(Map::new()),
+                    Some(v) => v.clone(),
+                };
+                Some(template_data(
+                    or_empty(Some(&context.parameters)),
+                    or_empty(Some(&context.variables)),
+                    or_empty(context.static_variables()),
+                ))
+            }
+            _ => None,
+        };
+        self.render_parts(&RenderParts {
+            environment: context.environment,
+            secrets: context.secrets,
+            options: &context.options,
+            parameters: &context.parameters,
+            template_data: data.as_ref(),
+        })
+    }
+
+    /// [`Self::render`] from borrowed parts: `template_data` is what the body template sees
+    /// (`{"parameters", "variables", "static_variables"}`, built by the caller without
+    /// copying when it owns them); it is needed only when a body template is rendered.
+    pub(crate) fn render_parts(
+        &self,
+        parts: &RenderParts<'_, '_>,
+    ) -> Result<RenderedRequest, RenderError> {
         let action = self.action;
-        let options = &context.options;
+        let options = parts.options;
         if options.validate_parameters {
             self.validator
-                .validate(&context.parameters)
+                .validate(parts.parameters)
                 .map_err(RenderError::Parameters)?;
         }
         let url = match &self.url {
@@ -694,7 +732,7 @@ impl<'a> PreparedAction<'a> {
         };
         let mut draft = Draft::new(action.method.as_http(), url);
         let empty = Map::new();
-        let parameters = query::as_object(&context.parameters, "parameters", &empty)?;
+        let parameters = query::as_object(parts.parameters, "parameters", &empty)?;
 
         if action.method.sends_query() {
             let pairs = query::pairs(parameters, options.query_encoding, "parameters")?;
@@ -711,7 +749,7 @@ impl<'a> PreparedAction<'a> {
             match &header.value {
                 HeaderValue::Static(v) => draft.set_header(&header.name, v.clone(), None),
                 HeaderValue::Secret(secret) => {
-                    let value = auth::resolve(context.secrets, context.environment, secret)?;
+                    let value = auth::resolve(parts.secrets, parts.environment, secret)?;
                     draft.set_header(
                         &header.name,
                         value.expose().to_owned(),
@@ -725,24 +763,21 @@ impl<'a> PreparedAction<'a> {
         if !action.method.sends_query() {
             let body = match &self.template {
                 Some(template) => {
-                    // What the template sees; a part that was not given is an empty object
-                    // (as the platform always has one), so a reference into it is a missing
-                    // key rather than a field of nil.
-                    let or_empty = |v: Option<&Value>| match v {
-                        None | Some(Value::Null) => Value::Object(Map::new()),
-                        Some(v) => v.clone(),
+                    let empty_data;
+                    let data = match parts.template_data {
+                        Some(data) => data,
+                        None => {
+                            empty_data = template_data(
+                                Value::Object(Map::new()),
+                                Value::Object(Map::new()),
+                                Value::Object(Map::new()),
+                            );
+                            &empty_data
+                        }
                     };
-                    let mut data = Map::with_capacity(3);
-                    data.insert("parameters".into(), or_empty(Some(&context.parameters)));
-                    data.insert("variables".into(), or_empty(Some(&context.variables)));
-                    data.insert(
-                        "static_variables".into(),
-                        or_empty(context.static_variables()),
-                    );
-                    let data = Value::Object(data);
                     let rendered = template
                         .render(
-                            &data,
+                            data,
                             &template::RenderOptions::new().with_missing_key(options.missing_key),
                         )
                         .map_err(RenderError::Template)?;
@@ -776,13 +811,33 @@ impl<'a> PreparedAction<'a> {
             auth::apply(
                 connector,
                 &mut draft,
-                context.secrets,
-                context.environment,
+                parts.secrets,
+                parts.environment,
                 options.oauth2,
             )?;
         }
         draft.finish()
     }
+}
+
+/// What [`PreparedAction::render_parts`] renders from.
+pub(crate) struct RenderParts<'p, 's> {
+    pub(crate) environment: Environment,
+    pub(crate) secrets: &'s dyn SecretStore,
+    pub(crate) options: &'p RequestOptions,
+    /// The parameters as given (validated, and sent in the query or a flat body).
+    pub(crate) parameters: &'p Value,
+    /// What a body template sees (see [`template_data`]).
+    pub(crate) template_data: Option<&'p Value>,
+}
+
+/// The value a body template runs over: `.parameters`, `.variables`, `.static_variables`.
+pub(crate) fn template_data(parameters: Value, variables: Value, static_variables: Value) -> Value {
+    let mut data = Map::with_capacity(3);
+    data.insert("parameters".into(), parameters);
+    data.insert("variables".into(), variables);
+    data.insert("static_variables".into(), static_variables);
+    Value::Object(data)
 }
 
 /// Renders the request `action` would send in `context`.

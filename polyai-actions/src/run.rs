@@ -292,19 +292,27 @@ impl Conversation<'_> {
         E: Into<BoxError>,
     {
         let connector = oauth_connector(action);
-        let mut context = self.context(parameters);
-        if connector.is_some() && tokens.is_some() {
+        let placeholder = connector.is_some() && tokens.is_some();
+        let rendered = if placeholder {
             // The placeholder header is replaced by the real token below.
-            context.options.oauth2 = OAuth2Handling::Placeholder;
-        }
-        let (rendered, mut sent) = action.render(&context)?.into_parts();
+            let options = self
+                .options_ref()
+                .clone()
+                .with_oauth2(OAuth2Handling::Placeholder);
+            self.render_moving(action, parameters, &options)?
+        } else {
+            let options = self.options_ref().clone();
+            self.render_moving(action, parameters, &options)?
+        };
+        let (rendered, mut sent) = rendered.into_parts();
+        let secrets = self.secrets_ref();
         let authorize = match (connector, tokens) {
             (Some(connector), Some(tokens)) => Some(Authorize {
                 connector,
                 environment: self.environment(),
-                secrets: context.secrets,
+                secrets,
                 tokens,
-                resend: context.options.resend_after_401,
+                resend: self.options_ref().resend_after_401,
             }),
             _ => None,
         };

@@ -101,18 +101,18 @@ impl Draft {
 
     pub(crate) fn finish(self) -> Result<RenderedRequest, RenderError> {
         let masked_url = self.masked_url;
-        let uri: http::Uri =
-            self.url
-                .parse()
-                .map_err(|e: http::uri::InvalidUri| RenderError::InvalidUrl {
-                    url: masked_url.clone(),
-                    reason: e.to_string(),
-                })?;
-        let mut builder = http::Request::builder()
-            .method(self.method.clone())
-            .uri(uri);
+        // From the `String` itself: no copy of the URL.
+        let uri = http::Uri::try_from(self.url).map_err(|e| RenderError::InvalidUrl {
+            url: masked_url.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut request = http::Request::new(self.body);
+        *request.method_mut() = self.method;
+        *request.uri_mut() = uri;
         let mut printed = Vec::with_capacity(self.headers.len());
-        for h in &self.headers {
+        let headers = request.headers_mut();
+        headers.reserve(self.headers.len());
+        for h in self.headers {
             let name = http::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
                 RenderError::InvalidHeader {
                     name: h.name.clone(),
@@ -152,18 +152,9 @@ impl Draft {
             if h.masked.is_some() {
                 value.set_sensitive(true);
             }
-            builder = builder.header(name, value);
-            printed.push((
-                h.name.clone(),
-                h.masked.clone().unwrap_or_else(|| h.value.clone()),
-            ));
+            headers.append(name, value);
+            printed.push((h.name, h.masked.unwrap_or(h.value)));
         }
-        let request = builder
-            .body(self.body)
-            .map_err(|e| RenderError::InvalidUrl {
-                url: masked_url.clone(),
-                reason: e.to_string(),
-            })?;
         Ok(RenderedRequest {
             request,
             masked_url,
