@@ -388,3 +388,52 @@ body_template: '{"guests": {{.parameters.guests}}}'
         polyai_actions::outcome::Outcome::from_response(reply(200, "{}"), &[], &Default::default());
     assert!(alone.request().is_none());
 }
+
+#[test]
+fn a_refused_render_leaves_the_conversation_state_as_it_was() {
+    let action = ApiAction::from_yaml_str(
+        r#"
+name: book
+url: http://127.0.0.1:9/bookings
+method: POST
+body_template: '{"customer": "{{.variables.customer.id}}", "site": "{{.static_variables.site}}", "missing": "{{.variables.nowhere}}"}'
+"#,
+    )
+    .expect("valid action");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let mut conversation = Conversation::new(Environment::Live, &store)
+        .static_variables(Environment::Live, json!({"site": "LDN"}));
+    conversation.set_variable("customer.id", json!("C-1"), false);
+    let sends = AtomicUsize::new(0);
+    let send = |_request: http::Request<Bytes>| {
+        sends.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(Ok::<_, std::io::Error>(reply(201, "{}")))
+    };
+    let refused = block_on(conversation.run_with(&prepared, json!({}), None, send));
+    assert!(matches!(refused, Err(RunError::Render(_))), "{refused:?}");
+    assert_eq!(sends.load(Ordering::SeqCst), 0);
+    // The variables and static variables the render borrowed are back.
+    assert_eq!(conversation.variables()["customer"]["id"], json!("C-1"));
+    let rendered = conversation
+        .render(
+            &PreparedAction::new(
+                &ApiAction::from_yaml_str(
+                    r#"
+name: echo
+url: http://127.0.0.1:9/echo
+method: POST
+body_template: '{"customer": "{{.variables.customer.id}}", "site": "{{.static_variables.site}}"}'
+"#,
+                )
+                .unwrap(),
+            )
+            .unwrap(),
+            json!({}),
+        )
+        .expect("renders");
+    assert_eq!(
+        rendered.body_text(),
+        Some(r#"{"customer": "C-1", "site": "LDN"}"#)
+    );
+}
