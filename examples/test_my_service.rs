@@ -25,7 +25,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use polyai_actions::chain::Conversation;
+use polyai_actions::chain::{Conversation, RunError};
 use polyai_actions::client::ServiceClient;
 use polyai_actions::outcome::ModelBody;
 use polyai_actions::{ApiActions, Environment, InMemorySecretStore, PreparedAction};
@@ -210,23 +210,24 @@ async fn step(
     client: &ServiceClient<Router>,
 ) -> AnyResult<()> {
     writeln!(out, "=== {} {parameters}", action.action().name)?;
-    match conversation.render(action, parameters.clone()) {
-        Ok(request) => {
-            // The request's own printed forms mask secrets; `redact` also masks sensitive
-            // conversation variables a body template copied into the body.
-            writeln!(
-                out,
-                "--- request\n{}",
-                conversation.redact(&request.to_string())
-            )?;
-        }
-        Err(refused) => {
+    let outcome = match conversation.run(action, parameters, client, None).await {
+        Ok(outcome) => outcome,
+        Err(refused @ RunError::Render(_)) => {
             writeln!(out, "--- not sent: {refused}")?;
             writeln!(out, "--- the agent is told: {}\n", refused.agent_message())?;
             return Ok(());
         }
+        Err(failed) => return Err(failed.into()),
+    };
+    if let Some(sent) = outcome.request() {
+        // The request exactly as the runner sent it. Its printed forms mask secrets; `redact`
+        // also masks sensitive conversation variables a body template copied into the body.
+        writeln!(
+            out,
+            "--- request\n{}",
+            conversation.redact(&sent.to_string())
+        )?;
     }
-    let outcome = conversation.run(action, parameters, client, None).await?;
     writeln!(out, "--- response and output variables\n{outcome}")?;
     if let Some(error) = outcome.agent_error() {
         writeln!(out, "--- the agent is told: {}", error.agent_message())?;

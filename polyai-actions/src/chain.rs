@@ -215,6 +215,71 @@ impl<'a> Conversation<'a> {
         context
     }
 
+    /// The conversation's rendering options.
+    pub(crate) fn options_ref(&self) -> &RequestOptions {
+        &self.options
+    }
+
+    /// Where the conversation's secret values come from.
+    pub(crate) fn secrets_ref(&self) -> &'a dyn SecretStore {
+        self.secrets
+    }
+
+    /// Renders `action` with `parameters` under `options` over the current state, as
+    /// [`Self::render`] does, but without copying the state: the parameters and the
+    /// conversation's variables are moved into the template's data for the render and the
+    /// variables moved back afterwards.
+    pub(crate) fn render_moving(
+        &mut self,
+        action: &PreparedAction<'_>,
+        parameters: Value,
+        options: &RequestOptions,
+    ) -> Result<RenderedRequest, RenderError> {
+        if !action.renders_template() {
+            return action.render_parts(&crate::render::RenderParts {
+                environment: self.environment,
+                secrets: self.secrets,
+                options,
+                parameters: &parameters,
+                template_data: None,
+            });
+        }
+        if parameters.is_null() {
+            // The template sees an empty object where validation sees the null: the general
+            // path keeps both.
+            let context = self.context(parameters).with_options(options.clone());
+            return action.render(&context);
+        }
+        let environment = self.environment;
+        let statics = match self.static_variables.get(&environment) {
+            Some(v) if !v.is_null() => self.static_variables.remove(&environment),
+            _ => None,
+        };
+        let took_statics = statics.is_some();
+        let data = crate::render::template_data(
+            parameters,
+            Value::Object(std::mem::take(&mut self.variables)),
+            statics.unwrap_or_else(|| Value::Object(Map::new())),
+        );
+        let rendered = action.render_parts(&crate::render::RenderParts {
+            environment,
+            secrets: self.secrets,
+            options,
+            parameters: &data["parameters"],
+            template_data: Some(&data),
+        });
+        // Put the state back, whatever the render gave.
+        if let Value::Object(mut data) = data {
+            if let Some(Value::Object(variables)) = data.remove("variables") {
+                self.variables = variables;
+            }
+            if took_statics && let Some(statics) = data.remove("static_variables") {
+                self.static_variables.insert(environment, statics);
+            }
+        }
+        rendered
+    }
+
     /// Renders `action` with `parameters` over the current state.
     ///
     /// # Errors

@@ -158,7 +158,15 @@ pub struct EnvironmentConfig {
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
-/// An environment an agent runs in.
+/// An environment an agent runs in, as the ADK's files name it (`api_integrations.yaml`'s
+/// `environments` keys), also accepting Studio's labels ("Draft and Sandbox") and the other
+/// spellings in [`Environment::spellings`].
+///
+/// This crate does not depend on `polyai-sdk`, so this is not `polyai_sdk::Environment`, but
+/// the two map one to one: the same three variants (`Sandbox`, `PreRelease`, `Live`) with
+/// the same canonical names, so [`Environment::as_str`] of either parses as the other
+/// (`polyai_sdk::Environment` accepts only the canonical names; this type accepts every
+/// spelling above too).
 ///
 /// ```
 /// use polyai_actions::Environment;

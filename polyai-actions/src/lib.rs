@@ -38,7 +38,8 @@
 //! - [`client`]: sending a rendered request over the network ([`ReqwestClient`]) or in-process
 //!   to any tower `Service` such as an axum `Router` ([`ServiceClient`]), with no socket, within
 //!   a timeout and a maximum response size ([`ClientOptions`]); failures are [`SendError`]s.
-//!   Nothing in this crate retries a request on its own.
+//!   Nothing in this crate retries a request on its own (the one resend, after a `401` to an
+//!   OAuth 2.0 token, is a setting: [`run::ResendAfter401`]).
 //!
 //! ```
 //! use polyai_actions::{ApiAction, lint};
@@ -106,6 +107,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod action;
@@ -143,7 +145,8 @@ pub use oauth::{AccessToken, OAuth2Tokens, OAuthErrorCode, TokenError, apply_tok
 pub use params::{ParameterError, ParameterErrors, ParameterValidator, SchemaError};
 pub use render::{
     CallArgs, PreparedAction, RenderContext, RenderError, RenderedRequest, RequestOptions,
-    render_action, render_operation,
+    SentRequest, render_action, render_operation,
 };
+pub use run::ResendAfter401;
 pub use secret::SecretRef;
 pub use secrets::{InMemorySecretStore, SecretStore, SecretValue};

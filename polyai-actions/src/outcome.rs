@@ -69,6 +69,7 @@ use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
 
 use crate::action::OutputVariable;
+use crate::render::SentRequest;
 
 /// What an output variable gets when its path matches no node.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -334,6 +335,7 @@ pub struct Outcome {
     values: Vec<OutputValue>,
     unset: Vec<String>,
     errors: Vec<OutputError>,
+    request: Option<SentRequest>,
 }
 
 /// Sets `value` at the dotted `name` inside `target` (`a.b` -> `{"a": {"b": value}}`),
@@ -398,6 +400,20 @@ fn parse_path(path: &str) -> Result<JsonPath, String> {
 }
 
 impl Outcome {
+    /// The request that got this response, as it was sent (secrets masked), when the outcome
+    /// comes from the action runner ([`Conversation::run`](crate::chain::Conversation::run));
+    /// `None` for an outcome read from a response alone ([`Self::from_response`]). With an
+    /// OAuth 2.0 token and a resend after a `401`, it is the last request sent.
+    pub fn request(&self) -> Option<&SentRequest> {
+        self.request.as_ref()
+    }
+
+    /// This outcome, recording `request` as the one that got it.
+    pub(crate) fn with_request(mut self, request: SentRequest) -> Outcome {
+        self.request = Some(request);
+        self
+    }
+
     /// Reads `response` against `variables` under `matching`. Output variables are read only
     /// from a 2xx response; see the [module docs](self).
     pub fn from_response(
@@ -426,6 +442,7 @@ impl Outcome {
             values: Vec::new(),
             unset: Vec::new(),
             errors: Vec::new(),
+            request: None,
         };
         if !outcome.status.is_success() {
             return outcome;
@@ -451,8 +468,6 @@ impl Outcome {
         matching: &OutputMatching,
         not_json: Option<&str>,
     ) -> Result<Option<OutputValue>, OutputError> {
-        let name = variable.name.clone();
-        let path_text = variable.path.clone();
         let parsed_now;
         let parsed = match parsed {
             Some(parsed) => parsed,
@@ -462,8 +477,8 @@ impl Outcome {
             }
         };
         let path = parsed.as_ref().map_err(|reason| OutputError::InvalidPath {
-            name: name.clone(),
-            path: path_text.clone(),
+            name: variable.name.clone(),
+            path: variable.path.clone(),
             reason: reason.clone(),
         })?;
         let Some(json) = self.body.as_json() else {
@@ -473,53 +488,73 @@ impl Outcome {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("none");
             return Err(OutputError::NotJson {
-                name,
-                path: path_text,
+                name: variable.name.clone(),
+                path: variable.path.clone(),
                 reason: format!(
                     "Content-Type {content_type}: {}",
                     not_json.unwrap_or("not JSON")
                 ),
             });
         };
-        let nodes = path.query_located(json).all();
-        let (value, pointers) = match nodes.len() {
-            0 => match matching.no_match {
-                NoMatch::Skip => return Ok(None),
-                NoMatch::Null => (Value::Null, Vec::new()),
-                NoMatch::Error => {
-                    return Err(OutputError::NoMatch {
-                        name,
-                        path: path_text,
-                    });
-                }
-            },
-            1 if matching.many != ManyMatches::Array => (
-                nodes[0].node().clone(),
-                vec![nodes[0].location().to_json_pointer()],
-            ),
-            count => match matching.many {
-                ManyMatches::First => (
+        let no_match = || match matching.no_match {
+            NoMatch::Skip => Ok(None),
+            NoMatch::Null => Ok(Some(Value::Null)),
+            NoMatch::Error => Err(OutputError::NoMatch {
+                name: variable.name.clone(),
+                path: variable.path.clone(),
+            }),
+        };
+        let many = |count| OutputError::ManyMatches {
+            name: variable.name.clone(),
+            path: variable.path.clone(),
+            count,
+        };
+        // Where each value was found is needed only to redact it (a sensitive variable) or
+        // hide it from the model (an unexposed one); other variables skip building locations.
+        let (value, pointers) = if variable.sensitive || !variable.expose_to_ai {
+            let nodes = path.query_located(json).all();
+            match nodes.len() {
+                0 => match no_match()? {
+                    None => return Ok(None),
+                    Some(v) => (v, Vec::new()),
+                },
+                1 if matching.many != ManyMatches::Array => (
                     nodes[0].node().clone(),
                     vec![nodes[0].location().to_json_pointer()],
                 ),
-                ManyMatches::Array => (
-                    Value::Array(nodes.iter().map(|n| n.node().clone()).collect()),
-                    nodes
-                        .iter()
-                        .map(|n| n.location().to_json_pointer())
-                        .collect(),
-                ),
-                ManyMatches::Error => {
-                    return Err(OutputError::ManyMatches {
-                        name,
-                        path: path_text,
-                        count,
-                    });
-                }
-            },
+                count => match matching.many {
+                    ManyMatches::First => (
+                        nodes[0].node().clone(),
+                        vec![nodes[0].location().to_json_pointer()],
+                    ),
+                    ManyMatches::Array => (
+                        Value::Array(nodes.iter().map(|n| n.node().clone()).collect()),
+                        nodes
+                            .iter()
+                            .map(|n| n.location().to_json_pointer())
+                            .collect(),
+                    ),
+                    ManyMatches::Error => return Err(many(count)),
+                },
+            }
+        } else {
+            let nodes = path.query(json).all();
+            let value = match nodes.len() {
+                0 => match no_match()? {
+                    None => return Ok(None),
+                    Some(v) => v,
+                },
+                1 if matching.many != ManyMatches::Array => nodes[0].clone(),
+                count => match matching.many {
+                    ManyMatches::First => nodes[0].clone(),
+                    ManyMatches::Array => Value::Array(nodes.into_iter().cloned().collect()),
+                    ManyMatches::Error => return Err(many(count)),
+                },
+            };
+            (value, Vec::new())
         };
         Ok(Some(OutputValue {
-            name,
+            name: variable.name.clone(),
             value,
             sensitive: variable.sensitive,
             exposed: variable.expose_to_ai,
@@ -673,6 +708,7 @@ impl Outcome {
 impl fmt::Debug for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Outcome")
+            .field("request", &self.request)
             .field("status", &self.status)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("body", &format_args!("{}", self.printed_body()))

@@ -136,7 +136,7 @@ use crate::template::{self, MissingKey, Template, TemplateError};
 
 pub use number::JsonStyle;
 pub use query::QueryEncoding;
-pub use request::{RenderedRequest, shell_quote};
+pub use request::{RenderedRequest, SentRequest, shell_quote};
 
 use request::Draft;
 
@@ -369,6 +369,12 @@ pub struct RequestOptions {
     pub invalid_json_body: InvalidJsonBody,
     /// Validate an action's parameters against its schema first (default on).
     pub validate_parameters: bool,
+    /// Whether a `401` to a request sent with an OAuth 2.0 token is answered by a fresh token
+    /// and one resend, for every method (the default) or only for idempotent ones. Read when
+    /// sending ([`Conversation::run`](crate::chain::Conversation::run),
+    /// [`ConvApi`](crate::conv_api::ConvApi)); rendering ignores it. See
+    /// [`ResendAfter401`](crate::run::ResendAfter401).
+    pub resend_after_401: crate::run::ResendAfter401,
 }
 
 impl Default for RequestOptions {
@@ -380,6 +386,7 @@ impl Default for RequestOptions {
             oauth2: OAuth2Handling::default(),
             invalid_json_body: InvalidJsonBody::default(),
             validate_parameters: true,
+            resend_after_401: crate::run::ResendAfter401::default(),
         }
     }
 }
@@ -393,6 +400,12 @@ impl RequestOptions {
     /// With `encoding` for query values.
     pub fn with_query_encoding(mut self, encoding: QueryEncoding) -> Self {
         self.query_encoding = encoding;
+        self
+    }
+
+    /// With `policy` for a `401` to a request that carried an OAuth 2.0 token.
+    pub fn with_resend_after_401(mut self, policy: crate::run::ResendAfter401) -> Self {
+        self.resend_after_401 = policy;
         self
     }
 
@@ -550,10 +563,26 @@ impl<'a> RenderContext<'a> {
     }
 
     fn integration_connector(&self, name: &str) -> Option<&AuthConnector> {
-        self.integration_auth
-            .get(&(name.to_owned(), Some(self.environment)))
-            .or_else(|| self.integration_auth.get(&(name.to_owned(), None)))
+        integration_connector(&self.integration_auth, name, self.environment)
     }
+}
+
+/// The connector `name` authenticates with in `environment`: the one given for that
+/// environment, else the one given for every environment. Shared by [`RenderContext`] and
+/// [`ConvApi`](crate::conv_api::ConvApi), which keep their connectors in the same shape.
+pub(crate) fn integration_connector<'m>(
+    connectors: &'m BTreeMap<(String, Option<Environment>), AuthConnector>,
+    name: &str,
+    environment: Environment,
+) -> Option<&'m AuthConnector> {
+    if connectors.is_empty() {
+        return None;
+    }
+    let mut key = (name.to_owned(), Some(environment));
+    connectors.get(&key).or_else(|| {
+        key.1 = None;
+        connectors.get(&key)
+    })
 }
 
 impl fmt::Debug for RenderContext<'_> {
@@ -642,6 +671,11 @@ impl<'a> PreparedAction<'a> {
         self.action
     }
 
+    /// Whether rendering runs a body template (which then needs the template data).
+    pub(crate) fn renders_template(&self) -> bool {
+        self.template.is_some() && !self.action.method.sends_query()
+    }
+
     /// The output variables' paths, parsed once.
     pub(crate) fn output_paths(&self) -> &crate::outcome::OutputPaths {
         &self.paths
@@ -652,11 +686,44 @@ impl<'a> PreparedAction<'a> {
     /// # Errors
     /// See [`RenderError`].
     pub fn render(&self, context: &RenderContext<'_>) -> Result<RenderedRequest, RenderError> {
+        let data = match &self.template {
+            Some(_) if !self.action.method.sends_query() => {
+                // What the template sees; a part that was not given is an empty object (as
+                // the platform always has one), so a reference into it is a missing key
+                // rather than a field of nil.
+                let or_empty = |v: Option<&Value>| match v {
+                    None | Some(Value::Null) => Value::Object(Map::new()),
+                    Some(v) => v.clone(),
+                };
+                Some(template_data(
+                    or_empty(Some(&context.parameters)),
+                    or_empty(Some(&context.variables)),
+                    or_empty(context.static_variables()),
+                ))
+            }
+            _ => None,
+        };
+        self.render_parts(&RenderParts {
+            environment: context.environment,
+            secrets: context.secrets,
+            options: &context.options,
+            parameters: &context.parameters,
+            template_data: data.as_ref(),
+        })
+    }
+
+    /// [`Self::render`] from borrowed parts: `template_data` is what the body template sees
+    /// (`{"parameters", "variables", "static_variables"}`, built by the caller without
+    /// copying when it owns them); it is needed only when a body template is rendered.
+    pub(crate) fn render_parts(
+        &self,
+        parts: &RenderParts<'_, '_>,
+    ) -> Result<RenderedRequest, RenderError> {
         let action = self.action;
-        let options = &context.options;
+        let options = parts.options;
         if options.validate_parameters {
             self.validator
-                .validate(&context.parameters)
+                .validate(parts.parameters)
                 .map_err(RenderError::Parameters)?;
         }
         let url = match &self.url {
@@ -665,7 +732,7 @@ impl<'a> PreparedAction<'a> {
         };
         let mut draft = Draft::new(action.method.as_http(), url);
         let empty = Map::new();
-        let parameters = query::as_object(&context.parameters, "parameters", &empty)?;
+        let parameters = query::as_object(parts.parameters, "parameters", &empty)?;
 
         if action.method.sends_query() {
             let pairs = query::pairs(parameters, options.query_encoding, "parameters")?;
@@ -682,7 +749,7 @@ impl<'a> PreparedAction<'a> {
             match &header.value {
                 HeaderValue::Static(v) => draft.set_header(&header.name, v.clone(), None),
                 HeaderValue::Secret(secret) => {
-                    let value = auth::resolve(context.secrets, context.environment, secret)?;
+                    let value = auth::resolve(parts.secrets, parts.environment, secret)?;
                     draft.set_header(
                         &header.name,
                         value.expose().to_owned(),
@@ -696,24 +763,21 @@ impl<'a> PreparedAction<'a> {
         if !action.method.sends_query() {
             let body = match &self.template {
                 Some(template) => {
-                    // What the template sees; a part that was not given is an empty object
-                    // (as the platform always has one), so a reference into it is a missing
-                    // key rather than a field of nil.
-                    let or_empty = |v: Option<&Value>| match v {
-                        None | Some(Value::Null) => Value::Object(Map::new()),
-                        Some(v) => v.clone(),
+                    let empty_data;
+                    let data = match parts.template_data {
+                        Some(data) => data,
+                        None => {
+                            empty_data = template_data(
+                                Value::Object(Map::new()),
+                                Value::Object(Map::new()),
+                                Value::Object(Map::new()),
+                            );
+                            &empty_data
+                        }
                     };
-                    let mut data = Map::with_capacity(3);
-                    data.insert("parameters".into(), or_empty(Some(&context.parameters)));
-                    data.insert("variables".into(), or_empty(Some(&context.variables)));
-                    data.insert(
-                        "static_variables".into(),
-                        or_empty(context.static_variables()),
-                    );
-                    let data = Value::Object(data);
                     let rendered = template
                         .render(
-                            &data,
+                            data,
                             &template::RenderOptions::new().with_missing_key(options.missing_key),
                         )
                         .map_err(RenderError::Template)?;
@@ -747,13 +811,33 @@ impl<'a> PreparedAction<'a> {
             auth::apply(
                 connector,
                 &mut draft,
-                context.secrets,
-                context.environment,
+                parts.secrets,
+                parts.environment,
                 options.oauth2,
             )?;
         }
         draft.finish()
     }
+}
+
+/// What [`PreparedAction::render_parts`] renders from.
+pub(crate) struct RenderParts<'p, 's> {
+    pub(crate) environment: Environment,
+    pub(crate) secrets: &'s dyn SecretStore,
+    pub(crate) options: &'p RequestOptions,
+    /// The parameters as given (validated, and sent in the query or a flat body).
+    pub(crate) parameters: &'p Value,
+    /// What a body template sees (see [`template_data`]).
+    pub(crate) template_data: Option<&'p Value>,
+}
+
+/// The value a body template runs over: `.parameters`, `.variables`, `.static_variables`.
+pub(crate) fn template_data(parameters: Value, variables: Value, static_variables: Value) -> Value {
+    let mut data = Map::with_capacity(3);
+    data.insert("parameters".into(), parameters);
+    data.insert("variables".into(), variables);
+    data.insert("static_variables".into(), static_variables);
+    Value::Object(data)
 }
 
 /// Renders the request `action` would send in `context`.
@@ -1009,6 +1093,20 @@ pub fn render_operation(
     call: &CallArgs,
     context: &RenderContext<'_>,
 ) -> Result<RenderedRequest, RenderError> {
+    let connector = context.integration_connector(&integration.name);
+    render_operation_with(integration, operation, call, context, connector)
+}
+
+/// [`render_operation`] with the integration's connector already looked up (the context's
+/// own `integration_auth` is not read), so a caller that keeps its connectors elsewhere
+/// ([`ConvApi`](crate::conv_api::ConvApi)) needs no copy of them in the context.
+pub(crate) fn render_operation_with(
+    integration: &ApiIntegration,
+    operation: &str,
+    call: &CallArgs,
+    context: &RenderContext<'_>,
+    connector: Option<&AuthConnector>,
+) -> Result<RenderedRequest, RenderError> {
     let op = find_operation(integration, operation, call.method)?;
     let environment = context.environment;
     let config = integration.environments.get(environment).ok_or_else(|| {
@@ -1060,13 +1158,11 @@ pub fn render_operation(
             }
         },
         auth_type => {
-            let connector = context
-                .integration_connector(&integration.name)
-                .ok_or_else(|| RenderError::MissingIntegrationAuth {
-                    integration: integration.name.clone(),
-                    environment,
-                    auth_type,
-                })?;
+            let connector = connector.ok_or_else(|| RenderError::MissingIntegrationAuth {
+                integration: integration.name.clone(),
+                environment,
+                auth_type,
+            })?;
             check_integration_auth(&integration.name, environment, auth_type, connector)?;
             auth::apply(
                 connector,

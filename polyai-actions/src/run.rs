@@ -7,13 +7,21 @@
 //!
 //! # Retries, and the choices where PolyAI documents none
 //!
-//! PolyAI does not document retrying actions. Nothing here retries a request, whatever its
-//! method, with one exception: with an OAuth 2.0 connector, a `401` from the service makes
-//! the runner invalidate the token, fetch a new one and send the same request again, once.
-//! This holds for every method, POST included: the service rejected the credentials, so it did
-//! not process the request. A second `401` is the outcome. A `5xx` is an outcome the agent
-//! sees, never retried; a transport failure (refused connection, timeout, a body over the
-//! limit) is [`RunError::Send`].
+//! PolyAI does not document retrying actions, and this crate makes no automatic retry of a
+//! request, idempotent or not: a `5xx` is an outcome the agent sees, never retried; a
+//! transport failure (refused connection, timeout, a body over the limit) is
+//! [`RunError::Send`], never resent (the service may have acted on it).
+//!
+//! The one resend is not a retry of a request the service acted on: with an OAuth 2.0
+//! connector, a `401` from the service makes the runner (and [`ConvApi`](crate::conv_api::ConvApi))
+//! invalidate the token, fetch a new one and send the same request again, once. A second `401`
+//! is the outcome. A `401` means the service refused the credentials and did not act, so by
+//! default ([`ResendAfter401::EveryMethod`]) this holds for every method, POST included. A
+//! service that may act before it checks credentials can have the resend for idempotent
+//! methods only ([`ResendAfter401::IdempotentOnly`]: the first `401` to a POST or PATCH is
+//! then the outcome) or never ([`ResendAfter401::Never`]), through
+//! [`RequestOptions::with_resend_after_401`](crate::render::RequestOptions::with_resend_after_401)
+//! on the conversation's or the `ConvApi`'s options.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -55,6 +63,42 @@ use crate::integration::Environment;
 use crate::outcome::Outcome;
 use crate::render::{OAuth2Handling, PreparedAction};
 use crate::secrets::{SecretStore, SecretValue};
+
+/// Whether a `401` to a request sent with an OAuth 2.0 token is answered by dropping the
+/// token, fetching a fresh one and sending the same request once more (see the
+/// [module docs](self)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResendAfter401 {
+    /// Resend once, whatever the method (the default: a `401` means the service did not act).
+    #[default]
+    EveryMethod,
+    /// Resend once only for methods RFC 9110 calls idempotent (GET, HEAD, OPTIONS, TRACE,
+    /// PUT, DELETE); for POST and PATCH the first `401` is the response.
+    IdempotentOnly,
+    /// Never resend: the first `401` is the response (the token is still dropped, so the
+    /// next call fetches a fresh one).
+    Never,
+}
+
+impl ResendAfter401 {
+    /// Whether a `401` to a request with `method` is answered by one resend.
+    pub fn resends(self, method: &http::Method) -> bool {
+        match self {
+            ResendAfter401::EveryMethod => true,
+            ResendAfter401::IdempotentOnly => matches!(
+                *method,
+                http::Method::GET
+                    | http::Method::HEAD
+                    | http::Method::OPTIONS
+                    | http::Method::TRACE
+                    | http::Method::PUT
+                    | http::Method::DELETE
+            ),
+            ResendAfter401::Never => false,
+        }
+    }
+}
 
 /// A boxed error from a sender or a token source.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -102,12 +146,9 @@ fn oauth_connector<'b>(action: &'b PreparedAction<'_>) -> Option<&'b AuthConnect
     matches!(connector, AuthConnector::OAuth2ClientCredentials { .. }).then_some(connector)
 }
 
-fn with_token(
-    request: &http::Request<Bytes>,
-    connector: &AuthConnector,
-    token: &SecretValue,
-) -> Result<http::Request<Bytes>, BoxError> {
-    let (header, prefix) = match connector {
+/// The header an OAuth 2.0 token goes in, and the prefix before it.
+fn token_header(connector: &AuthConnector) -> (&str, &str) {
+    match connector {
         AuthConnector::OAuth2ClientCredentials {
             auth_header_name,
             token_prefix,
@@ -117,7 +158,15 @@ fn with_token(
             token_prefix.as_deref().unwrap_or("Bearer"),
         ),
         _ => ("Authorization", "Bearer"),
-    };
+    }
+}
+
+fn with_token(
+    request: &http::Request<Bytes>,
+    connector: &AuthConnector,
+    token: &SecretValue,
+) -> Result<http::Request<Bytes>, BoxError> {
+    let (header, prefix) = token_header(connector);
     let value = if prefix.is_empty() {
         token.expose().to_owned()
     } else {
@@ -145,6 +194,7 @@ pub(crate) struct Authorize<'a> {
     pub(crate) environment: Environment,
     pub(crate) secrets: &'a dyn SecretStore,
     pub(crate) tokens: &'a dyn AccessTokens,
+    pub(crate) resend: ResendAfter401,
 }
 
 /// Why [`send_authorized`] got no response.
@@ -157,8 +207,9 @@ pub(crate) enum SendFailure {
 
 /// The one sending step of both the action runner and `conv_api`: without `authorize`, sends
 /// `request` as it is; with it, puts a token from the source in the connector's header
-/// (name and prefix), sends, and after a `401` drops that token, takes a fresh one and sends
-/// the same request once more. Nothing else is retried.
+/// (name and prefix), sends, and after a `401` drops that token and, if `resend` allows it for
+/// the request's method, takes a fresh one and sends the same request once more. Nothing else
+/// is retried.
 pub(crate) async fn send_authorized<S, F, E>(
     request: http::Request<Bytes>,
     authorize: Option<Authorize<'_>>,
@@ -174,6 +225,7 @@ where
         environment,
         secrets,
         tokens,
+        resend,
     }) = authorize
     else {
         return send(request).await.map_err(|e| SendFailure::Send(e.into()));
@@ -189,6 +241,9 @@ where
         return Ok(first);
     }
     tokens.invalidate(connector, environment, &token);
+    if !resend.resends(request.method()) {
+        return Ok(first);
+    }
     let fresh = tokens
         .token(connector, environment, secrets)
         .await
@@ -237,27 +292,45 @@ impl Conversation<'_> {
         E: Into<BoxError>,
     {
         let connector = oauth_connector(action);
-        let mut context = self.context(parameters);
-        if connector.is_some() && tokens.is_some() {
+        let placeholder = connector.is_some() && tokens.is_some();
+        let rendered = if placeholder {
             // The placeholder header is replaced by the real token below.
-            context.options.oauth2 = OAuth2Handling::Placeholder;
-        }
-        let rendered = action.render(&context)?.into_http();
+            let options = self
+                .options_ref()
+                .clone()
+                .with_oauth2(OAuth2Handling::Placeholder);
+            self.render_moving(action, parameters, &options)?
+        } else {
+            let options = self.options_ref().clone();
+            self.render_moving(action, parameters, &options)?
+        };
+        let (rendered, mut sent) = rendered.into_parts();
+        let secrets = self.secrets_ref();
         let authorize = match (connector, tokens) {
             (Some(connector), Some(tokens)) => Some(Authorize {
                 connector,
                 environment: self.environment(),
-                secrets: context.secrets,
+                secrets,
                 tokens,
+                resend: self.options_ref().resend_after_401,
             }),
             _ => None,
         };
+        let token_header = authorize.as_ref().map(|a| token_header(a.connector));
         let response = send_authorized(rendered, authorize, send)
             .await
             .map_err(|failure| match failure {
                 SendFailure::Token(e) => RunError::Token(e),
                 SendFailure::Send(e) => RunError::Send(e),
             })?;
-        Ok(self.record_prepared(action, response))
+        if let Some((header, prefix)) = token_header {
+            let masked = if prefix.is_empty() {
+                "<oauth2 token>".to_owned()
+            } else {
+                format!("{prefix} <oauth2 token>")
+            };
+            sent.set_header_masked(header, masked);
+        }
+        Ok(self.record_prepared(action, response).with_request(sent))
     }
 }

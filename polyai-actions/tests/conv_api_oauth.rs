@@ -20,7 +20,8 @@ use polyai_actions::conv_api::{ConvApi, ConvApiError};
 use polyai_actions::doubles::{Doubles, MockResponse, ResponseRule};
 use polyai_actions::oauth::{OAuth2Tokens, OAuthErrorCode, TokenError};
 use polyai_actions::{
-    ApiIntegrations, AuthConnector, CredentialsIn, Environment, InMemorySecretStore, SecretRef,
+    ApiIntegrations, AuthConnector, CredentialsIn, Environment, InMemorySecretStore,
+    RequestOptions, ResendAfter401, SecretRef,
 };
 use serde_json::json;
 
@@ -441,5 +442,80 @@ fn doubles_fetch_no_token_and_record_a_marked_placeholder() {
     assert_eq!(
         sent.header("authorization"),
         Some("Bearer <oauth2 token from http://auth.test/oauth/token>")
+    );
+}
+
+#[tokio::test]
+async fn resend_after_401_idempotent_only_answers_a_post_with_the_first_401() {
+    let world = World::default();
+    let (conv, tokens, _) = loopback(&world).await;
+    let conv = conv
+        .with_options(RequestOptions::new().with_resend_after_401(ResendAfter401::IdempotentOnly));
+    let post = || {
+        conv.api("sweet_booking_api")
+            .op("create_booking")
+            .arg("s1")
+            .json(json!({"guests": 2}))
+            .send()
+    };
+    assert_eq!(post().await.unwrap().status_code(), 200);
+
+    // Token 1 refused: the POST is not sent again; its 401 is the response.
+    world.refused.lock().unwrap().insert(1);
+    let response = post().await.unwrap();
+    assert_eq!(response.status_code(), 401);
+    assert_eq!(
+        (tokens.fetches(), world.calls.load(Ordering::SeqCst)),
+        (1, 2)
+    );
+    // The refused token was still dropped: the next call fetches token 2 and succeeds.
+    let response = post().await.unwrap();
+    assert_eq!(response.json().unwrap(), json!({"booked_with_token": 2}));
+    assert_eq!(
+        (tokens.fetches(), world.calls.load(Ordering::SeqCst)),
+        (2, 3)
+    );
+
+    // A GET is idempotent: refused token 2 is answered by one refetch and one resend.
+    world.refused.lock().unwrap().insert(2);
+    let response = conv
+        .api("sweet_booking_api")
+        .op("ping")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.json().unwrap(), json!({"booked_with_token": 3}));
+    assert_eq!(
+        (tokens.fetches(), world.calls.load(Ordering::SeqCst)),
+        (3, 5)
+    );
+}
+
+#[tokio::test]
+async fn resend_after_401_never_answers_every_method_with_the_first_401() {
+    let world = World::default();
+    let (conv, tokens, _) = loopback(&world).await;
+    let conv =
+        conv.with_options(RequestOptions::new().with_resend_after_401(ResendAfter401::Never));
+    assert_eq!(
+        conv.api("sweet_booking_api")
+            .op("ping")
+            .send()
+            .await
+            .unwrap()
+            .status_code(),
+        200
+    );
+    world.refused.lock().unwrap().insert(1);
+    let response = conv
+        .api("sweet_booking_api")
+        .op("ping")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status_code(), 401);
+    assert_eq!(
+        (tokens.fetches(), world.calls.load(Ordering::SeqCst)),
+        (1, 2)
     );
 }

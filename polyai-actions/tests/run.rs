@@ -9,7 +9,10 @@ use bytes::Bytes;
 use polyai_actions::chain::{Conversation, RunError};
 use polyai_actions::run::{AccessTokens, BoxError, BoxFuture, block_on};
 use polyai_actions::secrets::{InMemorySecretStore, SecretStore, SecretValue};
-use polyai_actions::{ApiAction, AuthConnector, Environment, PreparedAction, RenderError};
+use polyai_actions::{
+    ApiAction, AuthConnector, Environment, PreparedAction, RenderError, RequestOptions,
+    ResendAfter401,
+};
 use serde_json::json;
 
 /// Hands out `tok-1`, `tok-2`, ...: a new one after each invalidation.
@@ -257,5 +260,180 @@ fn token_source_failure_is_a_token_error() {
     assert_eq!(
         err.agent_message(),
         "The action could not be called: the service's sign-in failed."
+    );
+}
+
+/// Runs `method` once against a service that refuses token 1, with `policy`; gives the
+/// outcome's status and the Authorization headers the service saw.
+fn run_refusing_token_1(method: &str, policy: ResendAfter401) -> (u16, Vec<String>) {
+    let action = oauth_action(method);
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let tokens = CountingTokens::default();
+    let seen = Mutex::new(Vec::new());
+    let send = |request: http::Request<Bytes>| {
+        let auth = request.headers()["authorization"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        seen.lock().unwrap().push(auth.clone());
+        let response = if auth == "Token tok-1" {
+            reply(401, r#"{"error": "expired"}"#)
+        } else {
+            reply(201, r#"{"id": "B-9"}"#)
+        };
+        std::future::ready(Ok::<_, std::io::Error>(response))
+    };
+    let mut conversation = Conversation::new(Environment::Live, &store)
+        .options(RequestOptions::new().with_resend_after_401(policy));
+    let outcome =
+        block_on(conversation.run_with(&prepared, json!({}), Some(&tokens), send)).expect("runs");
+    // The refused token is dropped whatever the policy.
+    assert_eq!(*tokens.invalidated.lock().unwrap(), ["tok-1"]);
+    (outcome.status(), seen.into_inner().unwrap())
+}
+
+#[test]
+fn resend_after_401_every_method_resends_a_post() {
+    assert_eq!(
+        run_refusing_token_1("POST", ResendAfter401::EveryMethod),
+        (
+            201,
+            vec!["Token tok-1".to_owned(), "Token tok-2".to_owned()]
+        )
+    );
+}
+
+#[test]
+fn resend_after_401_idempotent_only_resends_a_put_but_not_a_post_or_patch() {
+    assert_eq!(
+        run_refusing_token_1("PUT", ResendAfter401::IdempotentOnly),
+        (
+            201,
+            vec!["Token tok-1".to_owned(), "Token tok-2".to_owned()]
+        )
+    );
+    for method in ["POST", "PATCH"] {
+        assert_eq!(
+            run_refusing_token_1(method, ResendAfter401::IdempotentOnly),
+            (401, vec!["Token tok-1".to_owned()]),
+            "{method}"
+        );
+    }
+}
+
+#[test]
+fn resend_after_401_never_sends_once() {
+    assert_eq!(
+        run_refusing_token_1("GET", ResendAfter401::Never),
+        (401, vec!["Token tok-1".to_owned()])
+    );
+}
+
+#[test]
+fn the_outcome_carries_the_request_as_sent_with_secrets_masked() {
+    let action = ApiAction::from_yaml_str(
+        r#"
+name: book
+connection:
+  base_url: http://127.0.0.1:9/api
+  auth:
+    type: oauth2_client_credentials
+    token_url: http://127.0.0.1:9/token
+    client_id: agent
+    client_secret: { secret: crm_secret }
+    token_prefix: Token
+url: /bookings
+method: POST
+headers:
+  - { name: X-Api-Key, value: { secret: crm_secret } }
+body_template: '{"guests": {{.parameters.guests}}}'
+"#,
+    )
+    .expect("valid action");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let tokens = CountingTokens::default();
+    let send = |request: http::Request<Bytes>| {
+        let refused = request.headers()["authorization"] == "Token tok-1";
+        std::future::ready(Ok::<_, std::io::Error>(if refused {
+            reply(401, "")
+        } else {
+            reply(201, "{}")
+        }))
+    };
+    let mut conversation = Conversation::new(Environment::Live, &store);
+    let outcome =
+        block_on(conversation.run_with(&prepared, json!({"guests": 2}), Some(&tokens), send))
+            .expect("runs");
+    let sent = outcome.request().expect("the runner records the request");
+    assert_eq!(sent.method(), http::Method::POST);
+    assert_eq!(sent.url_masked(), "http://127.0.0.1:9/api/bookings");
+    assert_eq!(
+        sent.header_masked("authorization"),
+        Some("Token <oauth2 token>")
+    );
+    assert_eq!(sent.header_masked("x-api-key"), Some("<secret:crm_secret>"));
+    assert_eq!(sent.body_text(), Some(r#"{"guests": 2}"#));
+    let printed = format!("{sent}\n{sent:?}\n{outcome:?}");
+    assert!(
+        printed.contains("POST http://127.0.0.1:9/api/bookings\n"),
+        "{printed}"
+    );
+    for secret in ["tok-", "client-SECRET"] {
+        assert!(!printed.contains(secret), "{secret} printed: {printed}");
+    }
+    // An outcome read from a response alone has no request.
+    let alone =
+        polyai_actions::outcome::Outcome::from_response(reply(200, "{}"), &[], &Default::default());
+    assert!(alone.request().is_none());
+}
+
+#[test]
+fn a_refused_render_leaves_the_conversation_state_as_it_was() {
+    let action = ApiAction::from_yaml_str(
+        r#"
+name: book
+url: http://127.0.0.1:9/bookings
+method: POST
+body_template: '{"customer": "{{.variables.customer.id}}", "site": "{{.static_variables.site}}", "missing": "{{.variables.nowhere}}"}'
+"#,
+    )
+    .expect("valid action");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let mut conversation = Conversation::new(Environment::Live, &store)
+        .static_variables(Environment::Live, json!({"site": "LDN"}));
+    conversation.set_variable("customer.id", json!("C-1"), false);
+    let sends = AtomicUsize::new(0);
+    let send = |_request: http::Request<Bytes>| {
+        sends.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(Ok::<_, std::io::Error>(reply(201, "{}")))
+    };
+    let refused = block_on(conversation.run_with(&prepared, json!({}), None, send));
+    assert!(matches!(refused, Err(RunError::Render(_))), "{refused:?}");
+    assert_eq!(sends.load(Ordering::SeqCst), 0);
+    // The variables and static variables the render borrowed are back.
+    assert_eq!(conversation.variables()["customer"]["id"], json!("C-1"));
+    let rendered = conversation
+        .render(
+            &PreparedAction::new(
+                &ApiAction::from_yaml_str(
+                    r#"
+name: echo
+url: http://127.0.0.1:9/echo
+method: POST
+body_template: '{"customer": "{{.variables.customer.id}}", "site": "{{.static_variables.site}}"}'
+"#,
+                )
+                .unwrap(),
+            )
+            .unwrap(),
+            json!({}),
+        )
+        .expect("renders");
+    assert_eq!(
+        rendered.body_text(),
+        Some(r#"{"customer": "C-1", "site": "LDN"}"#)
     );
 }

@@ -1,9 +1,11 @@
 //! The deployment environment of an agent: `sandbox`, `pre-release` or `live`.
 //!
-//! One type for every place PolyAI takes an environment: the conversation listing's
-//! `client_env`, debug chat's `clientEnv`, and the Agents API's deployments, config pages and
-//! connectors (the code generator uses this type in place of the documents' `Environment` and
-//! `ClientEnvironment` schemas).
+//! One type for every family of the SDK: the conversation listing's `client_env`, debug
+//! chat's `clientEnv`, and the Agents API's deployments, config pages and connectors (the code
+//! generator uses this type in place of the documents' `Environment` and `ClientEnvironment`
+//! schemas). The `polyai-actions` crate, which does not depend on this one, has its own
+//! `Environment` for the ADK's files; the two share the spellings `sandbox`, `pre-release`
+//! and `live`.
 
 use std::fmt;
 use std::str::FromStr;

@@ -101,18 +101,18 @@ impl Draft {
 
     pub(crate) fn finish(self) -> Result<RenderedRequest, RenderError> {
         let masked_url = self.masked_url;
-        let uri: http::Uri =
-            self.url
-                .parse()
-                .map_err(|e: http::uri::InvalidUri| RenderError::InvalidUrl {
-                    url: masked_url.clone(),
-                    reason: e.to_string(),
-                })?;
-        let mut builder = http::Request::builder()
-            .method(self.method.clone())
-            .uri(uri);
+        // From the `String` itself: no copy of the URL.
+        let uri = http::Uri::try_from(self.url).map_err(|e| RenderError::InvalidUrl {
+            url: masked_url.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut request = http::Request::new(self.body);
+        *request.method_mut() = self.method;
+        *request.uri_mut() = uri;
         let mut printed = Vec::with_capacity(self.headers.len());
-        for h in &self.headers {
+        let headers = request.headers_mut();
+        headers.reserve(self.headers.len());
+        for h in self.headers {
             let name = http::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
                 RenderError::InvalidHeader {
                     name: h.name.clone(),
@@ -152,18 +152,9 @@ impl Draft {
             if h.masked.is_some() {
                 value.set_sensitive(true);
             }
-            builder = builder.header(name, value);
-            printed.push((
-                h.name.clone(),
-                h.masked.clone().unwrap_or_else(|| h.value.clone()),
-            ));
+            headers.append(name, value);
+            printed.push((h.name, h.masked.unwrap_or(h.value)));
         }
-        let request = builder
-            .body(self.body)
-            .map_err(|e| RenderError::InvalidUrl {
-                url: masked_url.clone(),
-                reason: e.to_string(),
-            })?;
         Ok(RenderedRequest {
             request,
             masked_url,
@@ -202,6 +193,19 @@ impl RenderedRequest {
     /// The real request, to hand on to a client.
     pub fn into_http(self) -> http::Request<Bytes> {
         self.request
+    }
+
+    /// The real request, to hand on to a client, and its printable record (masked URL and
+    /// headers, the body), kept without copying the request. The action runner puts that
+    /// record in the [`Outcome`](crate::outcome::Outcome) ([`Outcome::request`](crate::outcome::Outcome::request)).
+    pub fn into_parts(self) -> (http::Request<Bytes>, SentRequest) {
+        let sent = SentRequest {
+            method: self.request.method().clone(),
+            masked_url: self.masked_url,
+            masked_headers: self.masked_headers,
+            body: self.request.body().clone(),
+        };
+        (self.request, sent)
     }
 
     /// The method.
@@ -280,6 +284,112 @@ impl RenderedRequest {
     }
 }
 
+/// The printable record of a request that was sent: method, URL and headers with every
+/// secret masked (`<secret:NAME>`; an OAuth 2.0 token put on by the sender as
+/// `<oauth2 token>`), and the body. It holds no secret value, so its `Display` and `Debug`
+/// can be logged; a body template that copied a sensitive conversation variable into the
+/// body still shows it (mask those with
+/// [`Conversation::redact`](crate::chain::Conversation::redact)).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SentRequest {
+    method: http::Method,
+    masked_url: String,
+    masked_headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl SentRequest {
+    /// The method.
+    pub fn method(&self) -> &http::Method {
+        &self.method
+    }
+
+    /// The URL with secrets masked.
+    pub fn url_masked(&self) -> &str {
+        &self.masked_url
+    }
+
+    /// The headers in the order they were sent, secret values masked.
+    pub fn headers_masked(&self) -> &[(String, String)] {
+        &self.masked_headers
+    }
+
+    /// The masked value of header `name` (case-insensitive), if it was sent.
+    pub fn header_masked(&self, name: &str) -> Option<&str> {
+        self.masked_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body as text, when it is UTF-8.
+    pub fn body_text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.body).ok()
+    }
+
+    /// Records that the sender set header `name` to a value printed as `masked`, replacing a
+    /// header of that name (case-insensitively) in place, else adding it.
+    pub(crate) fn set_header_masked(&mut self, name: &str, masked: String) {
+        match self
+            .masked_headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(header) => header.1 = masked,
+            None => self.masked_headers.push((name.to_owned(), masked)),
+        }
+    }
+}
+
+/// Writes a request as an HTTP message: request line, headers, blank line, body.
+fn write_message(
+    f: &mut fmt::Formatter<'_>,
+    method: &http::Method,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> fmt::Result {
+    writeln!(f, "{method} {url}")?;
+    for (name, value) in headers {
+        writeln!(f, "{name}: {value}")?;
+    }
+    if !body.is_empty() {
+        writeln!(f)?;
+        f.write_str(&String::from_utf8_lossy(body))?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for SentRequest {
+    /// As [`RenderedRequest`]'s: the request line with the masked URL, the masked headers, a
+    /// blank line and the body.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_message(
+            f,
+            &self.method,
+            &self.masked_url,
+            &self.masked_headers,
+            &self.body,
+        )
+    }
+}
+
+impl fmt::Debug for SentRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SentRequest")
+            .field("method", &self.method)
+            .field("url", &self.masked_url)
+            .field("headers", &self.masked_headers)
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .finish()
+    }
+}
+
 /// Quotes `bytes` as one POSIX shell word: in single quotes (`'` written `'\''`), or, when the
 /// text is not UTF-8 or holds control characters, as a `$'...'` word with `\xNN` escapes. A
 /// shell reads the word back as exactly `bytes`, so it is safe for any URL, header or body.
@@ -318,15 +428,13 @@ impl fmt::Display for RenderedRequest {
     /// An HTTP message: the request line with the masked URL, the masked headers, a blank
     /// line and the body (lossily decoded if it is not UTF-8).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} {}", self.request.method(), self.masked_url)?;
-        for (name, value) in &self.masked_headers {
-            writeln!(f, "{name}: {value}")?;
-        }
-        if !self.request.body().is_empty() {
-            writeln!(f)?;
-            f.write_str(&String::from_utf8_lossy(self.request.body()))?;
-        }
-        Ok(())
+        write_message(
+            f,
+            self.request.method(),
+            &self.masked_url,
+            &self.masked_headers,
+            self.request.body(),
+        )
     }
 }
 

@@ -24,6 +24,12 @@ pub(crate) fn write_float(out: &mut String, f: f64) {
         out.push('0');
         return;
     }
+    if f < 1e6 && f.fract() == 0.0 {
+        // A whole number below 10^6 (the commonest number in a body: a count, a size) is
+        // printed plain with no fraction: its digits, exactly, without the round trip below.
+        let _ = write!(out, "{}", f as u32);
+        return;
+    }
     // Rust's `{:e}` gives the shortest round-trip digits: "d.ddddde[-]x". When two digit
     // strings of that length read back as `f`, Go takes the one closest to `f`'s exact value
     // (the even one on a tie) and Rust may take the other, so the exactly rounded string of
