@@ -620,12 +620,13 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
         file.write_all(&bytes)
             .and_then(|_| file.flush())
             .map_err(|e| CliError::io(format!("cannot write {output_name}"), e))?;
-        // Conversations come newest first: the oldest start time of the page tells how much
-        // of the window is behind us.
+        // Conversations come newest first: the start time of the page's last conversation
+        // (the oldest) tells how much of the window is behind us. Only the progress display
+        // depends on that order, so one timestamp is parsed per page, not one per record.
         let oldest = items
             .iter()
-            .filter_map(|c| c.started_at.as_deref()?.parse::<Timestamp>().ok())
-            .min();
+            .rev()
+            .find_map(|c| c.started_at.as_deref()?.parse::<Timestamp>().ok());
         checkpoint.count = checkpoint.count.saturating_add(items.len() as u64);
         checkpoint.bytes = checkpoint.bytes.saturating_add(bytes.len() as u64);
         checkpoint.done = next.is_none();
