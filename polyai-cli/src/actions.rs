@@ -25,7 +25,7 @@ use crate::locate;
 #[derive(Debug, Subcommand)]
 pub enum ActionsCommand {
     /// Check definition files (actions or an ADK api_integrations.yaml) and print each finding
-    /// as FILE:LINE:COLUMN: severity[CODE]: message.
+    /// as `FILE:LINE:COLUMN: severity[CODE]: message`.
     #[command(after_help = "\
 Exits 1 when a file has an error (or, with --deny-warnings, a warning), 2 when a file cannot
 be read or parsed. The rules and their codes are polyai-actions' (PA001 ...).
@@ -124,7 +124,7 @@ pub struct RequestArgs {
     #[arg(long, value_name = "YAML|@FILE")]
     pub auth: Option<String>,
     /// A YAML or JSON file of secrets, owner-only: `name: value` for every environment, or
-    /// `live: {name: value}` per environment. POLYAI_SECRET_<NAME> variables win over it.
+    /// `live: {name: value}` per environment. `POLYAI_SECRET_<NAME>` variables win over it.
     #[arg(long, value_name = "FILE")]
     pub secrets: Option<PathBuf>,
 }

@@ -1,5 +1,5 @@
 //! `polyai chat`: an interactive debug-chat session with an agent, on the SDK's
-//! [`DebugChatSession`](polyai_sdk::debug_chat::DebugChatSession).
+//! [`DebugChatSession`].
 //!
 //! Each line read from standard input is sent as the user's message; the agent's reply is
 //! printed with the time the turn took. Lines starting with `/` are commands: `/metadata`,
