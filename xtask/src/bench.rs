@@ -110,7 +110,8 @@ usage: cargo xtask bench [--quick] [--profile dev|release] [--reps N] [--only LI
   --quick          small sizes (seconds, for CI); implies --profile dev and --no-write
   --profile P      cargo profile to build with (default release; dev with --quick)
   --reps N         measured repetitions per scenario (default 5; audio, chat and export 3)
-  --only LIST      comma-separated scenarios: transcripts,small-calls,audio,webhooks,actions,debug-chat,export,chat-test
+  --only LIST      comma-separated scenarios: transcripts,small-calls,audio,webhooks,actions,debug-chat,export,chat-test;
+                   implies --no-write (BENCHMARKS.md holds one run of the whole suite)
   --no-write       print the table without updating BENCHMARKS.md
 ";
 
@@ -149,7 +150,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
             other => return Err(format!("unknown option {other:?}\n\n{USAGE}")),
         }
     }
-    if options.quick {
+    // BENCHMARKS.md's generated block is one run of the whole suite on one machine (its
+    // header names the machine and the date), so neither a quick run nor a partial one may
+    // replace it: a `--only` run would wipe every other scenario's rows.
+    if options.quick || options.only.is_some() {
         options.write = false;
     }
     if options.profile.is_empty() {
@@ -1223,4 +1227,29 @@ fn write_benchmarks_md(path: &Path, generated: &str) -> Result<(), String> {
         ),
     };
     std::fs::write(path, updated).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn only_a_full_run_of_the_whole_suite_updates_benchmarks_md() {
+        assert!(parse(&args(&[])).unwrap().write);
+        assert!(!parse(&args(&["--quick"])).unwrap().write);
+        assert!(!parse(&args(&["--no-write"])).unwrap().write);
+        let partial = parse(&args(&["--only", "actions,export"])).unwrap();
+        assert!(
+            !partial.write,
+            "a partial run must not replace the whole table"
+        );
+        assert_eq!(
+            partial.only.as_deref(),
+            Some(&["actions".to_owned(), "export".to_owned()][..])
+        );
+    }
 }
