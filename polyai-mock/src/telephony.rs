@@ -95,6 +95,17 @@ pub(crate) struct Owner<'a> {
     pub incarnation: u64,
 }
 
+impl<'a> Owner<'a> {
+    /// The owner of an agent's telephony in this server, at the agent's `incarnation`.
+    fn of(app: &'a App, incarnation: u64) -> Owner<'a> {
+        Owner {
+            account_id: &app.data.cfg.account_id,
+            instance_key: app.instance_key,
+            incarnation,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Connector {
     id: String,
@@ -1005,11 +1016,7 @@ fn with_store(
     let agent_id = req.param("agentId");
     let mut store = req.app.store();
     let incarnation = store.agents.incarnation(req.app, agent_id)?;
-    let owner = Owner {
-        account_id: &req.app.data.cfg.account_id,
-        instance_key: req.app.instance_key,
-        incarnation,
-    };
+    let owner = Owner::of(req.app, incarnation);
     let value = f(&mut store.telephony, &owner, agent_id)?;
     Ok(json_response(status, &value))
 }
@@ -1064,12 +1071,7 @@ pub(crate) fn update_connector(req: &Req<'_>) -> Reply {
         Some(p) => Some(store.agents.incarnation(req.app, p)?),
         None => None,
     };
-    let account_id = req.app.data.cfg.account_id.as_str();
-    let owner = Owner {
-        account_id,
-        instance_key: req.app.instance_key,
-        incarnation,
-    };
+    let owner = Owner::of(req.app, incarnation);
     let target = target_incarnation.map(|incarnation| Owner {
         incarnation,
         ..owner
@@ -1163,11 +1165,7 @@ pub(crate) fn get_outbound_call_status(req: &Req<'_>) -> Reply {
 pub(crate) fn add_connector_to(app: &App, agent_id: &str, client_env: &str) -> Option<String> {
     let mut store = app.store();
     let incarnation = store.agents.incarnation(app, agent_id).ok()?;
-    let owner = Owner {
-        account_id: &app.data.cfg.account_id,
-        instance_key: app.instance_key,
-        incarnation,
-    };
+    let owner = Owner::of(app, incarnation);
     store
         .telephony
         .add_connector(&owner, agent_id, client_env)
@@ -1181,11 +1179,7 @@ pub(crate) fn placed_calls(app: &App, agent_id: &str) -> Vec<AgentOutboundCall> 
     let Ok(incarnation) = store.agents.incarnation(app, agent_id) else {
         return Vec::new();
     };
-    let owner = Owner {
-        account_id: &app.data.cfg.account_id,
-        instance_key: app.instance_key,
-        incarnation,
-    };
+    let owner = Owner::of(app, incarnation);
     store.telephony.calls(&owner, agent_id)
 }
 
