@@ -292,7 +292,7 @@ pub fn redact_uri(uri: &http::Uri) -> String {
 }
 
 /// Reads a whole body, failing once it passes `limit` bytes.
-async fn read_limited<B>(body: B, limit: u64, url: &str) -> Result<Bytes, SendError>
+async fn read_limited<B>(body: B, limit: u64, uri: &http::Uri) -> Result<Bytes, SendError>
 where
     B: Body,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
@@ -303,24 +303,35 @@ where
     {
         return Err(SendError::ResponseTooLarge {
             limit,
-            url: url.to_owned(),
+            url: redact_uri(uri),
             declared: Some(n),
         });
     }
     let mut body = std::pin::pin!(body);
+    // A body that arrives in one chunk is kept as that chunk (no copy when the service's
+    // body is `Bytes`); only a second chunk starts a buffer.
+    let mut first: Option<Bytes> = None;
     let mut out = BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| SendError::Body {
-            url: url.to_owned(),
+            url: redact_uri(uri),
             message: e.into().to_string(),
         })?;
         if let Ok(mut data) = frame.into_data() {
-            if out.len() as u64 + data.remaining() as u64 > limit {
+            let held = first.as_ref().map_or(0, Bytes::len) + out.len();
+            if held as u64 + data.remaining() as u64 > limit {
                 return Err(SendError::ResponseTooLarge {
                     limit,
-                    url: url.to_owned(),
+                    url: redact_uri(uri),
                     declared,
                 });
+            }
+            if first.is_none() && out.is_empty() {
+                first = Some(data.copy_to_bytes(data.remaining()));
+                continue;
+            }
+            if let Some(first) = first.take() {
+                out.extend_from_slice(&first);
             }
             while data.has_remaining() {
                 let chunk = data.chunk();
@@ -330,7 +341,10 @@ where
             }
         }
     }
-    Ok(out.freeze())
+    Ok(match first {
+        Some(only) => only,
+        None => out.freeze(),
+    })
 }
 
 /// Sends over the network with one [`reqwest::Client`] (rustls, connection pooling).
@@ -612,24 +626,26 @@ where
         let limit = self.options.max_response_bytes;
         let timeout = self.options.timeout;
         async move {
-            let url = redact_uri(request.uri());
+            // The URL errors name, written out only when there is an error.
+            let uri = request.uri().clone();
+            let url = || redact_uri(&uri);
             let request = request.map(Full::new);
             let exchange = AssertUnwindSafe(async {
                 futures::future::poll_fn(|cx: &mut Context<'_>| service.poll_ready(cx))
                     .await
                     .map_err(|e| SendError::Service {
-                        url: url.clone(),
+                        url: url(),
                         message: source_chain(&*e.into()),
                     })?;
                 let response = service
                     .call(request)
                     .await
                     .map_err(|e| SendError::Service {
-                        url: url.clone(),
+                        url: url(),
                         message: source_chain(&*e.into()),
                     })?;
                 let (parts, body) = response.into_parts();
-                let body = read_limited(body, limit, &url).await?;
+                let body = read_limited(body, limit, &uri).await?;
                 Ok(http::Response::from_parts(parts, body))
             })
             .catch_unwind();
@@ -637,10 +653,7 @@ where
                 Some(after) => match tokio::time::timeout(after, exchange).await {
                     Ok(outcome) => outcome,
                     Err(_) => {
-                        return Err(SendError::Timeout {
-                            url: url.clone(),
-                            after,
-                        });
+                        return Err(SendError::Timeout { url: url(), after });
                     }
                 },
                 None => exchange.await,
@@ -648,7 +661,7 @@ where
             match outcome {
                 Ok(result) => result,
                 Err(payload) => Err(SendError::Service {
-                    url: url.clone(),
+                    url: url(),
                     message: panic_message(&*payload),
                 }),
             }

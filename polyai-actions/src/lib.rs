@@ -150,3 +150,13 @@ pub use render::{
 pub use run::ResendAfter401;
 pub use secret::SecretRef;
 pub use secrets::{InMemorySecretStore, SecretStore, SecretValue};
+
+/// `parts` joined into one `String` of exactly their length: one allocation, none of the
+/// formatting machinery (for the header values built on every render).
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}

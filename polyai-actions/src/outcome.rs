@@ -71,6 +71,8 @@ use serde_json_path::JsonPath;
 use crate::action::OutputVariable;
 use crate::render::SentRequest;
 
+mod singular;
+
 /// What an output variable gets when its path matches no node.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -331,7 +333,9 @@ pub struct Outcome {
     status: http::StatusCode,
     headers: http::HeaderMap,
     raw: Bytes,
-    body: Body,
+    /// The body, parsed from `raw` the first time it is asked for (the output variables of
+    /// singular paths are read without it).
+    body: std::sync::OnceLock<Body>,
     values: Vec<OutputValue>,
     unset: Vec<String>,
     errors: Vec<OutputError>,
@@ -345,16 +349,19 @@ pub(crate) fn set_dotted(target: &mut Map<String, Value>, name: &str, value: Val
     let mut map = target;
     while let Some(part) = parts.next() {
         if parts.peek().is_none() {
-            map.insert(part.to_owned(), value);
+            // An existing key keeps its `String`: no allocation when a value is replaced.
+            match map.get_mut(part) {
+                Some(slot) => *slot = value,
+                None => {
+                    map.insert(part.to_owned(), value);
+                }
+            }
             return;
         }
-        let entry = map
-            .entry(part.to_owned())
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !entry.is_object() {
-            *entry = Value::Object(Map::new());
+        if !map.get(part).is_some_and(Value::is_object) {
+            map.insert(part.to_owned(), Value::Object(Map::new()));
         }
-        let Value::Object(inner) = entry else {
+        let Some(Value::Object(inner)) = map.get_mut(part) else {
             return;
         };
         map = inner;
@@ -386,17 +393,34 @@ fn replace_at(value: &mut Value, pointer: &str, with: Value) {
 /// Output variables' JSONPaths, parsed once (a parse failure kept as its message, reported
 /// as [`OutputError::InvalidPath`] on each read).
 #[derive(Clone, Debug)]
-pub(crate) struct OutputPaths(Vec<Result<JsonPath, String>>);
+pub(crate) struct OutputPaths(Vec<ParsedPath>);
 
 impl OutputPaths {
     /// Parses the path of each of `variables`, in order.
     pub(crate) fn new(variables: &[OutputVariable]) -> Self {
-        OutputPaths(variables.iter().map(|v| parse_path(&v.path)).collect())
+        OutputPaths(variables.iter().map(|v| ParsedPath::new(&v.path)).collect())
     }
 }
 
-fn parse_path(path: &str) -> Result<JsonPath, String> {
-    JsonPath::parse(path).map_err(|e| e.to_string())
+/// An output variable's path: the RFC 9535 query (or why it is not one), and, for a singular
+/// query (the usual `$.a.b[0]`), the direct walk that gives the same node without building a
+/// node list.
+#[derive(Clone, Debug)]
+pub(crate) struct ParsedPath {
+    query: Result<JsonPath, String>,
+    singular: Option<singular::SingularPath>,
+}
+
+impl ParsedPath {
+    fn new(path: &str) -> Self {
+        let query = JsonPath::parse(path).map_err(|e| e.to_string());
+        // Only a path RFC 9535 accepts takes the direct walk.
+        let singular = query
+            .as_ref()
+            .ok()
+            .and_then(|_| singular::SingularPath::parse(path));
+        ParsedPath { query, singular }
+    }
 }
 
 impl Outcome {
@@ -433,22 +457,34 @@ impl Outcome {
         matching: &OutputMatching,
     ) -> Outcome {
         let (parts, raw) = response.into_parts();
-        let (body, not_json) = Body::parse(&raw);
         let mut outcome = Outcome {
             status: parts.status,
             headers: parts.headers,
             raw,
-            body,
+            body: std::sync::OnceLock::new(),
             values: Vec::new(),
             unset: Vec::new(),
             errors: Vec::new(),
             request: None,
         };
-        if !outcome.status.is_success() {
+        if !outcome.status.is_success() || variables.is_empty() {
             return outcome;
         }
+        let parsed_now;
+        let paths = match paths {
+            Some(paths) => paths,
+            None => {
+                parsed_now = OutputPaths::new(variables);
+                &parsed_now
+            }
+        };
+        if outcome.read_singular(variables, paths, matching) {
+            return outcome;
+        }
+        let (body, not_json) = Body::parse(&outcome.raw);
+        outcome.body = std::sync::OnceLock::from(body);
         for (i, variable) in variables.iter().enumerate() {
-            let parsed = paths.and_then(|p| p.0.get(i));
+            let parsed = paths.0.get(i);
             match outcome.read(variable, parsed, matching, not_json.as_deref()) {
                 Ok(Some(value)) => outcome.values.push(value),
                 Ok(None) => outcome.unset.push(variable.name.clone()),
@@ -461,10 +497,77 @@ impl Outcome {
         outcome
     }
 
+    /// Reads every variable in one pass over the raw body when every path is a singular query
+    /// (see the `singular` module), without building the whole document. Returns `false`,
+    /// having read nothing, when that pass does not apply (another kind of path, a body that is
+    /// not JSON, ...): the general reading then runs.
+    fn read_singular(
+        &mut self,
+        variables: &[OutputVariable],
+        paths: &OutputPaths,
+        matching: &OutputMatching,
+    ) -> bool {
+        if paths.0.len() != variables.len() {
+            return false;
+        }
+        let Some(singular) = paths
+            .0
+            .iter()
+            .map(|p| p.singular.as_ref())
+            .collect::<Option<Vec<_>>>()
+        else {
+            return false;
+        };
+        let located: Vec<bool> = variables
+            .iter()
+            .map(|v| v.sensitive || !v.expose_to_ai)
+            .collect();
+        let Some(found) = singular::extract(&self.raw, &singular, &located) else {
+            return false;
+        };
+        for (variable, node) in variables.iter().zip(found) {
+            let value = match node {
+                Some((node, pointer)) => Some(OutputValue {
+                    name: variable.name.clone(),
+                    value: match matching.many {
+                        ManyMatches::Array => Value::Array(vec![node]),
+                        ManyMatches::First | ManyMatches::Error => node,
+                    },
+                    sensitive: variable.sensitive,
+                    exposed: variable.expose_to_ai,
+                    pointers: pointer.into_iter().collect(),
+                }),
+                None => match matching.no_match {
+                    NoMatch::Skip => None,
+                    NoMatch::Null => Some(OutputValue {
+                        name: variable.name.clone(),
+                        value: Value::Null,
+                        sensitive: variable.sensitive,
+                        exposed: variable.expose_to_ai,
+                        pointers: Vec::new(),
+                    }),
+                    NoMatch::Error => {
+                        self.unset.push(variable.name.clone());
+                        self.errors.push(OutputError::NoMatch {
+                            name: variable.name.clone(),
+                            path: variable.path.clone(),
+                        });
+                        continue;
+                    }
+                },
+            };
+            match value {
+                Some(value) => self.values.push(value),
+                None => self.unset.push(variable.name.clone()),
+            }
+        }
+        true
+    }
+
     fn read(
         &self,
         variable: &OutputVariable,
-        parsed: Option<&Result<JsonPath, String>>,
+        parsed: Option<&ParsedPath>,
         matching: &OutputMatching,
         not_json: Option<&str>,
     ) -> Result<Option<OutputValue>, OutputError> {
@@ -472,16 +575,19 @@ impl Outcome {
         let parsed = match parsed {
             Some(parsed) => parsed,
             None => {
-                parsed_now = parse_path(&variable.path);
+                parsed_now = ParsedPath::new(&variable.path);
                 &parsed_now
             }
         };
-        let path = parsed.as_ref().map_err(|reason| OutputError::InvalidPath {
-            name: variable.name.clone(),
-            path: variable.path.clone(),
-            reason: reason.clone(),
-        })?;
-        let Some(json) = self.body.as_json() else {
+        let path = parsed
+            .query
+            .as_ref()
+            .map_err(|reason| OutputError::InvalidPath {
+                name: variable.name.clone(),
+                path: variable.path.clone(),
+                reason: reason.clone(),
+            })?;
+        let Some(json) = self.body().as_json() else {
             let content_type = self
                 .headers
                 .get(http::header::CONTENT_TYPE)
@@ -511,7 +617,23 @@ impl Outcome {
         };
         // Where each value was found is needed only to redact it (a sensitive variable) or
         // hide it from the model (an unexposed one); other variables skip building locations.
-        let (value, pointers) = if variable.sensitive || !variable.expose_to_ai {
+        let located = variable.sensitive || !variable.expose_to_ai;
+        let (value, pointers) = if let Some(singular) = &parsed.singular {
+            // At most one node: never several matches.
+            match singular.select(json, located) {
+                None => match no_match()? {
+                    None => return Ok(None),
+                    Some(v) => (v, Vec::new()),
+                },
+                Some((node, pointer)) => {
+                    let value = match matching.many {
+                        ManyMatches::Array => Value::Array(vec![node.clone()]),
+                        ManyMatches::First | ManyMatches::Error => node.clone(),
+                    };
+                    (value, pointer.into_iter().collect())
+                }
+            }
+        } else if located {
             let nodes = path.query_located(json).all();
             match nodes.len() {
                 0 => match no_match()? {
@@ -579,7 +701,7 @@ impl Outcome {
 
     /// The body.
     pub fn body(&self) -> &Body {
-        &self.body
+        self.body.get_or_init(|| Body::parse(&self.raw).0)
     }
 
     /// The body's bytes as received.
@@ -634,7 +756,7 @@ impl Outcome {
 
     /// The body with each node a sensitive variable was read from as `"<sensitive:NAME>"`.
     pub fn printed_body(&self) -> String {
-        match &self.body {
+        match self.body() {
             Body::Json(v) => {
                 let mut v = v.clone();
                 for value in self.values.iter().filter(|v| v.sensitive) {
@@ -667,8 +789,8 @@ impl Outcome {
     pub fn model_view(&self, body: ModelBody) -> ModelView {
         let body = match body {
             ModelBody::Omit => None,
-            ModelBody::Full => Some(self.body.clone()),
-            ModelBody::HideUnexposed => Some(match &self.body {
+            ModelBody::Full => Some(self.body().clone()),
+            ModelBody::HideUnexposed => Some(match self.body() {
                 Body::Json(v) => {
                     let mut v = v.clone();
                     for value in self.values.iter().filter(|v| !v.exposed) {

@@ -52,7 +52,12 @@ impl SecretValue {
 
     /// What printed forms show in the value's place: `<secret:NAME>`.
     pub fn masked(&self) -> String {
-        format!("<secret:{}>", self.name)
+        self.masked_after("")
+    }
+
+    /// `prefix` followed by [`Self::masked`], built in one allocation (`Bearer <secret:NAME>`).
+    pub(crate) fn masked_after(&self, prefix: &str) -> String {
+        crate::concat(&[prefix, "<secret:", &self.name, ">"])
     }
 }
 

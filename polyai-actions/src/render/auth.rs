@@ -66,8 +66,8 @@ pub(crate) fn apply(
             let value = resolve(store, environment, token)?;
             draft.set_header(
                 "Authorization",
-                format!("Bearer {}", value.expose()),
-                Some(format!("Bearer {}", value.masked())),
+                crate::concat(&["Bearer ", value.expose()]),
+                Some(value.masked_after("Bearer ")),
             );
             draft.note_secret(value.name());
         }

@@ -1,0 +1,607 @@
+//! Singular JSONPath queries (RFC 9535 section 2.3.5.1: `$` followed only by name and index
+//! selectors, one per segment), evaluated without the general query machinery.
+//!
+//! Nearly every output variable is such a path (`$.reference`, `$.tables[0]`,
+//! `$['booking']['id']`). A singular query selects at most one node, so it needs no node list,
+//! no allocation, and a direct walk of the document gives the same node the general evaluator
+//! gives. Only paths written in a conservative subset of the grammar are recognised here;
+//! anything else (whitespace, escapes, non-ASCII shorthand names, `-0`, huge indices, filters,
+//! wildcards, descendants...) is left to `serde_json_path`, so the two can never disagree on
+//! what a path means. The tests compare both on many paths and documents.
+
+use serde_json::Value;
+
+/// One step of a singular query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// `.name`, `['name']` or `["name"]`: the member `name` of an object.
+    Name(String),
+    /// `[i]`: the element at `i` of an array, counted from the end when negative.
+    Index(i64),
+}
+
+/// A parsed singular query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SingularPath(Vec<Step>);
+
+/// Largest index RFC 9535 allows (I-JSON's exact integer range).
+const MAX_INDEX: i64 = (1 << 53) - 1;
+
+impl SingularPath {
+    /// The query, when `path` is a singular query written in the subset this module reads.
+    pub(crate) fn parse(path: &str) -> Option<SingularPath> {
+        let mut rest = path.strip_prefix('$')?;
+        let mut steps = Vec::new();
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix('.') {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                let name = &after[..end];
+                if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                    return None;
+                }
+                steps.push(Step::Name(name.to_owned()));
+                rest = &after[end..];
+            } else if let Some(after) = rest.strip_prefix('[') {
+                let close = after.find(']')?;
+                steps.push(Self::selector(&after[..close])?);
+                rest = &after[close + 1..];
+            } else {
+                return None;
+            }
+        }
+        Some(SingularPath(steps))
+    }
+
+    /// The inside of a bracket: a quoted name without escapes, or a plain integer.
+    fn selector(inside: &str) -> Option<Step> {
+        for quote in ['\'', '"'] {
+            if let Some(name) = inside
+                .strip_prefix(quote)
+                .and_then(|s| s.strip_suffix(quote))
+            {
+                // No escapes, no quote of either kind, no control characters: then the text
+                // between the quotes is the name itself.
+                let plain = !name
+                    .chars()
+                    .any(|c| c == '\\' || c == '\'' || c == '"' || c.is_control());
+                return plain.then(|| Step::Name(name.to_owned()));
+            }
+        }
+        let digits = inside.strip_prefix('-').unwrap_or(inside);
+        let well_formed = !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'))
+            && inside != "-0";
+        if !well_formed {
+            return None;
+        }
+        let index: i64 = inside.parse().ok()?;
+        (-MAX_INDEX..=MAX_INDEX)
+            .contains(&index)
+            .then_some(Step::Index(index))
+    }
+
+    /// The node the query selects in `root`, with its JSON Pointer (RFC 6901) when `pointer`
+    /// is asked for.
+    pub(crate) fn select<'v>(
+        &self,
+        root: &'v Value,
+        pointer: bool,
+    ) -> Option<(&'v Value, Option<String>)> {
+        let mut node = root;
+        let mut at = pointer.then(String::new);
+        for step in &self.0 {
+            match (step, node) {
+                (Step::Name(name), Value::Object(map)) => {
+                    node = map.get(name)?;
+                    if let Some(at) = at.as_mut() {
+                        at.push('/');
+                        for c in name.chars() {
+                            match c {
+                                '~' => at.push_str("~0"),
+                                '/' => at.push_str("~1"),
+                                c => at.push(c),
+                            }
+                        }
+                    }
+                }
+                (Step::Index(index), Value::Array(items)) => {
+                    let len = i64::try_from(items.len()).ok()?;
+                    let resolved = if *index < 0 { len + index } else { *index };
+                    let position = usize::try_from(resolved).ok()?;
+                    node = items.get(position)?;
+                    if let Some(at) = at.as_mut() {
+                        at.push('/');
+                        at.push_str(&position.to_string());
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some((node, at))
+    }
+    /// The JSON Pointer of the node the query names, when it does not depend on the document
+    /// (no negative index).
+    fn fixed_pointer(&self) -> Option<String> {
+        let mut at = String::new();
+        for step in &self.0 {
+            at.push('/');
+            match step {
+                Step::Name(name) => {
+                    for c in name.chars() {
+                        match c {
+                            '~' => at.push_str("~0"),
+                            '/' => at.push_str("~1"),
+                            c => at.push(c),
+                        }
+                    }
+                }
+                Step::Index(index) => at.push_str(&u64::try_from(*index).ok()?.to_string()),
+            }
+        }
+        Some(at)
+    }
+}
+
+/// What [`extract`] found for one query: the node (a copy) and, when asked for, its pointer.
+pub(crate) type Found = Option<(Value, Option<String>)>;
+
+/// The nodes `paths` select in the JSON document `raw`, read in one pass that builds only the
+/// selected subtrees (every other value is checked and skipped), with each node's pointer when
+/// `located[i]`.
+///
+/// `None` when the pass cannot stand in for parsing the whole document: `raw` is not UTF-8 or
+/// not a JSON document, a query has a negative index (which needs the array's length), or there
+/// are more than 64 queries. Skipped values go through the same `serde_json` deserializer, in
+/// the same way, as a parse into [`Value`] does, so `raw` is accepted here exactly when it parses
+/// as a `Value` (same syntax, string escapes, number range and nesting limit), and a duplicated
+/// key selects its last occurrence, as in a `Value`.
+pub(crate) fn extract(raw: &[u8], paths: &[&SingularPath], located: &[bool]) -> Option<Vec<Found>> {
+    if paths.len() > 64
+        || paths
+            .iter()
+            .any(|p| p.0.iter().any(|s| matches!(s, Step::Index(i) if *i < 0)))
+    {
+        return None;
+    }
+    let text = std::str::from_utf8(raw).ok()?;
+    let mut found: Vec<Option<Value>> = vec![None; paths.len()];
+    let all = if paths.len() == 64 {
+        u64::MAX
+    } else {
+        (1u64 << paths.len()) - 1
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde::de::DeserializeSeed::deserialize(
+        Select {
+            paths,
+            active: all,
+            depth: 0,
+            found: &mut found,
+        },
+        &mut de,
+    )
+    .ok()?;
+    de.end().ok()?;
+    Some(
+        found
+            .into_iter()
+            .zip(paths.iter().zip(located))
+            .map(|(node, (path, located))| {
+                node.map(|node| (node, if *located { path.fixed_pointer() } else { None }))
+            })
+            .collect(),
+    )
+}
+
+/// The walk at one node: the queries still on their way (`active`, a bit per query), each
+/// having matched its first `depth` steps.
+struct Select<'p, 'f> {
+    paths: &'p [&'p SingularPath],
+    active: u64,
+    depth: usize,
+    found: &'f mut [Option<Value>],
+}
+
+impl Select<'_, '_> {
+    fn each(&self) -> impl Iterator<Item = (usize, &[Step])> + '_ {
+        (0..self.paths.len())
+            .filter(|i| self.active & (1 << i) != 0)
+            .map(|i| (i, &self.paths[i].0[self.depth..]))
+    }
+
+    /// The active queries whose next step is `wanted`.
+    fn routed(&self, wanted: impl Fn(&Step) -> bool) -> u64 {
+        self.each()
+            .filter(|(_, rest)| rest.first().is_some_and(&wanted))
+            .fold(0, |mask, (i, _)| mask | (1 << i))
+    }
+
+    fn child(&mut self, active: u64) -> Select<'_, '_> {
+        // A later duplicate key replaces what an earlier one gave.
+        for i in 0..self.paths.len() {
+            if active & (1 << i) != 0 {
+                self.found[i] = None;
+            }
+        }
+        Select {
+            paths: self.paths,
+            active,
+            depth: self.depth + 1,
+            found: self.found,
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Select<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        if self.each().any(|(_, rest)| rest.is_empty()) {
+            // A query ends here: this subtree is wanted whole, and any longer query that
+            // passes through it is read from it.
+            let node = Value::deserialize(de)?;
+            if self.active.count_ones() == 1 {
+                let i = self.active.trailing_zeros() as usize;
+                if self.paths[i].0.len() == self.depth {
+                    self.found[i] = Some(node);
+                    return Ok(());
+                }
+            }
+            for i in 0..self.paths.len() {
+                if self.active & (1 << i) != 0 {
+                    let tail = SingularPath(self.paths[i].0[self.depth..].to_vec());
+                    self.found[i] = tail.select(&node, false).map(|(v, _)| v.clone());
+                }
+            }
+            return Ok(());
+        }
+        de.deserialize_any(self)
+    }
+}
+
+use serde::Deserialize as _;
+
+impl<'de> serde::de::Visitor<'de> for Select<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let mut index: i64 = 0;
+        loop {
+            let routed = self.routed(|s| *s == Step::Index(index));
+            let more = if routed == 0 {
+                seq.next_element::<Skip>()?.is_some()
+            } else {
+                seq.next_element_seed(Present(self.child(routed)))?
+                    .is_some()
+            };
+            if !more {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let routed =
+                self.routed(|s| matches!(s, Step::Name(n) if n.as_str() == key.0.as_ref()));
+            if routed == 0 {
+                map.next_value::<Skip>()?;
+            } else {
+                map.next_value_seed(self.child(routed))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A [`Select`] as a sequence element (`next_element_seed` needs a seed whose value says the
+/// element was there).
+struct Present<'p, 'f>(Select<'p, 'f>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Present<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        self.0.deserialize(de)
+    }
+}
+
+/// An object key, borrowed from the document when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        de.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Any JSON value, checked the way a parse into [`Value`] checks it (`deserialize_any`, so the
+/// same string and number handling) and dropped without being built.
+struct Skip;
+
+impl<'de> serde::Deserialize<'de> for Skip {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_none<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_key::<Key<'de>>()?.is_some() {
+            map.next_value::<Skip>()?;
+        }
+        Ok(Skip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SingularPath;
+    use serde_json::{Value, json};
+    use serde_json_path::JsonPath;
+
+    /// Paths the subset reads, paths it leaves to the general evaluator, and a few that are
+    /// not valid at all.
+    const PATHS: &[&str] = &[
+        "$",
+        "$.a",
+        "$.a.b",
+        "$.a_1",
+        "$._x",
+        "$['a']",
+        "$[\"a\"]",
+        "$['a b']",
+        "$['a/b~c']",
+        "$['']",
+        "$.list[0]",
+        "$.list[1]",
+        "$.list[2]",
+        "$.list[-1]",
+        "$.list[-3]",
+        "$.list[-4]",
+        "$.list[10]",
+        "$.a.list[0].b",
+        "$[0]",
+        "$.n[0][1]",
+        "$.n[-1][-1]",
+        // Not read by the subset (the general evaluator decides).
+        "$[ 0 ]",
+        "$['a\\'b']",
+        "$['\\u0061']",
+        "$.é",
+        "$.list[-0]",
+        "$.list[01]",
+        "$.list[9007199254740992]",
+        "$.list[*]",
+        "$..a",
+        "$.list[0,1]",
+        "$.list[0:2]",
+        "$[?@.b]",
+        "$.1a",
+        "$.",
+        "$a",
+        "a",
+        "$.a[",
+        "$.a]",
+        "",
+    ];
+
+    fn documents() -> Vec<Value> {
+        vec![
+            json!({"a": {"b": 1, "list": [{"b": "x"}, {"b": "y"}]}, "list": [10, 20, 30],
+                   "a_1": true, "_x": null, "a b": "space", "a/b~c": "odd", "": "empty",
+                   "n": [[1, 2], [3, 4]], "é": "accent", "a'b": "quote"}),
+            json!([["nested"], 2, 3]),
+            json!({"a": [1, 2], "list": {"0": "not an array"}}),
+            json!("scalar"),
+            json!(null),
+        ]
+    }
+
+    #[test]
+    fn agrees_with_serde_json_path_on_every_path_and_document() {
+        let mut read_by_subset = 0;
+        for path in PATHS {
+            let Some(singular) = SingularPath::parse(path) else {
+                continue;
+            };
+            read_by_subset += 1;
+            let general = JsonPath::parse(path).unwrap_or_else(|e| {
+                panic!("{path}: the subset reads a path RFC 9535 refuses: {e}")
+            });
+            for document in documents() {
+                let expected = general.query_located(&document).all();
+                let found = singular.select(&document, true);
+                match (expected.as_slice(), found) {
+                    ([], None) => {}
+                    ([node], Some((value, Some(pointer)))) => {
+                        assert_eq!(node.node(), value, "{path} over {document}");
+                        assert_eq!(
+                            node.location().to_json_pointer(),
+                            pointer,
+                            "{path} over {document}"
+                        );
+                    }
+                    (expected, found) => panic!(
+                        "{path} over {document}: serde_json_path gives {} node(s), the subset {found:?}",
+                        expected.len()
+                    ),
+                }
+            }
+        }
+        assert_eq!(
+            read_by_subset, 21,
+            "the subset reads the first 21 paths of PATHS"
+        );
+    }
+
+    /// Documents for the one-pass reader: duplicated keys, escapes, numbers at the edge of
+    /// what a `Value` holds, nesting, and documents that are not JSON at all.
+    const RAW: &[&str] = &[
+        r#"{"a": {"b": 1, "list": [{"b": "x"}, {"b": "y"}]}, "list": [10, 20, 30], "a_1": true}"#,
+        r#"{"a": {"b": 1}, "a": {"c": 2}}"#,
+        r#"{"a": 1, "a": {"b": 3}}"#,
+        r#"{"list": [1, 2], "list": []}"#,
+        r#"{"a\u0020b": "escaped key", "a b": "plain key"}"#,
+        r#"{"a b": "plain key", "a\u0020b": "escaped key"}"#,
+        r#"{"a": "\ud83d\ude00", "list": ["\n", 1e308, -0, 12345678901234567890]}"#,
+        r#"{"a": "\ud800", "list": [1]}"#,
+        r#"{"a": 1, "list": [1e400]}"#,
+        r#"{"a": 1, "x": "\q"}"#,
+        r#"{"a": 1} trailing"#,
+        r#"{"a": 1,}"#,
+        r#"[["nested"], 2, 3]"#,
+        r#"{"n": [[1, 2], [3, 4]], "": "empty", "a/b~c": "odd"}"#,
+        r#""scalar""#,
+        r#"null"#,
+        "",
+        "   ",
+        "{\"a\": \"\u{1}\"}",
+        "{\"a\": \"caf\u{e9}\"}",
+    ];
+
+    #[test]
+    fn one_pass_reading_gives_what_a_full_parse_gives() {
+        let paths: Vec<SingularPath> = PATHS
+            .iter()
+            .filter_map(|p| SingularPath::parse(p))
+            .filter(|p| {
+                !p.0.iter()
+                    .any(|s| matches!(s, super::Step::Index(i) if *i < 0))
+            })
+            .collect();
+        let refs: Vec<&SingularPath> = paths.iter().collect();
+        let located = vec![true; refs.len()];
+        let mut deep = String::new();
+        for _ in 0..200 {
+            deep.push('[');
+        }
+        for _ in 0..200 {
+            deep.push(']');
+        }
+        let mut raws: Vec<Vec<u8>> = RAW.iter().map(|r| r.as_bytes().to_vec()).collect();
+        raws.push(deep.into_bytes());
+        raws.push(b"{\"a\": \"\xff\"}".to_vec());
+        for raw in &raws {
+            let parsed = serde_json::from_slice::<Value>(raw);
+            let found = super::extract(raw, &refs, &located);
+            let text = String::from_utf8_lossy(raw);
+            match (parsed, found) {
+                (Err(_), None) => {}
+                (Ok(document), Some(found)) => {
+                    for (path, got) in refs.iter().zip(found) {
+                        let expected = path.select(&document, true).map(|(v, p)| (v.clone(), p));
+                        assert_eq!(got, expected, "{path:?} over {text}");
+                    }
+                }
+                (parsed, found) => panic!(
+                    "{text}: a full parse gives {}, the one-pass reader {}",
+                    if parsed.is_ok() {
+                        "a document"
+                    } else {
+                        "an error"
+                    },
+                    if found.is_some() { "a result" } else { "none" }
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_reading_declines_negative_indices() {
+        let path = SingularPath::parse("$.list[-1]").unwrap();
+        assert_eq!(
+            super::extract(br#"{"list": [1]}"#, &[&path], &[false]),
+            None
+        );
+    }
+
+    #[test]
+    fn leaves_everything_outside_the_subset_to_the_general_evaluator() {
+        for path in [
+            "$[ 0 ]",
+            "$['a\\'b']",
+            "$.é",
+            "$.list[-0]",
+            "$.list[01]",
+            "$..a",
+            "$.list[*]",
+        ] {
+            assert_eq!(SingularPath::parse(path), None, "{path}");
+        }
+    }
+}
