@@ -30,6 +30,8 @@ use crate::BenchResult;
 
 mod execute;
 
+pub use execute::serve_process;
+
 /// The action, in the crate's file format.
 const ACTION: &str = r#"
 name: book_appointment

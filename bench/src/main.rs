@@ -157,14 +157,28 @@ fn run(scenario: &str, args: &Args) -> BenchResult<Value> {
     }
 }
 
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: polyai-bench <transcripts|small-calls|audio|find-recording|webhooks|debug-chat|actions|export|chat-test|action-service> [--option value]..."
+    );
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
     let Some(scenario) = raw.next() else {
-        eprintln!(
-            "usage: polyai-bench <transcripts|small-calls|audio|find-recording|webhooks|debug-chat|actions|export|chat-test> [--option value]..."
-        );
-        return ExitCode::from(2);
+        return usage();
     };
+    if scenario == "action-service" {
+        // Not a scenario: the service the `actions` scenario starts in a process of its own.
+        return match actions::serve_process() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("polyai-bench action-service: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let outcome = Args::parse(raw).and_then(|args| run(&scenario, &args));
     match outcome {
         Ok(mut report) => {

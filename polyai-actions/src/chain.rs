@@ -144,6 +144,9 @@ pub struct Conversation<'a> {
     static_variables: BTreeMap<Environment, Value>,
     options: RequestOptions,
     matching: OutputMatching,
+    /// The template data object (`parameters`, `variables`, `static_variables`) kept between
+    /// renders with its keys, so a render moves the values in and out without building it.
+    template_data: Map<String, Value>,
 }
 
 impl<'a> Conversation<'a> {
@@ -157,6 +160,7 @@ impl<'a> Conversation<'a> {
             static_variables: BTreeMap::new(),
             options: RequestOptions::default(),
             matching: OutputMatching::default(),
+            template_data: Map::new(),
         }
     }
 
@@ -256,11 +260,29 @@ impl<'a> Conversation<'a> {
             _ => None,
         };
         let took_statics = statics.is_some();
-        let data = crate::render::template_data(
-            parameters,
-            Value::Object(std::mem::take(&mut self.variables)),
-            statics.unwrap_or_else(|| Value::Object(Map::new())),
-        );
+        let mut data = std::mem::take(&mut self.template_data);
+        if data.len() != 3 {
+            data = match crate::render::template_data(Value::Null, Value::Null, Value::Null) {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            };
+        }
+        for (key, value) in [
+            ("parameters", parameters),
+            (
+                "variables",
+                Value::Object(std::mem::take(&mut self.variables)),
+            ),
+            (
+                "static_variables",
+                statics.unwrap_or_else(|| Value::Object(Map::new())),
+            ),
+        ] {
+            if let Some(slot) = data.get_mut(key) {
+                *slot = value;
+            }
+        }
+        let data = Value::Object(data);
         let rendered = action.render_parts(&crate::render::RenderParts {
             environment,
             secrets: self.secrets,
@@ -268,14 +290,20 @@ impl<'a> Conversation<'a> {
             parameters: &data["parameters"],
             template_data: Some(&data),
         });
-        // Put the state back, whatever the render gave.
+        // Put the state back, whatever the render gave, and keep the emptied object.
         if let Value::Object(mut data) = data {
-            if let Some(Value::Object(variables)) = data.remove("variables") {
+            if let Some(Value::Object(variables)) = data.get_mut("variables").map(Value::take) {
                 self.variables = variables;
             }
-            if took_statics && let Some(statics) = data.remove("static_variables") {
+            if let Some(statics) = data.get_mut("static_variables").map(Value::take)
+                && took_statics
+            {
                 self.static_variables.insert(environment, statics);
             }
+            if let Some(parameters) = data.get_mut("parameters") {
+                *parameters = Value::Null;
+            }
+            self.template_data = data;
         }
         rendered
     }

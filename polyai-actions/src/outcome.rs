@@ -281,7 +281,8 @@ impl fmt::Debug for Body {
 /// One output variable's value.
 #[derive(Clone, PartialEq)]
 pub struct OutputValue {
-    name: String,
+    /// Shared with the prepared paths: no copy of the name per outcome.
+    name: std::sync::Arc<str>,
     value: Value,
     sensitive: bool,
     exposed: bool,
@@ -398,7 +399,12 @@ pub(crate) struct OutputPaths(Vec<ParsedPath>);
 impl OutputPaths {
     /// Parses the path of each of `variables`, in order.
     pub(crate) fn new(variables: &[OutputVariable]) -> Self {
-        OutputPaths(variables.iter().map(|v| ParsedPath::new(&v.path)).collect())
+        OutputPaths(
+            variables
+                .iter()
+                .map(|v| ParsedPath::new(&v.name, &v.path))
+                .collect(),
+        )
     }
 }
 
@@ -407,19 +413,26 @@ impl OutputPaths {
 /// node list.
 #[derive(Clone, Debug)]
 pub(crate) struct ParsedPath {
+    // (fields read by the `singular` module too)
+    /// The variable's name, shared by every value read through this path.
+    name: std::sync::Arc<str>,
     query: Result<JsonPath, String>,
     singular: Option<singular::SingularPath>,
 }
 
 impl ParsedPath {
-    fn new(path: &str) -> Self {
+    fn new(name: &str, path: &str) -> Self {
         let query = JsonPath::parse(path).map_err(|e| e.to_string());
         // Only a path RFC 9535 accepts takes the direct walk.
         let singular = query
             .as_ref()
             .ok()
             .and_then(|_| singular::SingularPath::parse(path));
-        ParsedPath { query, singular }
+        ParsedPath {
+            name: name.into(),
+            query,
+            singular,
+        }
     }
 }
 
@@ -510,25 +523,23 @@ impl Outcome {
         if paths.0.len() != variables.len() {
             return false;
         }
-        let Some(singular) = paths
-            .0
-            .iter()
-            .map(|p| p.singular.as_ref())
-            .collect::<Option<Vec<_>>>()
-        else {
+        if paths.0.iter().any(|p| p.singular.is_none()) {
+            return false;
+        }
+        let Some(found) = singular::extract(&self.raw, &paths.0) else {
             return false;
         };
-        let located: Vec<bool> = variables
-            .iter()
-            .map(|v| v.sensitive || !v.expose_to_ai)
-            .collect();
-        let Some(found) = singular::extract(&self.raw, &singular, &located) else {
-            return false;
-        };
-        for (variable, node) in variables.iter().zip(found) {
+        self.values.reserve(variables.len());
+        for ((variable, path), node) in variables.iter().zip(&paths.0).zip(found) {
+            let located = variable.sensitive || !variable.expose_to_ai;
+            let pointer = match (&node, &path.singular) {
+                (Some(_), Some(singular)) if located => singular.fixed_pointer(),
+                _ => None,
+            };
+            let node = node.map(|node| (node, pointer));
             let value = match node {
                 Some((node, pointer)) => Some(OutputValue {
-                    name: variable.name.clone(),
+                    name: path.name.clone(),
                     value: match matching.many {
                         ManyMatches::Array => Value::Array(vec![node]),
                         ManyMatches::First | ManyMatches::Error => node,
@@ -540,7 +551,7 @@ impl Outcome {
                 None => match matching.no_match {
                     NoMatch::Skip => None,
                     NoMatch::Null => Some(OutputValue {
-                        name: variable.name.clone(),
+                        name: path.name.clone(),
                         value: Value::Null,
                         sensitive: variable.sensitive,
                         exposed: variable.expose_to_ai,
@@ -575,7 +586,7 @@ impl Outcome {
         let parsed = match parsed {
             Some(parsed) => parsed,
             None => {
-                parsed_now = ParsedPath::new(&variable.path);
+                parsed_now = ParsedPath::new(&variable.name, &variable.path);
                 &parsed_now
             }
         };
@@ -676,7 +687,7 @@ impl Outcome {
             (value, Vec::new())
         };
         Ok(Some(OutputValue {
-            name: variable.name.clone(),
+            name: parsed.name.clone(),
             value,
             sensitive: variable.sensitive,
             exposed: variable.expose_to_ai,
@@ -719,7 +730,7 @@ impl Outcome {
     pub fn variable(&self, name: &str) -> Option<&Value> {
         self.values
             .iter()
-            .find(|v| v.name == name)
+            .find(|v| &*v.name == name)
             .map(|v| &v.value)
     }
 

@@ -127,7 +127,7 @@ use std::fmt;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use crate::action::{ApiAction, AuthConnector, Header, HeaderValue};
+use crate::action::{ApiAction, AuthConnector, HeaderValue};
 use crate::integration::{ApiIntegration, AuthType, Environment, Operation};
 use crate::method::Method;
 use crate::params::{ParameterErrors, ParameterValidator, SchemaError};
@@ -740,12 +740,8 @@ impl<'a> PreparedAction<'a> {
             draft.add_query(&encoded, &encoded);
         }
 
-        let mut headers: Vec<&Header> = Vec::new();
-        if let Some(connection) = &action.connection {
-            headers.extend(connection.headers.iter());
-        }
-        headers.extend(action.headers.iter());
-        for header in headers {
+        let connection_headers = action.connection.iter().flat_map(|c| c.headers.iter());
+        for header in connection_headers.chain(action.headers.iter()) {
             match &header.value {
                 HeaderValue::Static(v) => draft.set_header(&header.name, v.clone(), None),
                 HeaderValue::Secret(secret) => {

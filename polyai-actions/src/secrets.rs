@@ -90,7 +90,8 @@ pub trait SecretStore: Send + Sync {
 /// `Debug` lists the secret names only.
 #[derive(Clone, Default)]
 pub struct InMemorySecretStore {
-    per_environment: BTreeMap<(Environment, String), String>,
+    /// Values per environment, then per name (looked up by `&str`, without a copy of the name).
+    per_environment: BTreeMap<Environment, BTreeMap<String, String>>,
     shared: BTreeMap<String, String>,
 }
 
@@ -136,14 +137,17 @@ impl InMemorySecretStore {
         value: impl Into<String>,
     ) {
         self.per_environment
-            .insert((environment, name.into()), value.into());
+            .entry(environment)
+            .or_default()
+            .insert(name.into(), value.into());
     }
 }
 
 impl SecretStore for InMemorySecretStore {
     fn get(&self, environment: Environment, name: &str) -> Option<SecretValue> {
         self.per_environment
-            .get(&(environment, name.to_owned()))
+            .get(&environment)
+            .and_then(|values| values.get(name))
             .or_else(|| self.shared.get(name))
             .map(|v| SecretValue::new(name, v.clone()))
     }
@@ -153,8 +157,8 @@ impl fmt::Debug for InMemorySecretStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut names: Vec<String> = self
             .per_environment
-            .keys()
-            .map(|(e, n)| format!("{e}:{n}"))
+            .iter()
+            .flat_map(|(e, values)| values.keys().map(move |n| format!("{e}:{n}")))
             .collect();
         names.extend(self.shared.keys().map(|n| format!("*:{n}")));
         f.debug_struct("InMemorySecretStore")

@@ -529,6 +529,10 @@ impl Suite<'_> {
             "--out-dir",
             &out_dir.to_string_lossy(),
         ]);
+        if let Some((_, service_core)) = self.pinning.cores {
+            // The user's service runs on a core of its own, as the mock does.
+            extra.extend(args(["--service-core", &service_core.to_string()]));
+        }
         extra.extend(self.reps(self.sizes.reps));
         let ours = self.bench("actions", None, &extra)?;
         let go = match crate::template_corpus::build_oracle(&workspace_root()) {
@@ -926,14 +930,29 @@ impl Report {
         ]);
         let ratio = ours / raw;
         let verdict = self.verdict(ratio >= 0.95, f64::NAN);
+        let service = match execution["service_core"].as_u64() {
+            Some(core) => format!("service process pinned to core {core}"),
+            None => "service process unpinned".to_owned(),
+        };
         self.rows.push([
-            format!("Action execution over loopback HTTP, {units} sequential runs (ReqwestClient; baseline: raw reqwest sending the prepared request)"),
+            format!("Action execution over loopback HTTP, {units} sequential runs, {service} (ReqwestClient; baseline: raw reqwest sending the prepared request)"),
             format!("{raw:.0} requests/s"),
             format!("{ours:.0} actions/s (send only: {send_only:.0} requests/s, {:.3}x raw)", send_only / raw),
             format!("{ratio:.3}x throughput"),
             ">= 0.95x".into(),
             verdict,
         ]);
+        let (same_ours, same_raw) = (rate("same_core_ours"), rate("same_core_raw"));
+        if same_ours.is_finite() && same_raw.is_finite() {
+            self.rows.push([
+                format!("The same over loopback with the service on a thread on the client's core (worst case: the service's work queues behind the client's), {units} runs"),
+                format!("{same_raw:.0} requests/s"),
+                format!("{same_ours:.0} actions/s"),
+                format!("{:.3}x throughput", same_ours / same_raw),
+                "(figure; the target is read on the row above)".into(),
+                "measured".into(),
+            ]);
+        }
         let oauth = &execution["oauth"];
         let calls = oauth["calls"].as_u64().unwrap_or(0);
         let fetches = oauth["token_fetches"].as_u64().unwrap_or(u64::MAX);

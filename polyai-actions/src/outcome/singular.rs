@@ -124,7 +124,7 @@ impl SingularPath {
     }
     /// The JSON Pointer of the node the query names, when it does not depend on the document
     /// (no negative index).
-    fn fixed_pointer(&self) -> Option<String> {
+    pub(crate) fn fixed_pointer(&self) -> Option<String> {
         let mut at = String::new();
         for step in &self.0 {
             at.push('/');
@@ -145,26 +145,30 @@ impl SingularPath {
     }
 }
 
-/// What [`extract`] found for one query: the node (a copy) and, when asked for, its pointer.
-pub(crate) type Found = Option<(Value, Option<String>)>;
-
-/// The nodes `paths` select in the JSON document `raw`, read in one pass that builds only the
-/// selected subtrees (every other value is checked and skipped), with each node's pointer when
-/// `located[i]`.
+/// The nodes the singular queries of `paths` select in the JSON document `raw` (a copy of
+/// each, `None` where a query selects nothing), read in one pass that builds only the selected
+/// subtrees: every other value is checked and skipped.
 ///
-/// `None` when the pass cannot stand in for parsing the whole document: `raw` is not UTF-8 or
-/// not a JSON document, a query has a negative index (which needs the array's length), or there
-/// are more than 64 queries. Skipped values go through the same `serde_json` deserializer, in
-/// the same way, as a parse into [`Value`] does, so `raw` is accepted here exactly when it parses
-/// as a `Value` (same syntax, string escapes, number range and nesting limit), and a duplicated
-/// key selects its last occurrence, as in a `Value`.
-pub(crate) fn extract(raw: &[u8], paths: &[&SingularPath], located: &[bool]) -> Option<Vec<Found>> {
-    if paths.len() > 64
-        || paths
-            .iter()
-            .any(|p| p.0.iter().any(|s| matches!(s, Step::Index(i) if *i < 0)))
-    {
+/// `None` when the pass cannot stand in for parsing the whole document: a path is not a
+/// singular query, `raw` is not UTF-8 or not a JSON document, a query has a negative index
+/// (which needs the array's length), or there are more than 64 queries. Skipped values go
+/// through the same `serde_json` deserializer, in the same way, as a parse into [`Value`] does,
+/// so `raw` is accepted here exactly when it parses as a `Value` (same syntax, string escapes,
+/// number range and nesting limit), and a duplicated key selects its last occurrence, as in a
+/// `Value`.
+pub(crate) fn extract(raw: &[u8], paths: &[super::ParsedPath]) -> Option<Vec<Option<Value>>> {
+    if paths.len() > 64 {
         return None;
+    }
+    for path in paths {
+        let singular = path.singular.as_ref()?;
+        if singular
+            .0
+            .iter()
+            .any(|s| matches!(s, Step::Index(i) if *i < 0))
+        {
+            return None;
+        }
     }
     let text = std::str::from_utf8(raw).ok()?;
     let mut found: Vec<Option<Value>> = vec![None; paths.len()];
@@ -185,31 +189,43 @@ pub(crate) fn extract(raw: &[u8], paths: &[&SingularPath], located: &[bool]) -> 
     )
     .ok()?;
     de.end().ok()?;
-    Some(
-        found
-            .into_iter()
-            .zip(paths.iter().zip(located))
-            .map(|(node, (path, located))| {
-                node.map(|node| (node, if *located { path.fixed_pointer() } else { None }))
-            })
-            .collect(),
-    )
+    Some(found)
+}
+
+/// The node `steps` lead to from `node` (non-negative indices only, as [`extract`] checks).
+fn walk<'v>(mut node: &'v Value, steps: &[Step]) -> Option<&'v Value> {
+    for step in steps {
+        node = match (step, node) {
+            (Step::Name(name), Value::Object(map)) => map.get(name)?,
+            (Step::Index(index), Value::Array(items)) => {
+                items.get(usize::try_from(*index).ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(node)
 }
 
 /// The walk at one node: the queries still on their way (`active`, a bit per query), each
 /// having matched its first `depth` steps.
 struct Select<'p, 'f> {
-    paths: &'p [&'p SingularPath],
+    /// Every one has a singular query (checked by [`extract`]).
+    paths: &'p [super::ParsedPath],
     active: u64,
     depth: usize,
     found: &'f mut [Option<Value>],
 }
 
 impl Select<'_, '_> {
+    /// The steps of query `i`.
+    fn steps(&self, i: usize) -> &[Step] {
+        self.paths[i].singular.as_ref().map_or(&[], |p| &p.0)
+    }
+
     fn each(&self) -> impl Iterator<Item = (usize, &[Step])> + '_ {
         (0..self.paths.len())
             .filter(|i| self.active & (1 << i) != 0)
-            .map(|i| (i, &self.paths[i].0[self.depth..]))
+            .map(|i| (i, self.steps(i).get(self.depth..).unwrap_or(&[])))
     }
 
     /// The active queries whose next step is `wanted`.
@@ -245,15 +261,15 @@ impl<'de> serde::de::DeserializeSeed<'de> for Select<'_, '_> {
             let node = Value::deserialize(de)?;
             if self.active.count_ones() == 1 {
                 let i = self.active.trailing_zeros() as usize;
-                if self.paths[i].0.len() == self.depth {
+                if self.steps(i).len() == self.depth {
                     self.found[i] = Some(node);
                     return Ok(());
                 }
             }
             for i in 0..self.paths.len() {
                 if self.active & (1 << i) != 0 {
-                    let tail = SingularPath(self.paths[i].0[self.depth..].to_vec());
-                    self.found[i] = tail.select(&node, false).map(|(v, _)| v.clone());
+                    self.found[i] =
+                        walk(&node, self.steps(i).get(self.depth..).unwrap_or(&[])).cloned();
                 }
             }
             return Ok(());
@@ -536,16 +552,16 @@ mod tests {
 
     #[test]
     fn one_pass_reading_gives_what_a_full_parse_gives() {
-        let paths: Vec<SingularPath> = PATHS
+        let paths: Vec<super::super::ParsedPath> = PATHS
             .iter()
-            .filter_map(|p| SingularPath::parse(p))
-            .filter(|p| {
-                !p.0.iter()
+            .filter_map(|p| SingularPath::parse(p).map(|s| (p, s)))
+            .filter(|(_, s)| {
+                !s.0.iter()
                     .any(|s| matches!(s, super::Step::Index(i) if *i < 0))
             })
+            .map(|(p, _)| super::super::ParsedPath::new("v", p))
             .collect();
-        let refs: Vec<&SingularPath> = paths.iter().collect();
-        let located = vec![true; refs.len()];
+        assert_eq!(paths.len(), 17);
         let mut deep = String::new();
         for _ in 0..200 {
             deep.push('[');
@@ -558,14 +574,20 @@ mod tests {
         raws.push(b"{\"a\": \"\xff\"}".to_vec());
         for raw in &raws {
             let parsed = serde_json::from_slice::<Value>(raw);
-            let found = super::extract(raw, &refs, &located);
+            let found = super::extract(raw, &paths);
             let text = String::from_utf8_lossy(raw);
             match (parsed, found) {
                 (Err(_), None) => {}
                 (Ok(document), Some(found)) => {
-                    for (path, got) in refs.iter().zip(found) {
-                        let expected = path.select(&document, true).map(|(v, p)| (v.clone(), p));
-                        assert_eq!(got, expected, "{path:?} over {text}");
+                    for (path, got) in paths.iter().zip(found) {
+                        let singular = path.singular.as_ref().unwrap();
+                        let expected = singular.select(&document, true);
+                        let got = got.map(|v| (v, singular.fixed_pointer()));
+                        assert_eq!(
+                            got.as_ref().map(|(v, p)| (v, p.clone())),
+                            expected,
+                            "{singular:?} over {text}"
+                        );
                     }
                 }
                 (parsed, found) => panic!(
@@ -583,11 +605,9 @@ mod tests {
 
     #[test]
     fn one_pass_reading_declines_negative_indices() {
-        let path = SingularPath::parse("$.list[-1]").unwrap();
-        assert_eq!(
-            super::extract(br#"{"list": [1]}"#, &[&path], &[false]),
-            None
-        );
+        let path = super::super::ParsedPath::new("v", "$.list[-1]");
+        assert!(path.singular.is_some());
+        assert_eq!(super::extract(br#"{"list": [1]}"#, &[path]), None);
     }
 
     #[test]

@@ -36,7 +36,7 @@ impl Draft {
             method,
             masked_url: url.clone(),
             url,
-            headers: Vec::new(),
+            headers: Vec::with_capacity(4),
             body: Bytes::new(),
             secrets: Vec::new(),
             warnings: Vec::new(),
