@@ -628,6 +628,12 @@ pub struct PreparedAction<'a> {
     /// The request URL (base URL and path joined, requoted), computed once when it is valid;
     /// an invalid one is checked again, and refused, on each render.
     url: Option<String>,
+    /// The connection's headers then the action's, each with a value written in the
+    /// definition checked and converted once (`None`: a secret, or a header the render
+    /// refuses with its reason).
+    static_headers: Vec<Option<request::StaticHeader>>,
+    /// `Content-Type: application/json`, for bodies that set none.
+    json_content_type: Option<request::StaticHeader>,
 }
 
 /// An action's request URL before its query: the connection's base URL joined with the
@@ -663,6 +669,17 @@ impl<'a> PreparedAction<'a> {
             template,
             paths: crate::outcome::OutputPaths::new(&action.output_variables),
             url: action_url(action).ok(),
+            static_headers: action
+                .connection
+                .iter()
+                .flat_map(|c| c.headers.iter())
+                .chain(action.headers.iter())
+                .map(|header| match &header.value {
+                    HeaderValue::Static(v) => request::StaticHeader::new(&header.name, v),
+                    HeaderValue::Secret(_) => None,
+                })
+                .collect(),
+            json_content_type: request::StaticHeader::new("Content-Type", "application/json"),
         })
     }
 
@@ -741,8 +758,11 @@ impl<'a> PreparedAction<'a> {
         }
 
         let connection_headers = action.connection.iter().flat_map(|c| c.headers.iter());
-        for header in connection_headers.chain(action.headers.iter()) {
+        for (i, header) in connection_headers.chain(action.headers.iter()).enumerate() {
             match &header.value {
+                HeaderValue::Static(_) if let Some(Some(checked)) = self.static_headers.get(i) => {
+                    draft.set_static_header(checked)
+                }
                 HeaderValue::Static(v) => draft.set_header(&header.name, v.clone(), None),
                 HeaderValue::Secret(secret) => {
                     let value = auth::resolve(parts.secrets, parts.environment, secret)?;
@@ -795,7 +815,10 @@ impl<'a> PreparedAction<'a> {
             };
             draft.body = Bytes::from(body);
             if !draft.has_header("content-type") {
-                draft.set_header("Content-Type", "application/json".to_owned(), None);
+                match &self.json_content_type {
+                    Some(header) => draft.set_static_header(header),
+                    None => draft.set_header("Content-Type", "application/json".to_owned(), None),
+                }
             }
         }
 

@@ -13,6 +13,34 @@ struct DraftHeader {
     value: String,
     /// What printed forms show instead of `value`, when it holds a secret.
     masked: Option<String>,
+    /// The name and value already checked and converted (a header of the definition, done once
+    /// per prepared action), so the request takes them without parsing again.
+    parsed: Option<(http::HeaderName, http::HeaderValue)>,
+}
+
+/// A header with a value written in the definition, checked and converted once.
+#[derive(Clone, Debug)]
+pub(crate) struct StaticHeader {
+    name: String,
+    value: String,
+    parsed: (http::HeaderName, http::HeaderValue),
+}
+
+impl StaticHeader {
+    /// The header, when its name and value are valid; `None` leaves it to the checks of
+    /// [`Draft::finish`], which then reports what is wrong on every render.
+    pub(crate) fn new(name: &str, value: &str) -> Option<StaticHeader> {
+        if !value.is_ascii() {
+            return None;
+        }
+        let parsed_name = http::HeaderName::from_bytes(name.as_bytes()).ok()?;
+        let parsed_value = http::HeaderValue::from_str(value).ok()?;
+        Some(StaticHeader {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            parsed: (parsed_name, parsed_value),
+        })
+    }
 }
 
 /// A request being put together: real and masked forms side by side.
@@ -45,20 +73,33 @@ impl Draft {
 
     /// Sets a header, replacing any header of the same name (case-insensitively) in place.
     pub(crate) fn set_header(&mut self, name: &str, value: String, masked: Option<String>) {
-        let header = DraftHeader {
+        self.put(DraftHeader {
             name: name.to_owned(),
             value,
             masked,
-        };
-        if let Some(i) = self
+            parsed: None,
+        });
+    }
+
+    /// [`Self::set_header`] for a header checked beforehand.
+    pub(crate) fn set_static_header(&mut self, header: &StaticHeader) {
+        self.put(DraftHeader {
+            name: header.name.clone(),
+            value: header.value.clone(),
+            masked: None,
+            parsed: Some(header.parsed.clone()),
+        });
+    }
+
+    fn put(&mut self, header: DraftHeader) {
+        let same = self
             .headers
             .iter()
-            .position(|h| h.name.eq_ignore_ascii_case(name))
-        {
-            self.headers[i] = header;
-            // A later duplicate of the same name (impossible through set_header) cannot exist.
-        } else {
-            self.headers.push(header);
+            .position(|h| h.name.eq_ignore_ascii_case(&header.name));
+        match same {
+            // A later duplicate of the same name (impossible through `put`) cannot exist.
+            Some(i) => self.headers[i] = header,
+            None => self.headers.push(header),
         }
     }
 
@@ -76,6 +117,7 @@ impl Draft {
             .find(|h| h.name.eq_ignore_ascii_case("cookie"))
         {
             let masked_before = h.masked.clone().unwrap_or_else(|| h.value.clone());
+            h.parsed = None;
             h.value = format!("{}; {pair}", h.value);
             h.masked = Some(format!("{masked_before}; {masked_pair}"));
         } else {
@@ -83,6 +125,7 @@ impl Draft {
                 name: "Cookie".to_owned(),
                 value: pair,
                 masked: Some(masked_pair),
+                parsed: None,
             });
         }
     }
@@ -113,6 +156,11 @@ impl Draft {
         let headers = request.headers_mut();
         headers.reserve(self.headers.len());
         for h in self.headers {
+            if let Some((name, value)) = h.parsed {
+                headers.append(name, value);
+                printed.push((h.name, h.value));
+                continue;
+            }
             let name = http::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
                 RenderError::InvalidHeader {
                     name: h.name.clone(),
