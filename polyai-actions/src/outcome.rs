@@ -10,6 +10,12 @@
 //!   say it looks at the header); a body that does not parse is kept as text ([`Body::Text`],
 //!   invalid UTF-8 replaced by U+FFFD), and an empty body is [`Body::Empty`]. The agent sees
 //!   the whole body (ACTIONS.md).
+//! - **Speed.** When every output path is a singular query (`$.a.b`, `$['a'][0]`: names and
+//!   non-negative indices only, as nearly all are), the variables are read in one pass over the
+//!   raw body that builds only the selected values, and [`Outcome::body`] parses the body on
+//!   first use. The pass accepts exactly the bodies a full parse accepts and selects the same
+//!   nodes `serde_json_path` selects (both are tested against each other); any other path, or
+//!   a body that is not JSON, takes the general way.
 //! - **JSONPath** is RFC 9535, through `serde_json_path`. A path that is not valid RFC 9535 is
 //!   [`OutputError::InvalidPath`]. What a path matching nothing or several nodes yields is not
 //!   documented: [`OutputMatching`] chooses, by default [`NoMatch::Skip`] (the variable is not
