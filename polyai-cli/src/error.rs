@@ -80,9 +80,14 @@ impl fmt::Display for CliError {
     }
 }
 
-/// Folds a message onto one line.
+/// Folds a message onto one line, with no control character left in it.
 pub fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    // Control characters other than whitespace (ESC, C1 controls such as U+009B) become spaces
+    // too: messages can quote what a peer sent, and must not drive the user's terminal.
+    crate::output::sanitize(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl From<polyai_sdk::Error> for CliError {
@@ -160,5 +165,19 @@ pub fn stdout_json(error: serde_json::Error) -> CliError {
     match error.io_error_kind() {
         Some(kind) => stdout_write(std::io::Error::from(kind)),
         None => CliError::failure(format!("cannot encode the output: {error}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn one_line_folds_whitespace_and_drops_terminal_controls() {
+        assert_eq!(one_line("a\n  b\tc"), "a b c");
+        // ESC sequences and an 8-bit CSI a peer could quote into a message.
+        let folded = one_line("bad header \u{1b}[31mred\u{1b}[0m and \u{9b}2J");
+        assert!(!folded.chars().any(char::is_control), "{folded:?}");
+        assert_eq!(folded, "bad header [31mred [0m and 2J");
     }
 }
