@@ -448,30 +448,101 @@ fn query_of(
     })
 }
 
-/// The encoding of one flushed page: JSON Lines, as is or as one gzip member (a gzip file may
-/// hold any number of members one after another; readers decompress them all as one stream).
-fn encode_page(items: &[Conversation], gzip: bool) -> CliResult<Vec<u8>> {
-    let mut lines = Vec::with_capacity(items.len() * 2048);
-    for conversation in items {
-        serde_json::to_writer(&mut lines, conversation).map_err(|e| {
-            CliError::failure(format!(
-                "cannot encode conversation {}: {e}",
-                conversation.id
-            ))
-        })?;
-        lines.push(b'\n');
+/// How many encoded bytes the page writer gathers before it hands them to the output: small
+/// enough to stay in a core's cache while it is filled and written, large enough that the
+/// writes stay few (a page of 1000 conversations with turns is about 2.5 MB).
+const WRITE_CHUNK: usize = 256 * 1024;
+
+/// Encodes pages of conversations as JSON Lines, each page as is or as one gzip member (a gzip
+/// file may hold any number of members one after another; readers decompress them all as one
+/// stream), and writes them through one reused buffer of about [`WRITE_CHUNK`] bytes.
+///
+/// Each conversation is dropped as soon as it is encoded, and the page is written in chunks
+/// while it is encoded, so neither a whole encoded page nor a fresh buffer per page is ever
+/// held: the export's memory stays flat and hot in the cache.
+struct PageWriter {
+    buffer: Vec<u8>,
+    gzip: bool,
+}
+
+impl PageWriter {
+    fn new(gzip: bool) -> PageWriter {
+        PageWriter {
+            buffer: Vec::with_capacity(WRITE_CHUNK + 16 * 1024),
+            gzip,
+        }
     }
-    if !gzip {
-        return Ok(lines);
+
+    /// Encodes and writes one page to `out`, and returns how many bytes it wrote. An error of
+    /// `out` is mapped by `write_error`; an encoding error names the conversation. After an
+    /// error, part of the page may have been written (an export cuts it off when it resumes).
+    fn write_page<W: Write>(
+        &mut self,
+        items: Vec<Conversation>,
+        out: &mut W,
+        write_error: impl Fn(io::Error) -> CliError,
+    ) -> CliResult<u64> {
+        let mut out = Counted {
+            inner: out,
+            bytes: 0,
+        };
+        if self.gzip {
+            let mut encoder = flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
+            self.encode_into(items, &mut encoder, &write_error)?;
+            encoder.finish().map_err(&write_error)?;
+        } else {
+            self.encode_into(items, &mut out, &write_error)?;
+        }
+        out.inner.flush().map_err(&write_error)?;
+        Ok(out.bytes)
     }
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(lines.len() / 4),
-        flate2::Compression::fast(),
-    );
-    encoder
-        .write_all(&lines)
-        .and_then(|_| encoder.finish())
-        .map_err(|e| CliError::failure(format!("cannot compress a page: {e}")))
+
+    /// Encodes every conversation into the buffer, passing the buffer on to `sink` whenever it
+    /// holds a chunk, and once more at the end.
+    fn encode_into(
+        &mut self,
+        items: Vec<Conversation>,
+        sink: &mut impl Write,
+        write_error: &impl Fn(io::Error) -> CliError,
+    ) -> CliResult {
+        self.buffer.clear();
+        for conversation in items {
+            serde_json::to_writer(&mut self.buffer, &conversation).map_err(|e| {
+                CliError::failure(format!(
+                    "cannot encode conversation {}: {e}",
+                    conversation.id
+                ))
+            })?;
+            self.buffer.push(b'\n');
+            if self.buffer.len() >= WRITE_CHUNK {
+                sink.write_all(&self.buffer).map_err(write_error)?;
+                self.buffer.clear();
+            }
+        }
+        if !self.buffer.is_empty() {
+            sink.write_all(&self.buffer).map_err(write_error)?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+}
+
+/// A writer that counts the bytes that reach `inner`.
+struct Counted<'a, W> {
+    inner: &'a mut W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counted<'_, W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(data)?;
+        self.bytes = self.bytes.saturating_add(written as u64);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// `polyai conversations export`.
@@ -502,11 +573,9 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
         let listing = listing(&client, &query.account, &query.project, filters, window);
         let stdout = io::stdout();
         let mut out = stdout.lock();
+        let mut writer = PageWriter::new(gzip);
         return each_page(&listing, ListingPosition::Start, |items, _| {
-            let bytes = encode_page(&items, gzip)?;
-            out.write_all(&bytes)
-                .and_then(|_| out.flush())
-                .map_err(crate::error::stdout_write)?;
+            writer.write_page(items, &mut out, crate::error::stdout_write)?;
             Ok(true)
         })
         .await;
@@ -615,11 +684,8 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
     let resumed_count = checkpoint.count;
     let output_name = args.output.display().to_string();
     let mut saver = CheckpointSaver::start(&file, &output_name, &checkpoint_path, args.sync)?;
+    let mut writer = PageWriter::new(gzip);
     let result = each_page(&listing, position, |items, next| {
-        let bytes = encode_page(&items, gzip)?;
-        file.write_all(&bytes)
-            .and_then(|_| file.flush())
-            .map_err(|e| CliError::io(format!("cannot write {output_name}"), e))?;
         // Conversations come newest first: the start time of the page's last conversation
         // (the oldest) tells how much of the window is behind us. Only the progress display
         // depends on that order, so one timestamp is parsed per page, not one per record.
@@ -627,8 +693,12 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
             .iter()
             .rev()
             .find_map(|c| c.started_at.as_deref()?.parse::<Timestamp>().ok());
-        checkpoint.count = checkpoint.count.saturating_add(items.len() as u64);
-        checkpoint.bytes = checkpoint.bytes.saturating_add(bytes.len() as u64);
+        let page_count = items.len() as u64;
+        let bytes = writer.write_page(items, &mut file, |e| {
+            CliError::io(format!("cannot write {output_name}"), e)
+        })?;
+        checkpoint.count = checkpoint.count.saturating_add(page_count);
+        checkpoint.bytes = checkpoint.bytes.saturating_add(bytes);
         checkpoint.done = next.is_none();
         checkpoint.position = next.as_ref().map(ToString::to_string);
         saver.save(&checkpoint)?;
@@ -833,4 +903,118 @@ fn open_for_resume(path: &Path, bytes: u64) -> CliResult<fs::File> {
             )
         })?;
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    /// `n` conversations whose turns make each line about 3 KiB, so that a page of 200 spans
+    /// more than two write chunks.
+    fn conversations(n: usize) -> Vec<Conversation> {
+        (0..n)
+            .map(|i| {
+                serde_json::from_value(serde_json::json!({
+                    "id": format!("CA{i:08}"),
+                    "started_at": "2026-11-01T10:00:00.000Z",
+                    "turns": (0..8).map(|t| serde_json::json!({
+                        "user_input": format!("turn {t} of {i}: \"quoted\" é \u{1F600} {}", "x".repeat(300)),
+                        "agent_response": "ok",
+                    })).collect::<Vec<_>>(),
+                }))
+                .unwrap()
+            })
+            .collect()
+    }
+
+    fn write_error(e: io::Error) -> CliError {
+        CliError::io("cannot write the test output", e)
+    }
+
+    /// What the library writes: each conversation encoded on its own, one per line.
+    fn expected_lines(items: &[Conversation]) -> Vec<u8> {
+        let mut lines = Vec::new();
+        for conversation in items {
+            lines.extend(serde_json::to_vec(conversation).unwrap());
+            lines.push(b'\n');
+        }
+        lines
+    }
+
+    #[test]
+    fn a_page_is_written_in_chunks_as_the_same_json_lines_and_counted() {
+        let pages = [conversations(200), conversations(1), Vec::new()];
+        let mut writer = PageWriter::new(false);
+        let (mut out, mut expected) = (Vec::new(), Vec::new());
+        for page in pages {
+            expected.extend(expected_lines(&page));
+            let before = out.len();
+            let written = writer.write_page(page, &mut out, write_error).unwrap();
+            assert_eq!(written, (out.len() - before) as u64);
+        }
+        assert!(expected.len() > 2 * WRITE_CHUNK, "the test spans chunks");
+        assert_eq!(out, expected);
+        // The buffer is reused, never grown to a page.
+        assert!(writer.buffer.capacity() < 2 * WRITE_CHUNK);
+    }
+
+    #[test]
+    fn a_gzip_page_is_one_member_holding_the_same_lines() {
+        let pages = [conversations(200), conversations(3)];
+        let mut writer = PageWriter::new(true);
+        let (mut out, mut expected) = (Vec::new(), Vec::new());
+        let mut members = 0;
+        for page in pages {
+            expected.extend(expected_lines(&page));
+            let before = out.len();
+            let written = writer.write_page(page, &mut out, write_error).unwrap();
+            assert_eq!(written, (out.len() - before) as u64);
+            // Each page on its own is a complete gzip stream.
+            let mut member = Vec::new();
+            flate2::read::GzDecoder::new(&out[before..])
+                .read_to_end(&mut member)
+                .unwrap();
+            assert!(!member.is_empty());
+            members += 1;
+        }
+        let mut all = Vec::new();
+        flate2::read::MultiGzDecoder::new(&out[..])
+            .read_to_end(&mut all)
+            .unwrap();
+        assert_eq!(members, 2);
+        assert_eq!(all, expected);
+    }
+
+    /// A writer that fails after `left` bytes.
+    struct Failing {
+        left: usize,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            if self.left == 0 {
+                return Err(io::Error::other("disk full"));
+            }
+            let n = data.len().min(self.left);
+            self.left -= n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_output_is_reported_through_the_given_mapping() {
+        let mut writer = PageWriter::new(false);
+        let error = writer
+            .write_page(conversations(200), &mut Failing { left: 1000 }, |e| {
+                CliError::io("cannot write out.jsonl", e)
+            })
+            .unwrap_err();
+        assert_eq!(error.message, "cannot write out.jsonl: disk full");
+    }
 }
