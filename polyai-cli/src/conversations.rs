@@ -765,14 +765,64 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
 /// Makes each page durable and checkpoints it on a thread of its own, so that the fsyncs of
 /// page N overlap the fetch and encoding of page N+1 instead of adding to them.
 ///
-/// Per page, in order: the output's data is synced (unless `--no-sync`), then the page's
-/// checkpoint is written and, with sync, flushed. A checkpoint therefore never claims bytes
-/// that are not durable; a kill leaves at most the pages written after the last checkpoint,
-/// which the resume cuts off and fetches again. The channel holds one checkpoint, so the
-/// writer is at most about one page behind and memory stays flat.
+/// Per round, in order: the output's data is synced (unless `--no-sync`), then the newest
+/// page's checkpoint is written and, with sync, flushed. A checkpoint therefore never claims
+/// bytes that are not durable; a kill leaves at most the pages written after the last
+/// checkpoint, which the resume cuts off and fetches again.
+///
+/// The export hands over a checkpoint after every page and never waits for the disk: when a
+/// round is still running, the next page's checkpoint waits in a slot of one, and a newer one
+/// replaces it (it covers every byte the older one claimed, and the next round's sync covers
+/// them all). While the disk keeps up, every page is checkpointed; when fsyncs are slower
+/// than pages arrive, one round checkpoints every page written since the last, instead of the
+/// export stalling on one round per page. Memory stays flat: the slot holds one checkpoint,
+/// never a page.
 struct CheckpointSaver {
-    queue: Option<std::sync::mpsc::SyncSender<Checkpoint>>,
+    handoff: std::sync::Arc<Handoff>,
     worker: Option<std::thread::JoinHandle<CliResult>>,
+}
+
+/// What the export and the checkpoint writer share.
+struct Handoff {
+    slot: std::sync::Mutex<Slot>,
+    wake: std::sync::Condvar,
+}
+
+/// The checkpoint waiting for the writer, and whether either side has stopped.
+#[derive(Default)]
+struct Slot {
+    /// The newest checkpoint not yet taken by the writer.
+    pending: Option<Checkpoint>,
+    /// The export hands over no more checkpoints.
+    closed: bool,
+    /// The writer failed and takes no more checkpoints.
+    stopped: bool,
+}
+
+impl Handoff {
+    /// The slot, even if a thread panicked while holding it (its fields stay meaningful).
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits for the next checkpoint; `None` once the export is closed and nothing is left.
+    fn take(&self) -> Option<Checkpoint> {
+        let mut slot = self.lock();
+        loop {
+            if let Some(checkpoint) = slot.pending.take() {
+                return Some(checkpoint);
+            }
+            if slot.closed {
+                return None;
+            }
+            slot = self
+                .wake
+                .wait(slot)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
 }
 
 impl CheckpointSaver {
@@ -781,43 +831,63 @@ impl CheckpointSaver {
             .try_clone()
             .map_err(|e| CliError::io(format!("cannot write {output_name}"), e))?;
         let (output_name, path) = (output_name.to_string(), path.to_path_buf());
-        let (queue, pending) = std::sync::mpsc::sync_channel::<Checkpoint>(1);
+        let handoff = std::sync::Arc::new(Handoff {
+            slot: std::sync::Mutex::new(Slot::default()),
+            wake: std::sync::Condvar::new(),
+        });
+        let shared = handoff.clone();
         let worker = std::thread::Builder::new()
             .name("export-checkpoint".into())
             .spawn(move || -> CliResult {
-                for checkpoint in pending {
+                let round = |checkpoint: Checkpoint| -> CliResult {
                     if sync {
+                        // Covers every byte written so far: at least the ones this
+                        // checkpoint claims.
                         data.sync_data()
                             .map_err(|e| CliError::io(format!("cannot write {output_name}"), e))?;
                     }
-                    checkpoint.save(&path, sync)?;
+                    checkpoint.save(&path, sync)
+                };
+                while let Some(checkpoint) = shared.take() {
+                    if let Err(error) = round(checkpoint) {
+                        shared.lock().stopped = true;
+                        return Err(error);
+                    }
                 }
                 Ok(())
             })
             .map_err(|e| CliError::io("cannot start the checkpoint writer", e))?;
         Ok(CheckpointSaver {
-            queue: Some(queue),
+            handoff,
             worker: Some(worker),
         })
     }
 
-    /// Hands over the checkpoint of the page just written; fails with the writer's error if
-    /// an earlier page could not be synced or checkpointed.
+    /// Hands over the checkpoint of the page just written (replacing one the writer has not
+    /// taken yet); fails with the writer's error if an earlier round could not sync or
+    /// checkpoint.
     fn save(&mut self, checkpoint: &Checkpoint) -> CliResult {
-        let sent = self
-            .queue
-            .as_ref()
-            .is_some_and(|queue| queue.send(checkpoint.clone()).is_ok());
-        if sent {
+        let accepted = {
+            let mut slot = self.handoff.lock();
+            if slot.stopped || slot.closed {
+                false
+            } else {
+                slot.pending = Some(checkpoint.clone());
+                true
+            }
+        };
+        if accepted {
+            self.handoff.wake.notify_one();
             return Ok(());
         }
         self.finish()?;
         Err(CliError::failure("the checkpoint writer stopped"))
     }
 
-    /// Waits until every checkpoint handed over is written.
+    /// Waits until the last checkpoint handed over is written.
     fn finish(&mut self) -> CliResult {
-        self.queue = None;
+        self.handoff.lock().closed = true;
+        self.handoff.wake.notify_one();
         match self.worker.take() {
             Some(worker) => worker
                 .join()
@@ -985,6 +1055,89 @@ mod tests {
             .unwrap();
         assert_eq!(members, 2);
         assert_eq!(all, expected);
+    }
+
+    fn checkpoint_at(count: u64) -> Checkpoint {
+        Checkpoint {
+            version: CHECKPOINT_VERSION,
+            query: Query {
+                host: "http://127.0.0.1:1".into(),
+                account: "ws-1".into(),
+                project: "PROJECT-1".into(),
+                since: Some("2026-11-01T00:00:00Z".into()),
+                until: Some("2026-11-02T00:00:00Z".into()),
+                environment: None,
+                channels: Vec::new(),
+                variant_id: None,
+                variant_name: None,
+                in_progress: None,
+                search: None,
+                semantic: None,
+                turn_type: None,
+                sample: false,
+                include_latency: false,
+                shard: None,
+                gzip: false,
+            },
+            start_ms: 0,
+            end_ms: 1,
+            position: Some(format!("cursor:{count}")),
+            count,
+            bytes: count * 10,
+            done: false,
+        }
+    }
+
+    /// A checkpoint handed over while the writer is busy waits in the slot; a newer one
+    /// replaces it, so the writer's next round takes the newest; after the export closes, what
+    /// is pending is still taken before the writer stops.
+    #[test]
+    fn the_writer_takes_the_newest_checkpoint_and_drains_before_stopping() {
+        let handoff = Handoff {
+            slot: std::sync::Mutex::new(Slot::default()),
+            wake: std::sync::Condvar::new(),
+        };
+        handoff.lock().pending = Some(checkpoint_at(1000));
+        handoff.lock().pending = Some(checkpoint_at(2000));
+        assert_eq!(handoff.take().map(|c| c.count), Some(2000));
+        handoff.lock().pending = Some(checkpoint_at(3000));
+        handoff.lock().closed = true;
+        assert_eq!(handoff.take().map(|c| c.count), Some(3000));
+        assert!(handoff.take().is_none());
+    }
+
+    /// Every checkpoint handed over reaches the file, the last one last; once the writer has
+    /// failed, the export is told so.
+    #[test]
+    fn the_saver_writes_the_last_checkpoint_and_reports_a_failed_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = fs::File::create(dir.path().join("out.jsonl")).unwrap();
+        let path = dir.path().join("out.jsonl.checkpoint");
+        let mut saver = CheckpointSaver::start(&output, "out.jsonl", &path, true).unwrap();
+        for page in 1..=20 {
+            saver.save(&checkpoint_at(page * 1000)).unwrap();
+        }
+        saver.finish().unwrap();
+        let saved = Checkpoint::load(&path).unwrap().unwrap();
+        assert_eq!(saved.count, 20_000);
+
+        // A checkpoint path in a directory that does not exist: the first round fails, and
+        // a later hand-over (or the end) reports it.
+        let missing = dir.path().join("no-such-dir").join("out.jsonl.checkpoint");
+        let mut saver = CheckpointSaver::start(&output, "out.jsonl", &missing, false).unwrap();
+        let mut outcome = Ok(());
+        for page in 1..=1000 {
+            outcome = saver.save(&checkpoint_at(page));
+            if outcome.is_err() {
+                break;
+            }
+        }
+        let error = outcome.and(saver.finish()).unwrap_err();
+        assert!(
+            error.message.contains("cannot write the checkpoint"),
+            "{}",
+            error.message
+        );
     }
 
     /// A writer that fails after `left` bytes.
