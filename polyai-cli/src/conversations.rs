@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use futures::StreamExt;
 use polyai_sdk::Environment;
 use polyai_sdk::conversations::{Conversation, ConversationListing};
-use polyai_sdk::paging::ListingPosition;
+use polyai_sdk::paging::{ListingPosition, PageStream};
 use polyai_sdk::{Client, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -110,19 +110,35 @@ pub fn listing(
     listing
 }
 
+/// When a listing's pages are requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetch {
+    /// Each page when the previous one has been handled (nothing is fetched that is not
+    /// used, e.g. past a `--limit`).
+    OnDemand,
+    /// One page ahead: page N+1 is requested and decoded while page N is handled, so the
+    /// server's (and the network's) time overlaps the writing instead of adding to it.
+    OneAhead,
+}
+
 /// Every page of `listing` from `position`, handed to `each`; a page that fails after the
 /// SDK's retries is fetched again from the position its error reports, up to
 /// [`MAX_RESUMES`] times in a row, when the failure is one that may pass.
 pub async fn each_page(
     listing: &ConversationListing,
     mut position: ListingPosition,
+    fetch: Fetch,
     mut each: impl FnMut(Vec<Conversation>, Option<ListingPosition>) -> CliResult<bool>,
 ) -> CliResult {
     let mut failures = 0;
     loop {
-        let mut pages = match &position {
+        let pages = match &position {
             ListingPosition::Start => listing.clone().pages(),
             other => listing.clone().resume_from(other.clone()).pages(),
+        };
+        let mut pages = match fetch {
+            Fetch::OnDemand => pages,
+            Fetch::OneAhead => read_ahead(pages),
         };
         let mut failed = None;
         while let Some(page) = pages.next().await {
@@ -153,6 +169,44 @@ pub async fn each_page(
             }
             _ => return Err(error.into()),
         }
+    }
+}
+
+/// `pages`, fetched one page ahead of their consumer by a task of its own. The task waits for
+/// the consumer to take a page before it requests the next, so at most one page is held
+/// beyond the one being handled; pages and the error that ends them arrive in order, exactly
+/// as from `pages` itself. Dropping the stream stops the task, and a fetch in flight with it.
+fn read_ahead(mut pages: PageStream<Conversation>) -> PageStream<Conversation> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok(room) = sender.reserve().await else {
+                return;
+            };
+            let Some(page) = pages.next().await else {
+                return;
+            };
+            let failed = page.is_err();
+            room.send(page);
+            if failed {
+                return;
+            }
+        }
+    });
+    let stop = AbortOnDrop(task.abort_handle());
+    futures::stream::unfold((receiver, stop), |(mut receiver, stop)| async move {
+        let page = receiver.recv().await?;
+        Some((page, (receiver, stop)))
+    })
+    .boxed()
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -233,46 +287,51 @@ pub async fn list(
         Format::Jsonl => {}
     }
     let mut written = 0u64;
-    let result = each_page(&listing, ListingPosition::Start, |items, _| {
-        for conversation in items {
-            if limit.is_some_and(|l| written >= l) {
-                return Ok(false);
-            }
-            match format {
-                Format::Table => {
-                    let cells: Vec<String> = columns(&conversation)
-                        .iter()
-                        .zip(widths)
-                        .map(|(c, w)| format!("{:w$}", crate::output::sanitize(c)))
-                        .collect();
-                    writeln!(out, "{}", cells.join(" ").trim_end()).map_err(write_err)?;
+    let result = each_page(
+        &listing,
+        ListingPosition::Start,
+        Fetch::OnDemand,
+        |items, _| {
+            for conversation in items {
+                if limit.is_some_and(|l| written >= l) {
+                    return Ok(false);
                 }
-                Format::Csv => {
-                    let cells: Vec<String> = columns(&conversation)
-                        .iter()
-                        .map(|c| crate::records::csv_field(c))
-                        .collect();
-                    writeln!(out, "{}", cells.join(",")).map_err(write_err)?;
-                }
-                Format::Json | Format::Jsonl => {
-                    if format == Format::Json && written > 0 {
-                        write!(out, ",").map_err(write_err)?;
+                match format {
+                    Format::Table => {
+                        let cells: Vec<String> = columns(&conversation)
+                            .iter()
+                            .zip(widths)
+                            .map(|(c, w)| format!("{:w$}", crate::output::sanitize(c)))
+                            .collect();
+                        writeln!(out, "{}", cells.join(" ").trim_end()).map_err(write_err)?;
                     }
-                    // Encoded first, so that a closed pipe is told apart from an encoding error.
-                    let line = serde_json::to_vec(&conversation).map_err(|e| {
-                        CliError::failure(format!("cannot encode a conversation: {e}"))
-                    })?;
-                    out.write_all(&line).map_err(write_err)?;
-                    if format == Format::Jsonl {
-                        writeln!(out).map_err(write_err)?;
+                    Format::Csv => {
+                        let cells: Vec<String> = columns(&conversation)
+                            .iter()
+                            .map(|c| crate::records::csv_field(c))
+                            .collect();
+                        writeln!(out, "{}", cells.join(",")).map_err(write_err)?;
+                    }
+                    Format::Json | Format::Jsonl => {
+                        if format == Format::Json && written > 0 {
+                            write!(out, ",").map_err(write_err)?;
+                        }
+                        // Encoded first, so that a closed pipe is told apart from an encoding error.
+                        let line = serde_json::to_vec(&conversation).map_err(|e| {
+                            CliError::failure(format!("cannot encode a conversation: {e}"))
+                        })?;
+                        out.write_all(&line).map_err(write_err)?;
+                        if format == Format::Jsonl {
+                            writeln!(out).map_err(write_err)?;
+                        }
                     }
                 }
+                written += 1;
             }
-            written += 1;
-        }
-        out.flush().map_err(write_err)?;
-        Ok(limit.is_none_or(|l| written < l))
-    })
+            out.flush().map_err(write_err)?;
+            Ok(limit.is_none_or(|l| written < l))
+        },
+    )
     .await;
     result?;
     if format == Format::Json {
@@ -574,10 +633,15 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
         let stdout = io::stdout();
         let mut out = stdout.lock();
         let mut writer = PageWriter::new(gzip);
-        return each_page(&listing, ListingPosition::Start, |items, _| {
-            writer.write_page(items, &mut out, crate::error::stdout_write)?;
-            Ok(true)
-        })
+        return each_page(
+            &listing,
+            ListingPosition::Start,
+            Fetch::OneAhead,
+            |items, _| {
+                writer.write_page(items, &mut out, crate::error::stdout_write)?;
+                Ok(true)
+            },
+        )
         .await;
     }
 
@@ -685,7 +749,7 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
     let output_name = args.output.display().to_string();
     let mut saver = CheckpointSaver::start(&file, &output_name, &checkpoint_path, args.sync)?;
     let mut writer = PageWriter::new(gzip);
-    let result = each_page(&listing, position, |items, next| {
+    let result = each_page(&listing, position, Fetch::OneAhead, |items, next| {
         // Conversations come newest first: the start time of the page's last conversation
         // (the oldest) tells how much of the window is behind us. Only the progress display
         // depends on that order, so one timestamp is parsed per page, not one per record.
@@ -1138,6 +1202,84 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    /// Pages `1..=pages` of one conversation each (then an error when `fail`), counting how
+    /// many the stream has been asked for.
+    fn counted_pages(
+        pages: usize,
+        fail: bool,
+        pulled: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) -> PageStream<Conversation> {
+        let mut items: Vec<Result<polyai_sdk::paging::Page<Conversation>, polyai_sdk::Error>> = (1
+            ..=pages)
+            .map(|n| {
+                Ok(polyai_sdk::paging::Page {
+                    items: conversations(1),
+                    next_cursor: Some(n.to_string()),
+                    next_position: Some(ListingPosition::Cursor(n.to_string())),
+                })
+            })
+            .collect();
+        if fail {
+            items.push(Err(polyai_sdk::Error::InvalidInput("page failed".into())));
+        }
+        futures::stream::iter(items)
+            .inspect(move |_| {
+                pulled.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            })
+            .boxed()
+    }
+
+    /// The read-ahead hands over the same pages in the same order, then the error that ended
+    /// them, and never holds more than one page beyond the one its consumer has.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reading_ahead_keeps_the_order_the_error_and_one_page_of_lead() {
+        use std::sync::atomic::Ordering;
+        let pulled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut pages = read_ahead(counted_pages(5, true, pulled.clone()));
+        let mut cursors = Vec::new();
+        let mut failed = None;
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => {
+                    let taken = cursors.len() + 1;
+                    // Give the task every chance to run further ahead than it may.
+                    for _ in 0..50 {
+                        tokio::task::yield_now().await;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    let ahead = pulled.load(Ordering::SeqCst);
+                    assert!(
+                        ahead <= taken + 1,
+                        "{ahead} pages pulled while the consumer holds page {taken}"
+                    );
+                    cursors.push(page.next_cursor.unwrap());
+                }
+                Err(error) => {
+                    failed = Some(error.to_string());
+                    break;
+                }
+            }
+        }
+        assert_eq!(cursors, ["1", "2", "3", "4", "5"]);
+        assert!(failed.is_some_and(|e| e.contains("page failed")));
+        assert!(pages.next().await.is_none(), "nothing after the error");
+    }
+
+    /// Dropping the read-ahead stream stops its task: nothing more is pulled.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dropped_read_ahead_fetches_no_more() {
+        use std::sync::atomic::Ordering;
+        let pulled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut pages = read_ahead(counted_pages(100, false, pulled.clone()));
+        assert!(pages.next().await.is_some_and(|p| p.is_ok()));
+        drop(pages);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let after_drop = pulled.load(Ordering::SeqCst);
+        assert!(after_drop <= 2, "{after_drop} pages pulled");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert_eq!(pulled.load(Ordering::SeqCst), after_drop);
     }
 
     /// A writer that fails after `left` bytes.
