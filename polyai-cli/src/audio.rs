@@ -13,7 +13,7 @@ use polyai_sdk::conversations::ListingPosition;
 
 use crate::cli::{Direction, Filters};
 use crate::config::Settings;
-use crate::conversations::{Fetch, each_page, listing, resolve_window};
+use crate::conversations::{each_page, listing, resolve_window};
 use crate::error::{CliError, CliResult};
 use crate::output::{self, Progress};
 
@@ -120,15 +120,10 @@ pub async fn download(settings: &Settings, args: DownloadArgs<'_>) -> CliResult 
             args.filters,
             window,
         );
-        each_page(
-            &listing,
-            ListingPosition::Start,
-            Fetch::OnDemand,
-            |items, _| {
-                ids.extend(items.into_iter().map(|c| c.id));
-                Ok(true)
-            },
-        )
+        each_page(&listing, ListingPosition::Start, |items, _| {
+            ids.extend(items.into_iter().map(|c| c.id));
+            Ok(true)
+        })
         .await?;
     }
     if ids.is_empty() && args.ids.is_empty() && args.from.is_none() && args.filters.since.is_none()

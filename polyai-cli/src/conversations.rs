@@ -121,10 +121,19 @@ pub enum Fetch {
     OneAhead,
 }
 
-/// Every page of `listing` from `position`, handed to `each`; a page that fails after the
-/// SDK's retries is fetched again from the position its error reports, up to
-/// [`MAX_RESUMES`] times in a row, when the failure is one that may pass.
+/// Every page of `listing` from `position`, handed to `each`, each page fetched on demand;
+/// a page that fails after the SDK's retries is fetched again from the position its error
+/// reports, up to [`MAX_RESUMES`] times in a row, when the failure is one that may pass.
 pub async fn each_page(
+    listing: &ConversationListing,
+    position: ListingPosition,
+    each: impl FnMut(Vec<Conversation>, Option<ListingPosition>) -> CliResult<bool>,
+) -> CliResult {
+    each_page_fetched(listing, position, Fetch::OnDemand, each).await
+}
+
+/// [`each_page`], with the pages fetched as `fetch` says.
+pub async fn each_page_fetched(
     listing: &ConversationListing,
     mut position: ListingPosition,
     fetch: Fetch,
@@ -287,51 +296,46 @@ pub async fn list(
         Format::Jsonl => {}
     }
     let mut written = 0u64;
-    let result = each_page(
-        &listing,
-        ListingPosition::Start,
-        Fetch::OnDemand,
-        |items, _| {
-            for conversation in items {
-                if limit.is_some_and(|l| written >= l) {
-                    return Ok(false);
-                }
-                match format {
-                    Format::Table => {
-                        let cells: Vec<String> = columns(&conversation)
-                            .iter()
-                            .zip(widths)
-                            .map(|(c, w)| format!("{:w$}", crate::output::sanitize(c)))
-                            .collect();
-                        writeln!(out, "{}", cells.join(" ").trim_end()).map_err(write_err)?;
-                    }
-                    Format::Csv => {
-                        let cells: Vec<String> = columns(&conversation)
-                            .iter()
-                            .map(|c| crate::records::csv_field(c))
-                            .collect();
-                        writeln!(out, "{}", cells.join(",")).map_err(write_err)?;
-                    }
-                    Format::Json | Format::Jsonl => {
-                        if format == Format::Json && written > 0 {
-                            write!(out, ",").map_err(write_err)?;
-                        }
-                        // Encoded first, so that a closed pipe is told apart from an encoding error.
-                        let line = serde_json::to_vec(&conversation).map_err(|e| {
-                            CliError::failure(format!("cannot encode a conversation: {e}"))
-                        })?;
-                        out.write_all(&line).map_err(write_err)?;
-                        if format == Format::Jsonl {
-                            writeln!(out).map_err(write_err)?;
-                        }
-                    }
-                }
-                written += 1;
+    let result = each_page(&listing, ListingPosition::Start, |items, _| {
+        for conversation in items {
+            if limit.is_some_and(|l| written >= l) {
+                return Ok(false);
             }
-            out.flush().map_err(write_err)?;
-            Ok(limit.is_none_or(|l| written < l))
-        },
-    )
+            match format {
+                Format::Table => {
+                    let cells: Vec<String> = columns(&conversation)
+                        .iter()
+                        .zip(widths)
+                        .map(|(c, w)| format!("{:w$}", crate::output::sanitize(c)))
+                        .collect();
+                    writeln!(out, "{}", cells.join(" ").trim_end()).map_err(write_err)?;
+                }
+                Format::Csv => {
+                    let cells: Vec<String> = columns(&conversation)
+                        .iter()
+                        .map(|c| crate::records::csv_field(c))
+                        .collect();
+                    writeln!(out, "{}", cells.join(",")).map_err(write_err)?;
+                }
+                Format::Json | Format::Jsonl => {
+                    if format == Format::Json && written > 0 {
+                        write!(out, ",").map_err(write_err)?;
+                    }
+                    // Encoded first, so that a closed pipe is told apart from an encoding error.
+                    let line = serde_json::to_vec(&conversation).map_err(|e| {
+                        CliError::failure(format!("cannot encode a conversation: {e}"))
+                    })?;
+                    out.write_all(&line).map_err(write_err)?;
+                    if format == Format::Jsonl {
+                        writeln!(out).map_err(write_err)?;
+                    }
+                }
+            }
+            written += 1;
+        }
+        out.flush().map_err(write_err)?;
+        Ok(limit.is_none_or(|l| written < l))
+    })
     .await;
     result?;
     if format == Format::Json {
@@ -633,7 +637,7 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
         let stdout = io::stdout();
         let mut out = stdout.lock();
         let mut writer = PageWriter::new(gzip);
-        return each_page(
+        return each_page_fetched(
             &listing,
             ListingPosition::Start,
             Fetch::OneAhead,
@@ -749,7 +753,7 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
     let output_name = args.output.display().to_string();
     let mut saver = CheckpointSaver::start(&file, &output_name, &checkpoint_path, args.sync)?;
     let mut writer = PageWriter::new(gzip);
-    let result = each_page(&listing, position, Fetch::OneAhead, |items, next| {
+    let result = each_page_fetched(&listing, position, Fetch::OneAhead, |items, next| {
         // Conversations come newest first: the start time of the page's last conversation
         // (the oldest) tells how much of the window is behind us. Only the progress display
         // depends on that order, so one timestamp is parsed per page, not one per record.
