@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use futures::StreamExt;
 use polyai_sdk::Environment;
 use polyai_sdk::conversations::{Conversation, ConversationListing};
-use polyai_sdk::paging::ListingPosition;
+use polyai_sdk::paging::{ListingPosition, PageStream};
 use polyai_sdk::{Client, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -110,19 +110,44 @@ pub fn listing(
     listing
 }
 
-/// Every page of `listing` from `position`, handed to `each`; a page that fails after the
-/// SDK's retries is fetched again from the position its error reports, up to
-/// [`MAX_RESUMES`] times in a row, when the failure is one that may pass.
+/// When a listing's pages are requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetch {
+    /// Each page when the previous one has been handled (nothing is fetched that is not
+    /// used, e.g. past a `--limit`).
+    OnDemand,
+    /// One page ahead: page N+1 is requested and decoded while page N is handled, so the
+    /// server's (and the network's) time overlaps the writing instead of adding to it.
+    OneAhead,
+}
+
+/// Every page of `listing` from `position`, handed to `each`, each page fetched on demand;
+/// a page that fails after the SDK's retries is fetched again from the position its error
+/// reports, up to [`MAX_RESUMES`] times in a row, when the failure is one that may pass.
 pub async fn each_page(
     listing: &ConversationListing,
+    position: ListingPosition,
+    each: impl FnMut(Vec<Conversation>, Option<ListingPosition>) -> CliResult<bool>,
+) -> CliResult {
+    each_page_fetched(listing, position, Fetch::OnDemand, each).await
+}
+
+/// [`each_page`], with the pages fetched as `fetch` says.
+pub async fn each_page_fetched(
+    listing: &ConversationListing,
     mut position: ListingPosition,
+    fetch: Fetch,
     mut each: impl FnMut(Vec<Conversation>, Option<ListingPosition>) -> CliResult<bool>,
 ) -> CliResult {
     let mut failures = 0;
     loop {
-        let mut pages = match &position {
+        let pages = match &position {
             ListingPosition::Start => listing.clone().pages(),
             other => listing.clone().resume_from(other.clone()).pages(),
+        };
+        let mut pages = match fetch {
+            Fetch::OnDemand => pages,
+            Fetch::OneAhead => read_ahead(pages),
         };
         let mut failed = None;
         while let Some(page) = pages.next().await {
@@ -153,6 +178,44 @@ pub async fn each_page(
             }
             _ => return Err(error.into()),
         }
+    }
+}
+
+/// `pages`, fetched one page ahead of their consumer by a task of its own. The task waits for
+/// the consumer to take a page before it requests the next, so at most one page is held
+/// beyond the one being handled; pages and the error that ends them arrive in order, exactly
+/// as from `pages` itself. Dropping the stream stops the task, and a fetch in flight with it.
+fn read_ahead(mut pages: PageStream<Conversation>) -> PageStream<Conversation> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok(room) = sender.reserve().await else {
+                return;
+            };
+            let Some(page) = pages.next().await else {
+                return;
+            };
+            let failed = page.is_err();
+            room.send(page);
+            if failed {
+                return;
+            }
+        }
+    });
+    let stop = AbortOnDrop(task.abort_handle());
+    futures::stream::unfold((receiver, stop), |(mut receiver, stop)| async move {
+        let page = receiver.recv().await?;
+        Some((page, (receiver, stop)))
+    })
+    .boxed()
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -448,30 +511,101 @@ fn query_of(
     })
 }
 
-/// The encoding of one flushed page: JSON Lines, as is or as one gzip member (a gzip file may
-/// hold any number of members one after another; readers decompress them all as one stream).
-fn encode_page(items: &[Conversation], gzip: bool) -> CliResult<Vec<u8>> {
-    let mut lines = Vec::with_capacity(items.len() * 2048);
-    for conversation in items {
-        serde_json::to_writer(&mut lines, conversation).map_err(|e| {
-            CliError::failure(format!(
-                "cannot encode conversation {}: {e}",
-                conversation.id
-            ))
-        })?;
-        lines.push(b'\n');
+/// How many encoded bytes the page writer gathers before it hands them to the output: small
+/// enough to stay in a core's cache while it is filled and written, large enough that the
+/// writes stay few (a page of 1000 conversations with turns is about 2.5 MB).
+const WRITE_CHUNK: usize = 256 * 1024;
+
+/// Encodes pages of conversations as JSON Lines, each page as is or as one gzip member (a gzip
+/// file may hold any number of members one after another; readers decompress them all as one
+/// stream), and writes them through one reused buffer of about [`WRITE_CHUNK`] bytes.
+///
+/// Each conversation is dropped as soon as it is encoded, and the page is written in chunks
+/// while it is encoded, so neither a whole encoded page nor a fresh buffer per page is ever
+/// held: the export's memory stays flat and hot in the cache.
+struct PageWriter {
+    buffer: Vec<u8>,
+    gzip: bool,
+}
+
+impl PageWriter {
+    fn new(gzip: bool) -> PageWriter {
+        PageWriter {
+            buffer: Vec::with_capacity(WRITE_CHUNK + 16 * 1024),
+            gzip,
+        }
     }
-    if !gzip {
-        return Ok(lines);
+
+    /// Encodes and writes one page to `out`, and returns how many bytes it wrote. An error of
+    /// `out` is mapped by `write_error`; an encoding error names the conversation. After an
+    /// error, part of the page may have been written (an export cuts it off when it resumes).
+    fn write_page<W: Write>(
+        &mut self,
+        items: Vec<Conversation>,
+        out: &mut W,
+        write_error: impl Fn(io::Error) -> CliError,
+    ) -> CliResult<u64> {
+        let mut out = Counted {
+            inner: out,
+            bytes: 0,
+        };
+        if self.gzip {
+            let mut encoder = flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
+            self.encode_into(items, &mut encoder, &write_error)?;
+            encoder.finish().map_err(&write_error)?;
+        } else {
+            self.encode_into(items, &mut out, &write_error)?;
+        }
+        out.inner.flush().map_err(&write_error)?;
+        Ok(out.bytes)
     }
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(lines.len() / 4),
-        flate2::Compression::fast(),
-    );
-    encoder
-        .write_all(&lines)
-        .and_then(|_| encoder.finish())
-        .map_err(|e| CliError::failure(format!("cannot compress a page: {e}")))
+
+    /// Encodes every conversation into the buffer, passing the buffer on to `sink` whenever it
+    /// holds a chunk, and once more at the end.
+    fn encode_into(
+        &mut self,
+        items: Vec<Conversation>,
+        sink: &mut impl Write,
+        write_error: &impl Fn(io::Error) -> CliError,
+    ) -> CliResult {
+        self.buffer.clear();
+        for conversation in items {
+            serde_json::to_writer(&mut self.buffer, &conversation).map_err(|e| {
+                CliError::failure(format!(
+                    "cannot encode conversation {}: {e}",
+                    conversation.id
+                ))
+            })?;
+            self.buffer.push(b'\n');
+            if self.buffer.len() >= WRITE_CHUNK {
+                sink.write_all(&self.buffer).map_err(write_error)?;
+                self.buffer.clear();
+            }
+        }
+        if !self.buffer.is_empty() {
+            sink.write_all(&self.buffer).map_err(write_error)?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+}
+
+/// A writer that counts the bytes that reach `inner`.
+struct Counted<'a, W> {
+    inner: &'a mut W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counted<'_, W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(data)?;
+        self.bytes = self.bytes.saturating_add(written as u64);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// `polyai conversations export`.
@@ -502,13 +636,16 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
         let listing = listing(&client, &query.account, &query.project, filters, window);
         let stdout = io::stdout();
         let mut out = stdout.lock();
-        return each_page(&listing, ListingPosition::Start, |items, _| {
-            let bytes = encode_page(&items, gzip)?;
-            out.write_all(&bytes)
-                .and_then(|_| out.flush())
-                .map_err(crate::error::stdout_write)?;
-            Ok(true)
-        })
+        let mut writer = PageWriter::new(gzip);
+        return each_page_fetched(
+            &listing,
+            ListingPosition::Start,
+            Fetch::OneAhead,
+            |items, _| {
+                writer.write_page(items, &mut out, crate::error::stdout_write)?;
+                Ok(true)
+            },
+        )
         .await;
     }
 
@@ -615,11 +752,8 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
     let resumed_count = checkpoint.count;
     let output_name = args.output.display().to_string();
     let mut saver = CheckpointSaver::start(&file, &output_name, &checkpoint_path, args.sync)?;
-    let result = each_page(&listing, position, |items, next| {
-        let bytes = encode_page(&items, gzip)?;
-        file.write_all(&bytes)
-            .and_then(|_| file.flush())
-            .map_err(|e| CliError::io(format!("cannot write {output_name}"), e))?;
+    let mut writer = PageWriter::new(gzip);
+    let result = each_page_fetched(&listing, position, Fetch::OneAhead, |items, next| {
         // Conversations come newest first: the start time of the page's last conversation
         // (the oldest) tells how much of the window is behind us. Only the progress display
         // depends on that order, so one timestamp is parsed per page, not one per record.
@@ -627,8 +761,12 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
             .iter()
             .rev()
             .find_map(|c| c.started_at.as_deref()?.parse::<Timestamp>().ok());
-        checkpoint.count = checkpoint.count.saturating_add(items.len() as u64);
-        checkpoint.bytes = checkpoint.bytes.saturating_add(bytes.len() as u64);
+        let page_count = items.len() as u64;
+        let bytes = writer.write_page(items, &mut file, |e| {
+            CliError::io(format!("cannot write {output_name}"), e)
+        })?;
+        checkpoint.count = checkpoint.count.saturating_add(page_count);
+        checkpoint.bytes = checkpoint.bytes.saturating_add(bytes);
         checkpoint.done = next.is_none();
         checkpoint.position = next.as_ref().map(ToString::to_string);
         saver.save(&checkpoint)?;
@@ -695,14 +833,64 @@ pub async fn export(settings: &Settings, args: ExportArgs<'_>) -> CliResult {
 /// Makes each page durable and checkpoints it on a thread of its own, so that the fsyncs of
 /// page N overlap the fetch and encoding of page N+1 instead of adding to them.
 ///
-/// Per page, in order: the output's data is synced (unless `--no-sync`), then the page's
-/// checkpoint is written and, with sync, flushed. A checkpoint therefore never claims bytes
-/// that are not durable; a kill leaves at most the pages written after the last checkpoint,
-/// which the resume cuts off and fetches again. The channel holds one checkpoint, so the
-/// writer is at most about one page behind and memory stays flat.
+/// Per round, in order: the output's data is synced (unless `--no-sync`), then the newest
+/// page's checkpoint is written and, with sync, flushed. A checkpoint therefore never claims
+/// bytes that are not durable; a kill leaves at most the pages written after the last
+/// checkpoint, which the resume cuts off and fetches again.
+///
+/// The export hands over a checkpoint after every page and never waits for the disk: when a
+/// round is still running, the next page's checkpoint waits in a slot of one, and a newer one
+/// replaces it (it covers every byte the older one claimed, and the next round's sync covers
+/// them all). While the disk keeps up, every page is checkpointed; when fsyncs are slower
+/// than pages arrive, one round checkpoints every page written since the last, instead of the
+/// export stalling on one round per page. Memory stays flat: the slot holds one checkpoint,
+/// never a page.
 struct CheckpointSaver {
-    queue: Option<std::sync::mpsc::SyncSender<Checkpoint>>,
+    handoff: std::sync::Arc<Handoff>,
     worker: Option<std::thread::JoinHandle<CliResult>>,
+}
+
+/// What the export and the checkpoint writer share.
+struct Handoff {
+    slot: std::sync::Mutex<Slot>,
+    wake: std::sync::Condvar,
+}
+
+/// The checkpoint waiting for the writer, and whether either side has stopped.
+#[derive(Default)]
+struct Slot {
+    /// The newest checkpoint not yet taken by the writer.
+    pending: Option<Checkpoint>,
+    /// The export hands over no more checkpoints.
+    closed: bool,
+    /// The writer failed and takes no more checkpoints.
+    stopped: bool,
+}
+
+impl Handoff {
+    /// The slot, even if a thread panicked while holding it (its fields stay meaningful).
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits for the next checkpoint; `None` once the export is closed and nothing is left.
+    fn take(&self) -> Option<Checkpoint> {
+        let mut slot = self.lock();
+        loop {
+            if let Some(checkpoint) = slot.pending.take() {
+                return Some(checkpoint);
+            }
+            if slot.closed {
+                return None;
+            }
+            slot = self
+                .wake
+                .wait(slot)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
 }
 
 impl CheckpointSaver {
@@ -711,43 +899,63 @@ impl CheckpointSaver {
             .try_clone()
             .map_err(|e| CliError::io(format!("cannot write {output_name}"), e))?;
         let (output_name, path) = (output_name.to_string(), path.to_path_buf());
-        let (queue, pending) = std::sync::mpsc::sync_channel::<Checkpoint>(1);
+        let handoff = std::sync::Arc::new(Handoff {
+            slot: std::sync::Mutex::new(Slot::default()),
+            wake: std::sync::Condvar::new(),
+        });
+        let shared = handoff.clone();
         let worker = std::thread::Builder::new()
             .name("export-checkpoint".into())
             .spawn(move || -> CliResult {
-                for checkpoint in pending {
+                let round = |checkpoint: Checkpoint| -> CliResult {
                     if sync {
+                        // Covers every byte written so far: at least the ones this
+                        // checkpoint claims.
                         data.sync_data()
                             .map_err(|e| CliError::io(format!("cannot write {output_name}"), e))?;
                     }
-                    checkpoint.save(&path, sync)?;
+                    checkpoint.save(&path, sync)
+                };
+                while let Some(checkpoint) = shared.take() {
+                    if let Err(error) = round(checkpoint) {
+                        shared.lock().stopped = true;
+                        return Err(error);
+                    }
                 }
                 Ok(())
             })
             .map_err(|e| CliError::io("cannot start the checkpoint writer", e))?;
         Ok(CheckpointSaver {
-            queue: Some(queue),
+            handoff,
             worker: Some(worker),
         })
     }
 
-    /// Hands over the checkpoint of the page just written; fails with the writer's error if
-    /// an earlier page could not be synced or checkpointed.
+    /// Hands over the checkpoint of the page just written (replacing one the writer has not
+    /// taken yet); fails with the writer's error if an earlier round could not sync or
+    /// checkpoint.
     fn save(&mut self, checkpoint: &Checkpoint) -> CliResult {
-        let sent = self
-            .queue
-            .as_ref()
-            .is_some_and(|queue| queue.send(checkpoint.clone()).is_ok());
-        if sent {
+        let accepted = {
+            let mut slot = self.handoff.lock();
+            if slot.stopped || slot.closed {
+                false
+            } else {
+                slot.pending = Some(checkpoint.clone());
+                true
+            }
+        };
+        if accepted {
+            self.handoff.wake.notify_one();
             return Ok(());
         }
         self.finish()?;
         Err(CliError::failure("the checkpoint writer stopped"))
     }
 
-    /// Waits until every checkpoint handed over is written.
+    /// Waits until the last checkpoint handed over is written.
     fn finish(&mut self) -> CliResult {
-        self.queue = None;
+        self.handoff.lock().closed = true;
+        self.handoff.wake.notify_one();
         match self.worker.take() {
             Some(worker) => worker
                 .join()
@@ -833,4 +1041,279 @@ fn open_for_resume(path: &Path, bytes: u64) -> CliResult<fs::File> {
             )
         })?;
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    /// `n` conversations whose turns make each line about 3 KiB, so that a page of 200 spans
+    /// more than two write chunks.
+    fn conversations(n: usize) -> Vec<Conversation> {
+        (0..n)
+            .map(|i| {
+                serde_json::from_value(serde_json::json!({
+                    "id": format!("CA{i:08}"),
+                    "started_at": "2026-11-01T10:00:00.000Z",
+                    "turns": (0..8).map(|t| serde_json::json!({
+                        "user_input": format!("turn {t} of {i}: \"quoted\" é \u{1F600} {}", "x".repeat(300)),
+                        "agent_response": "ok",
+                    })).collect::<Vec<_>>(),
+                }))
+                .unwrap()
+            })
+            .collect()
+    }
+
+    fn write_error(e: io::Error) -> CliError {
+        CliError::io("cannot write the test output", e)
+    }
+
+    /// What the library writes: each conversation encoded on its own, one per line.
+    fn expected_lines(items: &[Conversation]) -> Vec<u8> {
+        let mut lines = Vec::new();
+        for conversation in items {
+            lines.extend(serde_json::to_vec(conversation).unwrap());
+            lines.push(b'\n');
+        }
+        lines
+    }
+
+    #[test]
+    fn a_page_is_written_in_chunks_as_the_same_json_lines_and_counted() {
+        let pages = [conversations(200), conversations(1), Vec::new()];
+        let mut writer = PageWriter::new(false);
+        let (mut out, mut expected) = (Vec::new(), Vec::new());
+        for page in pages {
+            expected.extend(expected_lines(&page));
+            let before = out.len();
+            let written = writer.write_page(page, &mut out, write_error).unwrap();
+            assert_eq!(written, (out.len() - before) as u64);
+        }
+        assert!(expected.len() > 2 * WRITE_CHUNK, "the test spans chunks");
+        assert_eq!(out, expected);
+        // The buffer is reused, never grown to a page.
+        assert!(writer.buffer.capacity() < 2 * WRITE_CHUNK);
+    }
+
+    #[test]
+    fn a_gzip_page_is_one_member_holding_the_same_lines() {
+        let pages = [conversations(200), conversations(3)];
+        let mut writer = PageWriter::new(true);
+        let (mut out, mut expected) = (Vec::new(), Vec::new());
+        let mut members = 0;
+        for page in pages {
+            expected.extend(expected_lines(&page));
+            let before = out.len();
+            let written = writer.write_page(page, &mut out, write_error).unwrap();
+            assert_eq!(written, (out.len() - before) as u64);
+            // Each page on its own is a complete gzip stream.
+            let mut member = Vec::new();
+            flate2::read::GzDecoder::new(&out[before..])
+                .read_to_end(&mut member)
+                .unwrap();
+            assert!(!member.is_empty());
+            members += 1;
+        }
+        let mut all = Vec::new();
+        flate2::read::MultiGzDecoder::new(&out[..])
+            .read_to_end(&mut all)
+            .unwrap();
+        assert_eq!(members, 2);
+        assert_eq!(all, expected);
+    }
+
+    fn checkpoint_at(count: u64) -> Checkpoint {
+        Checkpoint {
+            version: CHECKPOINT_VERSION,
+            query: Query {
+                host: "http://127.0.0.1:1".into(),
+                account: "ws-1".into(),
+                project: "PROJECT-1".into(),
+                since: Some("2026-11-01T00:00:00Z".into()),
+                until: Some("2026-11-02T00:00:00Z".into()),
+                environment: None,
+                channels: Vec::new(),
+                variant_id: None,
+                variant_name: None,
+                in_progress: None,
+                search: None,
+                semantic: None,
+                turn_type: None,
+                sample: false,
+                include_latency: false,
+                shard: None,
+                gzip: false,
+            },
+            start_ms: 0,
+            end_ms: 1,
+            position: Some(format!("cursor:{count}")),
+            count,
+            bytes: count * 10,
+            done: false,
+        }
+    }
+
+    /// A checkpoint handed over while the writer is busy waits in the slot; a newer one
+    /// replaces it, so the writer's next round takes the newest; after the export closes, what
+    /// is pending is still taken before the writer stops.
+    #[test]
+    fn the_writer_takes_the_newest_checkpoint_and_drains_before_stopping() {
+        let handoff = Handoff {
+            slot: std::sync::Mutex::new(Slot::default()),
+            wake: std::sync::Condvar::new(),
+        };
+        handoff.lock().pending = Some(checkpoint_at(1000));
+        handoff.lock().pending = Some(checkpoint_at(2000));
+        assert_eq!(handoff.take().map(|c| c.count), Some(2000));
+        handoff.lock().pending = Some(checkpoint_at(3000));
+        handoff.lock().closed = true;
+        assert_eq!(handoff.take().map(|c| c.count), Some(3000));
+        assert!(handoff.take().is_none());
+    }
+
+    /// Every checkpoint handed over reaches the file, the last one last; once the writer has
+    /// failed, the export is told so.
+    #[test]
+    fn the_saver_writes_the_last_checkpoint_and_reports_a_failed_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = fs::File::create(dir.path().join("out.jsonl")).unwrap();
+        let path = dir.path().join("out.jsonl.checkpoint");
+        let mut saver = CheckpointSaver::start(&output, "out.jsonl", &path, true).unwrap();
+        for page in 1..=20 {
+            saver.save(&checkpoint_at(page * 1000)).unwrap();
+        }
+        saver.finish().unwrap();
+        let saved = Checkpoint::load(&path).unwrap().unwrap();
+        assert_eq!(saved.count, 20_000);
+
+        // A checkpoint path in a directory that does not exist: the first round fails, and
+        // a later hand-over (or the end) reports it.
+        let missing = dir.path().join("no-such-dir").join("out.jsonl.checkpoint");
+        let mut saver = CheckpointSaver::start(&output, "out.jsonl", &missing, false).unwrap();
+        let mut outcome = Ok(());
+        for page in 1..=1000 {
+            outcome = saver.save(&checkpoint_at(page));
+            if outcome.is_err() {
+                break;
+            }
+        }
+        let error = outcome.and(saver.finish()).unwrap_err();
+        assert!(
+            error.message.contains("cannot write the checkpoint"),
+            "{}",
+            error.message
+        );
+    }
+
+    /// Pages `1..=pages` of one conversation each (then an error when `fail`), counting how
+    /// many the stream has been asked for.
+    fn counted_pages(
+        pages: usize,
+        fail: bool,
+        pulled: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) -> PageStream<Conversation> {
+        let mut items: Vec<Result<polyai_sdk::paging::Page<Conversation>, polyai_sdk::Error>> = (1
+            ..=pages)
+            .map(|n| {
+                Ok(polyai_sdk::paging::Page {
+                    items: conversations(1),
+                    next_cursor: Some(n.to_string()),
+                    next_position: Some(ListingPosition::Cursor(n.to_string())),
+                })
+            })
+            .collect();
+        if fail {
+            items.push(Err(polyai_sdk::Error::InvalidInput("page failed".into())));
+        }
+        futures::stream::iter(items)
+            .inspect(move |_| {
+                pulled.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            })
+            .boxed()
+    }
+
+    /// The read-ahead hands over the same pages in the same order, then the error that ended
+    /// them, and never holds more than one page beyond the one its consumer has.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reading_ahead_keeps_the_order_the_error_and_one_page_of_lead() {
+        use std::sync::atomic::Ordering;
+        let pulled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut pages = read_ahead(counted_pages(5, true, pulled.clone()));
+        let mut cursors = Vec::new();
+        let mut failed = None;
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => {
+                    let taken = cursors.len() + 1;
+                    // Give the task every chance to run further ahead than it may.
+                    for _ in 0..50 {
+                        tokio::task::yield_now().await;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    let ahead = pulled.load(Ordering::SeqCst);
+                    assert!(
+                        ahead <= taken + 1,
+                        "{ahead} pages pulled while the consumer holds page {taken}"
+                    );
+                    cursors.push(page.next_cursor.unwrap());
+                }
+                Err(error) => {
+                    failed = Some(error.to_string());
+                    break;
+                }
+            }
+        }
+        assert_eq!(cursors, ["1", "2", "3", "4", "5"]);
+        assert!(failed.is_some_and(|e| e.contains("page failed")));
+        assert!(pages.next().await.is_none(), "nothing after the error");
+    }
+
+    /// Dropping the read-ahead stream stops its task: nothing more is pulled.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dropped_read_ahead_fetches_no_more() {
+        use std::sync::atomic::Ordering;
+        let pulled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut pages = read_ahead(counted_pages(100, false, pulled.clone()));
+        assert!(pages.next().await.is_some_and(|p| p.is_ok()));
+        drop(pages);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let after_drop = pulled.load(Ordering::SeqCst);
+        assert!(after_drop <= 2, "{after_drop} pages pulled");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert_eq!(pulled.load(Ordering::SeqCst), after_drop);
+    }
+
+    /// A writer that fails after `left` bytes.
+    struct Failing {
+        left: usize,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            if self.left == 0 {
+                return Err(io::Error::other("disk full"));
+            }
+            let n = data.len().min(self.left);
+            self.left -= n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_output_is_reported_through_the_given_mapping() {
+        let mut writer = PageWriter::new(false);
+        let error = writer
+            .write_page(conversations(200), &mut Failing { left: 1000 }, |e| {
+                CliError::io("cannot write out.jsonl", e)
+            })
+            .unwrap_err();
+        assert_eq!(error.message, "cannot write out.jsonl: disk full");
+    }
 }
