@@ -708,7 +708,10 @@ impl<'c> OperationCall<'c> {
                     operation: self.operation.clone(),
                     method: rendered.method().as_str().to_owned(),
                     url: url.clone(),
-                    headers: rendered.headers_masked().to_vec(),
+                    headers: rendered
+                        .headers_masked()
+                        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                        .collect(),
                     body: rendered.body().clone(),
                 };
                 doubles.respond(recorded)?

@@ -136,7 +136,7 @@ use crate::template::{self, MissingKey, Template, TemplateError};
 
 pub use number::JsonStyle;
 pub use query::QueryEncoding;
-pub use request::{RenderedRequest, SentRequest, shell_quote};
+pub use request::{MaskedHeaders, RenderedRequest, SentRequest, shell_quote};
 
 use request::Draft;
 
@@ -634,6 +634,8 @@ pub struct PreparedAction<'a> {
     static_headers: Vec<Option<request::StaticHeader>>,
     /// `Content-Type: application/json`, for bodies that set none.
     json_content_type: Option<request::StaticHeader>,
+    /// `url` converted once, with its text shared by every rendered request's printed form.
+    prepared_url: Option<(http::Uri, std::sync::Arc<str>)>,
 }
 
 /// An action's request URL before its query: the connection's base URL joined with the
@@ -680,6 +682,14 @@ impl<'a> PreparedAction<'a> {
                 })
                 .collect(),
             json_content_type: request::StaticHeader::new("Content-Type", "application/json"),
+            prepared_url: action_url(action).ok().and_then(|mut url| {
+                // As `Draft::new` does: a fragment is never sent.
+                if let Some(i) = url.find('#') {
+                    url.truncate(i);
+                }
+                let uri = http::Uri::try_from(url.as_str()).ok()?;
+                Some((uri, std::sync::Arc::from(url)))
+            }),
         })
     }
 
@@ -743,11 +753,13 @@ impl<'a> PreparedAction<'a> {
                 .validate(parts.parameters)
                 .map_err(RenderError::Parameters)?;
         }
-        let url = match &self.url {
-            Some(url) => url.clone(),
-            None => action_url(action)?,
+        let mut draft = match (&self.prepared_url, &self.url) {
+            (Some((uri, text)), _) => {
+                Draft::prepared(action.method.as_http(), uri.clone(), text.clone())
+            }
+            (None, Some(url)) => Draft::new(action.method.as_http(), url.clone()),
+            (None, None) => Draft::new(action.method.as_http(), action_url(action)?),
         };
-        let mut draft = Draft::new(action.method.as_http(), url);
         let empty = Map::new();
         let parameters = query::as_object(parts.parameters, "parameters", &empty)?;
 

@@ -631,12 +631,12 @@ fn static_and_secret_headers_are_masked_everywhere() {
     a.headers.push(Header::new_secret("X-Signature", "key"));
     let r = render_action(&a, &live(&store).with_parameters(json!({"a": 1}))).unwrap();
     assert_eq!(
-        r.headers_masked(),
+        r.headers_masked().collect::<Vec<_>>(),
         [
-            ("X-Client".to_owned(), "polyai".to_owned()),
-            ("x-tenant".to_owned(), "acme".to_owned()),
-            ("X-Signature".to_owned(), "<secret:key>".to_owned()),
-            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("X-Client", "polyai"),
+            ("x-tenant", "acme"),
+            ("X-Signature", "<secret:key>"),
+            ("Content-Type", "application/json"),
         ]
     );
     let headers = r.as_http().headers();
@@ -956,7 +956,7 @@ fn integration_auth_must_be_given_and_fit() {
     // auth_type none: nothing is sent, whatever was given.
     let shop = with_auth_type("none");
     let r = render_operation(&shop, "create", &call, &ctx).unwrap();
-    assert!(r.headers_masked().is_empty());
+    assert!(r.headers_masked().len() == 0);
 }
 
 #[test]
@@ -998,14 +998,11 @@ fn call_headers_merge_over_stored_ones() {
         .json(json!({"a": 1}));
     let r = render_operation(&shop, "create", &call, &ctx).unwrap();
     assert_eq!(
-        r.headers_masked(),
+        r.headers_masked().collect::<Vec<_>>(),
         [
-            ("X-Api-Key".to_owned(), "<secret:key>".to_owned()),
-            ("X-Request-Id".to_owned(), "r1".to_owned()),
-            (
-                "content-type".to_owned(),
-                "application/vnd.shop+json".to_owned()
-            ),
+            ("X-Api-Key", "<secret:key>"),
+            ("X-Request-Id", "r1"),
+            ("content-type", "application/vnd.shop+json"),
         ]
     );
     let r = render_operation(
@@ -1016,8 +1013,8 @@ fn call_headers_merge_over_stored_ones() {
     )
     .unwrap();
     assert_eq!(
-        r.headers_masked(),
-        [("x-api-key".to_owned(), "override".to_owned())]
+        r.headers_masked().collect::<Vec<_>>(),
+        [("x-api-key", "override")]
     );
     assert!(r.secrets().contains(&"key".to_owned()));
 }
@@ -1058,7 +1055,7 @@ fn integration_bodies_follow_requests() {
     // data= a string: raw, no content type.
     let r = render_operation(&shop, "create", &CallArgs::new().raw("raw text"), &ctx).unwrap();
     assert_eq!(r.body_text(), Some("raw text"));
-    assert!(r.headers_masked().is_empty());
+    assert!(r.headers_masked().len() == 0);
     // Empty data: json is used, as requests does.
     let r = render_operation(
         &shop,

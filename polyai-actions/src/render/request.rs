@@ -1,6 +1,7 @@
 //! The rendered request: the real `http::Request`, and its printed forms with secrets masked.
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -9,20 +10,52 @@ use super::RenderError;
 /// One header while a request is being put together.
 #[derive(Clone)]
 struct DraftHeader {
-    name: String,
+    /// As written in the definition (shared with the printed forms).
+    name: Arc<str>,
+    /// The real value (empty when `parsed` holds it).
     value: String,
     /// What printed forms show instead of `value`, when it holds a secret.
-    masked: Option<String>,
+    masked: Option<Arc<str>>,
     /// The name and value already checked and converted (a header of the definition, done once
-    /// per prepared action), so the request takes them without parsing again.
-    parsed: Option<(http::HeaderName, http::HeaderValue)>,
+    /// per prepared action) with the printed value, so the request takes them without parsing
+    /// or copying again.
+    parsed: Option<(http::HeaderName, http::HeaderValue, Arc<str>)>,
+}
+
+/// One printed header: the name as written in the definition, the value with secrets masked.
+/// Shared (`Arc`) so a prepared action's fixed headers are printed without a copy per request.
+pub(crate) type PrintedHeader = (Arc<str>, Arc<str>);
+
+/// The printed headers of a request, in the order they are sent: `(name as written in the
+/// definition, value with every secret masked)`.
+#[derive(Clone, Debug)]
+pub struct MaskedHeaders<'a>(std::slice::Iter<'a, PrintedHeader>);
+
+impl<'a> Iterator for MaskedHeaders<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(name, value)| (&**name, &**value))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl ExactSizeIterator for MaskedHeaders<'_> {}
+
+impl DoubleEndedIterator for MaskedHeaders<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back().map(|(name, value)| (&**name, &**value))
+    }
 }
 
 /// A header with a value written in the definition, checked and converted once.
 #[derive(Clone, Debug)]
 pub(crate) struct StaticHeader {
-    name: String,
-    value: String,
+    name: Arc<str>,
+    value: Arc<str>,
     parsed: (http::HeaderName, http::HeaderValue),
 }
 
@@ -36,8 +69,8 @@ impl StaticHeader {
         let parsed_name = http::HeaderName::from_bytes(name.as_bytes()).ok()?;
         let parsed_value = http::HeaderValue::from_str(value).ok()?;
         Some(StaticHeader {
-            name: name.to_owned(),
-            value: value.to_owned(),
+            name: name.into(),
+            value: value.into(),
             parsed: (parsed_name, parsed_value),
         })
     }
@@ -48,6 +81,9 @@ pub(crate) struct Draft {
     pub(crate) method: http::Method,
     pub(crate) url: String,
     pub(crate) masked_url: String,
+    /// The URL already checked and converted, with its printed form (a prepared action's,
+    /// dropped as soon as a query is added).
+    prepared_url: Option<(http::Uri, Arc<str>)>,
     headers: Vec<DraftHeader>,
     pub(crate) body: Bytes,
     pub(crate) secrets: Vec<String>,
@@ -64,6 +100,7 @@ impl Draft {
             method,
             masked_url: url.clone(),
             url,
+            prepared_url: None,
             headers: Vec::with_capacity(4),
             body: Bytes::new(),
             secrets: Vec::new(),
@@ -74,9 +111,9 @@ impl Draft {
     /// Sets a header, replacing any header of the same name (case-insensitively) in place.
     pub(crate) fn set_header(&mut self, name: &str, value: String, masked: Option<String>) {
         self.put(DraftHeader {
-            name: name.to_owned(),
+            name: name.into(),
             value,
-            masked,
+            masked: masked.map(Arc::from),
             parsed: None,
         });
     }
@@ -85,10 +122,23 @@ impl Draft {
     pub(crate) fn set_static_header(&mut self, header: &StaticHeader) {
         self.put(DraftHeader {
             name: header.name.clone(),
-            value: header.value.clone(),
+            value: String::new(),
             masked: None,
-            parsed: Some(header.parsed.clone()),
+            parsed: Some((
+                header.parsed.0.clone(),
+                header.parsed.1.clone(),
+                header.value.clone(),
+            )),
         });
+    }
+
+    /// A request to a prepared action's URL, already converted (`uri`) and printed (`text`:
+    /// the URL holds no secret, so it prints as it is): a request that adds no query takes it
+    /// without parsing or copying; [`Self::add_query`] goes back to the text.
+    pub(crate) fn prepared(method: http::Method, uri: http::Uri, text: Arc<str>) -> Self {
+        let mut draft = Draft::new(method, String::new());
+        draft.prepared_url = Some((uri, text));
+        draft
     }
 
     fn put(&mut self, header: DraftHeader) {
@@ -116,15 +166,17 @@ impl Draft {
             .iter_mut()
             .find(|h| h.name.eq_ignore_ascii_case("cookie"))
         {
-            let masked_before = h.masked.clone().unwrap_or_else(|| h.value.clone());
-            h.parsed = None;
+            if let Some((_, _, printed)) = h.parsed.take() {
+                h.value = printed.to_string();
+            }
+            let masked_before = h.masked.clone().unwrap_or_else(|| h.value.as_str().into());
             h.value = format!("{}; {pair}", h.value);
-            h.masked = Some(format!("{masked_before}; {masked_pair}"));
+            h.masked = Some(format!("{masked_before}; {masked_pair}").into());
         } else {
             self.headers.push(DraftHeader {
-                name: "Cookie".to_owned(),
+                name: "Cookie".into(),
                 value: pair,
-                masked: Some(masked_pair),
+                masked: Some(masked_pair.into()),
                 parsed: None,
             });
         }
@@ -132,6 +184,10 @@ impl Draft {
 
     /// Appends an already encoded query pair, with its masked form.
     pub(crate) fn add_query(&mut self, encoded: &str, masked: &str) {
+        if let Some((_, text)) = self.prepared_url.take() {
+            self.url = text.to_string();
+            self.masked_url = text.to_string();
+        }
         super::url::append_query(&mut self.url, encoded);
         super::url::append_query(&mut self.masked_url, masked);
     }
@@ -143,12 +199,18 @@ impl Draft {
     }
 
     pub(crate) fn finish(self) -> Result<RenderedRequest, RenderError> {
-        let masked_url = self.masked_url;
-        // From the `String` itself: no copy of the URL.
-        let uri = http::Uri::try_from(self.url).map_err(|e| RenderError::InvalidUrl {
-            url: masked_url.clone(),
-            reason: e.to_string(),
-        })?;
+        let (uri, masked_url) = match self.prepared_url {
+            Some((uri, masked)) => (uri, masked),
+            None => {
+                let masked_url = self.masked_url;
+                // From the `String` itself: no copy of the URL.
+                let uri = http::Uri::try_from(self.url).map_err(|e| RenderError::InvalidUrl {
+                    url: masked_url.clone(),
+                    reason: e.to_string(),
+                })?;
+                (uri, Arc::from(masked_url))
+            }
+        };
         let mut request = http::Request::new(self.body);
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
@@ -156,14 +218,14 @@ impl Draft {
         let headers = request.headers_mut();
         headers.reserve(self.headers.len());
         for h in self.headers {
-            if let Some((name, value)) = h.parsed {
+            if let Some((name, value, shown)) = h.parsed {
                 headers.append(name, value);
-                printed.push((h.name, h.value));
+                printed.push((h.name, shown));
                 continue;
             }
             let name = http::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
                 RenderError::InvalidHeader {
-                    name: h.name.clone(),
+                    name: h.name.to_string(),
                     reason: "the name is not an HTTP token (letters, digits and !#$%&'*+-.^_`|~)"
                         .to_owned(),
                 }
@@ -176,7 +238,7 @@ impl Draft {
                     None => "the value".to_owned(),
                 };
                 return Err(RenderError::InvalidHeader {
-                    name: h.name.clone(),
+                    name: h.name.to_string(),
                     reason: format!(
                         "{which} has non-ASCII characters, whose bytes on the wire differ \
                          between runtimes (UTF-8 in Go, Latin-1 in Python); use ASCII, \
@@ -186,7 +248,7 @@ impl Draft {
             }
             let mut value =
                 http::HeaderValue::from_str(&h.value).map_err(|_| RenderError::InvalidHeader {
-                    name: h.name.clone(),
+                    name: h.name.to_string(),
                     reason: match &h.masked {
                         Some(m) => format!(
                             "the value {m} holds a line break, a control character or a \
@@ -201,7 +263,11 @@ impl Draft {
                 value.set_sensitive(true);
             }
             headers.append(name, value);
-            printed.push((h.name, h.masked.unwrap_or(h.value)));
+            let shown = match h.masked {
+                Some(masked) => masked,
+                None => Arc::from(h.value),
+            };
+            printed.push((h.name, shown));
         }
         Ok(RenderedRequest {
             request,
@@ -226,8 +292,8 @@ impl Draft {
 /// `Accept-Encoding`, `Connection`) are not part of the rendering.
 pub struct RenderedRequest {
     request: http::Request<Bytes>,
-    masked_url: String,
-    masked_headers: Vec<(String, String)>,
+    masked_url: Arc<str>,
+    masked_headers: Vec<PrintedHeader>,
     secrets: Vec<String>,
     warnings: Vec<String>,
 }
@@ -268,8 +334,8 @@ impl RenderedRequest {
 
     /// The headers in the order they are sent, names as written in the definition, secret
     /// values masked.
-    pub fn headers_masked(&self) -> &[(String, String)] {
-        &self.masked_headers
+    pub fn headers_masked(&self) -> MaskedHeaders<'_> {
+        MaskedHeaders(self.masked_headers.iter())
     }
 
     /// The masked value of header `name` (case-insensitive), if it is set.
@@ -277,7 +343,7 @@ impl RenderedRequest {
         self.masked_headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| &**v)
     }
 
     /// The body bytes (never holds a secret: templates cannot read the secret store).
@@ -341,8 +407,8 @@ impl RenderedRequest {
 #[derive(Clone, PartialEq, Eq)]
 pub struct SentRequest {
     method: http::Method,
-    masked_url: String,
-    masked_headers: Vec<(String, String)>,
+    masked_url: Arc<str>,
+    masked_headers: Vec<PrintedHeader>,
     body: Bytes,
 }
 
@@ -358,8 +424,8 @@ impl SentRequest {
     }
 
     /// The headers in the order they were sent, secret values masked.
-    pub fn headers_masked(&self) -> &[(String, String)] {
-        &self.masked_headers
+    pub fn headers_masked(&self) -> MaskedHeaders<'_> {
+        MaskedHeaders(self.masked_headers.iter())
     }
 
     /// The masked value of header `name` (case-insensitive), if it was sent.
@@ -367,7 +433,7 @@ impl SentRequest {
         self.masked_headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| &**v)
     }
 
     /// The body bytes.
@@ -388,8 +454,8 @@ impl SentRequest {
             .iter_mut()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
         {
-            Some(header) => header.1 = masked,
-            None => self.masked_headers.push((name.to_owned(), masked)),
+            Some(header) => header.1 = masked.into(),
+            None => self.masked_headers.push((name.into(), masked.into())),
         }
     }
 }
@@ -399,7 +465,7 @@ fn write_message(
     f: &mut fmt::Formatter<'_>,
     method: &http::Method,
     url: &str,
-    headers: &[(String, String)],
+    headers: &[PrintedHeader],
     body: &[u8],
 ) -> fmt::Result {
     writeln!(f, "{method} {url}")?;
