@@ -636,6 +636,8 @@ pub struct PreparedAction<'a> {
     json_content_type: Option<request::StaticHeader>,
     /// `url` converted once, with its text shared by every rendered request's printed form.
     prepared_url: Option<(http::Uri, std::sync::Arc<str>)>,
+    /// The printed form of the action's Bearer connector, if it has one.
+    bearer: Option<auth::PrintedBearer>,
 }
 
 /// An action's request URL before its query: the connection's base URL joined with the
@@ -682,6 +684,11 @@ impl<'a> PreparedAction<'a> {
                 })
                 .collect(),
             json_content_type: request::StaticHeader::new("Content-Type", "application/json"),
+            bearer: action
+                .auth
+                .as_ref()
+                .or_else(|| action.connection.as_ref().and_then(|c| c.auth.as_ref()))
+                .and_then(auth::PrintedBearer::new),
             prepared_url: action_url(action).ok().and_then(|mut url| {
                 // As `Draft::new` does: a fragment is never sent.
                 if let Some(i) = url.find('#') {
@@ -845,6 +852,7 @@ impl<'a> PreparedAction<'a> {
                 parts.secrets,
                 parts.environment,
                 options.oauth2,
+                self.bearer.as_ref(),
             )?;
         }
         draft.finish()
@@ -1201,6 +1209,7 @@ pub(crate) fn render_operation_with(
                 context.secrets,
                 environment,
                 options.oauth2,
+                None,
             )?;
         }
     }

@@ -25,18 +25,21 @@ use crate::integration::Environment;
 
 /// The value of a named secret. `Debug` and `Display` print `<secret:NAME>`, never the value;
 /// read the value with [`SecretValue::expose`].
+///
+/// Cloning is cheap (the name and value are shared), so a store can hand out a value it holds
+/// without copying it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretValue {
-    name: String,
-    value: String,
+    name: std::sync::Arc<str>,
+    value: std::sync::Arc<str>,
 }
 
 impl SecretValue {
     /// A secret called `name` holding `value`.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
         SecretValue {
-            name: name.into(),
-            value: value.into(),
+            name: name.into().into(),
+            value: value.into().into(),
         }
     }
 
@@ -91,8 +94,8 @@ pub trait SecretStore: Send + Sync {
 #[derive(Clone, Default)]
 pub struct InMemorySecretStore {
     /// Values per environment, then per name (looked up by `&str`, without a copy of the name).
-    per_environment: BTreeMap<Environment, BTreeMap<String, String>>,
-    shared: BTreeMap<String, String>,
+    per_environment: BTreeMap<Environment, BTreeMap<String, SecretValue>>,
+    shared: BTreeMap<String, SecretValue>,
 }
 
 impl InMemorySecretStore {
@@ -125,7 +128,9 @@ impl InMemorySecretStore {
     /// assert_eq!(store.get(Environment::Live, "api_key").unwrap().expose(), "live-only");
     /// ```
     pub fn with_shared(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.shared.insert(name.into(), value.into());
+        let name = name.into();
+        self.shared
+            .insert(name.clone(), SecretValue::new(name, value));
         self
     }
 
@@ -136,10 +141,11 @@ impl InMemorySecretStore {
         name: impl Into<String>,
         value: impl Into<String>,
     ) {
+        let name = name.into();
         self.per_environment
             .entry(environment)
             .or_default()
-            .insert(name.into(), value.into());
+            .insert(name.clone(), SecretValue::new(name, value));
     }
 }
 
@@ -149,7 +155,7 @@ impl SecretStore for InMemorySecretStore {
             .get(&environment)
             .and_then(|values| values.get(name))
             .or_else(|| self.shared.get(name))
-            .map(|v| SecretValue::new(name, v.clone()))
+            .cloned()
     }
 }
 

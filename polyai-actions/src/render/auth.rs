@@ -53,22 +53,50 @@ pub(crate) fn oauth2_placeholder(token_url: Option<&str>) -> String {
     }
 }
 
-/// Applies `connector` to `draft`, resolving its secret for `environment`.
+/// The printed form of a Bearer connector's header (`Authorization: Bearer <secret:NAME>`),
+/// built once per prepared action and shared by every request it renders.
+#[derive(Clone, Debug)]
+pub(crate) struct PrintedBearer {
+    secret: String,
+    name: std::sync::Arc<str>,
+    masked: std::sync::Arc<str>,
+}
+
+impl PrintedBearer {
+    /// For a Bearer connector; `None` for any other.
+    pub(crate) fn new(connector: &AuthConnector) -> Option<PrintedBearer> {
+        match connector {
+            AuthConnector::Bearer { token } => Some(PrintedBearer {
+                secret: token.name().to_owned(),
+                name: "Authorization".into(),
+                masked: crate::concat(&["Bearer <secret:", token.name(), ">"]).into(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Applies `connector` to `draft`, resolving its secret for `environment`; `bearer` is the
+/// connector's printed form when it was built beforehand.
 pub(crate) fn apply(
     connector: &AuthConnector,
     draft: &mut Draft,
     store: &dyn SecretStore,
     environment: Environment,
     oauth2: OAuth2Handling,
+    bearer: Option<&PrintedBearer>,
 ) -> Result<(), RenderError> {
     match connector {
         AuthConnector::Bearer { token } => {
             let value = resolve(store, environment, token)?;
-            draft.set_header(
-                "Authorization",
-                crate::concat(&["Bearer ", value.expose()]),
-                Some(value.masked_after("Bearer ")),
-            );
+            let real = crate::concat(&["Bearer ", value.expose()]);
+            match bearer {
+                // (A store may name the value it returns otherwise: then print that name.)
+                Some(printed) if printed.secret == value.name() => {
+                    draft.set_secret_header(printed.name.clone(), real, printed.masked.clone())
+                }
+                _ => draft.set_header("Authorization", real, Some(value.masked_after("Bearer "))),
+            }
             draft.note_secret(value.name());
         }
         AuthConnector::ApiKey { location, key } => {

@@ -118,6 +118,16 @@ impl Draft {
         });
     }
 
+    /// [`Self::set_header`] for a secret value whose name and printed form are shared.
+    pub(crate) fn set_secret_header(&mut self, name: Arc<str>, value: String, masked: Arc<str>) {
+        self.put(DraftHeader {
+            name,
+            value,
+            masked: Some(masked),
+            parsed: None,
+        });
+    }
+
     /// [`Self::set_header`] for a header checked beforehand.
     pub(crate) fn set_static_header(&mut self, header: &StaticHeader) {
         self.put(DraftHeader {
@@ -246,8 +256,14 @@ impl Draft {
                     ),
                 });
             }
-            let mut value =
-                http::HeaderValue::from_str(&h.value).map_err(|_| RenderError::InvalidHeader {
+            // The printed value first; then the real text moves into the header value (the
+            // checks of `from_str`, without copying the text).
+            let shown = match h.masked.clone() {
+                Some(masked) => masked,
+                None => Arc::from(h.value.as_str()),
+            };
+            let mut value = http::HeaderValue::from_maybe_shared(Bytes::from(h.value))
+                .map_err(|_| RenderError::InvalidHeader {
                     name: h.name.to_string(),
                     reason: match &h.masked {
                         Some(m) => format!(
@@ -263,10 +279,6 @@ impl Draft {
                 value.set_sensitive(true);
             }
             headers.append(name, value);
-            let shown = match h.masked {
-                Some(masked) => masked,
-                None => Arc::from(h.value),
-            };
             printed.push((h.name, shown));
         }
         Ok(RenderedRequest {

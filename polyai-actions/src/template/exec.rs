@@ -336,6 +336,10 @@ fn index<'a>(argv: &[Val<'a>], span: (usize, usize)) -> CallResult<Val<'a>> {
 struct State<'a, 'o> {
     t: &'a Template,
     mode: MissingKey,
+    /// `$`: the data the template runs over (kept apart from `vars`, so a template that declares
+    /// no variable needs no variable stack at all).
+    top: Val<'a>,
+    /// The declared variables, innermost last.
     vars: Vec<(&'a str, Val<'a>)>,
     out: &'o mut String,
     at: Position,
@@ -357,7 +361,8 @@ pub(crate) fn execute(
     let mut s = State {
         t,
         mode: options.missing_key,
-        vars: Vec::with_capacity(4),
+        top: root,
+        vars: Vec::new(),
         out,
         at: Position {
             offset: 0,
@@ -365,7 +370,6 @@ pub(crate) fn execute(
             column: 1,
         },
     };
-    s.vars.push(("$", root));
     s.walk(root, &t.root)
 }
 
@@ -477,6 +481,7 @@ impl<'a> State<'a, '_> {
             if pipe.is_assign {
                 match self.vars.iter_mut().rev().find(|(n, _)| *n == decl.name) {
                     Some(slot) => slot.1 = value,
+                    None if decl.name == "$" => self.top = value,
                     None => {
                         return Err(self.error(
                             ErrorKind::Exec,
@@ -560,7 +565,11 @@ impl<'a> State<'a, '_> {
     fn eval_variable(&mut self, dot: Val<'a>, v: &'a Variable, has_args: bool) -> EResult<Val<'a>> {
         let _ = dot;
         self.at = v.fields.first().map_or(v.position, |n| n.position);
-        let Some(&(_, value)) = self.vars.iter().rev().find(|(n, _)| *n == v.name) else {
+        let found = self.vars.iter().rev().find(|(n, _)| *n == v.name);
+        let Some(value) = found
+            .map(|&(_, value)| value)
+            .or_else(|| (v.name == "$").then_some(self.top))
+        else {
             return Err(self.error(ErrorKind::Exec, format!("undefined variable: {}", v.name)));
         };
         if v.fields.is_empty() {
