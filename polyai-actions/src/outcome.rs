@@ -416,10 +416,9 @@ impl OutputPaths {
 
 /// An output variable's path: the RFC 9535 query (or why it is not one), and, for a singular
 /// query (the usual `$.a.b[0]`), the direct walk that gives the same node without building a
-/// node list.
+/// node list. (The `singular` module reads its fields too.)
 #[derive(Clone, Debug)]
 pub(crate) struct ParsedPath {
-    // (fields read by the `singular` module too)
     /// The variable's name, shared by every value read through this path.
     name: std::sync::Arc<str>,
     query: Result<JsonPath, String>,
