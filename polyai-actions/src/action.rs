@@ -232,6 +232,23 @@ impl ApiAction {
     pub fn to_path(&self, path: impl AsRef<Path>) -> Result<(), DefinitionError> {
         error::to_path(self, path.as_ref())
     }
+
+    /// The connector the action authenticates with: its own `auth`, else its connection's
+    /// (the linter warns when both are set).
+    pub fn auth_connector(&self) -> Option<&AuthConnector> {
+        self.auth
+            .as_ref()
+            .or_else(|| self.connection.as_ref().and_then(|c| c.auth.as_ref()))
+    }
+
+    /// The headers the action sends, in order: the connection's, then the action's own (a
+    /// later header replaces an earlier one of the same name when the request is built).
+    pub fn all_headers(&self) -> impl Iterator<Item = &Header> {
+        self.connection
+            .iter()
+            .flat_map(|c| c.headers.iter())
+            .chain(self.headers.iter())
+    }
 }
 
 impl ApiActions {

@@ -291,54 +291,53 @@ pub fn redact_uri(uri: &http::Uri) -> String {
     out
 }
 
-/// Reads a whole body, failing once it passes `limit` bytes.
-async fn read_limited<B>(body: B, limit: u64, uri: &http::Uri) -> Result<Bytes, SendError>
+/// Reads a whole body, failing once it passes `limit` bytes (or at once when its `declared`
+/// length does); `body_error` turns the body's own error into ours. A body that arrives in one
+/// chunk (the usual small JSON answer) is kept as that chunk, without a copy when the chunk is
+/// `Bytes`; only a second chunk starts a buffer.
+async fn read_limited<B>(
+    body: B,
+    limit: u64,
+    declared: Option<u64>,
+    uri: &http::Uri,
+    body_error: impl Fn(B::Error) -> SendError,
+) -> Result<Bytes, SendError>
 where
     B: Body,
-    B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    let declared = body.size_hint().exact();
+    let too_large = |declared| SendError::ResponseTooLarge {
+        limit,
+        url: redact_uri(uri),
+        declared,
+    };
     if let Some(n) = declared
         && n > limit
     {
-        return Err(SendError::ResponseTooLarge {
-            limit,
-            url: redact_uri(uri),
-            declared: Some(n),
-        });
+        return Err(too_large(Some(n)));
     }
     let mut body = std::pin::pin!(body);
-    // A body that arrives in one chunk is kept as that chunk (no copy when the service's
-    // body is `Bytes`); only a second chunk starts a buffer.
     let mut first: Option<Bytes> = None;
     let mut out = BytesMut::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| SendError::Body {
-            url: redact_uri(uri),
-            message: e.into().to_string(),
-        })?;
-        if let Ok(mut data) = frame.into_data() {
-            let held = first.as_ref().map_or(0, Bytes::len) + out.len();
-            if held as u64 + data.remaining() as u64 > limit {
-                return Err(SendError::ResponseTooLarge {
-                    limit,
-                    url: redact_uri(uri),
-                    declared,
-                });
-            }
-            if first.is_none() && out.is_empty() {
-                first = Some(data.copy_to_bytes(data.remaining()));
-                continue;
-            }
-            if let Some(first) = first.take() {
-                out.extend_from_slice(&first);
-            }
-            while data.has_remaining() {
-                let chunk = data.chunk();
-                out.extend_from_slice(chunk);
-                let n = chunk.len();
-                data.advance(n);
-            }
+        let Ok(mut data) = frame.map_err(&body_error)?.into_data() else {
+            continue; // trailers
+        };
+        let held = first.as_ref().map_or(0, Bytes::len) + out.len();
+        if held as u64 + data.remaining() as u64 > limit {
+            return Err(too_large(declared));
+        }
+        if first.is_none() && out.is_empty() {
+            first = Some(data.copy_to_bytes(data.remaining()));
+            continue;
+        }
+        if let Some(first) = first.take() {
+            out.extend_from_slice(&first);
+        }
+        while data.has_remaining() {
+            let chunk = data.chunk();
+            out.extend_from_slice(chunk);
+            let n = chunk.len();
+            data.advance(n);
         }
     }
     Ok(match first {
@@ -494,52 +493,21 @@ impl HttpClient for ReqwestClient {
                 .execute(request)
                 .await
                 .map_err(|e| self.classify(e, &url()))?;
-            let limit = self.options.max_response_bytes;
             let declared = response.content_length();
-            if let Some(n) = declared
-                && n > limit
-            {
-                return Err(SendError::ResponseTooLarge {
-                    limit,
-                    url: url(),
-                    declared: Some(n),
-                });
-            }
             // Status, version and headers are moved over as they are, not copied.
-            let (parts, mut body) = http::Response::<reqwest::Body>::from(response).into_parts();
-            // A body that arrives in one chunk (the usual small JSON answer) is kept as that
-            // chunk; only a second chunk starts a copy.
-            let mut first: Option<Bytes> = None;
-            let mut out = BytesMut::new();
-            while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| match self.classify(e, &url()) {
-                    SendError::Transport { url, message } => SendError::Body { url, message },
-                    other => other,
-                })?;
-                let Ok(chunk) = frame.into_data() else {
-                    continue; // trailers
-                };
-                let held = first.as_ref().map_or(0, Bytes::len) + out.len();
-                if held as u64 + chunk.len() as u64 > limit {
-                    return Err(SendError::ResponseTooLarge {
-                        limit,
-                        url: url(),
-                        declared,
-                    });
-                }
-                if out.is_empty() && first.is_none() {
-                    first = Some(chunk);
-                } else {
-                    if let Some(first) = first.take() {
-                        out.extend_from_slice(&first);
-                    }
-                    out.extend_from_slice(&chunk);
-                }
-            }
-            let body = match first {
-                Some(only) => only,
-                None => out.freeze(),
-            };
+            let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+            let body =
+                read_limited(
+                    body,
+                    self.options.max_response_bytes,
+                    declared,
+                    &uri,
+                    |e| match self.classify(e, &url()) {
+                        SendError::Transport { url, message } => SendError::Body { url, message },
+                        other => other,
+                    },
+                )
+                .await?;
             Ok(http::Response::from_parts(parts, body))
         }
         .boxed()
@@ -645,7 +613,12 @@ where
                         message: source_chain(&*e.into()),
                     })?;
                 let (parts, body) = response.into_parts();
-                let body = read_limited(body, limit, &uri).await?;
+                let declared = body.size_hint().exact();
+                let body = read_limited(body, limit, declared, &uri, |e| SendError::Body {
+                    url: redact_uri(&uri),
+                    message: e.into().to_string(),
+                })
+                .await?;
                 Ok(http::Response::from_parts(parts, body))
             })
             .catch_unwind();

@@ -667,36 +667,28 @@ impl<'a> PreparedAction<'a> {
             Some(source) => Some(Template::parse(source).map_err(RenderError::Template)?),
             None => None,
         };
+        let url = action_url(action).ok();
         Ok(PreparedAction {
             action,
             validator,
             template,
             paths: crate::outcome::OutputPaths::new(&action.output_variables),
-            url: action_url(action).ok(),
             static_headers: action
-                .connection
-                .iter()
-                .flat_map(|c| c.headers.iter())
-                .chain(action.headers.iter())
+                .all_headers()
                 .map(|header| match &header.value {
                     HeaderValue::Static(v) => request::StaticHeader::new(&header.name, v),
                     HeaderValue::Secret(_) => None,
                 })
                 .collect(),
             json_content_type: request::StaticHeader::new("Content-Type", "application/json"),
-            bearer: action
-                .auth
-                .as_ref()
-                .or_else(|| action.connection.as_ref().and_then(|c| c.auth.as_ref()))
-                .and_then(auth::PrintedBearer::new),
-            prepared_url: action_url(action).ok().and_then(|mut url| {
+            bearer: action.auth_connector().and_then(auth::PrintedBearer::new),
+            prepared_url: url.as_deref().and_then(|url| {
                 // As `Draft::new` does: a fragment is never sent.
-                if let Some(i) = url.find('#') {
-                    url.truncate(i);
-                }
-                let uri = http::Uri::try_from(url.as_str()).ok()?;
+                let url = url.split_once('#').map_or(url, |(before, _)| before);
+                let uri = http::Uri::try_from(url).ok()?;
                 Some((uri, std::sync::Arc::from(url)))
             }),
+            url,
         })
     }
 
@@ -776,8 +768,7 @@ impl<'a> PreparedAction<'a> {
             draft.add_query(&encoded, &encoded);
         }
 
-        let connection_headers = action.connection.iter().flat_map(|c| c.headers.iter());
-        for (i, header) in connection_headers.chain(action.headers.iter()).enumerate() {
+        for (i, header) in action.all_headers().enumerate() {
             match &header.value {
                 HeaderValue::Static(_) if let Some(Some(checked)) = self.static_headers.get(i) => {
                     draft.set_static_header(checked)
@@ -841,11 +832,7 @@ impl<'a> PreparedAction<'a> {
             }
         }
 
-        let connector = action
-            .auth
-            .as_ref()
-            .or_else(|| action.connection.as_ref().and_then(|c| c.auth.as_ref()));
-        if let Some(connector) = connector {
+        if let Some(connector) = action.auth_connector() {
             auth::apply(
                 connector,
                 &mut draft,

@@ -138,11 +138,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 fn oauth_connector<'b>(action: &'b PreparedAction<'_>) -> Option<&'b AuthConnector> {
-    let a = action.action();
-    let connector = a
-        .auth
-        .as_ref()
-        .or_else(|| a.connection.as_ref().and_then(|c| c.auth.as_ref()))?;
+    let connector = action.action().auth_connector()?;
     matches!(connector, AuthConnector::OAuth2ClientCredentials { .. }).then_some(connector)
 }
 

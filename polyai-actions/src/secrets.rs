@@ -60,8 +60,14 @@ impl SecretValue {
 
     /// `prefix` followed by [`Self::masked`], built in one allocation (`Bearer <secret:NAME>`).
     pub(crate) fn masked_after(&self, prefix: &str) -> String {
-        crate::concat(&[prefix, "<secret:", &self.name, ">"])
+        masked_after(prefix, &self.name)
     }
+}
+
+/// `prefix` followed by what printed forms show for the secret called `name`:
+/// `<secret:NAME>`, in one allocation.
+pub(crate) fn masked_after(prefix: &str, name: &str) -> String {
+    crate::concat(&[prefix, "<secret:", name, ">"])
 }
 
 impl fmt::Debug for SecretValue {

@@ -90,59 +90,71 @@ impl SingularPath {
         root: &'v Value,
         pointer: bool,
     ) -> Option<(&'v Value, Option<String>)> {
-        let mut node = root;
-        let mut at = pointer.then(String::new);
-        for step in &self.0 {
-            match (step, node) {
-                (Step::Name(name), Value::Object(map)) => {
-                    node = map.get(name)?;
-                    if let Some(at) = at.as_mut() {
-                        at.push('/');
-                        for c in name.chars() {
-                            match c {
-                                '~' => at.push_str("~0"),
-                                '/' => at.push_str("~1"),
-                                c => at.push(c),
-                            }
-                        }
-                    }
-                }
-                (Step::Index(index), Value::Array(items)) => {
-                    let len = i64::try_from(items.len()).ok()?;
-                    let resolved = if *index < 0 { len + index } else { *index };
-                    let position = usize::try_from(resolved).ok()?;
-                    node = items.get(position)?;
-                    if let Some(at) = at.as_mut() {
-                        at.push('/');
-                        at.push_str(&position.to_string());
-                    }
-                }
-                _ => return None,
-            }
-        }
-        Some((node, at))
+        select(&self.0, root, pointer)
     }
+
     /// The JSON Pointer of the node the query names, when it does not depend on the document
     /// (no negative index).
     pub(crate) fn fixed_pointer(&self) -> Option<String> {
         let mut at = String::new();
         for step in &self.0 {
-            at.push('/');
             match step {
-                Step::Name(name) => {
-                    for c in name.chars() {
-                        match c {
-                            '~' => at.push_str("~0"),
-                            '/' => at.push_str("~1"),
-                            c => at.push(c),
-                        }
-                    }
-                }
-                Step::Index(index) => at.push_str(&u64::try_from(*index).ok()?.to_string()),
+                Step::Name(name) => push_name_token(&mut at, name),
+                Step::Index(index) => push_index_token(&mut at, usize::try_from(*index).ok()?),
             }
         }
         Some(at)
     }
+}
+
+/// The node `steps` lead to from `root` (a negative index counts from the end of its array),
+/// with its JSON Pointer when `pointer` is asked for.
+fn select<'v>(
+    steps: &[Step],
+    root: &'v Value,
+    pointer: bool,
+) -> Option<(&'v Value, Option<String>)> {
+    let mut node = root;
+    let mut at = pointer.then(String::new);
+    for step in steps {
+        match (step, node) {
+            (Step::Name(name), Value::Object(map)) => {
+                node = map.get(name)?;
+                if let Some(at) = at.as_mut() {
+                    push_name_token(at, name);
+                }
+            }
+            (Step::Index(index), Value::Array(items)) => {
+                let len = i64::try_from(items.len()).ok()?;
+                let resolved = if *index < 0 { len + index } else { *index };
+                let position = usize::try_from(resolved).ok()?;
+                node = items.get(position)?;
+                if let Some(at) = at.as_mut() {
+                    push_index_token(at, position);
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some((node, at))
+}
+
+/// Appends `/name` to a JSON Pointer, with `~` and `/` escaped (RFC 6901).
+fn push_name_token(at: &mut String, name: &str) {
+    at.push('/');
+    for c in name.chars() {
+        match c {
+            '~' => at.push_str("~0"),
+            '/' => at.push_str("~1"),
+            c => at.push(c),
+        }
+    }
+}
+
+/// Appends `/index` to a JSON Pointer.
+fn push_index_token(at: &mut String, index: usize) {
+    at.push('/');
+    at.push_str(&index.to_string());
 }
 
 /// The nodes the singular queries of `paths` select in the JSON document `raw` (a copy of
@@ -190,20 +202,6 @@ pub(crate) fn extract(raw: &[u8], paths: &[super::ParsedPath]) -> Option<Vec<Opt
     .ok()?;
     de.end().ok()?;
     Some(found)
-}
-
-/// The node `steps` lead to from `node` (non-negative indices only, as [`extract`] checks).
-fn walk<'v>(mut node: &'v Value, steps: &[Step]) -> Option<&'v Value> {
-    for step in steps {
-        node = match (step, node) {
-            (Step::Name(name), Value::Object(map)) => map.get(name)?,
-            (Step::Index(index), Value::Array(items)) => {
-                items.get(usize::try_from(*index).ok()?)?
-            }
-            _ => return None,
-        };
-    }
-    Some(node)
 }
 
 /// The walk at one node: the queries still on their way (`active`, a bit per query), each
@@ -268,8 +266,8 @@ impl<'de> serde::de::DeserializeSeed<'de> for Select<'_, '_> {
             }
             for i in 0..self.paths.len() {
                 if self.active & (1 << i) != 0 {
-                    self.found[i] =
-                        walk(&node, self.steps(i).get(self.depth..).unwrap_or(&[])).cloned();
+                    let rest = self.steps(i).get(self.depth..).unwrap_or(&[]);
+                    self.found[i] = select(rest, &node, false).map(|(v, _)| v.clone());
                 }
             }
             return Ok(());

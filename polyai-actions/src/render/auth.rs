@@ -69,7 +69,7 @@ impl PrintedBearer {
             AuthConnector::Bearer { token } => Some(PrintedBearer {
                 secret: token.name().to_owned(),
                 name: "Authorization".into(),
-                masked: crate::concat(&["Bearer <secret:", token.name(), ">"]).into(),
+                masked: crate::secrets::masked_after("Bearer ", token.name()).into(),
             }),
             _ => None,
         }
