@@ -23,7 +23,7 @@
 //!   with the integration's auth applied (OAuth 2.0 client credentials through
 //!   [`ConvApi::with_oauth`]), read back like `requests.Response` ([`ApiResponse`]). Query,
 //!   form and JSON encoding are checked against Python `requests` itself
-//!   (`tests/requests_parity.rs`). See the runnable example there, and `cargo run --example
+//!   (`tests/it/requests_parity.rs`). See the runnable example there, and `cargo run --example
 //!   conv_api` in the workspace.
 //! - [`oauth`]: OAuth 2.0 client credentials ([`OAuth2Tokens`]): tokens cached per environment
 //!   and connector, one token request for many concurrent calls, refresh before `expires_in`,

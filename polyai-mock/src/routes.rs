@@ -27,7 +27,7 @@
 //! `crate::salts` (name a new salt there for generated ids, e.g. `token(req.app.instance_key,
 //! n, salts::MY_ID, 10, true)`). A handler never imports this module. The mock's tests reach a
 //! new operation over HTTP with `polyai_mock::testing::call` (or `tests/support`'s `get`,
-//! `post`, ...); `polyai-mock/tests/route_table.rs` fails, listing the operation ids, while a
+//! `post`, ...); `polyai-mock/tests/it/route_table.rs` fails, listing the operation ids, while a
 //! documented operation has no row.
 //!
 //! Fault rules reach the new operation as `Route::operation("operation_id")`; the request log

@@ -25,7 +25,10 @@ pub fn example(name: &str) -> PathBuf {
         let output = Command::new(cargo)
             .current_dir(workspace_root())
             .args(["build", "--quiet", "--message-format=json"])
-            .args(["-p", "polyai-examples", "--examples"])
+            // The whole workspace, as `cargo test --workspace` selects it: the same feature
+            // set, so the examples that run already built are reused instead of built again
+            // (and stored twice).
+            .args(["--workspace", "--examples"])
             .stderr(Stdio::inherit())
             .output()
             .expect("cargo runs");

@@ -248,10 +248,17 @@ struct Binaries {
 fn build(root: &Path, profile: &str) -> Result<Binaries, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     eprintln!("building polyai-mock, polyai-bench and polyai ({profile} profile)...");
-    let status = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    command
         .current_dir(root)
-        .args(["build", "--quiet", "--profile", profile])
-        .args([
+        .args(["build", "--quiet", "--profile", profile]);
+    if profile == "dev" {
+        // Quick mode runs in CI after `cargo test --workspace`: select the workspace as the
+        // tests do (examples included, so dev-dependencies count) for the same feature set,
+        // and the test step's build is reused instead of compiled and stored a second time.
+        command.args(["--workspace", "--bins", "--examples"]);
+    } else {
+        command.args([
             "-p",
             "polyai-mock",
             "-p",
@@ -259,7 +266,9 @@ fn build(root: &Path, profile: &str) -> Result<Binaries, String> {
             "-p",
             "polyai-cli",
             "--bins",
-        ])
+        ]);
+    }
+    let status = command
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {

@@ -757,8 +757,9 @@ fn build(root: &Path) -> Result<HashMap<String, PathBuf>, String> {
     let output = Command::new(cargo)
         .current_dir(root)
         .args(["build", "--message-format=json-render-diagnostics"])
-        .args(["-p", "polyai-examples", "--examples"])
-        .args(["-p", "polyai-tests", "--bin", TOUR])
+        // The whole workspace, as `cargo test --workspace` selects it: the same feature set,
+        // so CI reuses the test step's build instead of compiling (and storing) another one.
+        .args(["--workspace", "--examples", "--bin", TOUR])
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;

@@ -13,7 +13,7 @@
 //!
 //! Write mode regenerates the cases, runs the oracle and writes everything; `--check` does the
 //! same into memory and fails on any difference with the committed files. `cargo test -p
-//! polyai-actions --test go_parity` then compares the engine with the committed results and
+//! polyai-actions --test it go_parity` then compares the engine with the committed results and
 //! needs no Go.
 
 mod generated;
@@ -25,7 +25,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// Seed of the float check's PRNG (shared with `polyai-actions/tests/go_parity.rs`).
+/// Seed of the float check's PRNG (shared with `polyai-actions/tests/it/go_parity.rs`).
 pub(crate) const FLOAT_SEED: u64 = 12;
 /// How many floats the float check formats.
 pub(crate) const FLOAT_COUNT: usize = 100_000;

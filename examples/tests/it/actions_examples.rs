@@ -2,10 +2,10 @@
 //! suite, so CI exercises them end to end: each example's `run` is compiled in here from its
 //! own source file and its output checked.
 
-#[path = "../test_my_service.rs"]
+#[path = "../../test_my_service.rs"]
 mod test_my_service;
 
-#[path = "../conv_api.rs"]
+#[path = "../../conv_api.rs"]
 mod conv_api;
 
 fn output(bytes: Vec<u8>) -> String {

@@ -4,7 +4,7 @@ use polyai_mock::{MockServer, Route, WebhookEvent};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-mod support;
+use crate::support;
 use support::{Answer, Receiver, assert_envelope, call, delete, get, patch, post, signature_ok};
 
 /// UUIDv7 layout: 8-4-4-4-12 lowercase hex with version nibble 7 and variant 10xx.

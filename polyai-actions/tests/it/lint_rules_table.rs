@@ -1,6 +1,6 @@
 //! The rule table in the lint module's docs (`src/lint/rules.md`) is generated from `RULES`;
 //! this test fails when the two disagree. `BLESS=1 cargo test -p polyai-actions --test
-//! lint_rules_table` rewrites the file.
+//! it lint_rules_table` rewrites the file.
 
 use polyai_actions::lint::{RULES, Severity};
 

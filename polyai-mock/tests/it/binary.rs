@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
-mod support;
+use crate::support;
 use support::{Receiver, signature_ok};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_polyai-mock");

@@ -20,7 +20,7 @@ use polyai_actions::{ApiIntegrations, Environment};
 use serde_json::{Value, json};
 
 fn corpus() -> Value {
-    let text = include_str!("requests_corpus.json");
+    let text = include_str!("../requests_corpus.json");
     serde_json::from_str(text).expect("requests_corpus.json is JSON")
 }
 

@@ -5,7 +5,7 @@ use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-mod support;
+use crate::support;
 use support::{
     Answer, Receiver, assert_envelope, call_with, delete, get, patch, post, signature_ok,
 };

@@ -1,6 +1,6 @@
 //! The real `polyai` binary against the embedded mock on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};

@@ -10,7 +10,7 @@ use polyai_mock::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-mod support;
+use crate::support;
 use support::{Answer, answer, assert_envelope, client, get, post};
 
 fn list_path(server: &MockServer, query: &str) -> String {

@@ -1,6 +1,6 @@
 //! `polyai chat` and `polyai chat test`: the real binary against the embedded mock.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::Stdio;

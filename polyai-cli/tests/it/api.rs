@@ -1,7 +1,7 @@
 //! `polyai api`: every operation of every family is reachable through the real binary, and
 //! arguments are checked by type before anything is sent.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::Stdio;

@@ -8,7 +8,7 @@ use polyai_mock::{Fault, FaultPlan, FaultRule, MockServer, Route};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-mod support;
+use crate::support;
 
 use support::{Answer, assert_envelope, call, delete, get, patch, post};
 

@@ -1,7 +1,7 @@
 //! `polyai actions lint|render|curl|call`: the real binary on definition files, sending to a
 //! recorder on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 
