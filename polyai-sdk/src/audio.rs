@@ -64,6 +64,13 @@
 //! over. Once that save completes, neither file is left. [`remove_partial_files`] clears the
 //! leftovers of recordings a rerun no longer asks for.
 //!
+//! Two saves of one destination at once are refused with [`Error::InvalidInput`], and the
+//! refused save touches neither file: within a process by a claim on the destination, across
+//! processes (two overlapping runs of a nightly job, say) by an exclusive advisory lock on the
+//! partial file, held until it has been renamed into place. A killed process's lock goes with
+//! it, so its partial file can still be continued. Where the file system offers no locks (some
+//! network file systems), saves go on without one.
+//!
 //! If the connection drops, the rest is asked for with `Range` only when the first answer gave
 //! a strong validator to send in `If-Range`: a strong `ETag`, or, when there is no `ETag`, a
 //! `Last-Modified` at least one second older than the answer's `Date` (RFC 9110, 8.8.2.2). A
@@ -387,8 +394,9 @@ impl AudioRequest {
     /// the request differs (another direction, say) or the partial file cannot be vouched
     /// for; either way the partial file is gone once the save completes.
     ///
-    /// Two saves to the same `path` at once are refused in one process
-    /// ([`Error::InvalidInput`]); do not run two processes saving to the same path.
+    /// Two saves to the same `path` at once are refused ([`Error::InvalidInput`]): in one
+    /// process by a claim on the destination, across processes by a lock on the partial file
+    /// (advisory, where the file system supports locks; see the module docs).
     pub async fn save_to(self, path: impl AsRef<Path>) -> Result<SavedAudio, Error> {
         self.validate()?;
         let destination = path.as_ref().to_path_buf();
@@ -798,9 +806,41 @@ struct PartialFile {
     path: PathBuf,
     record_path: PathBuf,
     identity: Identity,
-    /// The key in [`IN_PROGRESS`].
-    claimed: PathBuf,
+    /// This process's claim on the destination, released after the files are removed.
+    _claim: Claim,
     committed: bool,
+}
+
+/// A destination claimed in [`IN_PROGRESS`] (by its partial file's absolute path), released
+/// when dropped.
+struct Claim(PathBuf);
+
+impl Claim {
+    /// Claims the destination whose partial file is `partial`, unless a save in this process
+    /// holds it.
+    fn take(partial: &Path, destination: &Path) -> Result<Claim, Error> {
+        let claimed = std::path::absolute(partial).unwrap_or_else(|_| partial.to_path_buf());
+        let mut in_progress = IN_PROGRESS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if in_progress.contains(&claimed) {
+            return Err(Error::InvalidInput(format!(
+                "{} is already being saved by this process; wait for that save to finish",
+                destination.display()
+            )));
+        }
+        in_progress.push(claimed.clone());
+        Ok(Claim(claimed))
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut in_progress = IN_PROGRESS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        in_progress.retain(|claimed| claimed != &self.0);
+    }
 }
 
 /// The partial file and record paths for a destination.
@@ -816,6 +856,75 @@ fn partial_paths(destination: &Path) -> Result<(PathBuf, PathBuf), Error> {
     ))
 }
 
+/// Opens (or creates) the partial file at `path` and locks it for this save, so that another
+/// process saving the same destination is refused instead of writing into the same file.
+///
+/// The lock is an advisory exclusive lock on the open file ([`std::fs::File::try_lock`]; on
+/// Unix `flock`), released when the file is closed, which a killed process does too: a partial
+/// file a dead process left is free to continue. The save that holds the lock renames the file
+/// into place before closing it, so a process that opened the path just before that rename
+/// may lock the renamed file; on Unix the locked file is therefore checked to still be the one
+/// at `path` (device and inode), and opened again if it is not. On a file system that cannot
+/// lock, the save goes on unlocked, as it would without this check.
+fn open_locked(path: &Path, destination: &Path) -> Result<std::fs::File, Error> {
+    const ATTEMPTS: u32 = 3;
+    for _ in 0..ATTEMPTS {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::InvalidInput(format!(
+                    "{} is being saved by another process (its partial file {} is locked); \
+                     run one save per destination at a time",
+                    destination.display(),
+                    path.display()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(error)) => {
+                tracing::debug!(
+                    path = %path.display(),
+                    %error,
+                    "the partial recording cannot be locked; saving without the lock"
+                );
+                return Ok(file);
+            }
+        }
+        if still_at(&file, path) {
+            return Ok(file);
+        }
+    }
+    Err(Error::InvalidInput(format!(
+        "{} kept being replaced while this save opened it ({ATTEMPTS} attempts); another \
+         process is saving {}: run one save per destination at a time",
+        path.display(),
+        destination.display()
+    )))
+}
+
+/// Whether `file` is still the file at `path` (not renamed away or removed since it was
+/// opened). Only Unix can tell (device and inode); elsewhere it is taken to be.
+fn still_at(file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
+}
+
 impl PartialFile {
     /// Opens the partial file, claiming the destination in this process. Returns what an
     /// earlier process left, when its record says it holds the start of the recording this
@@ -827,34 +936,17 @@ impl PartialFile {
         identity: &Identity,
     ) -> Result<(PartialFile, tokio::fs::File, Option<Earlier>), Error> {
         let (path, record_path) = partial_paths(destination)?;
-        let claimed = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-        {
-            let mut in_progress = IN_PROGRESS
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if in_progress.contains(&claimed) {
-                return Err(Error::InvalidInput(format!(
-                    "{} is already being saved by this process; wait for that save to finish",
-                    destination.display()
-                )));
-            }
-            in_progress.push(claimed.clone());
-        }
-        // From here on, dropping `partial` releases the claim and removes the files.
+        let claim = Claim::take(&path, destination)?;
+        // Refused here, the save leaves the files alone: they are another process's.
+        let file = open_locked(&path, destination)?;
+        // From here on, dropping `partial` removes the files, then releases the claim.
         let partial = PartialFile {
             path,
             record_path,
             identity: identity.clone(),
-            claimed,
+            _claim: claim,
             committed: false,
         };
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&partial.path)
-            .map_err(|e| Error::io(format!("opening {}", partial.path.display()), e))?;
         let len = file
             .metadata()
             .map_err(|e| Error::io(format!("reading {}", partial.path.display()), e))?
@@ -936,7 +1028,8 @@ impl PartialFile {
                 .await
                 .map_err(|e| Error::io(format!("flushing {}", self.path.display()), e))?;
         }
-        drop(file);
+        // The file stays open, and so locked (see `open_locked`), until it has been renamed
+        // and its record removed: no other process can take it up in between.
         // If the future is dropped while the rename is pending, Drop removes the file before
         // the rename (which then fails) or finds it already moved: either way no partial file.
         tokio::fs::rename(&self.path, destination)
@@ -950,6 +1043,7 @@ impl PartialFile {
         self.committed = true;
         // The record describes a partial file that no longer exists.
         let _ = std::fs::remove_file(&self.record_path);
+        drop(file);
         if sync {
             sync_directory(destination).await?;
         }
@@ -963,10 +1057,6 @@ impl Drop for PartialFile {
             let _ = std::fs::remove_file(&self.record_path);
             let _ = std::fs::remove_file(&self.path);
         }
-        let mut in_progress = IN_PROGRESS
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        in_progress.retain(|claimed| claimed != &self.claimed);
     }
 }
 

@@ -856,6 +856,49 @@ async fn two_saves_to_one_destination_at_once_are_refused() {
     );
 }
 
+#[tokio::test]
+async fn a_save_is_refused_while_another_process_holds_the_partial_file() {
+    let source = Arc::new(recording());
+    let body = Arc::clone(&source);
+    let server = RawServer::start(move |_, _| RawReply::audio(&body, "\"v1\"", None)).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Another process's save: its partial file, open and locked. A lock taken through a file
+    // opened separately conflicts with this process's own (flock locks belong to the open
+    // file, not to the process), so this stands in for a second process.
+    let partial = dir.path().join(".call.wav.part");
+    std::fs::write(&partial, b"RIFF and the first bytes").unwrap();
+    let other = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&partial)
+        .unwrap();
+    other.lock().unwrap();
+    let error = client(&server)
+        .audio("agent", "CA1")
+        .save_to(dir.path().join("call.wav"))
+        .await
+        .expect_err("the partial file is locked by another save");
+    assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
+    assert!(error.to_string().contains("another process"), "{error}");
+    assert!(server.requests().is_empty(), "nothing was asked for");
+    assert_eq!(
+        std::fs::read(&partial).unwrap(),
+        b"RIFF and the first bytes",
+        "the other save's file is left as it was"
+    );
+    // Once the other save is gone (its lock with it), the destination saves.
+    drop(other);
+    client(&server)
+        .audio("agent", "CA1")
+        .save_to(dir.path().join("call.wav"))
+        .await
+        .expect("saved once the lock is released");
+    assert_exactly(
+        &std::fs::read(dir.path().join("call.wav")).unwrap(),
+        &source,
+    );
+    assert_eq!(leftovers(dir.path()), ["call.wav"]);
+}
+
 // Issue 14, point 4: a listed conversation's recording without working out the agent id, and
 // channels as an open enum.
 
