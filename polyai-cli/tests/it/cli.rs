@@ -1270,6 +1270,104 @@ fn agents_release_flow_publish_promote_rollback_with_confirmation() {
     assert_eq!(output.status.code(), Some(5), "{stderr}");
 }
 
+/// Runs `command` (its program, arguments and environment) on a pseudo-terminal through
+/// util-linux's `script`, and returns its exit status and what it drew on the terminal.
+#[cfg(target_os = "linux")]
+fn on_a_terminal(command: &std::process::Command) -> (std::process::ExitStatus, String) {
+    fn quoted(text: &std::ffi::OsStr) -> String {
+        format!("'{}'", text.to_string_lossy().replace('\'', "'\\''"))
+    }
+    let line = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(quoted)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+        .env_clear()
+        .env("TERM", "xterm-256color")
+        .stdin(Stdio::null());
+    for (name, value) in command.get_envs() {
+        if let Some(value) = value {
+            script.env(name, value);
+        }
+    }
+    if let Some(dir) = command.get_current_dir() {
+        script.current_dir(dir);
+    }
+    let output = script
+        .output()
+        .expect("util-linux's script runs (it gives the command a terminal)");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise() {
+    let mock = Mock::start(
+        MockServer::builder()
+            .conversations(300)
+            .audio_bytes(20_000)
+            // Slow pages, so that the export lasts long enough for the bar to be drawn.
+            .faults(
+                FaultPlan::new().rule(
+                    FaultRule::new(Fault::Stall(Duration::from_millis(20)))
+                        .on(Route::ListConversations),
+                ),
+            ),
+    );
+    let scratch = Scratch::new();
+    let window = mock.window_args();
+    let mut export = polyai(&mock, &scratch);
+    export
+        .args([
+            "conversations",
+            "export",
+            "-o",
+            "all.jsonl",
+            "--page-size",
+            "20",
+        ])
+        .args(&window);
+
+    // Piped: no bar and no escape sequence, only plain lines, ending with the summary.
+    let (_, stderr) = ok(&mut export);
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+    assert!(!stderr.contains("ETA"), "{stderr:?}");
+    let summary = stderr.lines().last().expect("a summary line").to_owned();
+    assert!(summary.starts_with("exported "), "{summary}");
+    // Again from the start (without its checkpoint the export would be complete already).
+    std::fs::remove_file(scratch.path("all.jsonl")).unwrap();
+    std::fs::remove_file(scratch.path("all.jsonl.checkpoint")).unwrap();
+
+    // On a terminal: a bar (drawn and redrawn with escape sequences) with the share of the
+    // window, the count, the rate and an ETA; then the same summary line.
+    let (status, drawn) = on_a_terminal(&export);
+    assert!(status.success(), "{drawn}");
+    assert!(drawn.contains('\x1b'), "a bar is drawn: {drawn:?}");
+    assert!(drawn.contains("% of the window"), "{drawn:?}");
+    assert!(drawn.contains(" conversations, "), "{drawn:?}");
+    assert!(drawn.contains("/s, "), "the rate: {drawn:?}");
+    assert!(drawn.contains("ETA "), "{drawn:?}");
+    assert!(drawn.contains(&summary), "{drawn:?}");
+
+    // The audio download's bar counts files.
+    let mut audio = polyai(&mock, &scratch);
+    audio
+        .args(["audio", "download", "--dir", "rec", "--parallel", "4"])
+        .args(&window);
+    let (status, drawn) = on_a_terminal(&audio);
+    assert!(status.success(), "{drawn}");
+    assert!(drawn.contains('\x1b'), "a bar is drawn: {drawn:?}");
+    assert!(drawn.contains(" files "), "{drawn:?}");
+    assert!(drawn.contains("ETA "), "{drawn:?}");
+    assert!(drawn.contains(" saved, "), "the summary: {drawn:?}");
+}
+
 #[test]
 fn export_to_stdout_pipes_into_audio_download_from_stdin() {
     let mock = Mock::start(MockServer::builder().conversations(30).audio_bytes(2_000));
