@@ -751,6 +751,52 @@ fn audio_download_never_writes_outside_its_folder() {
     );
 }
 
+#[test]
+fn audio_download_leaves_alone_a_recording_another_run_is_saving() {
+    // Two overlapping runs of a nightly job: the recording the other run is saving (its
+    // partial file locked, as the SDK's save holds it) fails in this run with a clear line,
+    // the other recordings are saved, and the other run's file is not touched.
+    let mock = Mock::start(MockServer::builder().conversations(5));
+    let scratch = Scratch::new();
+    let busy = mock.server.conversation_id();
+    std::fs::create_dir_all(scratch.path("rec")).unwrap();
+    let partial = scratch.path(&format!("rec/.{busy}.wav.part"));
+    std::fs::write(&partial, b"the other run's first bytes").unwrap();
+    let other_run = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&partial)
+        .unwrap();
+    other_run.lock().unwrap();
+    let window = mock.window_args();
+    let (output, _, stderr) = run(polyai(&mock, &scratch)
+        .args(["audio", "download", "--dir", "rec"])
+        .args(&window));
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("being saved by another process"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(" 1 failed"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&partial).unwrap(),
+        b"the other run's first bytes"
+    );
+    assert!(!scratch.path(&format!("rec/{busy}.wav")).exists());
+
+    // Once the other run is done, a rerun saves the rest and skips what is complete.
+    drop(other_run);
+    let (_, stderr) = ok(polyai(&mock, &scratch)
+        .args(["audio", "download", "--dir", "rec"])
+        .args(&window));
+    assert!(stderr.contains("1 saved, "), "{stderr}");
+    assert_eq!(
+        std::fs::metadata(scratch.path(&format!("rec/{busy}.wav")))
+            .unwrap()
+            .len(),
+        mock.server.audio_len()
+    );
+}
+
 // ---------------------------------------------------------------- webhooks
 
 /// Starts `polyai webhooks listen` on a free port; returns the child and its URL.
