@@ -1082,32 +1082,65 @@ impl Drop for PartialFile {
 /// left in `directory`; returns how many partial files were removed. [`AudioRequest::save_to`]
 /// continues such a file when it saves the same destination again, so call this once a run
 /// has saved everything it wanted, for the partial files of recordings it no longer asks for.
-/// Do not call it while saves into `directory` are running.
+///
+/// A partial file that a running save holds (it is locked; see the module docs) is left alone
+/// with its record, in this process or another, so a clean-up may run beside other saves
+/// where the file system supports locks. Each file removed is locked while it is removed, so
+/// a save that starts at that moment is refused instead of writing into a removed file.
 pub fn remove_partial_files(directory: impl AsRef<Path>) -> Result<usize, Error> {
     let directory = directory.as_ref();
-    let entries = std::fs::read_dir(directory)
-        .map_err(|e| Error::io(format!("listing {}", directory.display()), e))?;
-    let mut removed = 0;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(format!("listing {}", directory.display()), e))?;
+    let listing = |e| Error::io(format!("listing {}", directory.display()), e);
+    let (mut partials, mut records) = (Vec::new(), Vec::new());
+    for entry in std::fs::read_dir(directory).map_err(listing)? {
+        let entry = entry.map_err(listing)?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let partial = name.starts_with('.') && name.ends_with(PARTIAL_SUFFIX);
-        if !(partial || name.starts_with('.') && name.ends_with(RECORD_SUFFIX)) {
+        if !name.starts_with('.') {
             continue;
         }
-        match std::fs::remove_file(entry.path()) {
-            Ok(()) => removed += usize::from(partial),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        if name.ends_with(PARTIAL_SUFFIX) {
+            partials.push(entry.path());
+        } else if name.ends_with(RECORD_SUFFIX) {
+            records.push(entry.path());
+        }
+    }
+    let mut removed = 0;
+    let mut held_by_a_save = std::collections::HashSet::new();
+    for path in partials {
+        let file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
             Err(error) => {
-                return Err(Error::io(
-                    format!("removing {}", entry.path().display()),
-                    error,
-                ));
+                return Err(Error::io(format!("opening {}", path.display()), error));
             }
+        };
+        // Without locks on this file system, the file goes as it always did.
+        if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
+            held_by_a_save.insert(path);
+            continue;
+        }
+        if remove_if_present(&path)? {
+            removed += 1;
+        }
+        drop(file);
+    }
+    for record in records {
+        // `.NAME.part.json` belongs to `.NAME.part`.
+        let partial = record.with_extension("");
+        if !held_by_a_save.contains(&partial) {
+            remove_if_present(&record)?;
         }
     }
     Ok(removed)
+}
+
+/// Removes `path`; whether it was there.
+fn remove_if_present(path: &Path) -> Result<bool, Error> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(Error::io(format!("removing {}", path.display()), error)),
+    }
 }
 
 /// The directory a destination lives in (`.` for a bare file name).

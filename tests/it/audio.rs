@@ -835,6 +835,44 @@ async fn leftover_partial_files_are_removed_on_request() {
     assert_eq!(leftovers(dir.path()), ["kept.wav"]);
 }
 
+#[test]
+fn a_partial_file_a_running_save_holds_is_not_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    // A dead save's leftovers, and a running save's files (its partial file locked).
+    for name in [
+        ".dead.wav.part",
+        ".dead.wav.part.json",
+        ".busy.wav.part",
+        ".busy.wav.part.json",
+    ] {
+        std::fs::write(dir.path().join(name), b"bytes").unwrap();
+    }
+    let running = std::fs::File::open(dir.path().join(".busy.wav.part")).unwrap();
+    running.lock().unwrap();
+    assert_eq!(
+        polyai_sdk::audio::remove_partial_files(dir.path()).unwrap(),
+        1
+    );
+    let mut left = leftovers(dir.path());
+    left.sort();
+    assert_eq!(
+        left,
+        [".busy.wav.part", ".busy.wav.part.json"],
+        "the running save's files are left alone"
+    );
+    // Once that save is gone, its leftovers are removed too.
+    drop(running);
+    assert_eq!(
+        polyai_sdk::audio::remove_partial_files(dir.path()).unwrap(),
+        1
+    );
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
+}
+
 #[tokio::test]
 async fn two_saves_to_one_destination_at_once_are_refused() {
     let source = Arc::new(recording());
