@@ -30,7 +30,7 @@ use crate::BenchResult;
 
 mod execute;
 
-pub use execute::serve_process;
+pub use execute::{breakdown, serve_process};
 
 /// The action, in the crate's file format.
 const ACTION: &str = r#"

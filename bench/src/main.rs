@@ -137,6 +137,7 @@ fn run(scenario: &str, args: &Args) -> BenchResult<Value> {
     match scenario {
         "webhooks" => webhooks::run(args),
         "actions" => actions::run(args),
+        "action-breakdown" => actions::breakdown(args),
         _ => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -159,7 +160,7 @@ fn run(scenario: &str, args: &Args) -> BenchResult<Value> {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: polyai-bench <transcripts|small-calls|audio|find-recording|webhooks|debug-chat|actions|export|chat-test|action-service> [--option value]..."
+        "usage: polyai-bench <transcripts|small-calls|audio|find-recording|webhooks|debug-chat|actions|action-breakdown|export|chat-test|action-service> [--option value]..."
     );
     ExitCode::from(2)
 }

@@ -457,3 +457,219 @@ pub fn run(args: &crate::Args, reps: usize, warmup: usize) -> BenchResult<Value>
         }))
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// `polyai-bench action-breakdown`: where the loopback gap goes
+
+/// The variants of the breakdown, each a sequence of requests to the service process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    /// The prepared request sent with bare reqwest: the floor.
+    Raw,
+    /// `Conversation::run` through `ReqwestClient`: what the target is read on.
+    Run,
+    /// Our render of the action, then bare reqwest sending what it rendered.
+    RenderThenRaw,
+    /// Our render of the action, discarded, then bare reqwest sending the prepared request.
+    RenderDiscardedThenRaw,
+    /// Our render, then bare reqwest sending a copy of what it rendered (its parts cloned as
+    /// the prepared request's are for [`Part::Raw`]): the same bytes as `Raw`, in memory the
+    /// render just wrote.
+    RenderCopiedThenRaw,
+    /// Bare reqwest sending the prepared request, then our recording of the response.
+    RawThenRecord,
+    /// Bare reqwest after a busy-wait of [`SPIN`]: what plain CPU time costs between requests.
+    SpinThenRaw,
+}
+
+/// The busy-wait of [`Part::SpinThenRaw`].
+const SPIN: Duration = Duration::from_micros(2);
+
+impl Part {
+    const ALL: [Part; 7] = [
+        Part::Raw,
+        Part::Run,
+        Part::RenderThenRaw,
+        Part::RenderDiscardedThenRaw,
+        Part::RenderCopiedThenRaw,
+        Part::RawThenRecord,
+        Part::SpinThenRaw,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Part::Raw => "raw",
+            Part::Run => "run",
+            Part::RenderThenRaw => "render_then_raw",
+            Part::RenderDiscardedThenRaw => "render_discarded",
+            Part::RenderCopiedThenRaw => "render_copy_sent",
+            Part::RawThenRecord => "raw_then_record",
+            Part::SpinThenRaw => "spin_2us_then_raw",
+        }
+    }
+}
+
+/// One request of `part`; each answer is checked.
+async fn one_request(
+    part: Part,
+    target: &Target<'_>,
+    action: &ApiAction,
+    conversation: &mut Conversation<'_>,
+    ours: &ReqwestClient,
+    raw: &reqwest::Client,
+) -> BenchResult<()> {
+    let raw_send = async |request: http::Request<Bytes>| -> BenchResult<http::Response<Bytes>> {
+        let response = raw.execute(reqwest::Request::try_from(request)?).await?;
+        let mut answer = http::Response::new(Bytes::new());
+        *answer.status_mut() = response.status();
+        *answer.body_mut() = response.bytes().await?;
+        Ok(answer)
+    };
+    let copy = || {
+        let request = &target.request;
+        let mut copy = http::Request::new(request.body().clone());
+        *copy.method_mut() = request.method().clone();
+        *copy.uri_mut() = request.uri().clone();
+        *copy.headers_mut() = request.headers().clone();
+        copy
+    };
+    let status = match part {
+        Part::Raw => raw_send(copy()).await?.status().as_u16(),
+        Part::Run => conversation
+            .run(&target.action, parameters(), ours, None)
+            .await?
+            .status(),
+        Part::RenderThenRaw => {
+            let rendered = conversation.render(&target.action, parameters())?;
+            raw_send(rendered.into_http()).await?.status().as_u16()
+        }
+        Part::RenderDiscardedThenRaw => {
+            let rendered = conversation.render(&target.action, parameters())?;
+            drop(std::hint::black_box(rendered));
+            raw_send(copy()).await?.status().as_u16()
+        }
+        Part::RenderCopiedThenRaw => {
+            let rendered = conversation
+                .render(&target.action, parameters())?
+                .into_http();
+            let mut copy = http::Request::new(rendered.body().clone());
+            *copy.method_mut() = rendered.method().clone();
+            *copy.uri_mut() = rendered.uri().clone();
+            *copy.headers_mut() = rendered.headers().clone();
+            drop(rendered);
+            raw_send(copy).await?.status().as_u16()
+        }
+        Part::RawThenRecord => {
+            let response = raw_send(copy()).await?;
+            conversation.record(action, response).status()
+        }
+        Part::SpinThenRaw => {
+            let started = Instant::now();
+            while started.elapsed() < SPIN {
+                std::hint::spin_loop();
+            }
+            raw_send(copy()).await?.status().as_u16()
+        }
+    };
+    if status != 201 {
+        return Err(format!("{}: the service answered {status}", part.name()).into());
+    }
+    Ok(())
+}
+
+/// `polyai-bench action-breakdown`: a diagnostic, not a scenario of `cargo xtask bench`. It
+/// splits the gap between `Conversation::run` over loopback and bare reqwest sending the
+/// prepared request (the `actions` scenario's target) into what rendering, sending what was
+/// rendered and recording each add, beside what a plain busy-wait of 2 us adds. The parts do
+/// not add up: each is measured alone, after the same idle wait for the previous answer. The service runs in a process of its own,
+/// pinned to `--service-core` when given; pin this process to the other core with `taskset`.
+///
+/// `--chunks N` (default 40) rounds of `--per-chunk N` (default 500) requests of every variant
+/// in turn; the first two rounds are a warm-up. Prints, per variant, the median time per
+/// request and its median gap to the raw requests of the same round, and the user and system
+/// CPU time of this process per request.
+pub fn breakdown(args: &crate::Args) -> BenchResult<Value> {
+    let chunks: usize = args.number("chunks", 40)?;
+    let per_chunk: usize = args.number("per-chunk", 500)?;
+    let service_core: Option<usize> = match args.values.get("service-core") {
+        Some(_) => Some(args.number("service-core", 0)?),
+        None => None,
+    };
+    let process = ServiceProcess::start(service_core)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let secrets = secrets();
+        let action = ApiAction::from_yaml_str(&action_yaml(&process.base))?;
+        let target = Target::new(&action, &secrets)?;
+        let ours = ReqwestClient::new(ClientOptions::new())?;
+        let raw = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let mut conversation = Conversation::new(Environment::Live, &secrets);
+        conversation.set_variable("customer.id", json!("C-1042"), false);
+
+        const WARMUP: usize = 2;
+        let pid = std::process::id();
+        let mut micros: Vec<Vec<f64>> = vec![Vec::new(); Part::ALL.len()];
+        let mut cpu: Vec<(f64, f64)> = vec![(0.0, 0.0); Part::ALL.len()];
+        for round in 0..WARMUP + chunks {
+            for (index, &part) in Part::ALL.iter().enumerate() {
+                let cpu_before = crate::measure::user_and_system_seconds(pid);
+                let started = Instant::now();
+                for _ in 0..per_chunk {
+                    one_request(part, &target, &action, &mut conversation, &ours, &raw).await?;
+                }
+                let elapsed = started.elapsed().as_secs_f64();
+                let cpu_after = crate::measure::user_and_system_seconds(pid);
+                if round >= WARMUP {
+                    micros[index].push(elapsed * 1e6 / per_chunk as f64);
+                    if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
+                        cpu[index].0 += after.0 - before.0;
+                        cpu[index].1 += after.1 - before.1;
+                    }
+                }
+            }
+        }
+        let median = |values: &[f64]| {
+            let mut sorted = values.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            sorted[sorted.len() / 2]
+        };
+        let requests = (chunks * per_chunk) as f64;
+        let mut report = serde_json::Map::new();
+        eprintln!(
+            "action-breakdown: {chunks} rounds of {per_chunk} requests per variant, service core {service_core:?}"
+        );
+        for (index, &part) in Part::ALL.iter().enumerate() {
+            let gaps: Vec<f64> = micros[index]
+                .iter()
+                .zip(&micros[0])
+                .map(|(ours, raw)| ours - raw)
+                .collect();
+            let (user, system) = cpu[index];
+            let (per_request, gap) = (median(&micros[index]), median(&gaps));
+            let (user_us, system_us) = (user * 1e6 / requests, system * 1e6 / requests);
+            eprintln!(
+                "  {:<18} {per_request:7.2} us/request  gap to raw {gap:+6.2} us  CPU user {user_us:6.2} us, system {system_us:6.2} us",
+                part.name()
+            );
+            report.insert(
+                part.name().to_owned(),
+                json!({
+                    "median_us": per_request,
+                    "median_gap_to_raw_us": gap,
+                    "user_cpu_us": user_us,
+                    "system_cpu_us": system_us,
+                }),
+            );
+        }
+        Ok::<Value, crate::BenchError>(json!({
+            "chunks": chunks,
+            "per_chunk": per_chunk,
+            "service_core": service_core,
+            "parts": report,
+        }))
+    })
+}
