@@ -472,6 +472,12 @@ enum Part {
     RenderThenRaw,
     /// Our render of the action, discarded, then bare reqwest sending the prepared request.
     RenderDiscardedThenRaw,
+    /// Our render, then bare reqwest sending the prepared request with the rendered body in
+    /// place of its own (the same bytes).
+    RenderedBodySent,
+    /// Our render, then bare reqwest sending the prepared request with the rendered headers in
+    /// place of its own (the same names and values).
+    RenderedHeadersSent,
     /// Our render, then bare reqwest sending a copy of what it rendered (its parts cloned as
     /// the prepared request's are for [`Part::Raw`]): the same bytes as `Raw`, in memory the
     /// render just wrote.
@@ -486,11 +492,13 @@ enum Part {
 const SPIN: Duration = Duration::from_micros(2);
 
 impl Part {
-    const ALL: [Part; 7] = [
+    const ALL: [Part; 9] = [
         Part::Raw,
         Part::Run,
         Part::RenderThenRaw,
         Part::RenderDiscardedThenRaw,
+        Part::RenderedBodySent,
+        Part::RenderedHeadersSent,
         Part::RenderCopiedThenRaw,
         Part::RawThenRecord,
         Part::SpinThenRaw,
@@ -502,6 +510,8 @@ impl Part {
             Part::Run => "run",
             Part::RenderThenRaw => "render_then_raw",
             Part::RenderDiscardedThenRaw => "render_discarded",
+            Part::RenderedBodySent => "rendered_body_sent",
+            Part::RenderedHeadersSent => "rendered_headers_sent",
             Part::RenderCopiedThenRaw => "render_copy_sent",
             Part::RawThenRecord => "raw_then_record",
             Part::SpinThenRaw => "spin_2us_then_raw",
@@ -547,6 +557,19 @@ async fn one_request(
             let rendered = conversation.render(&target.action, parameters())?;
             drop(std::hint::black_box(rendered));
             raw_send(copy()).await?.status().as_u16()
+        }
+        Part::RenderedBodySent | Part::RenderedHeadersSent => {
+            let rendered = conversation
+                .render(&target.action, parameters())?
+                .into_http();
+            let mut request = copy();
+            if part == Part::RenderedBodySent {
+                *request.body_mut() = rendered.body().clone();
+            } else {
+                *request.headers_mut() = rendered.headers().clone();
+            }
+            drop(rendered);
+            raw_send(request).await?.status().as_u16()
         }
         Part::RenderCopiedThenRaw => {
             let rendered = conversation
@@ -652,7 +675,7 @@ pub fn breakdown(args: &crate::Args) -> BenchResult<Value> {
             let (per_request, gap) = (median(&micros[index]), median(&gaps));
             let (user_us, system_us) = (user * 1e6 / requests, system * 1e6 / requests);
             eprintln!(
-                "  {:<18} {per_request:7.2} us/request  gap to raw {gap:+6.2} us  CPU user {user_us:6.2} us, system {system_us:6.2} us",
+                "  {:<21} {per_request:7.2} us/request  gap to raw {gap:+6.2} us  CPU user {user_us:6.2} us, system {system_us:6.2} us",
                 part.name()
             );
             report.insert(
