@@ -603,17 +603,16 @@ async fn one_request(
 /// `polyai-bench action-breakdown`: a diagnostic, not a scenario of `cargo xtask bench`. It
 /// splits the gap between `Conversation::run` over loopback and bare reqwest sending the
 /// prepared request (the `actions` scenario's target) into what rendering, sending what was
-/// rendered and recording each add, beside what a plain busy-wait of 2 us adds. The parts do
-/// not add up: each is measured alone, after the same idle wait for the previous answer. The service runs in a process of its own,
-/// pinned to `--service-core` when given; pin this process to the other core with `taskset`.
+/// rendered and recording each add, beside what a plain busy-wait of 2 us adds. The service
+/// runs in a process of its own, pinned to `--service-core` when given; pin this process to
+/// the other core with `taskset`.
 ///
-/// `--chunks N` (default 40) rounds of `--per-chunk N` (default 500) requests of every variant
-/// in turn; the first two rounds are a warm-up. Prints, per variant, the median time per
-/// request and its median gap to the raw requests of the same round, and the user and system
-/// CPU time of this process per request.
+/// The variants take turns request by request (`--requests N` of each, default 20,000, after
+/// 1,000 of each untimed), so that a drifting machine moves them all alike; each request is
+/// timed on its own. Prints, per variant, the quartiles of the time per request and the gap
+/// of its median to the raw requests' median.
 pub fn breakdown(args: &crate::Args) -> BenchResult<Value> {
-    let chunks: usize = args.number("chunks", 40)?;
-    let per_chunk: usize = args.number("per-chunk", 500)?;
+    let requests: usize = args.number("requests", 20_000)?;
     let service_core: Option<usize> = match args.values.get("service-core") {
         Some(_) => Some(args.number("service-core", 0)?),
         None => None,
@@ -633,64 +632,45 @@ pub fn breakdown(args: &crate::Args) -> BenchResult<Value> {
         let mut conversation = Conversation::new(Environment::Live, &secrets);
         conversation.set_variable("customer.id", json!("C-1042"), false);
 
-        const WARMUP: usize = 2;
-        let pid = std::process::id();
-        let mut micros: Vec<Vec<f64>> = vec![Vec::new(); Part::ALL.len()];
-        let mut cpu: Vec<(f64, f64)> = vec![(0.0, 0.0); Part::ALL.len()];
-        for round in 0..WARMUP + chunks {
+        const WARMUP: usize = 1_000;
+        let mut micros: Vec<Vec<f64>> = vec![Vec::with_capacity(requests); Part::ALL.len()];
+        for round in 0..WARMUP + requests {
             for (index, &part) in Part::ALL.iter().enumerate() {
-                let cpu_before = crate::measure::user_and_system_seconds(pid);
                 let started = Instant::now();
-                for _ in 0..per_chunk {
-                    one_request(part, &target, &action, &mut conversation, &ours, &raw).await?;
-                }
-                let elapsed = started.elapsed().as_secs_f64();
-                let cpu_after = crate::measure::user_and_system_seconds(pid);
+                one_request(part, &target, &action, &mut conversation, &ours, &raw).await?;
                 if round >= WARMUP {
-                    micros[index].push(elapsed * 1e6 / per_chunk as f64);
-                    if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
-                        cpu[index].0 += after.0 - before.0;
-                        cpu[index].1 += after.1 - before.1;
-                    }
+                    micros[index].push(started.elapsed().as_secs_f64() * 1e6);
                 }
             }
         }
-        let median = |values: &[f64]| {
-            let mut sorted = values.to_vec();
-            sorted.sort_by(f64::total_cmp);
-            sorted[sorted.len() / 2]
-        };
-        let requests = (chunks * per_chunk) as f64;
-        let mut report = serde_json::Map::new();
+        for times in &mut micros {
+            times.sort_by(f64::total_cmp);
+        }
+        let quantile = |times: &[f64], q: f64| times[((times.len() - 1) as f64 * q) as usize];
+        let raw_median = quantile(&micros[0], 0.5);
         eprintln!(
-            "action-breakdown: {chunks} rounds of {per_chunk} requests per variant, service core {service_core:?}"
+            "action-breakdown: {requests} requests of each variant, taking turns; service core {service_core:?}"
         );
+        let mut report = serde_json::Map::new();
         for (index, &part) in Part::ALL.iter().enumerate() {
-            let gaps: Vec<f64> = micros[index]
-                .iter()
-                .zip(&micros[0])
-                .map(|(ours, raw)| ours - raw)
-                .collect();
-            let (user, system) = cpu[index];
-            let (per_request, gap) = (median(&micros[index]), median(&gaps));
-            let (user_us, system_us) = (user * 1e6 / requests, system * 1e6 / requests);
+            let times = &micros[index];
+            let (p25, p50, p75) = (
+                quantile(times, 0.25),
+                quantile(times, 0.5),
+                quantile(times, 0.75),
+            );
+            let gap = p50 - raw_median;
             eprintln!(
-                "  {:<21} {per_request:7.2} us/request  gap to raw {gap:+6.2} us  CPU user {user_us:6.2} us, system {system_us:6.2} us",
+                "  {:<21} p25 {p25:6.2} us  median {p50:6.2} us  p75 {p75:6.2} us  median gap to raw {gap:+5.2} us",
                 part.name()
             );
             report.insert(
                 part.name().to_owned(),
-                json!({
-                    "median_us": per_request,
-                    "median_gap_to_raw_us": gap,
-                    "user_cpu_us": user_us,
-                    "system_cpu_us": system_us,
-                }),
+                json!({"p25_us": p25, "median_us": p50, "p75_us": p75, "median_gap_to_raw_us": gap}),
             );
         }
         Ok::<Value, crate::BenchError>(json!({
-            "chunks": chunks,
-            "per_chunk": per_chunk,
+            "requests": requests,
             "service_core": service_core,
             "parts": report,
         }))
