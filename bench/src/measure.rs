@@ -33,21 +33,15 @@ impl MockProcess {
 
     /// User plus system CPU time of the process so far, in seconds.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        let (user, system) = user_and_system_seconds(self.pid)?;
-        Some(user + system)
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
+        // The command name is in parentheses and may hold spaces: count fields after it.
+        let after_name = &stat[stat.rfind(')')? + 1..];
+        let mut fields = after_name.split_whitespace();
+        // Fields 3.. of proc(5) follow; utime is field 14 and stime field 15.
+        let utime: f64 = fields.nth(11)?.parse().ok()?;
+        let stime: f64 = fields.next()?.parse().ok()?;
+        Some((utime + stime) / TICKS_PER_SECOND)
     }
-}
-
-/// The user and the system CPU time of process `pid` so far, in seconds (`/proc/PID/stat`).
-pub fn user_and_system_seconds(pid: u32) -> Option<(f64, f64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may hold spaces: count fields after it.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    let mut fields = after_name.split_whitespace();
-    // Fields 3.. of proc(5) follow; utime is field 14 and stime field 15.
-    let utime: f64 = fields.nth(11)?.parse().ok()?;
-    let stime: f64 = fields.next()?.parse().ok()?;
-    Some((utime / TICKS_PER_SECOND, stime / TICKS_PER_SECOND))
 }
 
 /// One timed run: wall time and, when known, the share of one core the mock used.

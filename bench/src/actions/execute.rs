@@ -136,6 +136,16 @@ async fn executions(
     Ok(started.elapsed())
 }
 
+/// A copy of `request` to send (`http::Request` is not `Clone`): its method, URI, headers and
+/// body, the body's bytes shared rather than copied.
+fn copy_of(request: &http::Request<Bytes>) -> http::Request<Bytes> {
+    let mut copy = http::Request::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.headers_mut() = request.headers().clone();
+    copy
+}
+
 /// `count` sends of the prepared request with a bare reqwest client, body read.
 async fn raw_sends(
     client: &reqwest::Client,
@@ -144,11 +154,9 @@ async fn raw_sends(
 ) -> BenchResult<Duration> {
     let started = Instant::now();
     for _ in 0..count {
-        let mut copy = http::Request::new(request.body().clone());
-        *copy.method_mut() = request.method().clone();
-        *copy.uri_mut() = request.uri().clone();
-        *copy.headers_mut() = request.headers().clone();
-        let response = client.execute(reqwest::Request::try_from(copy)?).await?;
+        let response = client
+            .execute(reqwest::Request::try_from(copy_of(request))?)
+            .await?;
         let status = response.status();
         let body = response.bytes().await?;
         if status != 201 || body.len() != ANSWER.len() {
@@ -166,11 +174,7 @@ async fn our_sends(
 ) -> BenchResult<Duration> {
     let started = Instant::now();
     for _ in 0..count {
-        let mut copy = http::Request::new(request.body().clone());
-        *copy.method_mut() = request.method().clone();
-        *copy.uri_mut() = request.uri().clone();
-        *copy.headers_mut() = request.headers().clone();
-        let response = client.send(copy).await?;
+        let response = client.send(copy_of(request)).await?;
         if response.status() != 201 || response.body().len() != ANSWER.len() {
             return Err(format!("a send gave {}", response.status()).into());
         }
@@ -535,14 +539,7 @@ async fn one_request(
         *answer.body_mut() = response.bytes().await?;
         Ok(answer)
     };
-    let copy = || {
-        let request = &target.request;
-        let mut copy = http::Request::new(request.body().clone());
-        *copy.method_mut() = request.method().clone();
-        *copy.uri_mut() = request.uri().clone();
-        *copy.headers_mut() = request.headers().clone();
-        copy
-    };
+    let copy = || copy_of(&target.request);
     let status = match part {
         Part::Raw => raw_send(copy()).await?.status().as_u16(),
         Part::Run => conversation
@@ -575,10 +572,7 @@ async fn one_request(
             let rendered = conversation
                 .render(&target.action, parameters())?
                 .into_http();
-            let mut copy = http::Request::new(rendered.body().clone());
-            *copy.method_mut() = rendered.method().clone();
-            *copy.uri_mut() = rendered.uri().clone();
-            *copy.headers_mut() = rendered.headers().clone();
+            let copy = copy_of(&rendered);
             drop(rendered);
             raw_send(copy).await?.status().as_u16()
         }
