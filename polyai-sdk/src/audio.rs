@@ -404,13 +404,16 @@ impl AudioRequest {
         // removes the partial file and its validator. Errors below drop it too.
         let identity = self.identity();
         let (mut partial, file, earlier) = PartialFile::open(&destination, &identity)?;
+        // What the partial file holds: an earlier process's bytes, or nothing (`open` emptied it).
+        let on_disk = earlier.as_ref().map_or(0, |earlier| earlier.len);
         let start = match earlier {
             Some(earlier) => self.continue_earlier(earlier).await?,
             None => Start::fresh(self.request_whole().await?),
         };
         let resumed_from = start.written;
-        let (file, bytes, resumes, restarts) =
-            self.download_into(file, &mut partial, start).await?;
+        let (file, bytes, resumes, restarts) = self
+            .download_into(file, on_disk, &mut partial, start)
+            .await?;
         partial.commit(file, &destination, self.sync).await?;
         Ok(SavedAudio {
             path: destination,
@@ -463,12 +466,13 @@ impl AudioRequest {
         })
     }
 
-    /// Writes the recording into `file` (the partial file), from the first answer in `start`,
-    /// resuming or starting over after dropped connections; returns the file, flushed, and
-    /// what it took.
+    /// Writes the recording into `file` (the partial file, holding `on_disk` bytes), from the
+    /// first answer in `start`, resuming or starting over after dropped connections; returns
+    /// the file, flushed, and what it took.
     async fn download_into(
         &self,
         file: tokio::fs::File,
+        on_disk: u64,
         partial: &mut PartialFile,
         start: Start,
     ) -> Result<(tokio::fs::File, u64, u32, u32), Error> {
@@ -483,20 +487,7 @@ impl AudioRequest {
         if written == 0 {
             // From byte 0, even over what an earlier process left (the recording changed):
             // empty the file, then say which version it holds before its first byte is written.
-            // An empty file is not truncated: see `empty_if_needed`.
-            let len = file
-                .metadata()
-                .await
-                .map_err(|e| Error::io("reading the partial recording", e))?
-                .len();
-            if len > 0 {
-                file.set_len(0)
-                    .await
-                    .map_err(|e| Error::io("truncating the partial recording", e))?;
-                file.seek(std::io::SeekFrom::Start(0))
-                    .await
-                    .map_err(|e| Error::io("rewinding the partial recording", e))?;
-            }
+            rewind_to_empty(&mut file, on_disk).await?;
             partial.record(validator.as_ref(), total)?;
         }
         let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
@@ -579,15 +570,9 @@ impl AudioRequest {
             file.flush()
                 .await
                 .map_err(|e| Error::io("flushing the partial recording", e))?;
+            // Flushed, the file holds exactly the `written` bytes.
             let mut inner = file.into_inner();
-            inner
-                .set_len(0)
-                .await
-                .map_err(|e| Error::io("truncating the partial recording", e))?;
-            inner
-                .seek(std::io::SeekFrom::Start(0))
-                .await
-                .map_err(|e| Error::io("rewinding the partial recording", e))?;
+            rewind_to_empty(&mut inner, written).await?;
             file = tokio::io::BufWriter::with_capacity(256 * 1024, inner);
             written = 0;
             total = header_u64(&response.headers, CONTENT_LENGTH);
@@ -925,6 +910,21 @@ fn empty_if_needed(file: &std::fs::File, len: u64) -> std::io::Result<()> {
     if len > 0 { file.set_len(0) } else { Ok(()) }
 }
 
+/// Empties the partial file `file`, which holds `len` bytes, and rewinds it to its start, for a
+/// download from byte 0. A file that holds nothing is left as it is: see `empty_if_needed`.
+async fn rewind_to_empty(file: &mut tokio::fs::File, len: u64) -> Result<(), Error> {
+    if len == 0 {
+        return Ok(());
+    }
+    file.set_len(0)
+        .await
+        .map_err(|e| Error::io("truncating the partial recording", e))?;
+    file.seek(std::io::SeekFrom::Start(0))
+        .await
+        .map_err(|e| Error::io("rewinding the partial recording", e))?;
+    Ok(())
+}
+
 /// Whether `file` is still the file at `path` (not renamed away or removed since it was
 /// opened). Only Unix can tell (device and inode); elsewhere it is taken to be.
 fn still_at(file: &std::fs::File, path: &Path) -> bool {
@@ -1023,14 +1023,7 @@ impl PartialFile {
     }
 
     fn remove_record(&self) -> Result<(), Error> {
-        match std::fs::remove_file(&self.record_path) {
-            Ok(()) => Ok(()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(error) => Err(Error::io(
-                format!("removing {}", self.record_path.display()),
-                error,
-            )),
-        }
+        remove_if_present(&self.record_path).map(drop)
     }
 
     /// Flushes `file` (when `sync`), renames it to `destination`, then flushes the directory so
