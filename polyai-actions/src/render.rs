@@ -684,7 +684,7 @@ impl<'a> PreparedAction<'a> {
             bearer: action.auth_connector().and_then(auth::PrintedBearer::new),
             prepared_url: url.as_deref().and_then(|url| {
                 // As `Draft::new` does: a fragment is never sent.
-                let url = url.split_once('#').map_or(url, |(before, _)| before);
+                let url = request::without_fragment(url);
                 let uri = http::Uri::try_from(url).ok()?;
                 Some((uri, std::sync::Arc::from(url)))
             }),

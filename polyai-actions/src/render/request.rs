@@ -90,12 +90,15 @@ pub(crate) struct Draft {
     pub(crate) warnings: Vec<String>,
 }
 
+/// `url` without its fragment (`#...`), which is never sent.
+pub(crate) fn without_fragment(url: &str) -> &str {
+    url.split_once('#').map_or(url, |(before, _)| before)
+}
+
 impl Draft {
     /// A request to `url`; a fragment (`#...`) is dropped, as it is never sent.
     pub(crate) fn new(method: http::Method, mut url: String) -> Self {
-        if let Some(i) = url.find('#') {
-            url.truncate(i);
-        }
+        url.truncate(without_fragment(&url).len());
         Draft {
             method,
             masked_url: url.clone(),
