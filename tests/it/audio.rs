@@ -28,11 +28,14 @@ fn client(server: &RawServer) -> Client {
         .unwrap()
 }
 
+/// The names in `dir`, sorted.
 fn leftovers(dir: &std::path::Path) -> Vec<String> {
-    std::fs::read_dir(dir)
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
+        .collect();
+    names.sort();
+    names
 }
 
 #[tokio::test]
@@ -722,8 +725,7 @@ async fn leftovers_of_a_dead_save(source: &Arc<Vec<u8>>, into: &std::path::Path)
         );
     }
     std::mem::forget(save);
-    let mut names = leftovers(dying.path());
-    names.sort();
+    let names = leftovers(dying.path());
     assert_eq!(
         names,
         [".call.wav.part", ".call.wav.part.json"],
@@ -853,10 +855,8 @@ fn a_partial_file_a_running_save_holds_is_not_removed() {
         polyai_sdk::audio::remove_partial_files(dir.path()).unwrap(),
         1
     );
-    let mut left = leftovers(dir.path());
-    left.sort();
     assert_eq!(
-        left,
+        leftovers(dir.path()),
         [".busy.wav.part", ".busy.wav.part.json"],
         "the running save's files are left alone"
     );
