@@ -122,6 +122,7 @@ pub mod method;
 pub mod oauth;
 pub mod outcome;
 pub mod params;
+mod plain_json;
 pub mod render;
 pub mod run;
 pub mod secret;

@@ -807,7 +807,10 @@ impl<'a> PreparedAction<'a> {
                             &template::RenderOptions::new().with_missing_key(options.missing_key),
                         )
                         .map_err(RenderError::Template)?;
-                    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&rendered) {
+                    if crate::plain_json::is_plain(&rendered) {
+                        // Valid JSON, read without serde_json's machinery.
+                    } else if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&rendered)
+                    {
                         match options.invalid_json_body {
                             InvalidJsonBody::Refuse => {
                                 return Err(RenderError::InvalidJsonBody {

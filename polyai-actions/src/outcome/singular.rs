@@ -11,6 +11,8 @@
 
 use serde_json::Value;
 
+use crate::plain_json::{Reader, Scan};
+
 /// One step of a singular query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
@@ -183,12 +185,35 @@ pub(crate) fn extract(raw: &[u8], paths: &[super::ParsedPath]) -> Option<Vec<Opt
         }
     }
     let text = std::str::from_utf8(raw).ok()?;
-    let mut found: Vec<Option<Value>> = vec![None; paths.len()];
     let all = if paths.len() == 64 {
         u64::MAX
     } else {
         (1u64 << paths.len()) - 1
     };
+    read_plain(text, paths, all).or_else(|| read_with_serde(text, paths, all))
+}
+
+/// [`extract`] on the small reader of [`crate::plain_json`]; `None` when the document is not
+/// plain JSON.
+fn read_plain(text: &str, paths: &[super::ParsedPath], all: u64) -> Option<Vec<Option<Value>>> {
+    let mut found: Vec<Option<Value>> = vec![None; paths.len()];
+    let mut walk = Walk {
+        paths,
+        found: &mut found,
+        reader: Reader::new(text),
+    };
+    walk.node(all, 0).ok()?;
+    walk.reader.finish().ok()?;
+    Some(found)
+}
+
+/// [`extract`] through serde_json's deserializer, for any document.
+fn read_with_serde(
+    text: &str,
+    paths: &[super::ParsedPath],
+    all: u64,
+) -> Option<Vec<Option<Value>>> {
+    let mut found: Vec<Option<Value>> = vec![None; paths.len()];
     let mut de = serde_json::Deserializer::from_str(text);
     serde::de::DeserializeSeed::deserialize(
         Select {
@@ -202,6 +227,110 @@ pub(crate) fn extract(raw: &[u8], paths: &[super::ParsedPath]) -> Option<Vec<Opt
     .ok()?;
     de.end().ok()?;
     Some(found)
+}
+
+/// The one pass over a plain document (see [`crate::plain_json`]): the same walk as
+/// [`Select`], on the small reader. It gives up ([`Unsure`]) wherever the document leaves the
+/// plain subset, and [`extract`] then reads it with [`Select`].
+struct Walk<'p, 'f, 't> {
+    /// Every one has a singular query (checked by [`extract`]).
+    paths: &'p [super::ParsedPath],
+    found: &'f mut [Option<Value>],
+    reader: Reader<'t>,
+}
+
+impl Walk<'_, '_, '_> {
+    /// The steps of query `i`.
+    fn steps(&self, i: usize) -> &[Step] {
+        self.paths[i].singular.as_ref().map_or(&[], |p| &p.0)
+    }
+
+    /// The queries of `active` whose step at `depth` is `wanted`, a later duplicate replacing
+    /// what an earlier one gave.
+    fn route(&mut self, active: u64, depth: usize, wanted: impl Fn(&Step) -> bool) -> u64 {
+        let mut routed = 0;
+        for i in bits(active) {
+            if self.steps(i).get(depth).is_some_and(&wanted) {
+                routed |= 1 << i;
+                self.found[i] = None;
+            }
+        }
+        routed
+    }
+
+    /// The value here, `active` being the queries that matched their first `depth` steps.
+    fn node(&mut self, active: u64, depth: usize) -> Scan<()> {
+        self.reader.skip_whitespace();
+        if bits(active).any(|i| self.steps(i).len() == depth) {
+            // A query ends here: the value is wanted whole (and read further by any longer
+            // query that passes through it).
+            let start = self.reader.position();
+            let kind = self.reader.skip_value(depth)?;
+            let node = self.reader.value_of(start, kind)?;
+            if active.count_ones() == 1 {
+                // The usual case: one query, ending here, takes the value itself.
+                self.found[active.trailing_zeros() as usize] = Some(node);
+                return Ok(());
+            }
+            for i in bits(active) {
+                let rest = self.steps(i).get(depth..).unwrap_or(&[]);
+                self.found[i] = select(rest, &node, false).map(|(v, _)| v.clone());
+            }
+            return Ok(());
+        }
+        match self.reader.peek() {
+            Some(b'{') if depth < 100 => {
+                self.reader.expect(b'{')?;
+                if self.reader.empty(b'}') {
+                    return Ok(());
+                }
+                loop {
+                    let key = self.reader.key()?;
+                    let routed =
+                        self.route(active, depth, |s| matches!(s, Step::Name(n) if n == key));
+                    if routed == 0 {
+                        self.reader.skip_value(depth + 1)?;
+                    } else {
+                        self.node(routed, depth + 1)?;
+                    }
+                    if !self.reader.comma_or(b'}')? {
+                        return Ok(());
+                    }
+                }
+            }
+            Some(b'[') if depth < 100 => {
+                self.reader.expect(b'[')?;
+                if self.reader.empty(b']') {
+                    return Ok(());
+                }
+                let mut index: i64 = 0;
+                loop {
+                    let routed = self.route(active, depth, |s| *s == Step::Index(index));
+                    if routed == 0 {
+                        self.reader.skip_value(depth + 1)?;
+                    } else {
+                        self.node(routed, depth + 1)?;
+                    }
+                    if !self.reader.comma_or(b']')? {
+                        return Ok(());
+                    }
+                    index += 1;
+                }
+            }
+            _ => self.reader.skip_value(depth).map(|_| ()),
+        }
+    }
+}
+
+/// The positions of the bits set in `mask`, lowest first.
+fn bits(mut mask: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            i
+        })
+    })
 }
 
 /// The walk at one node: the queries still on their way (`active`, a bit per query), each
@@ -599,6 +728,54 @@ mod tests {
                 ),
             }
         }
+    }
+
+    /// The small reader answers plain documents, and exactly as the serde_json pass does.
+    #[test]
+    fn the_plain_reader_and_the_serde_json_pass_agree() {
+        let paths: Vec<super::super::ParsedPath> = PATHS
+            .iter()
+            .filter_map(|p| SingularPath::parse(p).map(|s| (p, s)))
+            .filter(|(_, s)| {
+                !s.0.iter()
+                    .any(|s| matches!(s, super::Step::Index(i) if *i < 0))
+            })
+            .map(|(p, _)| super::super::ParsedPath::new("v", p))
+            .collect();
+        let all = (1u64 << paths.len()) - 1;
+        let mut documents: Vec<String> = RAW.iter().map(|r| r.to_string()).collect();
+        documents.extend(
+            crate::plain_json::tests::DOCUMENTS
+                .iter()
+                .map(|d| d.to_string()),
+        );
+        documents.extend(documents_with_every_path());
+        let mut answered = 0;
+        for document in &documents {
+            let by_serde = super::read_with_serde(document, &paths, all);
+            if let Some(plain) = super::read_plain(document, &paths, all) {
+                answered += 1;
+                assert_eq!(Some(plain), by_serde, "{document}");
+            }
+        }
+        assert_eq!(answered, 36, "plain documents the small reader answers");
+    }
+
+    /// Documents in which the paths of [`PATHS`] find something, written as text with
+    /// duplicated keys, odd spacing and values of every kind.
+    fn documents_with_every_path() -> Vec<String> {
+        vec![
+            r#"{"a": {"b": [1, 2.5, "x"], "list": [{"b": "x"}, {"b": {"deep": [null]}}]},
+               "list": [10, -20, 30.25, {"k": "v"}], "a_1": false, "_x": 0, "a b": [],
+               "a/b~c": {}, "": "", "n": [[1, 2], [3, [4, 5]]]}"#
+                .to_owned(),
+            r#"{"a": 1, "a": {"b": 2}, "list": [1], "list": [[0], 1, 2], "n": [0, [9, 8]]}"#
+                .to_owned(),
+            r#"{"a":{"b":{"c":1},"b":true},"list":["\n\t\"", 18446744073709551616, -0]}"#
+                .to_owned(),
+            r#"[[["x"]], {"a": 1}, 3]"#.to_owned(),
+            r#"{"list": {"0": 1}, "a": [], "n": {"0": {"1": 2}}}"#.to_owned(),
+        ]
     }
 
     #[test]
