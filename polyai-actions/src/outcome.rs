@@ -352,26 +352,26 @@ pub struct Outcome {
 /// Sets `value` at the dotted `name` inside `target` (`a.b` -> `{"a": {"b": value}}`),
 /// replacing a non-object on the way.
 pub(crate) fn set_dotted(target: &mut Map<String, Value>, name: &str, value: Value) {
-    let mut parts = name.split('.').peekable();
     let mut map = target;
-    while let Some(part) = parts.next() {
-        if parts.peek().is_none() {
-            // An existing key keeps its `String`: no allocation when a value is replaced.
-            match map.get_mut(part) {
-                Some(slot) => *slot = value,
-                None => {
-                    map.insert(part.to_owned(), value);
-                }
-            }
-            return;
-        }
-        if !map.get(part).is_some_and(Value::is_object) {
+    let mut rest = name;
+    // (A byte loop: names are short, and `split` runs a general searcher.)
+    while let Some(dot) = rest.bytes().position(|b| b == b'.') {
+        let part = &rest[..dot];
+        rest = &rest[dot + 1..];
+        if !matches!(map.get(part), Some(Value::Object(_))) {
             map.insert(part.to_owned(), Value::Object(Map::new()));
         }
         let Some(Value::Object(inner)) = map.get_mut(part) else {
             return;
         };
         map = inner;
+    }
+    // An existing key keeps its `String`: no allocation when a value is replaced.
+    match map.get_mut(rest) {
+        Some(slot) => *slot = value,
+        None => {
+            map.insert(rest.to_owned(), value);
+        }
     }
 }
 

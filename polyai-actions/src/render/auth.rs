@@ -92,9 +92,12 @@ pub(crate) fn apply(
             let real = crate::concat(&["Bearer ", value.expose()]);
             match bearer {
                 // (A store may name the value it returns otherwise: then print that name.)
-                Some(printed) if printed.secret == value.name() => {
-                    draft.set_secret_header(printed.name.clone(), real, printed.masked.clone())
-                }
+                Some(printed) if printed.secret == value.name() => draft.set_secret_header(
+                    printed.name.clone(),
+                    http::header::AUTHORIZATION,
+                    real,
+                    printed.masked.clone(),
+                ),
                 _ => draft.set_header("Authorization", real, Some(value.masked_after("Bearer "))),
             }
             draft.note_secret(value.name());

@@ -20,6 +20,9 @@ struct DraftHeader {
     /// per prepared action) with the printed value, so the request takes them without parsing
     /// or copying again.
     parsed: Option<(http::HeaderName, http::HeaderValue, Arc<str>)>,
+    /// The name already checked and converted, when only the value is left to check (a
+    /// secret header of a prepared action).
+    checked_name: Option<http::HeaderName>,
 }
 
 /// One printed header: the name as written in the definition, the value with secrets masked.
@@ -118,16 +121,25 @@ impl Draft {
             value,
             masked: masked.map(Arc::from),
             parsed: None,
+            checked_name: None,
         });
     }
 
-    /// [`Self::set_header`] for a secret value whose name and printed form are shared.
-    pub(crate) fn set_secret_header(&mut self, name: Arc<str>, value: String, masked: Arc<str>) {
+    /// [`Self::set_header`] for a secret value whose name (as written, and `checked`) and
+    /// printed form are shared.
+    pub(crate) fn set_secret_header(
+        &mut self,
+        name: Arc<str>,
+        checked: http::HeaderName,
+        value: String,
+        masked: Arc<str>,
+    ) {
         self.put(DraftHeader {
             name,
             value,
             masked: Some(masked),
             parsed: None,
+            checked_name: Some(checked),
         });
     }
 
@@ -142,6 +154,7 @@ impl Draft {
                 header.parsed.1.clone(),
                 header.value.clone(),
             )),
+            checked_name: None,
         });
     }
 
@@ -191,6 +204,7 @@ impl Draft {
                 value: pair,
                 masked: Some(masked_pair.into()),
                 parsed: None,
+                checked_name: None,
             });
         }
     }
@@ -236,13 +250,17 @@ impl Draft {
                 printed.push((h.name, shown));
                 continue;
             }
-            let name = http::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
-                RenderError::InvalidHeader {
-                    name: h.name.to_string(),
-                    reason: "the name is not an HTTP token (letters, digits and !#$%&'*+-.^_`|~)"
-                        .to_owned(),
-                }
-            })?;
+            let name = match h.checked_name {
+                Some(name) => name,
+                None => http::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
+                    RenderError::InvalidHeader {
+                        name: h.name.to_string(),
+                        reason:
+                            "the name is not an HTTP token (letters, digits and !#$%&'*+-.^_`|~)"
+                                .to_owned(),
+                    }
+                })?,
+            };
             if !h.value.is_ascii() {
                 // The `http` crate would send UTF-8 bytes, Python's http.client Latin-1 (or
                 // fail): the bytes on the wire depend on the runtime, so refuse.

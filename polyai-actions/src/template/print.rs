@@ -4,6 +4,24 @@
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
 
+/// Appends the decimal digits of `n` (without `core::fmt`, which is a lot of code to run for
+/// the commonest number of a body).
+fn push_whole(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(d as char);
+    }
+}
+
 /// Appends `f` the way Go's `%v` prints a `float64`: the shortest digits that read back as
 /// the same value, in exponent form (`1e+06`, `1e-05`) when the decimal exponent is below -4
 /// or at least 6 (Go's `%g` with the shortest precision uses 6 as the limit), else plain.
@@ -27,7 +45,7 @@ pub(crate) fn write_float(out: &mut String, f: f64) {
     if f < 1e6 && f.fract() == 0.0 {
         // A whole number below 10^6 (the commonest number in a body: a count, a size) is
         // printed plain with no fraction: its digits, exactly, without the round trip below.
-        let _ = write!(out, "{}", f as u32);
+        push_whole(out, f as u32);
         return;
     }
     // Rust's `{:e}` gives the shortest round-trip digits: "d.ddddde[-]x". When two digit
@@ -207,6 +225,14 @@ mod tests {
         assert_eq!(g(-1.5e-7), "-1.5e-07");
         assert_eq!(g(5e-324), "5e-324");
         assert_eq!(g(1.7976931348623157e308), "1.7976931348623157e+308");
+    }
+
+    #[test]
+    fn whole_numbers_print_their_digits() {
+        for n in [1u32, 4, 9, 10, 42, 100, 65_535, 99_999, 100_000, 999_999] {
+            assert_eq!(g(f64::from(n)), n.to_string());
+            assert_eq!(g(-f64::from(n)), format!("-{n}"));
+        }
     }
 
     #[test]
