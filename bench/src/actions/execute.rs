@@ -401,7 +401,9 @@ pub fn run(args: &crate::Args, reps: usize, warmup: usize) -> BenchResult<Value>
             .build()?;
 
         const VARIANTS: usize = 6;
-        let measure = |which: usize| {
+        const BLOCKS: usize = 40;
+        let block_size = count.div_ceil(BLOCKS);
+        let measure = |which: usize, count: usize| {
             let (secrets, service_client, ours, raw) = (&secrets, &service_client, &ours, &raw);
             let (in_process, own, same) = (&in_process, &own, &same);
             async move {
@@ -417,19 +419,28 @@ pub fn run(args: &crate::Args, reps: usize, warmup: usize) -> BenchResult<Value>
         };
         for _ in 0..warmup {
             for which in 0..VARIANTS {
-                measure(which).await?;
+                measure(which, count).await?;
             }
         }
+        // Each repetition's time of a variant is the sum of `BLOCKS` blocks of
+        // `count / BLOCKS` requests, the variants taking turns block by block (in an order
+        // that alternates), so a change in the machine's speed during a repetition (another
+        // tenant, the clock) reaches every variant alike instead of the one running then.
         let mut runs: [Vec<f64>; VARIANTS] = Default::default();
-        for rep in 0..reps {
-            // Alternate the order so no variant always runs on a warmer machine.
-            for step in 0..VARIANTS {
-                let which = if rep % 2 == 0 {
-                    step
-                } else {
-                    VARIANTS - 1 - step
-                };
-                runs[which].push(measure(which).await?.as_secs_f64());
+        for _ in 0..reps {
+            let mut totals = [0.0f64; VARIANTS];
+            for block in 0..BLOCKS {
+                for step in 0..VARIANTS {
+                    let which = if block % 2 == 0 {
+                        step
+                    } else {
+                        VARIANTS - 1 - step
+                    };
+                    totals[which] += measure(which, block_size).await?.as_secs_f64();
+                }
+            }
+            for (which, total) in totals.into_iter().enumerate() {
+                runs[which].push(total);
             }
         }
         let (oauth_time, fetches, endpoint_hits) = oauth_calls(token_calls).await?;
@@ -442,7 +453,7 @@ pub fn run(args: &crate::Args, reps: usize, warmup: usize) -> BenchResult<Value>
             same_raw_runs,
         ] = runs;
         Ok::<Value, crate::BenchError>(json!({
-            "executions": count,
+            "executions": block_size * BLOCKS,
             "request_bytes": own.request.body().len(),
             "service_core": service_core,
             "in_process": {"seconds": in_process_runs},
