@@ -89,6 +89,7 @@ mod exec;
 mod lexer;
 mod literal;
 mod parser;
+mod plan;
 mod print;
 
 use std::fmt;
@@ -100,6 +101,8 @@ pub struct Template {
     source: String,
     root: Vec<ast::Node>,
     lines: LineIndex,
+    /// The flat form, when the template is simple enough (see `plan`).
+    plan: Option<plan::Plan>,
 }
 
 impl Template {
@@ -122,6 +125,7 @@ impl Template {
         let root = parser::parse(source, &lines)?;
         Ok(Template {
             source: source.to_string(),
+            plan: plan::Plan::new(&root),
             root,
             lines,
         })
@@ -168,6 +172,14 @@ impl Template {
         options: &RenderOptions,
         out: &mut String,
     ) -> Result<(), TemplateError> {
+        if let Some(plan) = &self.plan {
+            let start = out.len();
+            if plan.run(data, options.missing_key, out) {
+                return Ok(());
+            }
+            // The evaluator decides (and words any error) from the start.
+            out.truncate(start);
+        }
         exec::execute(self, data, options, out)
     }
 

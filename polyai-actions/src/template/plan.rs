@@ -1,0 +1,312 @@
+//! A flat form of the commonest templates, run without the tree walker.
+//!
+//! Most body templates are text, field chains printed as they are (`{{.parameters.date}}`)
+//! and `{{if .field}} ... {{else}} ... {{end}}` on a field chain. For such a template,
+//! [`Plan::new`] lays the tree out as one list of steps over one text buffer, and
+//! [`Plan::run`] runs it over the data with a handful of lookups: no tree to chase, no value
+//! types to build.
+//!
+//! The plan decides only what it can decide exactly as the evaluator (`exec`) does: printing
+//! a string, a number or a boolean that is there, and the truth of a field that is there or
+//! (outside `missingkey=error`) missing. For anything else (a missing or null value to
+//! print, an object or array to print, a field of something that is not an object) it stops
+//! ([`Plan::run`] gives `false`) and the evaluator renders the template from the start, so
+//! every error message and every rule of Go's stays the evaluator's. The tests run both on
+//! many templates and documents.
+
+use std::ops::Range;
+
+use serde_json::{Map, Value};
+
+use super::MissingKey;
+use super::ast::{Command, Node, Operand, Pipeline};
+use super::print::write_float;
+
+/// One step of a plan.
+#[derive(Clone, Debug)]
+enum Step {
+    /// Copy this range of [`Plan::text`].
+    Text(Range<u32>),
+    /// Print the value of the field chain at this range of [`Plan::names`].
+    Print(Range<u32>),
+    /// When the field chain is false, go on at step `otherwise`.
+    Unless { chain: Range<u32>, otherwise: u32 },
+    /// Go on at step `to` (the end of an `if` whose first branch ran).
+    Jump(u32),
+}
+
+/// A template laid out flat (see the [module docs](self)).
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    steps: Vec<Step>,
+    /// Every field name, as ranges of [`Plan::text`].
+    names: Vec<Range<u32>>,
+    /// The text to copy and the field names, in one buffer.
+    text: String,
+}
+
+impl Plan {
+    /// The plan of a template whose nodes are `root`, when every node is text, a printed
+    /// field chain, or an `if` on a field chain with such nodes inside.
+    pub(crate) fn new(root: &[Node]) -> Option<Plan> {
+        let mut plan = Plan {
+            steps: Vec::new(),
+            names: Vec::new(),
+            text: String::new(),
+        };
+        plan.lay_out(root)?;
+        u32::try_from(plan.text.len()).ok()?;
+        Some(plan)
+    }
+
+    fn lay_out(&mut self, nodes: &[Node]) -> Option<()> {
+        for node in nodes {
+            match node {
+                Node::Text(t) => {
+                    let range = self.push_text(&t.text)?;
+                    self.steps.push(Step::Text(range));
+                }
+                Node::Action(a) => {
+                    let chain = self.chain(&a.pipeline)?;
+                    self.steps.push(Step::Print(chain));
+                }
+                Node::If(n) => {
+                    let chain = self.chain(&n.pipeline)?;
+                    let test = self.steps.len();
+                    self.steps.push(Step::Unless {
+                        chain: chain.clone(),
+                        otherwise: 0,
+                    });
+                    self.lay_out(&n.list)?;
+                    let otherwise = match &n.else_list {
+                        Some(else_list) => {
+                            let jump = self.steps.len();
+                            self.steps.push(Step::Jump(0));
+                            let otherwise = self.index()?;
+                            self.lay_out(else_list)?;
+                            let end = self.index()?;
+                            self.steps[jump] = Step::Jump(end);
+                            otherwise
+                        }
+                        None => self.index()?,
+                    };
+                    self.steps[test] = Step::Unless { chain, otherwise };
+                }
+                Node::With(_) => return None,
+            }
+        }
+        Some(())
+    }
+
+    fn index(&self) -> Option<u32> {
+        u32::try_from(self.steps.len()).ok()
+    }
+
+    fn push_text(&mut self, text: &str) -> Option<Range<u32>> {
+        let start = u32::try_from(self.text.len()).ok()?;
+        self.text.push_str(text);
+        Some(start..u32::try_from(self.text.len()).ok()?)
+    }
+
+    /// The field chain a pipeline is made of alone (`.a.b`: no declaration, no function, no
+    /// second command or operand), as a range of [`Plan::names`].
+    fn chain(&mut self, pipeline: &Pipeline) -> Option<Range<u32>> {
+        if !pipeline.declarations.is_empty() {
+            return None;
+        }
+        let [Command { args, .. }] = pipeline.commands.as_slice() else {
+            return None;
+        };
+        let [Operand::Field(field)] = args.as_slice() else {
+            return None;
+        };
+        let start = u32::try_from(self.names.len()).ok()?;
+        for name in &field.names {
+            let range = self.push_text(&name.name)?;
+            self.names.push(range);
+        }
+        Some(start..u32::try_from(self.names.len()).ok()?)
+    }
+
+    fn slice(&self, range: &Range<u32>) -> &str {
+        &self.text[range.start as usize..range.end as usize]
+    }
+
+    /// Where the field chain leads in `data`.
+    fn lookup<'d>(&self, data: &'d Map<String, Value>, chain: &Range<u32>) -> Found<'d> {
+        let mut map = data;
+        let names = &self.names[chain.start as usize..chain.end as usize];
+        for (k, name) in names.iter().enumerate() {
+            let last = k + 1 == names.len();
+            match map.get(self.slice(name)) {
+                None if last => return Found::MissingLast,
+                None => return Found::MissingEarlier,
+                Some(value) if last => return Found::Value(value),
+                Some(Value::Object(inner)) => map = inner,
+                Some(_) => return Found::Undecided,
+            }
+        }
+        Found::Undecided
+    }
+
+    /// Renders the plan over `data` into `out`; `false` when it stopped (see the
+    /// [module docs](self)), having perhaps written part of the output.
+    pub(crate) fn run(&self, data: &Value, mode: MissingKey, out: &mut String) -> bool {
+        let Value::Object(data) = data else {
+            return false;
+        };
+        let mut at = 0;
+        while let Some(step) = self.steps.get(at) {
+            at += 1;
+            match step {
+                Step::Text(range) => out.push_str(self.slice(range)),
+                Step::Print(chain) => match self.lookup(data, chain) {
+                    Found::Value(Value::String(s)) => out.push_str(s),
+                    Found::Value(Value::Number(n)) => match n.as_f64() {
+                        Some(f) => write_float(out, f),
+                        None => return false,
+                    },
+                    Found::Value(Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
+                    _ => return false,
+                },
+                Step::Unless { chain, otherwise } => {
+                    let truth = match (self.lookup(data, chain), mode) {
+                        (Found::Value(value), _) => is_true(value),
+                        // A missing key is Go's zero value, false; `missingkey=error` makes it
+                        // an error, and under `missingkey=zero` a field of the zero value is
+                        // one: the evaluator's to give.
+                        (Found::MissingLast, MissingKey::Error) => return false,
+                        (Found::MissingLast, _) => false,
+                        (Found::MissingEarlier, MissingKey::Platform | MissingKey::GoDefault) => {
+                            false
+                        }
+                        _ => return false,
+                    };
+                    if !truth {
+                        at = *otherwise as usize;
+                    }
+                }
+                Step::Jump(to) => at = *to as usize,
+            }
+        }
+        true
+    }
+}
+
+/// Where a field chain leads.
+enum Found<'d> {
+    /// To this value.
+    Value(&'d Value),
+    /// Its last key is missing.
+    MissingLast,
+    /// A key before the last is missing.
+    MissingEarlier,
+    /// Through something that is not an object: the evaluator decides.
+    Undecided,
+}
+
+/// Go's truth of a JSON value held in an `interface{}`.
+fn is_true(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN) != 0.0,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{MissingKey, RenderOptions, Template};
+    use super::Plan;
+    use serde_json::{Value, json};
+
+    const TEMPLATES: &[&str] = &[
+        "",
+        "plain text",
+        "{{.a}}",
+        "{{.a.b}}-{{.a.c}}",
+        "{{ .a }} and {{- .n -}} and {{.t}}",
+        r#"{"x": "{{.a.b}}", "n": {{.n}}, "t": {{.t}}}"#,
+        "{{if .a}}yes{{end}}",
+        "{{if .a.b}}{{.a.b}}{{else}}none{{end}}",
+        "{{if .missing}}yes{{else}}no{{end}}",
+        "{{if .missing.deeper}}yes{{else}}no{{end}}",
+        "{{if .z}}z{{else if .e}}e{{else if .n}}n{{else}}none{{end}}",
+        "{{if .a}}{{if .a.b}}ab{{else}}a{{end}}{{end}}!",
+        "{{if .null}}x{{else}}y{{end}}",
+        "{{if .list}}L{{end}}{{if .empty_list}}E{{end}}{{if .empty}}M{{end}}",
+        "{{if .zero}}0{{end}}{{if .f}}F{{end}}{{if .e}}S{{end}}",
+        "{{if .a.b.c}}x{{end}}",
+        "{{if .s.x}}x{{end}}",
+        "{{.missing}}",
+        "{{.null}}",
+        "{{.a}}",
+        "{{.list}}",
+        "{{.s.x}}",
+        "{{.big}} {{.small}} {{.frac}} {{.neg}}",
+        "{{if .a}}{{.missing}}{{end}}",
+        // Not laid out: the evaluator alone.
+        "{{with .a}}{{.b}}{{end}}",
+        "{{if eq .s \"x\"}}x{{end}}",
+        "{{$x := .a}}{{$x}}",
+        "{{.a | not}}",
+        "{{index .list 0}}",
+        "{{.}}",
+    ];
+
+    fn documents() -> Vec<Value> {
+        vec![
+            json!({"a": {"b": "B", "c": 3}, "n": 4, "t": true, "s": "x", "list": [1],
+                   "empty_list": [], "empty": {}, "zero": 0, "f": false, "e": "",
+                   "null": null, "big": 1e21, "small": 0.00001, "frac": 2.5, "neg": -7,
+                   "z": 0.0}),
+            json!({"a": "text", "n": 1.5, "t": false, "s": {"x": "inner"}}),
+            json!({"a": {"b": ""}, "n": 0, "t": "yes"}),
+            json!({"a": null}),
+            json!({}),
+            json!([1, 2]),
+            json!("scalar"),
+            Value::Null,
+        ]
+    }
+
+    #[test]
+    fn runs_as_the_evaluator_does_wherever_it_answers() {
+        let modes = [
+            MissingKey::Platform,
+            MissingKey::GoDefault,
+            MissingKey::Zero,
+            MissingKey::Error,
+        ];
+        let mut laid_out = 0;
+        let mut answered = 0;
+        for source in TEMPLATES {
+            let template = Template::parse(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+            let Some(plan) = Plan::new(template.root()) else {
+                continue;
+            };
+            laid_out += 1;
+            for data in documents() {
+                for mode in modes {
+                    let mut out = String::new();
+                    if !plan.run(&data, mode, &mut out) {
+                        continue;
+                    }
+                    answered += 1;
+                    let options = RenderOptions::new().with_missing_key(mode);
+                    let mut expected = String::new();
+                    super::super::exec::execute(&template, &data, &options, &mut expected)
+                        .unwrap_or_else(|e| {
+                            panic!("{source} over {data} ({mode:?}): the plan gave {out:?}, the evaluator {e}")
+                        });
+                    assert_eq!(out, expected, "{source} over {data} ({mode:?})");
+                }
+            }
+        }
+        assert_eq!(laid_out, 24, "templates laid out flat");
+        assert_eq!(answered, 224, "renders the plan answered");
+    }
+}
