@@ -34,6 +34,8 @@ use serde_json::Value;
 
 use crate::action::ApiAction;
 
+mod quick;
+
 /// A compiled parameter schema: compile once, validate many calls.
 ///
 /// Cheap to clone (the compiled schema is shared) and `Send + Sync`.
@@ -61,6 +63,8 @@ use crate::action::ApiAction;
 #[derive(Clone)]
 pub struct ParameterValidator {
     inner: Arc<jsonschema::Validator>,
+    /// The quick check run first, when the schema has one (see `quick`).
+    quick: Option<Arc<quick::QuickSchema>>,
 }
 
 impl fmt::Debug for ParameterValidator {
@@ -122,6 +126,7 @@ impl ParameterValidator {
             })?;
         Ok(ParameterValidator {
             inner: Arc::new(inner),
+            quick: quick::QuickSchema::new(schema, check_formats).map(Arc::new),
         })
     }
 
@@ -130,7 +135,7 @@ impl ParameterValidator {
     /// # Errors
     /// [`ParameterErrors`], one entry per failed rule, in the validator's order.
     pub fn validate(&self, parameters: &Value) -> Result<(), ParameterErrors> {
-        if self.inner.is_valid(parameters) {
+        if self.quick_accepts(parameters) || self.inner.is_valid(parameters) {
             return Ok(());
         }
         let errors: Vec<ParameterError> = self
@@ -154,7 +159,12 @@ impl ParameterValidator {
 
     /// Whether `parameters` are valid, without describing the problems (faster).
     pub fn is_valid(&self, parameters: &Value) -> bool {
-        self.inner.is_valid(parameters)
+        self.quick_accepts(parameters) || self.inner.is_valid(parameters)
+    }
+
+    /// Whether the quick check (see `quick`) accepts `parameters` on its own.
+    fn quick_accepts(&self, parameters: &Value) -> bool {
+        self.quick.as_ref().is_some_and(|q| q.accepts(parameters))
     }
 }
 
