@@ -544,6 +544,72 @@ mod tests {
         );
     }
 
+    /// Every pattern the quick check reads matches only strings jsonschema's `pattern` matches.
+    #[test]
+    fn quick_patterns_match_only_what_jsonschema_matches() {
+        let patterns = [
+            "^\\d{4}-\\d{2}-\\d{2}$",
+            "^\\d{2}:\\d{2}$",
+            "^[A-Z]{2}\\d{3,5}$",
+            "^[a-z0-9._-]+$",
+            "^\\w*$",
+            "^a?b+c*$",
+            "^[+]?\\d{1,3}[ -]?\\d{3,}$",
+            "^\\(\\d\\)\\.\\$\\/$",
+            "^x{0}y{2,}$",
+            "^$",
+        ];
+        let strings = [
+            "",
+            "2026-12-24",
+            "19:30",
+            "AB123",
+            "AB12",
+            "ab.c-d_9",
+            "word_7",
+            "abbbc",
+            "ac",
+            "b",
+            "+44 1234567",
+            "44-123",
+            "(1).$/",
+            "yy",
+            "xyy",
+            "y",
+            "1:2",
+            "١٢:٣٤",
+            "AB１２３",
+            "2026-12-24\n",
+            " 19:30",
+            "a b",
+            "ÀB123",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ];
+        let mut matched = 0;
+        for pattern in patterns {
+            let schema = json!({"pattern": pattern});
+            let quick = QuickSchema::new(&schema, true).unwrap_or_else(|| panic!("{pattern}"));
+            let full = jsonschema::draft7::new(&schema).unwrap();
+            for s in strings {
+                let value = json!(s);
+                if quick.accepts(&value) {
+                    matched += 1;
+                    assert!(
+                        full.is_valid(&value),
+                        "{pattern} matches {s:?} quickly, not fully"
+                    );
+                } else if s.is_ascii() && s.len() < 64 {
+                    // Within the subset the two agree the other way too.
+                    assert!(
+                        !full.is_valid(&value),
+                        "{pattern} refuses {s:?} quickly only"
+                    );
+                }
+            }
+        }
+        assert_eq!(matched, 30, "pattern matches");
+    }
+
     #[test]
     fn patterns_outside_the_subset_get_no_quick_form() {
         for pattern in [
