@@ -267,18 +267,19 @@ impl<'a> Conversation<'a> {
                 _ => Map::new(),
             };
         }
-        for (key, value) in [
-            ("parameters", parameters),
-            (
-                "variables",
-                Value::Object(std::mem::take(&mut self.variables)),
-            ),
-            (
-                "static_variables",
-                statics.unwrap_or_else(|| Value::Object(Map::new())),
-            ),
-        ] {
-            if let Some(slot) = data.get_mut(key) {
+        // One pass over the three slots each way (no lookups by key).
+        let (mut parameters, mut statics) = (
+            Some(parameters),
+            Some(statics.unwrap_or_else(|| Value::Object(Map::new()))),
+        );
+        let mut variables = Some(Value::Object(std::mem::take(&mut self.variables)));
+        for (key, slot) in data.iter_mut() {
+            let value = match key.as_str() {
+                "parameters" => parameters.take(),
+                "variables" => variables.take(),
+                _ => statics.take(),
+            };
+            if let Some(value) = value {
                 *slot = value;
             }
         }
@@ -292,16 +293,14 @@ impl<'a> Conversation<'a> {
         });
         // Put the state back, whatever the render gave, and keep the emptied object.
         if let Value::Object(mut data) = data {
-            if let Some(Value::Object(variables)) = data.get_mut("variables").map(Value::take) {
-                self.variables = variables;
-            }
-            if let Some(statics) = data.get_mut("static_variables").map(Value::take)
-                && took_statics
-            {
-                self.static_variables.insert(environment, statics);
-            }
-            if let Some(parameters) = data.get_mut("parameters") {
-                *parameters = Value::Null;
+            for (key, slot) in data.iter_mut() {
+                match (key.as_str(), slot.take()) {
+                    ("variables", Value::Object(variables)) => self.variables = variables,
+                    ("static_variables", statics) if took_statics => {
+                        self.static_variables.insert(environment, statics);
+                    }
+                    _ => {}
+                }
             }
             self.template_data = data;
         }
