@@ -677,9 +677,9 @@ mod tests {
         "{\"a\": \"caf\u{e9}\"}",
     ];
 
-    #[test]
-    fn one_pass_reading_gives_what_a_full_parse_gives() {
-        let paths: Vec<super::super::ParsedPath> = PATHS
+    /// The paths of [`PATHS`] the one-pass reading takes (singular, no negative index).
+    fn one_pass_paths() -> Vec<super::super::ParsedPath> {
+        PATHS
             .iter()
             .filter_map(|p| SingularPath::parse(p).map(|s| (p, s)))
             .filter(|(_, s)| {
@@ -687,7 +687,12 @@ mod tests {
                     .any(|s| matches!(s, super::Step::Index(i) if *i < 0))
             })
             .map(|(p, _)| super::super::ParsedPath::new("v", p))
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn one_pass_reading_gives_what_a_full_parse_gives() {
+        let paths = one_pass_paths();
         assert_eq!(paths.len(), 17);
         let mut deep = String::new();
         for _ in 0..200 {
@@ -733,15 +738,7 @@ mod tests {
     /// The small reader answers plain documents, and exactly as the serde_json pass does.
     #[test]
     fn the_plain_reader_and_the_serde_json_pass_agree() {
-        let paths: Vec<super::super::ParsedPath> = PATHS
-            .iter()
-            .filter_map(|p| SingularPath::parse(p).map(|s| (p, s)))
-            .filter(|(_, s)| {
-                !s.0.iter()
-                    .any(|s| matches!(s, super::Step::Index(i) if *i < 0))
-            })
-            .map(|(p, _)| super::super::ParsedPath::new("v", p))
-            .collect();
+        let paths = one_pass_paths();
         let all = (1u64 << paths.len()) - 1;
         let mut documents: Vec<String> = RAW.iter().map(|r| r.to_string()).collect();
         documents.extend(
