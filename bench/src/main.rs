@@ -17,6 +17,8 @@
 //! polyai-bench debug-chat   --base-url URL --api-key K --agent A [--sessions 1000] [--turns 10]
 //! polyai-bench actions      --out-dir DIR [--renders 100000] [--executions 20000] [--token-calls 10000]
 //!                           [--reps 5] [--warmup 1]
+//! polyai-bench action-breakdown [--requests 20000] [--service-core N]   (a diagnostic)
+//! polyai-bench action-cold  [--runs 2000] [--evict-mib 64]              (a diagnostic)
 //! polyai-bench export       --base-url URL --api-key K --account A --project P --cli POLYAI
 //!                           --out-dir DIR [--python-script export.py] [--records 100000] ...
 //! polyai-bench chat-test    --base-url URL --api-key K --agent A --cli POLYAI --out-dir DIR
@@ -138,6 +140,7 @@ fn run(scenario: &str, args: &Args) -> BenchResult<Value> {
         "webhooks" => webhooks::run(args),
         "actions" => actions::run(args),
         "action-breakdown" => actions::breakdown(args),
+        "action-cold" => actions::cold(args),
         _ => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -160,7 +163,7 @@ fn run(scenario: &str, args: &Args) -> BenchResult<Value> {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: polyai-bench <transcripts|small-calls|audio|find-recording|webhooks|debug-chat|actions|action-breakdown|export|chat-test|action-service> [--option value]..."
+        "usage: polyai-bench <transcripts|small-calls|audio|find-recording|webhooks|debug-chat|actions|action-breakdown|action-cold|export|chat-test|action-service> [--option value]..."
     );
     ExitCode::from(2)
 }

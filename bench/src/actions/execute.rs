@@ -681,3 +681,79 @@ pub fn breakdown(args: &crate::Args) -> BenchResult<Value> {
         }))
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// `polyai-bench action-cold`: what our own work costs when the caches have been emptied
+
+/// One action run with no network (the service's answer is made in memory), timed back to back
+/// and right after the caches are emptied by writing over `--evict-mib` MiB (default 64; on the
+/// machine of BENCHMARKS.md, 2 is past its 1 MiB L2 cache and 64 past its 32 MiB L3), `--runs N`
+/// of each (default 2,000, after 100 of each untimed), taking turns. Prints the quartiles of
+/// both and the gap between the medians: what fetching our code and data from memory costs,
+/// the part of the loopback gap that a busy-wait of the same CPU time does not have.
+///
+/// Under `valgrind --tool=callgrind --cache-sim=yes` (with `--runs 100`) the same run counts the
+/// lines each function fetches, which is how the action path's changes of 2026-12-01 were chosen.
+pub fn cold(args: &crate::Args) -> BenchResult<Value> {
+    let runs: usize = args.number("runs", 2_000)?;
+    let evict_mib: usize = args.number("evict-mib", 64)?;
+    let secrets = secrets();
+    let action = ApiAction::from_yaml_str(&action_yaml("http://bookings.test/api"))?;
+    let prepared = PreparedAction::new(&action)?;
+    let mut conversation = Conversation::new(Environment::Live, &secrets);
+    conversation.set_variable("customer.id", json!("C-1042"), false);
+    let params = parameters();
+    let answer = |_request: http::Request<Bytes>| {
+        let mut response = http::Response::new(Bytes::from_static(ANSWER.as_bytes()));
+        *response.status_mut() = http::StatusCode::CREATED;
+        std::future::ready(Ok::<_, std::io::Error>(response))
+    };
+    let mut buffer = vec![0u8; evict_mib << 20];
+    let mut evict = || {
+        for byte in buffer.iter_mut().step_by(64) {
+            *byte = byte.wrapping_add(1);
+        }
+        std::hint::black_box(&buffer);
+    };
+    let timed_run = |conversation: &mut Conversation<'_>| -> BenchResult<f64> {
+        let parameters = params.clone();
+        let started = Instant::now();
+        let run = conversation.run_with(&prepared, parameters, None, answer);
+        let outcome = polyai_actions::run::block_on(run)?;
+        let micros = started.elapsed().as_secs_f64() * 1e6;
+        if outcome.variable("booking.table").and_then(Value::as_str) != Some("T4") {
+            return Err(format!("a run gave {outcome}").into());
+        }
+        Ok(micros)
+    };
+    const WARMUP: usize = 100;
+    let (mut hot, mut cold) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for round in 0..WARMUP + runs {
+        let back_to_back = timed_run(&mut conversation)?;
+        evict();
+        let after_eviction = timed_run(&mut conversation)?;
+        if round >= WARMUP {
+            hot.push(back_to_back);
+            cold.push(after_eviction);
+        }
+    }
+    let quartiles = |times: &mut Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+        (at(0.25), at(0.5), at(0.75))
+    };
+    let (hot, cold) = (quartiles(&mut hot), quartiles(&mut cold));
+    eprintln!("action-cold: {runs} runs of each, in memory, {evict_mib} MiB written over between");
+    for (name, (p25, p50, p75)) in [("back to back", hot), ("after eviction", cold)] {
+        eprintln!("  {name:<15} p25 {p25:7.2} us  median {p50:7.2} us  p75 {p75:7.2} us");
+    }
+    eprintln!("  median gap      {:+7.2} us", cold.1 - hot.1);
+    let json_of =
+        |(p25, p50, p75): (f64, f64, f64)| json!({"p25_us": p25, "median_us": p50, "p75_us": p75});
+    Ok(json!({
+        "runs": runs,
+        "evict_mib": evict_mib,
+        "back_to_back": json_of(hot),
+        "after_eviction": json_of(cold),
+    }))
+}
