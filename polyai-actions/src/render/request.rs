@@ -54,6 +54,14 @@ impl DoubleEndedIterator for MaskedHeaders<'_> {
     }
 }
 
+/// The printed value of header `name` (case-insensitive) among `headers`.
+fn masked_value<'h>(headers: &'h [PrintedHeader], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| &**v)
+}
+
 /// A header with a value written in the definition, checked and converted once.
 #[derive(Clone, Debug)]
 pub(crate) struct StaticHeader {
@@ -373,10 +381,7 @@ impl RenderedRequest {
 
     /// The masked value of header `name` (case-insensitive), if it is set.
     pub fn header_masked(&self, name: &str) -> Option<&str> {
-        self.masked_headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| &**v)
+        masked_value(&self.masked_headers, name)
     }
 
     /// The body bytes (never holds a secret: templates cannot read the secret store).
@@ -463,10 +468,7 @@ impl SentRequest {
 
     /// The masked value of header `name` (case-insensitive), if it was sent.
     pub fn header_masked(&self, name: &str) -> Option<&str> {
-        self.masked_headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| &**v)
+        masked_value(&self.masked_headers, name)
     }
 
     /// The body bytes.
