@@ -319,135 +319,142 @@ async fn concurrent_calls_share_one_failure() {
     assert_eq!(ep.requests(), 2);
 }
 
+/// A Sandbox token from the endpoint at `url`, asked for by a new cache.
+async fn fresh_token(url: &str, credentials_in: CredentialsIn) -> Result<AccessToken, TokenError> {
+    OAuth2Tokens::new()
+        .token(
+            Environment::Sandbox,
+            &connector(url, credentials_in),
+            &secrets(),
+            &client(),
+        )
+        .await
+}
+
 /// A cache on a manual clock, with an endpoint answering `body`.
-async fn on_clock(body: &str) -> (Endpoint, OAuth2Tokens, Arc<ManualClock>, AuthConnector) {
-    let ep = Endpoint::new(json_answer(200, body));
-    let url = ep.serve().await;
-    let clock = Arc::new(ManualClock::new());
-    let tokens = OAuth2Tokens::with_clock(TokenSettings::default(), clock.clone());
-    (ep, tokens, clock, connector(&url, CredentialsIn::Header))
+struct OnClock {
+    ep: Endpoint,
+    tokens: OAuth2Tokens,
+    clock: Arc<ManualClock>,
+    c: AuthConnector,
+    secrets: InMemorySecretStore,
+    client: ReqwestClient,
+}
+
+impl OnClock {
+    async fn new(body: &str) -> OnClock {
+        let ep = Endpoint::new(json_answer(200, body));
+        let url = ep.serve().await;
+        let clock = Arc::new(ManualClock::new());
+        OnClock {
+            tokens: OAuth2Tokens::with_clock(TokenSettings::default(), clock.clone()),
+            clock,
+            c: connector(&url, CredentialsIn::Header),
+            ep,
+            secrets: secrets(),
+            client: client(),
+        }
+    }
+
+    /// A Sandbox token, which the endpoint must grant.
+    async fn token(&self) -> AccessToken {
+        self.tokens
+            .token(Environment::Sandbox, &self.c, &self.secrets, &self.client)
+            .await
+            .unwrap()
+    }
+
+    /// Moves the clock on by `seconds`.
+    fn advance(&self, seconds: u64) {
+        self.clock.advance(Duration::from_secs(seconds));
+    }
+}
+
+/// The token fetched at 0 is reused until `seconds` have passed, and refreshed then.
+async fn reused_then_refreshed_after(cache: &OnClock, seconds: u64) {
+    cache.advance(seconds - 1);
+    cache.token().await;
+    assert_eq!(cache.ep.requests(), 1);
+    cache.advance(1);
+    cache.token().await;
+    assert_eq!(cache.ep.requests(), 2);
 }
 
 #[tokio::test]
 async fn refreshed_shortly_before_expires_in() {
-    let (ep, tokens, clock, c) = on_clock(GOOD).await;
-    let (s, client) = (secrets(), client());
-    let first = tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
+    let cache = OnClock::new(GOOD).await;
+    let first = cache.token().await;
     assert_eq!(
         first.refresh_at() - first.fetched_at(),
         Duration::from_secs(3540)
     );
-    clock.advance(Duration::from_secs(3539));
-    let same = tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
+    cache.advance(3539);
+    let same = cache.token().await;
     assert_eq!(same, first);
-    assert_eq!(ep.requests(), 1);
+    assert_eq!(cache.ep.requests(), 1);
     // 60 s before expiry (the default margin): a new token.
-    clock.advance(Duration::from_secs(1));
-    let next = tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
+    cache.advance(1);
+    let next = cache.token().await;
     assert_eq!(next.expose(), "tok-2");
-    assert_eq!(ep.requests(), 2);
+    assert_eq!(cache.ep.requests(), 2);
 }
 
 #[tokio::test]
 async fn expires_in_as_a_numeric_string_and_a_short_lifetime() {
     // 40 s: the margin is capped at half the lifetime, so refresh after 20 s.
-    let (ep, tokens, clock, c) =
-        on_clock(r#"{"access_token":"tok-{n}","token_type":"bearer","expires_in":"40"}"#).await;
-    let (s, client) = (secrets(), client());
-    let first = tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
+    let cache =
+        OnClock::new(r#"{"access_token":"tok-{n}","token_type":"bearer","expires_in":"40"}"#).await;
+    let first = cache.token().await;
     assert_eq!(first.expires_in(), Some(Duration::from_secs(40)));
-    clock.advance(Duration::from_secs(19));
-    tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
-    assert_eq!(ep.requests(), 1);
-    clock.advance(Duration::from_secs(1));
-    tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
-    assert_eq!(ep.requests(), 2);
+    reused_then_refreshed_after(&cache, 20).await;
 }
 
 #[tokio::test]
 async fn a_missing_expires_in_keeps_the_token_for_the_configured_lifetime() {
-    let (ep, tokens, clock, c) = on_clock(r#"{"access_token":"tok-{n}"}"#).await;
-    let (s, client) = (secrets(), client());
-    let first = tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
+    let cache = OnClock::new(r#"{"access_token":"tok-{n}"}"#).await;
+    let first = cache.token().await;
     assert_eq!(first.expires_in(), None);
     assert_eq!(first.token_type(), None);
     // Default: 5 minutes, refreshed 60 s early.
-    clock.advance(Duration::from_secs(239));
-    tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
-    assert_eq!(ep.requests(), 1);
-    clock.advance(Duration::from_secs(1));
-    tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
-    assert_eq!(ep.requests(), 2);
+    reused_then_refreshed_after(&cache, 240).await;
 }
 
 #[tokio::test]
 async fn expires_in_zero_is_not_cached() {
-    let (ep, tokens, _clock, c) = on_clock(r#"{"access_token":"tok-{n}","expires_in":0}"#).await;
-    let (s, client) = (secrets(), client());
-    let a = tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
-    let b = tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
+    let cache = OnClock::new(r#"{"access_token":"tok-{n}","expires_in":0}"#).await;
+    let a = cache.token().await;
+    let b = cache.token().await;
     assert_eq!((a.expose(), b.expose()), ("tok-1", "tok-2"));
-    assert_eq!(ep.requests(), 2);
+    assert_eq!(cache.ep.requests(), 2);
 }
 
 #[tokio::test]
 async fn invalidate_drops_only_the_refused_token() {
-    let (ep, tokens, _clock, c) = on_clock(GOOD).await;
-    let (s, client) = (secrets(), client());
-    let first = tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
+    let cache = OnClock::new(GOOD).await;
+    let first = cache.token().await;
     // Two calls were refused with the same token: the first drops it, the second finds the
     // fresh one already there and drops nothing.
-    assert!(tokens.invalidate(Environment::Sandbox, &c, &first));
-    let second = tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
-    assert!(!tokens.invalidate(Environment::Sandbox, &c, &first));
-    let still = tokens
-        .token(Environment::Sandbox, &c, &s, &client)
-        .await
-        .unwrap();
+    assert!(
+        cache
+            .tokens
+            .invalidate(Environment::Sandbox, &cache.c, &first)
+    );
+    let second = cache.token().await;
+    assert!(
+        !cache
+            .tokens
+            .invalidate(Environment::Sandbox, &cache.c, &first)
+    );
+    let still = cache.token().await;
     assert_eq!(second.expose(), "tok-2");
     assert_eq!(still, second);
-    assert_eq!(ep.requests(), 2);
+    assert_eq!(cache.ep.requests(), 2);
     // Another environment's entry is untouched by this one's invalidation.
-    assert!(!tokens.invalidate(Environment::Live, &c, &second));
+    assert!(
+        !cache
+            .tokens
+            .invalidate(Environment::Live, &cache.c, &second)
+    );
 }
 
 #[tokio::test]
@@ -457,15 +464,7 @@ async fn invalid_client_is_a_typed_rejection() {
         r#"{"error":"invalid_client","error_description":"Client authentication failed","error_uri":"https://auth.example/errors/1"}"#,
     ));
     let url = ep.serve().await;
-    let err = OAuth2Tokens::new()
-        .token(
-            Environment::Sandbox,
-            &connector(&url, CredentialsIn::Header),
-            &secrets(),
-            &client(),
-        )
-        .await
-        .unwrap_err();
+    let err = fresh_token(&url, CredentialsIn::Header).await.unwrap_err();
     match &err {
         TokenError::Rejected {
             status,
@@ -512,15 +511,7 @@ async fn every_rfc_6749_error_code_is_recognised() {
     ] {
         let ep = Endpoint::new(json_answer(400, &format!(r#"{{"error":"{code}"}}"#)));
         let url = ep.serve().await;
-        let err = OAuth2Tokens::new()
-            .token(
-                Environment::Sandbox,
-                &connector(&url, CredentialsIn::Body),
-                &secrets(),
-                &client(),
-            )
-            .await
-            .unwrap_err();
+        let err = fresh_token(&url, CredentialsIn::Body).await.unwrap_err();
         let TokenError::Rejected {
             error, description, ..
         } = err
@@ -540,15 +531,7 @@ async fn a_token_endpoint_that_is_down_is_unreachable() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let url = format!("http://{addr}/oauth/token?tenant=x");
-    let err = OAuth2Tokens::new()
-        .token(
-            Environment::Sandbox,
-            &connector(&url, CredentialsIn::Body),
-            &secrets(),
-            &client(),
-        )
-        .await
-        .unwrap_err();
+    let err = fresh_token(&url, CredentialsIn::Body).await.unwrap_err();
     let TokenError::Unreachable { token_url, source } = &err else {
         panic!("expected Unreachable, got {err:?}");
     };
@@ -644,15 +627,7 @@ async fn bad_answers_are_typed_errors_without_their_bodies() {
         let body = answer.body.clone();
         let ep = Endpoint::new(answer);
         let url = ep.serve().await;
-        let err = OAuth2Tokens::new()
-            .token(
-                Environment::Sandbox,
-                &connector(&url, CredentialsIn::Body),
-                &secrets(),
-                &client(),
-            )
-            .await
-            .unwrap_err();
+        let err = fresh_token(&url, CredentialsIn::Body).await.unwrap_err();
         assert!(check(&err), "{body}: unexpected {err:?}");
         assert_no_secret(&err.to_string());
         assert_no_secret(&format!("{err:?}"));
