@@ -86,14 +86,13 @@ fn reply(status: u16, body: &str) -> http::Response<Bytes> {
         .unwrap()
 }
 
-#[test]
-fn a_401_refreshes_the_token_once_and_resends() {
-    let action = oauth_action("POST");
-    let prepared = PreparedAction::new(&action).unwrap();
-    let store = secrets();
-    let tokens = CountingTokens::default();
-    let seen = Mutex::new(Vec::new());
-    let send = |request: http::Request<Bytes>| {
+/// A service that refuses token 1 (a 401) and books with any other, recording the
+/// Authorization header of each request in `seen`.
+fn refusing_token_1(
+    seen: &Mutex<Vec<String>>,
+) -> impl Fn(http::Request<Bytes>) -> std::future::Ready<Result<http::Response<Bytes>, std::io::Error>>
++ '_ {
+    move |request| {
         let auth = request.headers()["authorization"]
             .to_str()
             .unwrap()
@@ -104,8 +103,18 @@ fn a_401_refreshes_the_token_once_and_resends() {
         } else {
             reply(201, r#"{"id": "B-9"}"#)
         };
-        std::future::ready(Ok::<_, std::io::Error>(response))
-    };
+        std::future::ready(Ok(response))
+    }
+}
+
+#[test]
+fn a_401_refreshes_the_token_once_and_resends() {
+    let action = oauth_action("POST");
+    let prepared = PreparedAction::new(&action).unwrap();
+    let store = secrets();
+    let tokens = CountingTokens::default();
+    let seen = Mutex::new(Vec::new());
+    let send = refusing_token_1(&seen);
     let mut conversation = Conversation::new(Environment::Live, &store);
     let outcome =
         block_on(conversation.run_with(&prepared, json!({}), Some(&tokens), send)).expect("runs");
@@ -271,19 +280,7 @@ fn run_refusing_token_1(method: &str, policy: ResendAfter401) -> (u16, Vec<Strin
     let store = secrets();
     let tokens = CountingTokens::default();
     let seen = Mutex::new(Vec::new());
-    let send = |request: http::Request<Bytes>| {
-        let auth = request.headers()["authorization"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        seen.lock().unwrap().push(auth.clone());
-        let response = if auth == "Token tok-1" {
-            reply(401, r#"{"error": "expired"}"#)
-        } else {
-            reply(201, r#"{"id": "B-9"}"#)
-        };
-        std::future::ready(Ok::<_, std::io::Error>(response))
-    };
+    let send = refusing_token_1(&seen);
     let mut conversation = Conversation::new(Environment::Live, &store)
         .options(RequestOptions::new().with_resend_after_401(policy));
     let outcome =
