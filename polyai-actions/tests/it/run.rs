@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use polyai_actions::chain::{Conversation, RunError};
+use polyai_actions::outcome::Outcome;
 use polyai_actions::run::{AccessTokens, BoxError, BoxFuture, block_on};
 use polyai_actions::secrets::{InMemorySecretStore, SecretStore, SecretValue};
 use polyai_actions::{
@@ -127,22 +128,31 @@ fn a_401_refreshes_the_token_once_and_resends() {
     assert!(!format!("{outcome:?} {conversation:?}").contains("tok-"));
 }
 
-#[test]
-fn a_second_401_is_the_outcome() {
-    let action = oauth_action("GET");
+/// Runs `method` (with an OAuth 2.0 token) against a service that always answers `status`
+/// and `body`; gives the outcome, how many requests the service got, and whether the
+/// conversation has any variable afterwards.
+fn run_always_answered(method: &str, status: u16, body: &str) -> (Outcome, usize, bool) {
+    let action = oauth_action(method);
     let prepared = PreparedAction::new(&action).unwrap();
     let store = secrets();
     let tokens = CountingTokens::default();
     let calls = AtomicUsize::new(0);
     let send = |_request: http::Request<Bytes>| {
         calls.fetch_add(1, Ordering::SeqCst);
-        std::future::ready(Ok::<_, std::io::Error>(reply(401, "")))
+        std::future::ready(Ok::<_, std::io::Error>(reply(status, body)))
     };
     let mut conversation = Conversation::new(Environment::Live, &store);
     let outcome = block_on(conversation.run_with(&prepared, json!({}), Some(&tokens), send))
-        .expect("a 401 is an outcome");
+        .expect("an answer is an outcome");
+    let has_variables = !conversation.variables().is_empty();
+    (outcome, calls.load(Ordering::SeqCst), has_variables)
+}
+
+#[test]
+fn a_second_401_is_the_outcome() {
+    let (outcome, calls, _) = run_always_answered("GET", 401, "");
     assert_eq!(outcome.status(), 401);
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(calls, 2);
     assert_eq!(
         outcome.agent_error().unwrap().agent_message(),
         "The request failed with HTTP status 401 and an empty response."
@@ -151,21 +161,10 @@ fn a_second_401_is_the_outcome() {
 
 #[test]
 fn a_5xx_is_sent_once_and_is_an_outcome() {
-    let action = oauth_action("POST");
-    let prepared = PreparedAction::new(&action).unwrap();
-    let store = secrets();
-    let tokens = CountingTokens::default();
-    let calls = AtomicUsize::new(0);
-    let send = |_request: http::Request<Bytes>| {
-        calls.fetch_add(1, Ordering::SeqCst);
-        std::future::ready(Ok::<_, std::io::Error>(reply(503, "busy")))
-    };
-    let mut conversation = Conversation::new(Environment::Live, &store);
-    let outcome =
-        block_on(conversation.run_with(&prepared, json!({}), Some(&tokens), send)).unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let (outcome, calls, has_variables) = run_always_answered("POST", 503, "busy");
+    assert_eq!(calls, 1);
     assert_eq!(outcome.status(), 503);
-    assert!(conversation.variables().is_empty());
+    assert!(!has_variables);
 }
 
 #[test]
