@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use polyai_actions::client::{ClientOptions, HttpClient, ReqwestClient, ServiceClient};
-use polyai_actions::conv_api::{ConvApi, ConvApiError};
+use polyai_actions::conv_api::{ApiResponse, ConvApi, ConvApiError};
 use polyai_actions::doubles::{Doubles, MockResponse, ResponseRule};
 use polyai_actions::oauth::{OAuth2Tokens, OAuthErrorCode, TokenError};
 use polyai_actions::{
@@ -185,19 +185,22 @@ fn assert_nothing_secret(printed: &str) {
     );
 }
 
+/// Books `guests` at `site` through `conv`: the integration's POST.
+async fn book(conv: &ConvApi, site: &str, guests: usize) -> Result<ApiResponse, ConvApiError> {
+    conv.api("sweet_booking_api")
+        .op("create_booking")
+        .arg(site)
+        .json(json!({ "guests": guests }))
+        .send()
+        .await
+}
+
 #[tokio::test]
 async fn one_token_for_many_calls_over_loopback() {
     let world = World::default();
     let (conv, tokens, _) = loopback(&world).await;
     for i in 0..20 {
-        let response = conv
-            .api("sweet_booking_api")
-            .op("create_booking")
-            .arg(format!("s{i}"))
-            .json(json!({"guests": 2}))
-            .send()
-            .await
-            .unwrap();
+        let response = book(&conv, &format!("s{i}"), 2).await.unwrap();
         assert_eq!(response.status_code(), 200);
         assert_eq!(response.json().unwrap(), json!({"booked_with_token": 1}));
         assert_nothing_secret(&format!("{response:?}"));
@@ -237,14 +240,7 @@ async fn one_token_request_under_64_concurrent_calls() {
     let (conv, tokens, _) = loopback(&world).await;
     let calls = (0..64).map(|i| {
         let conv = conv.clone();
-        async move {
-            conv.api("sweet_booking_api")
-                .op("create_booking")
-                .arg(format!("s{i}"))
-                .json(json!({"guests": i}))
-                .send()
-                .await
-        }
+        async move { book(&conv, &format!("s{i}"), i).await }
     });
     let responses = futures::future::join_all(calls).await;
     for response in responses {
@@ -259,13 +255,7 @@ async fn one_token_request_under_64_concurrent_calls() {
 async fn a_401_refetches_once_and_resends_once() {
     let world = World::default();
     let (conv, tokens, _) = loopback(&world).await;
-    let call = || {
-        conv.api("sweet_booking_api")
-            .op("create_booking")
-            .arg("s1")
-            .json(json!({"guests": 2}))
-            .send()
-    };
+    let call = || book(&conv, "s1", 2);
     assert_eq!(call().await.unwrap().status_code(), 200);
     assert_eq!(
         (tokens.fetches(), world.calls.load(Ordering::SeqCst)),
@@ -451,13 +441,7 @@ async fn resend_after_401_idempotent_only_answers_a_post_with_the_first_401() {
     let (conv, tokens, _) = loopback(&world).await;
     let conv = conv
         .with_options(RequestOptions::new().with_resend_after_401(ResendAfter401::IdempotentOnly));
-    let post = || {
-        conv.api("sweet_booking_api")
-            .op("create_booking")
-            .arg("s1")
-            .json(json!({"guests": 2}))
-            .send()
-    };
+    let post = || book(&conv, "s1", 2);
     assert_eq!(post().await.unwrap().status_code(), 200);
 
     // Token 1 refused: the POST is not sent again; its 401 is the response.
