@@ -185,6 +185,11 @@ fn assert_nothing_secret(printed: &str) {
     );
 }
 
+/// The integration's GET, through `conv`.
+async fn ping(conv: &ConvApi) -> Result<ApiResponse, ConvApiError> {
+    conv.api("sweet_booking_api").op("ping").send().await
+}
+
 /// Books `guests` at `site` through `conv`: the integration's POST.
 async fn book(conv: &ConvApi, site: &str, guests: usize) -> Result<ApiResponse, ConvApiError> {
     conv.api("sweet_booking_api")
@@ -352,12 +357,7 @@ async fn an_unreachable_token_endpoint_is_a_typed_error() {
         .with_auth("sweet_booking_api", connector(&dead))
         .with_client(client.clone())
         .with_oauth(OAuth2Tokens::new(), client);
-    let err = conv
-        .api("sweet_booking_api")
-        .op("ping")
-        .send()
-        .await
-        .unwrap_err();
+    let err = ping(&conv).await.unwrap_err();
     assert!(
         matches!(err.token_error(), Some(TokenError::Unreachable { .. })),
         "{err:?}"
@@ -387,21 +387,11 @@ async fn in_process_router_with_the_connectors_header_name_and_prefix() {
         .with_client(client.clone())
         .with_oauth(tokens.clone(), client);
     for _ in 0..3 {
-        let response = conv
-            .api("sweet_booking_api")
-            .op("ping")
-            .send()
-            .await
-            .unwrap();
+        let response = ping(&conv).await.unwrap();
         assert_eq!(response.json().unwrap(), json!({"booked_with_token": 1}));
     }
     world.refused.lock().unwrap().insert(1);
-    let response = conv
-        .api("sweet_booking_api")
-        .op("ping")
-        .send()
-        .await
-        .unwrap();
+    let response = ping(&conv).await.unwrap();
     assert_eq!(response.json().unwrap(), json!({"booked_with_token": 2}));
     assert_eq!(tokens.fetches(), 2);
     assert_eq!(world.calls.load(Ordering::SeqCst), 5);
@@ -462,12 +452,7 @@ async fn resend_after_401_idempotent_only_answers_a_post_with_the_first_401() {
 
     // A GET is idempotent: refused token 2 is answered by one refetch and one resend.
     world.refused.lock().unwrap().insert(2);
-    let response = conv
-        .api("sweet_booking_api")
-        .op("ping")
-        .send()
-        .await
-        .unwrap();
+    let response = ping(&conv).await.unwrap();
     assert_eq!(response.json().unwrap(), json!({"booked_with_token": 3}));
     assert_eq!(
         (tokens.fetches(), world.calls.load(Ordering::SeqCst)),
@@ -491,12 +476,7 @@ async fn resend_after_401_never_answers_every_method_with_the_first_401() {
         200
     );
     world.refused.lock().unwrap().insert(1);
-    let response = conv
-        .api("sweet_booking_api")
-        .op("ping")
-        .send()
-        .await
-        .unwrap();
+    let response = ping(&conv).await.unwrap();
     assert_eq!(response.status_code(), 401);
     assert_eq!(
         (tokens.fetches(), world.calls.load(Ordering::SeqCst)),
