@@ -15,6 +15,27 @@ use polyai_actions::secrets::NoSecrets;
 use polyai_actions::{ApiAction, Environment, PreparedAction};
 use serde_json::{Value, json};
 
+/// Runs the lookup for `phone` expecting no response: gives the error, after checking that it
+/// is a [`RunError::Send`] holding a [`SendError`] that `expected` accepts.
+async fn failed_send(
+    conversation: &mut Conversation<'_>,
+    prepared: &PreparedAction<'_>,
+    phone: &str,
+    client: &ReqwestClient,
+    expected: impl Fn(&SendError) -> bool,
+) -> RunError {
+    let err = conversation
+        .run(prepared, json!({ "phone": phone }), client, None)
+        .await
+        .unwrap_err();
+    let RunError::Send(e) = &err else {
+        panic!("{err:?}")
+    };
+    let send_error = e.downcast_ref::<SendError>();
+    assert!(send_error.is_some_and(expected), "{e}");
+    err
+}
+
 fn lookup(base: &str) -> ApiAction {
     ApiAction::from_yaml_str(&format!(
         r#"
@@ -197,17 +218,10 @@ async fn faults_over_loopback() {
     );
 
     // Over the size limit.
-    let err = conversation
-        .run(&prepared, json!({"phone": "big"}), &client, None)
-        .await
-        .unwrap_err();
-    let RunError::Send(e) = &err else {
-        panic!("{err:?}")
-    };
-    assert!(matches!(
-        e.downcast_ref::<SendError>(),
-        Some(SendError::ResponseTooLarge { .. })
-    ));
+    let err = failed_send(&mut conversation, &prepared, "big", &client, |e| {
+        matches!(e, SendError::ResponseTooLarge { .. })
+    })
+    .await;
     assert_eq!(
         err.agent_message(),
         "The service's answer was too large to read."
@@ -215,20 +229,10 @@ async fn faults_over_loopback() {
 
     // A timeout, not retried.
     let before = hits.load(Ordering::SeqCst);
-    let err = conversation
-        .run(&prepared, json!({"phone": "slow"}), &client, None)
-        .await
-        .unwrap_err();
-    let RunError::Send(e) = &err else {
-        panic!("{err:?}")
-    };
-    assert!(
-        matches!(
-            e.downcast_ref::<SendError>(),
-            Some(SendError::Timeout { .. })
-        ),
-        "{e}"
-    );
+    let err = failed_send(&mut conversation, &prepared, "slow", &client, |e| {
+        matches!(e, SendError::Timeout { .. })
+    })
+    .await;
     assert!(
         err.agent_message()
             .starts_with("The service did not answer in time")
@@ -246,20 +250,10 @@ async fn connection_refused() {
     let action = lookup(&base);
     let prepared = PreparedAction::new(&action).unwrap();
     let mut conversation = Conversation::new(Environment::Live, &NoSecrets);
-    let err = conversation
-        .run(&prepared, json!({"phone": "1"}), &client, None)
-        .await
-        .unwrap_err();
-    let RunError::Send(e) = &err else {
-        panic!("{err:?}")
-    };
-    assert!(
-        matches!(
-            e.downcast_ref::<SendError>(),
-            Some(SendError::Connect { .. })
-        ),
-        "{e}"
-    );
+    let err = failed_send(&mut conversation, &prepared, "1", &client, |e| {
+        matches!(e, SendError::Connect { .. })
+    })
+    .await;
     assert_eq!(err.agent_message(), "The service could not be reached.");
 }
 
