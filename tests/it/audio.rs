@@ -28,6 +28,11 @@ fn client(server: &RawServer) -> Client {
         .unwrap()
 }
 
+/// Nothing is in `dir`: no recording, no partial file, no record.
+fn assert_nothing_left(dir: &std::path::Path) {
+    assert_eq!(leftovers(dir), Vec::<String>::new());
+}
+
 /// The names in `dir`, sorted.
 fn leftovers(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -125,12 +130,7 @@ async fn a_transfer_that_keeps_failing_leaves_no_file() {
         .await
         .expect_err("fails");
     assert!(matches!(error, Error::Transfer(_)), "{error:?}");
-    assert!(!target.exists());
-    assert!(
-        leftovers(dir.path()).is_empty(),
-        "{:?}",
-        leftovers(dir.path())
-    );
+    assert_nothing_left(dir.path());
     assert_eq!(server.requests().len(), 3, "first attempt and two resumes");
 }
 
@@ -151,7 +151,7 @@ async fn a_resume_at_the_wrong_offset_is_refused() {
         .await
         .expect_err("bad range");
     assert!(error.to_string().contains("wrong place"), "{error}");
-    assert!(leftovers(dir.path()).is_empty());
+    assert_nothing_left(dir.path());
 }
 
 #[tokio::test]
@@ -180,7 +180,7 @@ async fn a_missing_recording_is_not_found_and_leaves_no_file() {
         matches!(&error, Error::NotFound(api) if api.correlation_id.as_deref() == Some("corr-9")),
         "{error:?}"
     );
-    assert!(leftovers(dir.path()).is_empty());
+    assert_nothing_left(dir.path());
 }
 
 #[tokio::test]
@@ -514,12 +514,7 @@ async fn a_server_that_keeps_switching_versions_fails_with_a_transfer_error() {
         .await
         .expect_err("never the same version twice");
     assert!(matches!(error, Error::Transfer(_)), "{error:?}");
-    assert!(!target.exists());
-    assert!(
-        leftovers(dir.path()).is_empty(),
-        "{:?}",
-        leftovers(dir.path())
-    );
+    assert_nothing_left(dir.path());
 }
 
 #[tokio::test]
@@ -626,8 +621,7 @@ async fn a_compressed_recording_is_refused() {
         .expect_err("gzip is not a recording");
     assert!(matches!(error, Error::Decode { .. }), "{error:?}");
     assert!(error.to_string().contains("gzip"), "{error}");
-    assert!(!target.exists());
-    assert!(leftovers(dir.path()).is_empty());
+    assert_nothing_left(dir.path());
     let error = client(&server)
         .audio("agent", "CA1")
         .stream()
@@ -866,11 +860,7 @@ fn a_partial_file_a_running_save_holds_is_not_removed() {
         polyai_sdk::audio::remove_partial_files(dir.path()).unwrap(),
         1
     );
-    assert!(
-        leftovers(dir.path()).is_empty(),
-        "{:?}",
-        leftovers(dir.path())
-    );
+    assert_nothing_left(dir.path());
 }
 
 #[tokio::test]
@@ -887,11 +877,7 @@ async fn two_saves_to_one_destination_at_once_are_refused() {
     assert!(matches!(second, Error::InvalidInput(_)), "{second:?}");
     first.abort();
     let _ = first.await;
-    assert!(
-        leftovers(dir.path()).is_empty(),
-        "{:?}",
-        leftovers(dir.path())
-    );
+    assert_nothing_left(dir.path());
 }
 
 #[tokio::test]
