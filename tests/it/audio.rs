@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use polyai_sdk::audio::SavedAudio;
 use polyai_sdk::{Client, Error, RetryPolicy};
 use polyai_tests::{RawReply, RawServer, sha256_hex};
 
@@ -26,6 +27,18 @@ fn client(server: &RawServer) -> Client {
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap()
+}
+
+/// Saves recording CA1 of `server` to `call.wav` in a new temporary directory, which must
+/// succeed: what the save reports, and the directory (removed when dropped).
+async fn save_ca1(server: &RawServer) -> (SavedAudio, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = client(server)
+        .audio("agent", "CA1")
+        .save_to(dir.path().join("call.wav"))
+        .await
+        .expect("saved");
+    (saved, dir)
 }
 
 /// Nothing is in `dir`: no recording, no partial file, no record.
@@ -101,13 +114,8 @@ async fn a_resume_answered_with_200_starts_over_cleanly() {
         _ => RawReply::audio(&body, "\"v2\"", None),
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
+    let (saved, dir) = save_ca1(&server).await;
     let target = dir.path().join("call.wav");
-    let saved = client(&server)
-        .audio("agent", "CA1")
-        .save_to(&target)
-        .await
-        .expect("saved");
     assert_eq!(
         sha256_hex(&std::fs::read(&target).unwrap()),
         sha256_hex(&source)
@@ -411,13 +419,8 @@ async fn without_a_validator_a_resume_starts_over_instead_of_stitching() {
         (_, None) => bare_audio(&b, None),
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
+    let (saved, dir) = save_ca1(&server).await;
     let target = dir.path().join("call.wav");
-    let saved = client(&server)
-        .audio("agent", "CA1")
-        .save_to(&target)
-        .await
-        .expect("saved");
     assert_exactly(&std::fs::read(&target).unwrap(), &second);
     assert_eq!((saved.resumes, saved.restarts), (0, 1));
     let requests = server.requests();
@@ -447,13 +450,8 @@ async fn a_weak_etag_is_no_validator_even_with_a_last_modified() {
         (_, None) => dated(RawReply::audio(&b, "W/\"same\"", None)),
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
+    let (saved, dir) = save_ca1(&server).await;
     let target = dir.path().join("call.wav");
-    let saved = client(&server)
-        .audio("agent", "CA1")
-        .save_to(&target)
-        .await
-        .expect("saved");
     assert_exactly(&std::fs::read(&target).unwrap(), &second);
     assert_eq!((saved.resumes, saved.restarts), (0, 1));
     let requests = server.requests();
@@ -472,13 +470,8 @@ async fn a_206_of_another_version_is_not_appended() {
         (_, None) => RawReply::audio(&b, "\"v2\"", None),
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
+    let (saved, dir) = save_ca1(&server).await;
     let target = dir.path().join("call.wav");
-    let saved = client(&server)
-        .audio("agent", "CA1")
-        .save_to(&target)
-        .await
-        .expect("saved");
     assert_exactly(&std::fs::read(&target).unwrap(), &second);
     assert_eq!((saved.resumes, saved.restarts), (0, 1));
     let requests = server.requests();
