@@ -240,42 +240,14 @@ struct Walk<'p, 'f, 't> {
 }
 
 impl Walk<'_, '_, '_> {
-    /// The steps of query `i`.
-    fn steps(&self, i: usize) -> &[Step] {
-        self.paths[i].singular.as_ref().map_or(&[], |p| &p.0)
-    }
-
-    /// The queries of `active` whose step at `depth` is `wanted`, a later duplicate replacing
-    /// what an earlier one gave.
-    fn route(&mut self, active: u64, depth: usize, wanted: impl Fn(&Step) -> bool) -> u64 {
-        let mut routed = 0;
-        for i in bits(active) {
-            if self.steps(i).get(depth).is_some_and(&wanted) {
-                routed |= 1 << i;
-                self.found[i] = None;
-            }
-        }
-        routed
-    }
-
     /// The value here, `active` being the queries that matched their first `depth` steps.
     fn node(&mut self, active: u64, depth: usize) -> Scan<()> {
         self.reader.skip_whitespace();
-        if bits(active).any(|i| self.steps(i).len() == depth) {
-            // A query ends here: the value is wanted whole (and read further by any longer
-            // query that passes through it).
+        if ends_at(self.paths, active, depth) {
             let start = self.reader.position();
             let kind = self.reader.skip_value(depth)?;
             let node = self.reader.value_of(start, kind)?;
-            if active.count_ones() == 1 {
-                // The usual case: one query, ending here, takes the value itself.
-                self.found[active.trailing_zeros() as usize] = Some(node);
-                return Ok(());
-            }
-            for i in bits(active) {
-                let rest = self.steps(i).get(depth..).unwrap_or(&[]);
-                self.found[i] = select(rest, &node, false).map(|(v, _)| v.clone());
-            }
+            store(self.paths, self.found, active, depth, node);
             return Ok(());
         }
         match self.reader.peek() {
@@ -286,8 +258,13 @@ impl Walk<'_, '_, '_> {
                 }
                 loop {
                     let key = self.reader.key()?;
-                    let routed =
-                        self.route(active, depth, |s| matches!(s, Step::Name(n) if n == key));
+                    let routed = route(
+                        self.paths,
+                        self.found,
+                        active,
+                        depth,
+                        |s| matches!(s, Step::Name(n) if n == key),
+                    );
                     if routed == 0 {
                         self.reader.skip_value(depth + 1)?;
                     } else {
@@ -305,7 +282,9 @@ impl Walk<'_, '_, '_> {
                 }
                 let mut index: i64 = 0;
                 loop {
-                    let routed = self.route(active, depth, |s| *s == Step::Index(index));
+                    let routed = route(self.paths, self.found, active, depth, |s| {
+                        *s == Step::Index(index)
+                    });
                     if routed == 0 {
                         self.reader.skip_value(depth + 1)?;
                     } else {
@@ -319,6 +298,56 @@ impl Walk<'_, '_, '_> {
             }
             _ => self.reader.skip_value(depth).map(|_| ()),
         }
+    }
+}
+
+/// The steps of query `i` of `paths` (each has a singular query, checked by [`extract`]).
+fn steps_of(paths: &[super::ParsedPath], i: usize) -> &[Step] {
+    paths[i].singular.as_ref().map_or(&[], |p| &p.0)
+}
+
+/// Whether a query of `active` ends at `depth` (its value is wanted whole).
+fn ends_at(paths: &[super::ParsedPath], active: u64, depth: usize) -> bool {
+    bits(active).any(|i| steps_of(paths, i).len() == depth)
+}
+
+/// The queries of `active` whose step at `depth` is `wanted`. What each had found is cleared:
+/// a later duplicate key replaces what an earlier one gave.
+fn route(
+    paths: &[super::ParsedPath],
+    found: &mut [Option<Value>],
+    active: u64,
+    depth: usize,
+    wanted: impl Fn(&Step) -> bool,
+) -> u64 {
+    let mut routed = 0;
+    for i in bits(active) {
+        if steps_of(paths, i).get(depth).is_some_and(&wanted) {
+            routed |= 1 << i;
+            found[i] = None;
+        }
+    }
+    routed
+}
+
+/// Stores `node`, the value at `depth` where a query of `active` ends ([`ends_at`]): for that
+/// query, the value itself; for a longer one passing through it, what the rest of its steps
+/// select in it.
+fn store(
+    paths: &[super::ParsedPath],
+    found: &mut [Option<Value>],
+    active: u64,
+    depth: usize,
+    node: Value,
+) {
+    if active.count_ones() == 1 {
+        // The usual case: one query, ending here, takes the value itself.
+        found[active.trailing_zeros() as usize] = Some(node);
+        return;
+    }
+    for i in bits(active) {
+        let rest = steps_of(paths, i).get(depth..).unwrap_or(&[]);
+        found[i] = select(rest, &node, false).map(|(v, _)| v.clone());
     }
 }
 
@@ -344,34 +373,11 @@ struct Select<'p, 'f> {
 }
 
 impl Select<'_, '_> {
-    /// The steps of query `i`.
-    fn steps(&self, i: usize) -> &[Step] {
-        self.paths[i].singular.as_ref().map_or(&[], |p| &p.0)
-    }
-
-    fn each(&self) -> impl Iterator<Item = (usize, &[Step])> + '_ {
-        (0..self.paths.len())
-            .filter(|i| self.active & (1 << i) != 0)
-            .map(|i| (i, self.steps(i).get(self.depth..).unwrap_or(&[])))
-    }
-
-    /// The active queries whose next step is `wanted`.
-    fn routed(&self, wanted: impl Fn(&Step) -> bool) -> u64 {
-        self.each()
-            .filter(|(_, rest)| rest.first().is_some_and(&wanted))
-            .fold(0, |mask, (i, _)| mask | (1 << i))
-    }
-
-    fn child(&mut self, active: u64) -> Select<'_, '_> {
-        // A later duplicate key replaces what an earlier one gave.
-        for i in 0..self.paths.len() {
-            if active & (1 << i) != 0 {
-                self.found[i] = None;
-            }
-        }
+    /// The walk at the value where the queries `routed` (from [`route`]) go on.
+    fn child(&mut self, routed: u64) -> Select<'_, '_> {
         Select {
             paths: self.paths,
-            active,
+            active: routed,
             depth: self.depth + 1,
             found: self.found,
         }
@@ -382,23 +388,9 @@ impl<'de> serde::de::DeserializeSeed<'de> for Select<'_, '_> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        if self.each().any(|(_, rest)| rest.is_empty()) {
-            // A query ends here: this subtree is wanted whole, and any longer query that
-            // passes through it is read from it.
+        if ends_at(self.paths, self.active, self.depth) {
             let node = Value::deserialize(de)?;
-            if self.active.count_ones() == 1 {
-                let i = self.active.trailing_zeros() as usize;
-                if self.steps(i).len() == self.depth {
-                    self.found[i] = Some(node);
-                    return Ok(());
-                }
-            }
-            for i in 0..self.paths.len() {
-                if self.active & (1 << i) != 0 {
-                    let rest = self.steps(i).get(self.depth..).unwrap_or(&[]);
-                    self.found[i] = select(rest, &node, false).map(|(v, _)| v.clone());
-                }
-            }
+            store(self.paths, self.found, self.active, self.depth, node);
             return Ok(());
         }
         de.deserialize_any(self)
@@ -439,7 +431,9 @@ impl<'de> serde::de::Visitor<'de> for Select<'_, '_> {
     fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let mut index: i64 = 0;
         loop {
-            let routed = self.routed(|s| *s == Step::Index(index));
+            let routed = route(self.paths, self.found, self.active, self.depth, |s| {
+                *s == Step::Index(index)
+            });
             let more = if routed == 0 {
                 seq.next_element::<Skip>()?.is_some()
             } else {
@@ -455,8 +449,13 @@ impl<'de> serde::de::Visitor<'de> for Select<'_, '_> {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            let routed =
-                self.routed(|s| matches!(s, Step::Name(n) if n.as_str() == key.0.as_ref()));
+            let routed = route(
+                self.paths,
+                self.found,
+                self.active,
+                self.depth,
+                |s| matches!(s, Step::Name(n) if n.as_str() == key.0.as_ref()),
+            );
             if routed == 0 {
                 map.next_value::<Skip>()?;
             } else {
