@@ -3,7 +3,7 @@
 //! clones a JSON value; the only allocations are the output and the variable stack.
 
 use super::ast::*;
-use super::print::{write_float, write_map, write_slice};
+use super::print::{push_integer, write_float, write_map, write_slice};
 use super::{ErrorKind, MissingKey, Position, RenderOptions, Template, TemplateError};
 use serde_json::{Map, Value};
 
@@ -436,8 +436,8 @@ impl<'a> State<'a, '_> {
                 self.out.push_str("<no value>");
             }
             Val::Bool(b) => self.out.push_str(if b { "true" } else { "false" }),
-            Val::Int(i) => push_int(self.out, i),
-            Val::Byte(b) => push_int(self.out, b as i64),
+            Val::Int(i) => push_integer(self.out, i),
+            Val::Byte(b) => push_integer(self.out, b as i64),
             Val::Float(f) => write_float(self.out, f),
             Val::Str(s) => self.out.push_str(s),
             Val::Map(m) => write_map(self.out, m),
@@ -791,11 +791,6 @@ impl<'a> State<'a, '_> {
         }
         Ok(())
     }
-}
-
-fn push_int(out: &mut String, i: i64) {
-    use std::fmt::Write as _;
-    let _ = write!(out, "{i}");
 }
 
 fn describe(op: &Operand) -> String {

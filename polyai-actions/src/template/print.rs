@@ -4,10 +4,14 @@
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
 
-/// Appends the decimal digits of `n` (without `core::fmt`, which is a lot of code to run for
-/// the commonest number of a body).
-fn push_whole(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
+/// Appends `i` in decimal, as `{}` does (without `core::fmt`, which is a lot of code to run
+/// for the commonest number of a body).
+pub(crate) fn push_integer(out: &mut String, i: i64) {
+    if i < 0 {
+        out.push('-');
+    }
+    let mut n = i.unsigned_abs();
+    let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -45,7 +49,7 @@ pub(crate) fn write_float(out: &mut String, f: f64) {
     if f < 1e6 && f.fract() == 0.0 {
         // A whole number below 10^6 (the commonest number in a body: a count, a size) is
         // printed plain with no fraction: its digits, exactly, without the round trip below.
-        push_whole(out, f as u32);
+        push_integer(out, f as i64);
         return;
     }
     // Rust's `{:e}` gives the shortest round-trip digits: "d.ddddde[-]x". When two digit
@@ -225,6 +229,26 @@ mod tests {
         assert_eq!(g(-1.5e-7), "-1.5e-07");
         assert_eq!(g(5e-324), "5e-324");
         assert_eq!(g(1.7976931348623157e308), "1.7976931348623157e+308");
+    }
+
+    #[test]
+    fn integers_print_as_display_does() {
+        for i in [
+            0i64,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            4096,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ] {
+            let mut s = String::new();
+            push_integer(&mut s, i);
+            assert_eq!(s, i.to_string());
+        }
     }
 
     #[test]
