@@ -22,7 +22,7 @@ pub(crate) struct Unsure;
 pub(crate) type Scan<T> = Result<T, Unsure>;
 
 /// Deepest nesting the reader follows (`serde_json` stops at 128).
-const MAX_DEPTH: usize = 100;
+pub(crate) const MAX_DEPTH: usize = 100;
 
 /// Longest number the reader reads (well inside `f64`'s range, whatever the digits).
 const MAX_NUMBER: usize = 300;

@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use crate::plain_json::{Reader, Scan};
+use crate::plain_json::{MAX_DEPTH, Reader, Scan};
 
 /// One step of a singular query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,7 +251,7 @@ impl Walk<'_, '_, '_> {
             return Ok(());
         }
         match self.reader.peek() {
-            Some(b'{') if depth < 100 => {
+            Some(b'{') if depth < MAX_DEPTH => {
                 self.reader.expect(b'{')?;
                 if self.reader.empty(b'}') {
                     return Ok(());
@@ -275,7 +275,7 @@ impl Walk<'_, '_, '_> {
                     }
                 }
             }
-            Some(b'[') if depth < 100 => {
+            Some(b'[') if depth < MAX_DEPTH => {
                 self.reader.expect(b'[')?;
                 if self.reader.empty(b']') {
                     return Ok(());
