@@ -85,6 +85,38 @@ impl<'a> Val<'a> {
     }
 }
 
+/// Prints a value that is there (not `Invalid` nor a nil interface, which [`State::print`]
+/// handles) with Go's `%v`.
+fn push_present(out: &mut String, v: Val<'_>) {
+    match v {
+        Val::Invalid(_) | Val::NilIface(_) => {}
+        Val::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Val::Int(i) => push_integer(out, i),
+        Val::Byte(b) => push_integer(out, b as i64),
+        Val::Float(f) => write_float(out, f),
+        Val::Str(s) => out.push_str(s),
+        Val::Map(m) => write_map(out, m),
+        Val::Slice(a) => write_slice(out, a),
+    }
+}
+
+/// Prints a JSON string, number or boolean found in the data as an action prints it; `false`
+/// (nothing written) for anything else.
+pub(super) fn push_json_scalar(out: &mut String, value: &Value) -> bool {
+    match value {
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+            push_present(out, Val::from_json(value, None));
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Go's truth of a JSON value found in the data (as `{{if}}` takes it).
+pub(super) fn json_truth(value: &Value) -> bool {
+    truth(Val::from_json(value, None).indirect())
+}
+
 /// Go's `isTrue`.
 fn truth(v: Val<'_>) -> bool {
     match v {
@@ -435,13 +467,7 @@ impl<'a> State<'a, '_> {
                 }
                 self.out.push_str("<no value>");
             }
-            Val::Bool(b) => self.out.push_str(if b { "true" } else { "false" }),
-            Val::Int(i) => push_integer(self.out, i),
-            Val::Byte(b) => push_integer(self.out, b as i64),
-            Val::Float(f) => write_float(self.out, f),
-            Val::Str(s) => self.out.push_str(s),
-            Val::Map(m) => write_map(self.out, m),
-            Val::Slice(a) => write_slice(self.out, a),
+            present => push_present(self.out, present),
         }
         Ok(())
     }

@@ -3,12 +3,11 @@
 //! Most body templates are text, field chains printed as they are (`{{.parameters.date}}`)
 //! and `{{if .field}} ... {{else}} ... {{end}}` on a field chain. For such a template,
 //! [`Plan::new`] lays the tree out as one list of steps over one text buffer, and
-//! [`Plan::run`] runs it over the data with a handful of lookups: no tree to chase, no value
-//! types to build.
+//! [`Plan::run`] runs it over the data with a handful of lookups: no tree to chase.
 //!
-//! The plan decides only what it can decide exactly as the evaluator (`exec`) does: printing
-//! a string, a number or a boolean that is there, and the truth of a field that is there or
-//! (outside `missingkey=error`) missing. For anything else (a missing or null value to
+//! The plan decides only what it can decide exactly as the evaluator (`exec`) does, with the
+//! evaluator's own printing and truth: printing a string, a number or a boolean that is there,
+//! and the truth of a field that is there or (outside `missingkey=error`) missing. For anything else (a missing or null value to
 //! print, an object or array to print, a field of something that is not an object) it stops
 //! ([`Plan::run`] gives `false`) and the evaluator renders the template from the start, so
 //! every error message and every rule of Go's stays the evaluator's. The tests run both on
@@ -20,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::MissingKey;
 use super::ast::{Command, Node, Operand, Pipeline};
-use super::print::write_float;
+use super::exec::{json_truth, push_json_scalar};
 
 /// One step of a plan.
 #[derive(Clone, Debug)]
@@ -55,7 +54,6 @@ impl Plan {
             text: String::new(),
         };
         plan.lay_out(root)?;
-        u32::try_from(plan.text.len()).ok()?;
         Some(plan)
     }
 
@@ -161,17 +159,12 @@ impl Plan {
             match step {
                 Step::Text(range) => out.push_str(self.slice(range)),
                 Step::Print(chain) => match self.lookup(data, chain) {
-                    Found::Value(Value::String(s)) => out.push_str(s),
-                    Found::Value(Value::Number(n)) => match n.as_f64() {
-                        Some(f) => write_float(out, f),
-                        None => return false,
-                    },
-                    Found::Value(Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
+                    Found::Value(value) if push_json_scalar(out, value) => {}
                     _ => return false,
                 },
                 Step::Unless { chain, otherwise } => {
                     let truth = match (self.lookup(data, chain), mode) {
-                        (Found::Value(value), _) => is_true(value),
+                        (Found::Value(value), _) => json_truth(value),
                         // A missing key is Go's zero value, false; `missingkey=error` makes it
                         // an error, and under `missingkey=zero` a field of the zero value is
                         // one: the evaluator's to give.
@@ -203,18 +196,6 @@ enum Found<'d> {
     MissingEarlier,
     /// Through something that is not an object: the evaluator decides.
     Undecided,
-}
-
-/// Go's truth of a JSON value held in an `interface{}`.
-fn is_true(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN) != 0.0,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(m) => !m.is_empty(),
-    }
 }
 
 #[cfg(test)]
