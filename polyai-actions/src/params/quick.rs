@@ -68,6 +68,8 @@ impl QuickSchema {
         for (keyword, value) in schema {
             match keyword.as_str() {
                 "type" => quick.types = types(value)?,
+                // Both in one schema are two rules; the quick form holds one.
+                "enum" | "const" if quick.one_of.is_some() => return None,
                 "enum" => quick.one_of = Some(value.as_array()?.clone()),
                 "const" => quick.one_of = Some(vec![value.clone()]),
                 "minimum" => quick.minimum = Some(number(value)?),
@@ -474,6 +476,7 @@ mod tests {
                                   "big": {"maximum": 9007199254740993u64, "minimum": -1.5}}}),
             json!({"type": "object", "properties": {"e": {"type": "string", "format": "email"}}}),
             json!({"type": "object", "properties": {"p": {"pattern": "a+"}}}),
+            json!({"type": "object", "properties": {"c": {"enum": [1, 3], "const": 1}}}),
         ]
     }
 
