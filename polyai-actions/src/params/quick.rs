@@ -72,10 +72,10 @@ impl QuickSchema {
                 "enum" | "const" if quick.one_of.is_some() => return None,
                 "enum" => quick.one_of = Some(value.as_array()?.clone()),
                 "const" => quick.one_of = Some(vec![value.clone()]),
-                "minimum" => quick.minimum = Some(number(value)?),
-                "maximum" => quick.maximum = Some(number(value)?),
-                "exclusiveMinimum" => quick.exclusive_minimum = Some(number(value)?),
-                "exclusiveMaximum" => quick.exclusive_maximum = Some(number(value)?),
+                "minimum" => quick.minimum = Some(value.as_number()?.clone()),
+                "maximum" => quick.maximum = Some(value.as_number()?.clone()),
+                "exclusiveMinimum" => quick.exclusive_minimum = Some(value.as_number()?.clone()),
+                "exclusiveMaximum" => quick.exclusive_maximum = Some(value.as_number()?.clone()),
                 "minLength" => quick.min_length = Some(value.as_u64()?),
                 "maxLength" => quick.max_length = Some(value.as_u64()?),
                 "pattern" => quick.pattern = Some(Pattern::new(value.as_str()?)?),
@@ -130,20 +130,18 @@ impl QuickSchema {
     }
 
     fn accepts_number(&self, n: &Number) -> bool {
-        let at_least = |limit: &Option<Number>, strict: bool| {
+        use std::cmp::Ordering::{Greater, Less};
+        // `n` is on the `side` of `limit` (or equal to it, unless `strict`), as far as an
+        // exact comparison tells.
+        let within = |limit: &Option<Number>, side: std::cmp::Ordering, strict: bool| {
             limit.as_ref().is_none_or(|limit| {
-                compare(n, limit).is_some_and(|o| o.is_gt() || (!strict && o.is_eq()))
+                compare(n, limit).is_some_and(|o| o == side || (!strict && o.is_eq()))
             })
         };
-        let at_most = |limit: &Option<Number>, strict: bool| {
-            limit.as_ref().is_none_or(|limit| {
-                compare(n, limit).is_some_and(|o| o.is_lt() || (!strict && o.is_eq()))
-            })
-        };
-        at_least(&self.minimum, false)
-            && at_least(&self.exclusive_minimum, true)
-            && at_most(&self.maximum, false)
-            && at_most(&self.exclusive_maximum, true)
+        within(&self.minimum, Greater, false)
+            && within(&self.exclusive_minimum, Greater, true)
+            && within(&self.maximum, Less, false)
+            && within(&self.exclusive_maximum, Less, true)
     }
 
     fn accepts_string(&self, s: &str) -> bool {
@@ -212,13 +210,6 @@ fn types(value: &Value) -> Option<u8> {
             .iter()
             .try_fold(0, |set, name| Some(set | kind(name)?)),
         name => kind(name),
-    }
-}
-
-fn number(value: &Value) -> Option<Number> {
-    match value {
-        Value::Number(n) => Some(n.clone()),
-        _ => None,
     }
 }
 
