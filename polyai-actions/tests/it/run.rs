@@ -11,7 +11,7 @@ use polyai_actions::outcome::Outcome;
 use polyai_actions::run::{AccessTokens, BoxError, BoxFuture, block_on};
 use polyai_actions::secrets::{InMemorySecretStore, SecretStore, SecretValue};
 use polyai_actions::{
-    ApiAction, AuthConnector, Environment, PreparedAction, RenderError, RequestOptions,
+    ApiAction, AuthConnector, Environment, Header, PreparedAction, RenderError, RequestOptions,
     ResendAfter401,
 };
 use serde_json::json;
@@ -328,25 +328,11 @@ fn resend_after_401_never_sends_once() {
 
 #[test]
 fn the_outcome_carries_the_request_as_sent_with_secrets_masked() {
-    let action = ApiAction::from_yaml_str(
-        r#"
-name: book
-connection:
-  base_url: http://127.0.0.1:9/api
-  auth:
-    type: oauth2_client_credentials
-    token_url: http://127.0.0.1:9/token
-    client_id: agent
-    client_secret: { secret: crm_secret }
-    token_prefix: Token
-url: /bookings
-method: POST
-headers:
-  - { name: X-Api-Key, value: { secret: crm_secret } }
-body_template: '{"guests": {{.parameters.guests}}}'
-"#,
-    )
-    .expect("valid action");
+    let mut action = oauth_action("POST");
+    action
+        .headers
+        .push(Header::new_secret("X-Api-Key", "crm_secret"));
+    action.body_template = Some(r#"{"guests": {{.parameters.guests}}}"#.to_owned());
     let prepared = PreparedAction::new(&action).unwrap();
     let store = secrets();
     let tokens = CountingTokens::default();
