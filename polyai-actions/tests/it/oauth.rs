@@ -258,22 +258,12 @@ async fn tokens_are_cached_per_environment() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_concurrent_calls_send_one_token_request() {
-    let mut ep = Endpoint::new(json_answer(200, GOOD));
     // The endpoint is slow, so every call asks while the first request is under way.
-    ep.delay = Duration::from_millis(100);
-    let url = ep.serve().await;
-    let tokens = OAuth2Tokens::new();
-    let c = Arc::new(connector(&url, CredentialsIn::Header));
-    let (s, client) = (Arc::new(secrets()), Arc::new(client()));
+    let (ep, shared) = slow_endpoint(json_answer(200, GOOD), Duration::from_millis(100)).await;
     let tasks: Vec<_> = (0..64)
         .map(|_| {
-            let (tokens, c, s, client) = (tokens.clone(), c.clone(), s.clone(), client.clone());
-            tokio::spawn(async move {
-                tokens
-                    .token(Environment::Sandbox, &c, &*s, &*client)
-                    .await
-                    .unwrap()
-            })
+            let shared = shared.clone();
+            tokio::spawn(async move { shared.token().await.unwrap() })
         })
         .collect();
     let mut got = Vec::new();
@@ -281,26 +271,22 @@ async fn sixty_four_concurrent_calls_send_one_token_request() {
         got.push(task.await.unwrap());
     }
     assert_eq!(ep.requests(), 1);
-    assert_eq!(tokens.fetches(), 1);
+    assert_eq!(shared.tokens.fetches(), 1);
     assert_eq!(got.len(), 64);
     assert!(got.iter().all(|t| t.expose() == "tok-1" && *t == got[0]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_calls_share_one_failure() {
-    let mut ep = Endpoint::new(json_answer(
+    let refusal = json_answer(
         401,
         r#"{"error":"invalid_client","error_description":"Client authentication failed"}"#,
-    ));
-    ep.delay = Duration::from_millis(100);
-    let url = ep.serve().await;
-    let tokens = OAuth2Tokens::new();
-    let c = Arc::new(connector(&url, CredentialsIn::Header));
-    let (s, client) = (Arc::new(secrets()), Arc::new(client()));
+    );
+    let (ep, shared) = slow_endpoint(refusal, Duration::from_millis(100)).await;
     let tasks: Vec<_> = (0..64)
         .map(|_| {
-            let (tokens, c, s, client) = (tokens.clone(), c.clone(), s.clone(), client.clone());
-            tokio::spawn(async move { tokens.token(Environment::Sandbox, &c, &*s, &*client).await })
+            let shared = shared.clone();
+            tokio::spawn(async move { shared.token().await })
         })
         .collect();
     for task in tasks {
@@ -315,8 +301,41 @@ async fn concurrent_calls_share_one_failure() {
     }
     assert_eq!(ep.requests(), 1);
     // The failure is not cached: the next call asks again (no automatic retry, no stuck error).
-    let _ = tokens.token(Environment::Sandbox, &c, &*s, &*client).await;
+    let _ = shared.token().await;
     assert_eq!(ep.requests(), 2);
+}
+
+/// One cache, connector, store and client, shared by concurrent tasks.
+#[derive(Clone)]
+struct Shared {
+    tokens: OAuth2Tokens,
+    c: Arc<AuthConnector>,
+    secrets: Arc<InMemorySecretStore>,
+    client: Arc<ReqwestClient>,
+}
+
+impl Shared {
+    /// A Sandbox token.
+    async fn token(&self) -> Result<AccessToken, TokenError> {
+        self.tokens
+            .token(Environment::Sandbox, &self.c, &*self.secrets, &*self.client)
+            .await
+    }
+}
+
+/// An endpoint answering `answer` after `delay` (so concurrent calls overlap), and a new
+/// shared cache in front of it.
+async fn slow_endpoint(answer: Answer, delay: Duration) -> (Endpoint, Shared) {
+    let mut ep = Endpoint::new(answer);
+    ep.delay = delay;
+    let url = ep.serve().await;
+    let shared = Shared {
+        tokens: OAuth2Tokens::new(),
+        c: Arc::new(connector(&url, CredentialsIn::Header)),
+        secrets: Arc::new(secrets()),
+        client: Arc::new(client()),
+    };
+    (ep, shared)
 }
 
 /// A Sandbox token from the endpoint at `url`, asked for by a new cache.
@@ -798,28 +817,17 @@ fn applying_a_token_uses_the_connector_header_and_prefix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_calls_refused_with_one_token_refresh_it_once() {
-    let mut ep = Endpoint::new(json_answer(200, GOOD));
-    ep.delay = Duration::from_millis(50);
-    let url = ep.serve().await;
-    let tokens = OAuth2Tokens::new();
-    let c = Arc::new(connector(&url, CredentialsIn::Header));
-    let (s, client) = (Arc::new(secrets()), Arc::new(client()));
-    let refused = tokens
-        .token(Environment::Sandbox, &c, &*s, &*client)
-        .await
-        .unwrap();
+    let (ep, shared) = slow_endpoint(json_answer(200, GOOD), Duration::from_millis(50)).await;
+    let refused = shared.token().await.unwrap();
     let tasks: Vec<_> = (0..64)
         .map(|_| {
-            let (tokens, c, s, client) = (tokens.clone(), c.clone(), s.clone(), client.clone());
-            let refused = refused.clone();
+            let (shared, refused) = (shared.clone(), refused.clone());
             tokio::spawn(async move {
                 // What the runner does on a 401: drop the refused token, ask again.
-                let dropped = tokens.invalidate(Environment::Sandbox, &c, &refused);
-                let fresh = tokens
-                    .token(Environment::Sandbox, &c, &*s, &*client)
-                    .await
-                    .unwrap();
-                (dropped, fresh)
+                let dropped = shared
+                    .tokens
+                    .invalidate(Environment::Sandbox, &shared.c, &refused);
+                (dropped, shared.token().await.unwrap())
             })
         })
         .collect();
