@@ -1320,12 +1320,9 @@ fn agents_release_flow_publish_promote_rollback_with_confirmation() {
 /// util-linux's `script`, and returns its exit status and what it drew on the terminal.
 #[cfg(target_os = "linux")]
 fn on_a_terminal(command: &std::process::Command) -> (std::process::ExitStatus, String) {
-    fn quoted(text: &std::ffi::OsStr) -> String {
-        format!("'{}'", text.to_string_lossy().replace('\'', "'\\''"))
-    }
     let line = std::iter::once(command.get_program())
         .chain(command.get_args())
-        .map(quoted)
+        .map(|word| polyai_actions::render::shell_quote(word.as_encoded_bytes()))
         .collect::<Vec<_>>()
         .join(" ");
     let mut script = std::process::Command::new("script");
