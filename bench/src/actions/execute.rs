@@ -38,6 +38,7 @@ use polyai_actions::chain::Conversation;
 use polyai_actions::client::{ClientOptions, HttpClient, ReqwestClient, ServiceClient};
 use polyai_actions::conv_api::ConvApi;
 use polyai_actions::oauth::OAuth2Tokens;
+use polyai_actions::outcome::Outcome;
 use polyai_actions::{
     ApiAction, ApiIntegrations, AuthConnector, CredentialsIn, Environment, InMemorySecretStore,
     PreparedAction, SecretRef,
@@ -126,14 +127,20 @@ async fn executions(
         let outcome = conversation
             .run(prepared, params.clone(), client, None)
             .await?;
-        // (Checked without building a value: the check's own cost is not the action's.)
-        if outcome.status() != 201
-            || outcome.variable("booking.table").and_then(Value::as_str) != Some("T4")
-        {
-            return Err(format!("an execution gave {outcome}").into());
-        }
+        booked(&outcome)?;
     }
     Ok(started.elapsed())
+}
+
+/// Checks that `outcome` is the booking the service makes: a `201` with its table read back
+/// (checked without building a value: the check's own cost is not the action's).
+fn booked(outcome: &Outcome) -> BenchResult<()> {
+    if outcome.status() != 201
+        || outcome.variable("booking.table").and_then(Value::as_str) != Some("T4")
+    {
+        return Err(format!("an execution gave {outcome}").into());
+    }
+    Ok(())
 }
 
 /// A copy of `request` to send (`http::Request` is not `Clone`): its method, URI, headers and
@@ -721,9 +728,7 @@ pub fn cold(args: &crate::Args) -> BenchResult<Value> {
         let run = conversation.run_with(&prepared, parameters, None, answer);
         let outcome = polyai_actions::run::block_on(run)?;
         let micros = started.elapsed().as_secs_f64() * 1e6;
-        if outcome.variable("booking.table").and_then(Value::as_str) != Some("T4") {
-            return Err(format!("a run gave {outcome}").into());
-        }
+        booked(&outcome)?;
         Ok(micros)
     };
     const WARMUP: usize = 100;
