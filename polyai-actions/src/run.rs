@@ -287,46 +287,64 @@ impl Conversation<'_> {
         F: Future<Output = Result<http::Response<Bytes>, E>>,
         E: Into<BoxError>,
     {
-        let connector = oauth_connector(action);
-        let placeholder = connector.is_some() && tokens.is_some();
-        let rendered = if placeholder {
-            // The placeholder header is replaced by the real token below.
-            let options = self
-                .options_ref()
-                .clone()
-                .with_oauth2(OAuth2Handling::Placeholder);
-            self.render_moving(action, parameters, &options)?
-        } else {
-            let options = self.options_ref().clone();
-            self.render_moving(action, parameters, &options)?
+        match (oauth_connector(action), tokens) {
+            (Some(connector), Some(tokens)) => {
+                // Its own (boxed) future: the token's steps stay out of the common path's code.
+                Box::pin(self.run_with_token(action, parameters, connector, tokens, send)).await
+            }
+            _ => {
+                let options = self.options_ref().clone();
+                let (request, sent) = self
+                    .render_moving(action, parameters, &options)?
+                    .into_parts();
+                let response = send(request).await.map_err(|e| RunError::Send(e.into()))?;
+                Ok(self.record_prepared(action, response).with_request(sent))
+            }
+        }
+    }
+
+    /// [`Self::run_with`] for an action whose OAuth 2.0 connector takes a token from `tokens`.
+    async fn run_with_token<S, F, E>(
+        &mut self,
+        action: &PreparedAction<'_>,
+        parameters: Value,
+        connector: &AuthConnector,
+        tokens: &dyn AccessTokens,
+        send: S,
+    ) -> Result<Outcome, RunError>
+    where
+        S: Fn(http::Request<Bytes>) -> F,
+        F: Future<Output = Result<http::Response<Bytes>, E>>,
+        E: Into<BoxError>,
+    {
+        // The placeholder header is replaced by the real token below.
+        let options = self
+            .options_ref()
+            .clone()
+            .with_oauth2(OAuth2Handling::Placeholder);
+        let (rendered, mut sent) = self
+            .render_moving(action, parameters, &options)?
+            .into_parts();
+        let authorize = Authorize {
+            connector,
+            environment: self.environment(),
+            secrets: self.secrets_ref(),
+            tokens,
+            resend: self.options_ref().resend_after_401,
         };
-        let (rendered, mut sent) = rendered.into_parts();
-        let secrets = self.secrets_ref();
-        let authorize = match (connector, tokens) {
-            (Some(connector), Some(tokens)) => Some(Authorize {
-                connector,
-                environment: self.environment(),
-                secrets,
-                tokens,
-                resend: self.options_ref().resend_after_401,
-            }),
-            _ => None,
-        };
-        let token_header = authorize.as_ref().map(|a| token_header(a.connector));
-        let response = send_authorized(rendered, authorize, send)
+        let response = send_authorized(rendered, Some(authorize), send)
             .await
             .map_err(|failure| match failure {
                 SendFailure::Token(e) => RunError::Token(e),
                 SendFailure::Send(e) => RunError::Send(e),
             })?;
-        if let Some((header, prefix)) = token_header {
-            let masked = if prefix.is_empty() {
-                "<oauth2 token>".to_owned()
-            } else {
-                format!("{prefix} <oauth2 token>")
-            };
-            sent.set_header_masked(header, masked);
-        }
+        let (header, prefix) = token_header(connector);
+        let masked = if prefix.is_empty() {
+            "<oauth2 token>".to_owned()
+        } else {
+            format!("{prefix} <oauth2 token>")
+        };
+        sent.set_header_masked(header, masked);
         Ok(self.record_prepared(action, response).with_request(sent))
     }
 }
