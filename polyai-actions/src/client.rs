@@ -411,8 +411,21 @@ impl ReqwestClient {
         &self.options
     }
 
-    fn classify(&self, error: reqwest::Error, url: &str) -> SendError {
-        let url = url.to_owned();
+    /// A failure while reading the response body: a transport error there is a body error.
+    #[cold]
+    #[inline(never)]
+    fn classify_body(&self, error: reqwest::Error, uri: &http::Uri) -> SendError {
+        match self.classify(error, uri) {
+            SendError::Transport { url, message } => SendError::Body { url, message },
+            other => other,
+        }
+    }
+
+    /// What a failed send was (kept out of the sending path's code: it runs only on errors).
+    #[cold]
+    #[inline(never)]
+    fn classify(&self, error: reqwest::Error, uri: &http::Uri) -> SendError {
+        let url = redact_uri(uri);
         let timeout = error_is_timeout(&error);
         let error = error.without_url();
         // reqwest's own messages; the source chain says what happened (refused, reset...).
@@ -477,40 +490,38 @@ impl HttpClient for ReqwestClient {
         request: http::Request<Bytes>,
     ) -> BoxFuture<'_, Result<http::Response<Bytes>, SendError>> {
         async move {
-            // The URL errors name, written out only when there is an error.
+            // Kept for the URL an error names (scheme, host and path), written out only then.
             let uri = request.uri().clone();
-            let url = || redact_uri(&uri);
-            let request =
-                reqwest::Request::try_from(request).map_err(|e| SendError::InvalidRequest {
-                    url: url(),
-                    message: format!(
-                        "{}; the URL must be absolute, http or https",
-                        source_chain(&e.without_url())
-                    ),
-                })?;
-            let response = self
-                .client
-                .execute(request)
-                .await
-                .map_err(|e| self.classify(e, &url()))?;
+            let request = match reqwest::Request::try_from(request) {
+                Ok(request) => request,
+                Err(e) => return Err(not_sendable(e, &uri)),
+            };
+            let response = match self.client.execute(request).await {
+                Ok(response) => response,
+                Err(e) => return Err(self.classify(e, &uri)),
+            };
             let declared = response.content_length();
             // Status, version and headers are moved over as they are, not copied.
             let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+            let limit = self.options.max_response_bytes;
             let body =
-                read_limited(
-                    body,
-                    self.options.max_response_bytes,
-                    declared,
-                    &uri,
-                    |e| match self.classify(e, &url()) {
-                        SendError::Transport { url, message } => SendError::Body { url, message },
-                        other => other,
-                    },
-                )
-                .await?;
+                read_limited(body, limit, declared, &uri, |e| self.classify_body(e, &uri)).await?;
             Ok(http::Response::from_parts(parts, body))
         }
         .boxed()
+    }
+}
+
+/// The error for a request reqwest cannot take (its URL), kept out of the sending path's code.
+#[cold]
+#[inline(never)]
+fn not_sendable(error: reqwest::Error, uri: &http::Uri) -> SendError {
+    SendError::InvalidRequest {
+        url: redact_uri(uri),
+        message: format!(
+            "{}; the URL must be absolute, http or https",
+            source_chain(&error.without_url())
+        ),
     }
 }
 

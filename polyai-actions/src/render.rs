@@ -807,20 +807,9 @@ impl<'a> PreparedAction<'a> {
                             &template::RenderOptions::new().with_missing_key(options.missing_key),
                         )
                         .map_err(RenderError::Template)?;
-                    if crate::plain_json::is_plain(&rendered) {
-                        // Valid JSON, read without serde_json's machinery.
-                    } else if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&rendered)
-                    {
-                        match options.invalid_json_body {
-                            InvalidJsonBody::Refuse => {
-                                return Err(RenderError::InvalidJsonBody {
-                                    reason: e.to_string(),
-                                });
-                            }
-                            InvalidJsonBody::Send => draft.warnings.push(format!(
-                                "the rendered body is not valid JSON ({e}), yet it is sent as application/json"
-                            )),
-                        }
+                    if !crate::plain_json::is_plain(&rendered) {
+                        // Not in the plain subset: serde_json decides.
+                        check_json_body(&rendered, options.invalid_json_body, &mut draft)?;
                     }
                     rendered
                 }
@@ -847,6 +836,30 @@ impl<'a> PreparedAction<'a> {
         }
         draft.finish()
     }
+}
+
+/// Checks a rendered body outside the plain-JSON subset with serde_json: refused, or sent with
+/// a warning, when it is not JSON (out of the rendering path's code: plain bodies skip it).
+#[cold]
+#[inline(never)]
+fn check_json_body(
+    rendered: &str,
+    invalid: InvalidJsonBody,
+    draft: &mut Draft,
+) -> Result<(), RenderError> {
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(rendered) {
+        match invalid {
+            InvalidJsonBody::Refuse => {
+                return Err(RenderError::InvalidJsonBody {
+                    reason: e.to_string(),
+                });
+            }
+            InvalidJsonBody::Send => draft.warnings.push(format!(
+                "the rendered body is not valid JSON ({e}), yet it is sent as application/json"
+            )),
+        }
+    }
+    Ok(())
 }
 
 /// What [`PreparedAction::render_parts`] renders from.

@@ -15,12 +15,20 @@ pub(crate) fn resolve(
     environment: Environment,
     secret: &SecretRef,
 ) -> Result<SecretValue, RenderError> {
-    store
-        .get(environment, secret.name())
-        .ok_or_else(|| RenderError::MissingSecret {
-            name: secret.name().to_owned(),
-            environment,
-        })
+    match store.get(environment, secret.name()) {
+        Some(value) => Ok(value),
+        None => Err(missing_secret(secret, environment)),
+    }
+}
+
+/// The error for a secret the store does not hold (out of the rendering path's code).
+#[cold]
+#[inline(never)]
+fn missing_secret(secret: &SecretRef, environment: Environment) -> RenderError {
+    RenderError::MissingSecret {
+        name: secret.name().to_owned(),
+        environment,
+    }
 }
 
 /// Standard base64 (RFC 4648, with `=` padding), as HTTP Basic uses it.

@@ -239,10 +239,10 @@ impl Draft {
             None => {
                 let masked_url = self.masked_url;
                 // From the `String` itself: no copy of the URL.
-                let uri = http::Uri::try_from(self.url).map_err(|e| RenderError::InvalidUrl {
-                    url: masked_url.clone(),
-                    reason: e.to_string(),
-                })?;
+                let uri = match http::Uri::try_from(self.url) {
+                    Ok(uri) => uri,
+                    Err(e) => return Err(invalid_url(&masked_url, &e)),
+                };
                 (uri, Arc::from(masked_url))
             }
         };
@@ -260,30 +260,25 @@ impl Draft {
             }
             let name = match h.checked_name {
                 Some(name) => name,
-                None => http::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
-                    RenderError::InvalidHeader {
-                        name: h.name.to_string(),
-                        reason:
-                            "the name is not an HTTP token (letters, digits and !#$%&'*+-.^_`|~)"
-                                .to_owned(),
+                None => match http::HeaderName::from_bytes(h.name.as_bytes()) {
+                    Ok(name) => name,
+                    Err(_) => {
+                        return Err(invalid_header(
+                            &h.name,
+                            h.masked.as_deref(),
+                            BadHeader::Name,
+                        ));
                     }
-                })?,
+                },
             };
             if !h.value.is_ascii() {
                 // The `http` crate would send UTF-8 bytes, Python's http.client Latin-1 (or
                 // fail): the bytes on the wire depend on the runtime, so refuse.
-                let which = match &h.masked {
-                    Some(m) => format!("the value {m}"),
-                    None => "the value".to_owned(),
-                };
-                return Err(RenderError::InvalidHeader {
-                    name: h.name.to_string(),
-                    reason: format!(
-                        "{which} has non-ASCII characters, whose bytes on the wire differ \
-                         between runtimes (UTF-8 in Go, Latin-1 in Python); use ASCII, \
-                         percent-encoded if need be"
-                    ),
-                });
+                return Err(invalid_header(
+                    &h.name,
+                    h.masked.as_deref(),
+                    BadHeader::NonAscii,
+                ));
             }
             // The printed value first; then the real text moves into the header value (the
             // checks of `from_str`, without copying the text).
@@ -291,24 +286,18 @@ impl Draft {
                 Some(masked) => masked,
                 None => Arc::from(h.value.as_str()),
             };
-            let mut value = http::HeaderValue::from_maybe_shared(Bytes::from(h.value))
-                .map_err(|_| RenderError::InvalidHeader {
-                    name: h.name.to_string(),
-                    reason: match &h.masked {
-                        Some(m) => format!(
-                            "the value {m} holds a line break, a control character or a \
-                             non-ASCII character, which a header cannot carry; fix the secret's value"
-                        ),
-                        None => "the value holds a line break, a control character or a \
-                                 non-ASCII character, which a header cannot carry"
-                            .to_owned(),
-                    },
-                })?;
-            if h.masked.is_some() {
+            let (name_written, masked) = (h.name, h.masked);
+            let mut value = match http::HeaderValue::from_maybe_shared(Bytes::from(h.value)) {
+                Ok(value) => value,
+                Err(_) => {
+                    return Err(invalid_header_value(&name_written, masked.as_deref()));
+                }
+            };
+            if masked.is_some() {
                 value.set_sensitive(true);
             }
             headers.append(name, value);
-            printed.push((h.name, shown));
+            printed.push((name_written, shown));
         }
         Ok(RenderedRequest {
             request,
@@ -317,6 +306,69 @@ impl Draft {
             secrets: self.secrets,
             warnings: self.warnings,
         })
+    }
+}
+
+/// What is wrong with a header of a draft, before its value is converted.
+enum BadHeader {
+    /// The name is not an HTTP token.
+    Name,
+    /// The value has non-ASCII characters.
+    NonAscii,
+}
+
+/// The error for header `name`, whose value prints as `masked` when it holds a secret (kept out
+/// of [`Draft::finish`]'s code: it runs only on errors).
+#[cold]
+#[inline(never)]
+fn invalid_header(name: &str, masked: Option<&str>, bad: BadHeader) -> RenderError {
+    let reason = match bad {
+        BadHeader::Name => {
+            "the name is not an HTTP token (letters, digits and !#$%&'*+-.^_`|~)".to_owned()
+        }
+        BadHeader::NonAscii => {
+            let which = match masked {
+                Some(m) => format!("the value {m}"),
+                None => "the value".to_owned(),
+            };
+            format!(
+                "{which} has non-ASCII characters, whose bytes on the wire differ between \
+                 runtimes (UTF-8 in Go, Latin-1 in Python); use ASCII, percent-encoded if need be"
+            )
+        }
+    };
+    RenderError::InvalidHeader {
+        name: name.to_owned(),
+        reason,
+    }
+}
+
+/// The error for a header value `http` refuses (a line break or a control character), naming
+/// the value only by its masked form when it holds a secret.
+#[cold]
+#[inline(never)]
+fn invalid_header_value(name: &str, masked: Option<&str>) -> RenderError {
+    RenderError::InvalidHeader {
+        name: name.to_owned(),
+        reason: match masked {
+            Some(m) => format!(
+                "the value {m} holds a line break, a control character or a non-ASCII \
+                 character, which a header cannot carry; fix the secret's value"
+            ),
+            None => "the value holds a line break, a control character or a non-ASCII \
+                     character, which a header cannot carry"
+                .to_owned(),
+        },
+    }
+}
+
+/// The error for a URL `http` refuses, named by its masked form.
+#[cold]
+#[inline(never)]
+fn invalid_url(masked_url: &str, error: &http::uri::InvalidUri) -> RenderError {
+    RenderError::InvalidUrl {
+        url: masked_url.to_owned(),
+        reason: error.to_string(),
     }
 }
 
