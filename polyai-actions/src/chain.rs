@@ -239,22 +239,45 @@ impl<'a> Conversation<'a> {
         parameters: Value,
         options: &RequestOptions,
     ) -> Result<RenderedRequest, RenderError> {
+        let given = &parameters;
         if !action.renders_template() {
-            return action.render_parts(&crate::render::RenderParts {
+            return action.render_parts(crate::render::RenderParts {
                 environment: self.environment,
                 secrets: self.secrets,
                 options,
-                parameters: &parameters,
+                parameters: given,
                 template_data: None,
+                body: None,
             });
         }
-        if parameters.is_null() {
+        if given.is_null() {
             // The template sees an empty object where validation sees the null: the general
             // path keeps both.
-            let context = self.context(parameters).with_options(options.clone());
+            let context = self.context(Value::Null).with_options(options.clone());
             return action.render(&context);
         }
         let environment = self.environment;
+        // The template's flat plan reads the parts where they are; only when it stops are
+        // they moved into one object for the evaluator.
+        let static_variables = self
+            .static_variables
+            .get(&environment)
+            .filter(|v| !v.is_null());
+        if let Some(body) = action.plan_body(
+            given,
+            &self.variables,
+            static_variables,
+            options.missing_key,
+        ) {
+            return action.render_parts(crate::render::RenderParts {
+                environment,
+                secrets: self.secrets,
+                options,
+                parameters: given,
+                template_data: None,
+                body: Some(body),
+            });
+        }
         let statics = match self.static_variables.get(&environment) {
             Some(v) if !v.is_null() => self.static_variables.remove(&environment),
             _ => None,
@@ -284,12 +307,13 @@ impl<'a> Conversation<'a> {
             }
         }
         let data = Value::Object(data);
-        let rendered = action.render_parts(&crate::render::RenderParts {
+        let rendered = action.render_parts(crate::render::RenderParts {
             environment,
             secrets: self.secrets,
             options,
             parameters: &data["parameters"],
             template_data: Some(&data),
+            body: None,
         });
         // Put the state back, whatever the render gave, and keep the emptied object.
         if let Value::Object(mut data) = data {

@@ -702,6 +702,33 @@ impl<'a> PreparedAction<'a> {
         self.template.is_some() && !self.action.method.sends_query()
     }
 
+    /// The body of a templated action rendered by its template's flat plan over a
+    /// conversation's parts where they are, with no copy into one `Value`: `None` when the
+    /// template has no plan or the plan stops (the caller then renders over the whole data).
+    /// The parts are what [`template_data`] would hold: `static_variables` is `None` for an
+    /// empty object.
+    pub(crate) fn plan_body(
+        &self,
+        parameters: &Value,
+        variables: &Map<String, Value>,
+        static_variables: Option<&Value>,
+        mode: MissingKey,
+    ) -> Option<String> {
+        let template = self.template.as_ref()?;
+        let top = |name: &str| match name {
+            "parameters" => template::Top::Value(parameters),
+            "variables" => template::Top::Object(variables),
+            "static_variables" => {
+                static_variables.map_or(template::Top::EmptyObject, template::Top::Value)
+            }
+            _ => template::Top::Missing,
+        };
+        let mut body = String::with_capacity(template.source().len() + 64);
+        template
+            .render_plan_over(&top, mode, &mut body)
+            .then_some(body)
+    }
+
     /// The output variables' paths, parsed once.
     pub(crate) fn output_paths(&self) -> &crate::outcome::OutputPaths {
         &self.paths
@@ -729,12 +756,13 @@ impl<'a> PreparedAction<'a> {
             }
             _ => None,
         };
-        self.render_parts(&RenderParts {
+        self.render_parts(RenderParts {
             environment: context.environment,
             secrets: context.secrets,
             options: &context.options,
             parameters: &context.parameters,
             template_data: data.as_ref(),
+            body: None,
         })
     }
 
@@ -743,7 +771,7 @@ impl<'a> PreparedAction<'a> {
     /// copying when it owns them); it is needed only when a body template is rendered.
     pub(crate) fn render_parts(
         &self,
-        parts: &RenderParts<'_, '_>,
+        parts: RenderParts<'_, '_>,
     ) -> Result<RenderedRequest, RenderError> {
         let action = self.action;
         let options = parts.options;
@@ -789,24 +817,28 @@ impl<'a> PreparedAction<'a> {
         if !action.method.sends_query() {
             let body = match &self.template {
                 Some(template) => {
-                    let empty_data;
-                    let data = match parts.template_data {
-                        Some(data) => data,
+                    let rendered = match parts.body {
+                        Some(body) => body,
                         None => {
-                            empty_data = template_data(
-                                Value::Object(Map::new()),
-                                Value::Object(Map::new()),
-                                Value::Object(Map::new()),
-                            );
-                            &empty_data
+                            let empty_data;
+                            let data = match parts.template_data {
+                                Some(data) => data,
+                                None => {
+                                    empty_data = template_data(
+                                        Value::Object(Map::new()),
+                                        Value::Object(Map::new()),
+                                        Value::Object(Map::new()),
+                                    );
+                                    &empty_data
+                                }
+                            };
+                            let options = template::RenderOptions::new()
+                                .with_missing_key(options.missing_key);
+                            template
+                                .render(data, &options)
+                                .map_err(RenderError::Template)?
                         }
                     };
-                    let rendered = template
-                        .render(
-                            data,
-                            &template::RenderOptions::new().with_missing_key(options.missing_key),
-                        )
-                        .map_err(RenderError::Template)?;
                     if !crate::plain_json::is_plain(&rendered) {
                         // Not in the plain subset: serde_json decides.
                         check_json_body(&rendered, options.invalid_json_body, &mut draft)?;
@@ -871,6 +903,9 @@ pub(crate) struct RenderParts<'p, 's> {
     pub(crate) parameters: &'p Value,
     /// What a body template sees (see [`template_data`]).
     pub(crate) template_data: Option<&'p Value>,
+    /// The body template's output, when the caller rendered it already (see
+    /// [`PreparedAction::plan_body`]); `template_data` is then not read.
+    pub(crate) body: Option<String>,
 }
 
 /// The value a body template runs over: `.parameters`, `.variables`, `.static_variables`.

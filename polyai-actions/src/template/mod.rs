@@ -90,6 +90,7 @@ mod lexer;
 mod literal;
 mod parser;
 mod plan;
+pub(crate) use plan::Top;
 mod print;
 
 use std::fmt;
@@ -181,6 +182,27 @@ impl Template {
             out.truncate(start);
         }
         exec::execute(self, data, options, out)
+    }
+
+    /// Renders with the flat plan alone, over data whose top level is given by `top`,
+    /// appending to `out`: `false`, with `out` as it was, when the template has no plan or the
+    /// plan stops. The caller then renders with [`Self::render_into`] over the data as one
+    /// `Value`, whose evaluator decides and words any error.
+    pub(crate) fn render_plan_over<'d>(
+        &self,
+        top: &impl Fn(&str) -> Top<'d>,
+        mode: MissingKey,
+        out: &mut String,
+    ) -> bool {
+        let Some(plan) = &self.plan else {
+            return false;
+        };
+        let start = out.len();
+        if plan.run_over(top, mode, out) {
+            return true;
+        }
+        out.truncate(start);
+        false
     }
 
     /// The source the template was parsed from.

@@ -130,12 +130,24 @@ impl Plan {
         &self.text[range.start as usize..range.end as usize]
     }
 
-    /// Where the field chain leads in `data`.
-    fn lookup<'d>(&self, data: &'d Map<String, Value>, chain: &Range<u32>) -> Found<'d> {
-        let mut map = data;
+    /// Where the field chain leads from the data's top level `top`.
+    fn lookup<'d>(&self, top: &impl Fn(&str) -> Top<'d>, chain: &Range<u32>) -> Found<'d> {
         let names = &self.names[chain.start as usize..chain.end as usize];
-        for (k, name) in names.iter().enumerate() {
-            let last = k + 1 == names.len();
+        let Some((first, rest)) = names.split_first() else {
+            return Found::Undecided;
+        };
+        let mut map = match (top(self.slice(first)), rest.is_empty()) {
+            (Top::Missing, true) => return Found::MissingLast,
+            (Top::Missing, false) => return Found::MissingEarlier,
+            (Top::Value(value), true) => return Found::Value(value),
+            (Top::Value(Value::Object(inner)) | Top::Object(inner), false) => inner,
+            (Top::EmptyObject, false) if rest.len() == 1 => return Found::MissingLast,
+            (Top::EmptyObject, false) => return Found::MissingEarlier,
+            // An object ending the chain (to print or to test), or a field of a non-object.
+            _ => return Found::Undecided,
+        };
+        for (k, name) in rest.iter().enumerate() {
+            let last = k + 1 == rest.len();
             match map.get(self.slice(name)) {
                 None if last => return Found::MissingLast,
                 None => return Found::MissingEarlier,
@@ -153,17 +165,32 @@ impl Plan {
         let Value::Object(data) = data else {
             return false;
         };
+        self.run_over(
+            &|name| data.get(name).map_or(Top::Missing, Top::Value),
+            mode,
+            out,
+        )
+    }
+
+    /// [`Self::run`] over data whose top level is given by `top` (a key to what it holds),
+    /// for data that is not one `Value` (the conversation's parts, borrowed where they are).
+    pub(crate) fn run_over<'d>(
+        &self,
+        top: &impl Fn(&str) -> Top<'d>,
+        mode: MissingKey,
+        out: &mut String,
+    ) -> bool {
         let mut at = 0;
         while let Some(step) = self.steps.get(at) {
             at += 1;
             match step {
                 Step::Text(range) => out.push_str(self.slice(range)),
-                Step::Print(chain) => match self.lookup(data, chain) {
+                Step::Print(chain) => match self.lookup(top, chain) {
                     Found::Value(value) if push_json_scalar(out, value) => {}
                     _ => return false,
                 },
                 Step::Unless { chain, otherwise } => {
-                    let truth = match (self.lookup(data, chain), mode) {
+                    let truth = match (self.lookup(top, chain), mode) {
                         (Found::Value(value), _) => json_truth(value),
                         // A missing key is Go's zero value, false; `missingkey=error` makes it
                         // an error, and under `missingkey=zero` a field of the zero value is
@@ -184,6 +211,19 @@ impl Plan {
         }
         true
     }
+}
+
+/// What a key of the data's top level holds, for [`Plan::run_over`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Top<'d> {
+    /// No such key.
+    Missing,
+    /// This value.
+    Value(&'d Value),
+    /// An object, held as a map.
+    Object(&'d Map<String, Value>),
+    /// An empty object.
+    EmptyObject,
 }
 
 /// Where a field chain leads.
@@ -289,5 +329,60 @@ mod tests {
         }
         assert_eq!(laid_out, 24, "templates laid out flat");
         assert_eq!(answered, 224, "renders the plan answered");
+    }
+
+    /// The plan over a top level given key by key (objects as maps, empty objects as such,
+    /// as a conversation hands its parts over) answers as the evaluator does over the whole
+    /// document, wherever it answers, and answers as often as over the document, less the
+    /// chains that end at an object given as a map (left to the evaluator).
+    #[test]
+    fn runs_over_a_top_level_given_key_by_key_as_over_the_document() {
+        use super::Top;
+        let modes = [
+            MissingKey::Platform,
+            MissingKey::GoDefault,
+            MissingKey::Zero,
+            MissingKey::Error,
+        ];
+        let (mut answered, mut over_document) = (0, 0);
+        for source in TEMPLATES {
+            let template = Template::parse(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+            let Some(plan) = Plan::new(template.root()) else {
+                continue;
+            };
+            for data in documents() {
+                let Value::Object(map) = &data else {
+                    continue;
+                };
+                let top = |name: &str| match map.get(name) {
+                    None => Top::Missing,
+                    Some(Value::Object(inner)) if inner.is_empty() => Top::EmptyObject,
+                    Some(Value::Object(inner)) => Top::Object(inner),
+                    Some(value) => Top::Value(value),
+                };
+                for mode in modes {
+                    let mut whole = String::new();
+                    over_document += usize::from(plan.run(&data, mode, &mut whole));
+                    let mut out = String::new();
+                    if !plan.run_over(&top, mode, &mut out) {
+                        continue;
+                    }
+                    answered += 1;
+                    let options = RenderOptions::new().with_missing_key(mode);
+                    let mut expected = String::new();
+                    super::super::exec::execute(&template, &data, &options, &mut expected)
+                        .unwrap_or_else(|e| panic!("{source} over {data} ({mode:?}): {e}"));
+                    assert_eq!(out, expected, "{source} over {data} ({mode:?})");
+                }
+            }
+        }
+        assert_eq!(
+            over_document, 224,
+            "renders answered over the whole document"
+        );
+        assert_eq!(
+            answered, 204,
+            "renders answered over the top level key by key"
+        );
     }
 }

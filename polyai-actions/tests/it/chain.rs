@@ -292,3 +292,88 @@ parameters:
         "{text}"
     );
 }
+
+/// A run renders the body as `Conversation::render` does (which builds the template's whole
+/// data), whatever the template and the state: through the flat plan over the conversation's
+/// parts where it applies, through the evaluator where it stops, with the same errors.
+#[test]
+fn run_renders_as_render_does_over_every_state() {
+    let templates = [
+        r#"{"p": "{{.parameters.a}}", "v": "{{.variables.account.id}}", "s": "{{.static_variables.site}}"}"#,
+        r#"{"x": {{if .parameters.a}}"{{.parameters.a}}"{{else}}null{{end}}}"#,
+        r#"{"x": "{{if .variables.account}}yes{{else}}no{{end}}"}"#,
+        r#"{"x": "{{if .static_variables}}yes{{else}}no{{end}}"}"#,
+        r#"{"x": "{{if .static_variables.site}}{{.static_variables.site}}{{else}}none{{end}}"}"#,
+        r#"{"x": "{{.variables.missing}}"}"#,
+        r#"{"x": "{{.variables.account.id.deeper}}"}"#,
+        r#"{"x": "{{.static_variables.missing.deeper}}"}"#,
+        r#"{"x": "{{.parameters}}"}"#,
+        r#"{"x": "{{.nothing}}"}"#,
+        r#"{"x": {{.parameters.n}}, "t": {{.parameters.t}}}"#,
+        r#"{"x": "{{with .variables.account}}{{.id}}{{end}}"}"#,
+    ];
+    let states = [
+        (json!(null), json!(null)),
+        (json!({"account": {"id": "A-1"}}), json!({"site": "LDN"})),
+        (json!({"account": {}}), json!({})),
+        (json!({"account": "flat"}), json!("not an object")),
+    ];
+    let parameter_sets = [
+        json!({"a": "x", "n": 2, "t": true}),
+        json!({"a": "", "n": 2.5, "t": false}),
+        json!({}),
+    ];
+    let send = |request: http::Request<Bytes>| {
+        let body = request.into_body();
+        std::future::ready(Ok::<_, std::io::Error>(http::Response::new(body)))
+    };
+    let mut compared = 0;
+    for template in templates {
+        let yaml = format!(
+            "name: t\nurl: https://svc.example/t\nmethod: POST\nbody_template: '{}'\n",
+            template.replace('\'', "''")
+        );
+        let action = ApiAction::from_yaml_str(&yaml).expect("valid");
+        let prepared = PreparedAction::new(&action).expect("prepares");
+        for (variables, statics) in &states {
+            for parameters in &parameter_sets {
+                let mut conversation = Conversation::new(Environment::Live, &NoSecrets);
+                if !statics.is_null() {
+                    conversation =
+                        conversation.static_variables(Environment::Live, statics.clone());
+                }
+                if let Some(map) = variables.as_object() {
+                    for (name, value) in map {
+                        conversation.set_variable(name, value.clone(), false);
+                    }
+                }
+                let rendered = conversation
+                    .render(&prepared, parameters.clone())
+                    .map(|r| r.body().clone());
+                let run = polyai_actions::run::block_on(conversation.run_with(
+                    &prepared,
+                    parameters.clone(),
+                    None,
+                    send,
+                ))
+                .map(|outcome| outcome.raw_body().clone());
+                let case = format!("{template} with {variables} / {statics} / {parameters}");
+                match (rendered, run) {
+                    (Ok(want), Ok(got)) => assert_eq!(got, want, "{case}"),
+                    (Err(want), Err(got)) => {
+                        assert_eq!(got.agent_message(), want.agent_message(), "{case}")
+                    }
+                    (want, got) => panic!("{case}: render gave {want:?}, run {got:?}"),
+                }
+                // The state is the same afterwards (the run moved nothing away).
+                assert_eq!(
+                    conversation.variables().get("account"),
+                    variables.get("account"),
+                    "{case}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 12 * 4 * 3);
+}
