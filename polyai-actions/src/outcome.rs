@@ -496,23 +496,35 @@ impl Outcome {
                 &parsed_now
             }
         };
-        if outcome.read_singular(variables, paths, matching) {
-            return outcome;
+        if !outcome.read_singular(variables, paths, matching) {
+            outcome.read_parsed(variables, paths, matching);
         }
-        let (body, not_json) = Body::parse(&outcome.raw);
-        outcome.body = std::sync::OnceLock::from(body);
+        outcome
+    }
+
+    /// Reads every variable from the parsed body: the general reading, for paths the
+    /// one-pass reading of singular queries does not take (a function of its own, out of the
+    /// common path's code).
+    #[inline(never)]
+    fn read_parsed(
+        &mut self,
+        variables: &[OutputVariable],
+        paths: &OutputPaths,
+        matching: &OutputMatching,
+    ) {
+        let (body, not_json) = Body::parse(&self.raw);
+        self.body = std::sync::OnceLock::from(body);
         for (i, variable) in variables.iter().enumerate() {
             let parsed = paths.0.get(i);
-            match outcome.read(variable, parsed, matching, not_json.as_deref()) {
-                Ok(Some(value)) => outcome.values.push(value),
-                Ok(None) => outcome.unset.push(variable.name.clone()),
+            match self.read(variable, parsed, matching, not_json.as_deref()) {
+                Ok(Some(value)) => self.values.push(value),
+                Ok(None) => self.unset.push(variable.name.clone()),
                 Err(e) => {
-                    outcome.unset.push(variable.name.clone());
-                    outcome.errors.push(e);
+                    self.unset.push(variable.name.clone());
+                    self.errors.push(e);
                 }
             }
         }
-        outcome
     }
 
     /// Reads every variable in one pass over the raw body when every path is a singular query

@@ -170,9 +170,16 @@ impl Draft {
     /// the URL holds no secret, so it prints as it is): a request that adds no query takes it
     /// without parsing or copying; [`Self::add_query`] goes back to the text.
     pub(crate) fn prepared(method: http::Method, uri: http::Uri, text: Arc<str>) -> Self {
-        let mut draft = Draft::new(method, String::new());
-        draft.prepared_url = Some((uri, text));
-        draft
+        Draft {
+            method,
+            url: String::new(),
+            masked_url: String::new(),
+            prepared_url: Some((uri, text)),
+            headers: Vec::with_capacity(4),
+            body: Bytes::new(),
+            secrets: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 
     fn put(&mut self, header: DraftHeader) {
