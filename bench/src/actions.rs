@@ -30,7 +30,7 @@ use crate::BenchResult;
 
 mod execute;
 
-pub use execute::{breakdown, cold, serve_process};
+pub use execute::{breakdown, cold, lines, serve_process};
 
 /// The action, in the crate's file format.
 const ACTION: &str = r#"

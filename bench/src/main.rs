@@ -19,6 +19,7 @@
 //!                           [--reps 5] [--warmup 1]
 //! polyai-bench action-breakdown [--requests 20000] [--service-core N]   (a diagnostic)
 //! polyai-bench action-cold  [--runs 2000] [--evict-mib 64]              (a diagnostic)
+//! polyai-bench action-lines [--variant raw|send|run] [--requests 300] [--evict-mib 64] (a diagnostic)
 //! polyai-bench export       --base-url URL --api-key K --account A --project P --cli POLYAI
 //!                           --out-dir DIR [--python-script export.py] [--records 100000] ...
 //! polyai-bench chat-test    --base-url URL --api-key K --agent A --cli POLYAI --out-dir DIR
@@ -141,6 +142,7 @@ fn run(scenario: &str, args: &Args) -> BenchResult<Value> {
         "actions" => actions::run(args),
         "action-breakdown" => actions::breakdown(args),
         "action-cold" => actions::cold(args),
+        "action-lines" => actions::lines(args),
         _ => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -163,7 +165,7 @@ fn run(scenario: &str, args: &Args) -> BenchResult<Value> {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: polyai-bench <transcripts|small-calls|audio|find-recording|webhooks|debug-chat|actions|action-breakdown|action-cold|export|chat-test|action-service> [--option value]..."
+        "usage: polyai-bench <transcripts|small-calls|audio|find-recording|webhooks|debug-chat|actions|action-breakdown|action-cold|action-lines|export|chat-test|action-service> [--option value]..."
     );
     ExitCode::from(2)
 }

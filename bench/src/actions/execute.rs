@@ -762,3 +762,96 @@ pub fn cold(args: &crate::Args) -> BenchResult<Value> {
         "after_eviction": json_of(cold),
     }))
 }
+
+// ---------------------------------------------------------------------------------------------
+// `polyai-bench action-lines`: one variant's requests over loopback after the caches are
+// emptied, for counting the lines each fetches from memory
+
+/// `--variant raw|send|run` (raw reqwest, our send path, our whole run), `--requests N`
+/// (default 300) over loopback to the service on a thread of this process, with `--evict-mib`
+/// MiB (default 64) written over before each request. Prints the mean time per request.
+///
+/// The figure that matters comes from running it under callgrind's cache simulation, once per
+/// variant, collecting only inside [`lines_loop`]:
+///
+/// ```text
+/// valgrind --tool=callgrind --cache-sim=yes --I1=32768,8,64 --D1=49152,12,64 \
+///   --LL=33554432,16,64 --collect-atstart=no --toggle-collect='*lines_loop*' \
+///   target/release/polyai-bench action-lines --variant run
+/// ```
+///
+/// `callgrind_annotate` then gives the code lines (`ILmr`) and data lines (`DLmr`) fetched
+/// from memory; divided by the requests, and `run` minus `send`, they are what our rendering
+/// and reading of the outcome fetch per action, the part of the loopback gap that grows when
+/// the host empties the caches between round trips.
+pub fn lines(args: &crate::Args) -> BenchResult<Value> {
+    let variant = args
+        .values
+        .get("variant")
+        .map(String::as_str)
+        .unwrap_or("run")
+        .to_owned();
+    if !matches!(variant.as_str(), "raw" | "send" | "run") {
+        return Err(format!("--variant {variant}: give raw, send or run").into());
+    }
+    let requests: usize = args.number("requests", 300)?;
+    let evict_mib: usize = args.number("evict-mib", 64)?;
+    let base = service_thread()?;
+    let seconds = lines_loop(&variant, requests, evict_mib, &base)?;
+    let micros = seconds * 1e6 / requests.max(1) as f64;
+    eprintln!(
+        "action-lines: {requests} {variant} requests, {evict_mib} MiB written over before each: {micros:.2} us per request"
+    );
+    Ok(json!({
+        "variant": variant,
+        "requests": requests,
+        "evict_mib": evict_mib,
+        "mean_us": micros,
+    }))
+}
+
+/// The client side of [`lines`]: the runtime, the clients and the requests (what callgrind
+/// collects), each request checked; returns the time the requests took.
+#[inline(never)]
+fn lines_loop(variant: &str, requests: usize, evict_mib: usize, base: &str) -> BenchResult<f64> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut buffer = vec![0u8; evict_mib << 20];
+    runtime.block_on(async {
+        let secrets = secrets();
+        let action = ApiAction::from_yaml_str(&action_yaml(base))?;
+        let target = Target::new(&action, &secrets)?;
+        let mut conversation = Conversation::new(Environment::Live, &secrets);
+        conversation.set_variable("customer.id", json!("C-1042"), false);
+        let params = parameters();
+        let ours = ReqwestClient::new(ClientOptions::new())?;
+        let raw = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let mut spent = Duration::ZERO;
+        for _ in 0..requests {
+            for byte in buffer.iter_mut().step_by(64) {
+                *byte = byte.wrapping_add(1);
+            }
+            std::hint::black_box(&buffer);
+            let started = Instant::now();
+            match variant {
+                "raw" => {
+                    raw_sends(&raw, &target.request, 1).await?;
+                }
+                "send" => {
+                    our_sends(&ours, &target.request, 1).await?;
+                }
+                _ => {
+                    let outcome = conversation
+                        .run(&target.action, params.clone(), &ours, None)
+                        .await?;
+                    booked(&outcome)?;
+                }
+            }
+            spent += started.elapsed();
+        }
+        Ok::<f64, crate::BenchError>(spent.as_secs_f64())
+    })
+}
