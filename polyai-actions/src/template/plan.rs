@@ -294,40 +294,58 @@ mod tests {
         ]
     }
 
+    const MODES: [MissingKey; 4] = [
+        MissingKey::Platform,
+        MissingKey::GoDefault,
+        MissingKey::Zero,
+        MissingKey::Error,
+    ];
+
+    /// Every template of [`TEMPLATES`] that is laid out flat, parsed, with its plan.
+    fn plans() -> Vec<(&'static str, Template, Plan)> {
+        TEMPLATES
+            .iter()
+            .filter_map(|source| {
+                let template = Template::parse(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+                let plan = Plan::new(template.root())?;
+                Some((*source, template, plan))
+            })
+            .collect()
+    }
+
+    /// Checks that `out`, what the plan gave for `template` over `data`, is what the
+    /// evaluator gives.
+    fn assert_evaluator_gives(
+        source: &str,
+        template: &Template,
+        data: &Value,
+        mode: MissingKey,
+        out: &str,
+    ) {
+        let options = RenderOptions::new().with_missing_key(mode);
+        let mut expected = String::new();
+        super::super::exec::execute(template, data, &options, &mut expected).unwrap_or_else(|e| {
+            panic!("{source} over {data} ({mode:?}): the plan gave {out:?}, the evaluator {e}")
+        });
+        assert_eq!(out, expected, "{source} over {data} ({mode:?})");
+    }
+
     #[test]
     fn runs_as_the_evaluator_does_wherever_it_answers() {
-        let modes = [
-            MissingKey::Platform,
-            MissingKey::GoDefault,
-            MissingKey::Zero,
-            MissingKey::Error,
-        ];
-        let mut laid_out = 0;
+        let plans = plans();
         let mut answered = 0;
-        for source in TEMPLATES {
-            let template = Template::parse(source).unwrap_or_else(|e| panic!("{source}: {e}"));
-            let Some(plan) = Plan::new(template.root()) else {
-                continue;
-            };
-            laid_out += 1;
+        for (source, template, plan) in &plans {
             for data in documents() {
-                for mode in modes {
+                for mode in MODES {
                     let mut out = String::new();
-                    if !plan.run(&data, mode, &mut out) {
-                        continue;
+                    if plan.run(&data, mode, &mut out) {
+                        answered += 1;
+                        assert_evaluator_gives(source, template, &data, mode, &out);
                     }
-                    answered += 1;
-                    let options = RenderOptions::new().with_missing_key(mode);
-                    let mut expected = String::new();
-                    super::super::exec::execute(&template, &data, &options, &mut expected)
-                        .unwrap_or_else(|e| {
-                            panic!("{source} over {data} ({mode:?}): the plan gave {out:?}, the evaluator {e}")
-                        });
-                    assert_eq!(out, expected, "{source} over {data} ({mode:?})");
                 }
             }
         }
-        assert_eq!(laid_out, 24, "templates laid out flat");
+        assert_eq!(plans.len(), 24, "templates laid out flat");
         assert_eq!(answered, 224, "renders the plan answered");
     }
 
@@ -338,18 +356,8 @@ mod tests {
     #[test]
     fn runs_over_a_top_level_given_key_by_key_as_over_the_document() {
         use super::Top;
-        let modes = [
-            MissingKey::Platform,
-            MissingKey::GoDefault,
-            MissingKey::Zero,
-            MissingKey::Error,
-        ];
         let (mut answered, mut over_document) = (0, 0);
-        for source in TEMPLATES {
-            let template = Template::parse(source).unwrap_or_else(|e| panic!("{source}: {e}"));
-            let Some(plan) = Plan::new(template.root()) else {
-                continue;
-            };
+        for (source, template, plan) in &plans() {
             for data in documents() {
                 let Value::Object(map) = &data else {
                     continue;
@@ -360,19 +368,14 @@ mod tests {
                     Some(Value::Object(inner)) => Top::Object(inner),
                     Some(value) => Top::Value(value),
                 };
-                for mode in modes {
+                for mode in MODES {
                     let mut whole = String::new();
                     over_document += usize::from(plan.run(&data, mode, &mut whole));
                     let mut out = String::new();
-                    if !plan.run_over(&top, mode, &mut out) {
-                        continue;
+                    if plan.run_over(&top, mode, &mut out) {
+                        answered += 1;
+                        assert_evaluator_gives(source, template, &data, mode, &out);
                     }
-                    answered += 1;
-                    let options = RenderOptions::new().with_missing_key(mode);
-                    let mut expected = String::new();
-                    super::super::exec::execute(&template, &data, &options, &mut expected)
-                        .unwrap_or_else(|e| panic!("{source} over {data} ({mode:?}): {e}"));
-                    assert_eq!(out, expected, "{source} over {data} ({mode:?})");
                 }
             }
         }
