@@ -229,6 +229,23 @@ impl<'a> Conversation<'a> {
         self.secrets
     }
 
+    /// What rendering reads for `parameters` under `options` in this conversation, with no
+    /// template data and no body rendered beforehand.
+    fn parts<'p>(
+        &self,
+        options: &'p RequestOptions,
+        parameters: &'p Value,
+    ) -> crate::render::RenderParts<'p, 'a> {
+        crate::render::RenderParts {
+            environment: self.environment,
+            secrets: self.secrets,
+            options,
+            parameters,
+            template_data: None,
+            body: None,
+        }
+    }
+
     /// Renders `action` with `parameters` under `options` over the current state, as
     /// [`Self::render`] does, but without copying the state: the parameters and the
     /// conversation's variables are moved into the template's data for the render and the
@@ -239,18 +256,10 @@ impl<'a> Conversation<'a> {
         parameters: Value,
         options: &RequestOptions,
     ) -> Result<RenderedRequest, RenderError> {
-        let given = &parameters;
         if !action.renders_template() {
-            return action.render_parts(crate::render::RenderParts {
-                environment: self.environment,
-                secrets: self.secrets,
-                options,
-                parameters: given,
-                template_data: None,
-                body: None,
-            });
+            return action.render_parts(self.parts(options, &parameters));
         }
-        if given.is_null() {
+        if parameters.is_null() {
             // The template sees an empty object where validation sees the null: the general
             // path keeps both.
             let context = self.context(Value::Null).with_options(options.clone());
@@ -263,24 +272,22 @@ impl<'a> Conversation<'a> {
             .static_variables
             .get(&environment)
             .filter(|v| !v.is_null());
+        let has_statics = static_variables.is_some();
         if let Some(body) = action.plan_body(
-            given,
+            &parameters,
             &self.variables,
             static_variables,
             options.missing_key,
         ) {
             return action.render_parts(crate::render::RenderParts {
-                environment,
-                secrets: self.secrets,
-                options,
-                parameters: given,
-                template_data: None,
                 body: Some(body),
+                ..self.parts(options, &parameters)
             });
         }
-        let statics = match self.static_variables.get(&environment) {
-            Some(v) if !v.is_null() => self.static_variables.remove(&environment),
-            _ => None,
+        let statics = if has_statics {
+            self.static_variables.remove(&environment)
+        } else {
+            None
         };
         let took_statics = statics.is_some();
         let mut data = std::mem::take(&mut self.template_data);
@@ -308,12 +315,8 @@ impl<'a> Conversation<'a> {
         }
         let data = Value::Object(data);
         let rendered = action.render_parts(crate::render::RenderParts {
-            environment,
-            secrets: self.secrets,
-            options,
-            parameters: &data["parameters"],
             template_data: Some(&data),
-            body: None,
+            ..self.parts(options, &data["parameters"])
         });
         // Put the state back, whatever the render gave, and keep the emptied object.
         if let Value::Object(mut data) = data {
