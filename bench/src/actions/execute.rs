@@ -692,6 +692,15 @@ pub fn breakdown(args: &crate::Args) -> BenchResult<Value> {
 // ---------------------------------------------------------------------------------------------
 // `polyai-bench action-cold`: what our own work costs when the caches have been emptied
 
+/// Writes one byte of every 64-byte line of `buffer`, so that what was cached before is
+/// evicted (`buffer` as large as the caches to empty).
+fn write_over(buffer: &mut [u8]) {
+    for byte in buffer.iter_mut().step_by(64) {
+        *byte = byte.wrapping_add(1);
+    }
+    std::hint::black_box(&buffer);
+}
+
 /// One action run with no network (the service's answer is made in memory), timed back to back
 /// and right after the caches are emptied by writing over `--evict-mib` MiB (default 64; on the
 /// machine of BENCHMARKS.md, 2 is past its 1 MiB L2 cache and 64 past its 32 MiB L3), `--runs N`
@@ -716,12 +725,7 @@ pub fn cold(args: &crate::Args) -> BenchResult<Value> {
         std::future::ready(Ok::<_, std::io::Error>(response))
     };
     let mut buffer = vec![0u8; evict_mib << 20];
-    let mut evict = || {
-        for byte in buffer.iter_mut().step_by(64) {
-            *byte = byte.wrapping_add(1);
-        }
-        std::hint::black_box(&buffer);
-    };
+    let mut evict = || write_over(&mut buffer);
     let timed_run = |conversation: &mut Conversation<'_>| -> BenchResult<f64> {
         let parameters = params.clone();
         let started = Instant::now();
@@ -831,10 +835,7 @@ fn lines_loop(variant: &str, requests: usize, evict_mib: usize, base: &str) -> B
             .build()?;
         let mut spent = Duration::ZERO;
         for _ in 0..requests {
-            for byte in buffer.iter_mut().step_by(64) {
-                *byte = byte.wrapping_add(1);
-            }
-            std::hint::black_box(&buffer);
+            write_over(&mut buffer);
             let started = Instant::now();
             match variant {
                 "raw" => {
